@@ -1,0 +1,52 @@
+//! The command line: parses arguments with clap, runs a command, and maps the result to the
+//! contract's exit codes. The only module that wires the others together.
+
+mod args;
+mod plan;
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use args::{Cli, Command};
+
+/// The exit codes of the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Every stop met its expectation (or: the input is valid).
+    Success = 0,
+    /// The run finished and at least one stop failed its expectation.
+    Failed = 1,
+    /// Usage error, invalid input, or plan drift: nothing was sent.
+    Invalid = 2,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// Parses the process's arguments and runs the command.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    run(cli).into()
+}
+
+/// Runs one parsed command line.
+pub fn run(cli: Cli) -> Exit {
+    match cli.command {
+        Command::Validate(args) => validate::run(&args),
+        Command::Plan(args) => plan::run(&args),
+        Command::Schema => match crate::output::write_stdout(|out| {
+            out.write_all(crate::runbook::schema::runbook_schema_json().as_bytes())
+        }) {
+            Ok(()) => Exit::Success,
+            Err(e) => {
+                eprintln!("error: cannot write the schema: {e}");
+                Exit::Invalid
+            }
+        },
+    }
+}

@@ -1,0 +1,46 @@
+//! `stopbook plan`: the resolved plan of one runbook, as Markdown or JSON.
+
+use std::io::Write;
+
+use super::Exit;
+use super::args::{PlanArgs, PlanFormat};
+use crate::output;
+use crate::plan::Plan;
+use crate::runbook;
+
+pub fn run(args: &PlanArgs) -> Exit {
+    let runbook = match runbook::load(&args.runbook) {
+        Ok(rb) => rb,
+        Err(diagnostics) => {
+            eprintln!("{diagnostics}");
+            return Exit::Invalid;
+        }
+    };
+    let plan = Plan::new(runbook);
+    let format = args.format.unwrap_or(match &args.out {
+        Some(path) if path.extension().is_some_and(|e| e == "json") => PlanFormat::Json,
+        _ => PlanFormat::Md,
+    });
+    let write = |out: &mut dyn Write| match format {
+        PlanFormat::Json => plan.write_json(out),
+        PlanFormat::Md => plan.write_markdown(out),
+    };
+    let written = match &args.out {
+        Some(path) => output::write_atomic(path, write).map(|()| {
+            eprintln!("wrote {} ({})", path.display(), plan.plan_id);
+        }),
+        None => output::write_stdout(write),
+    };
+    match written {
+        Ok(()) => Exit::Success,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success,
+        Err(e) => {
+            let target = args
+                .out
+                .as_ref()
+                .map_or("standard output".to_owned(), |p| p.display().to_string());
+            eprintln!("error: cannot write the plan to {target}: {e}");
+            Exit::Invalid
+        }
+    }
+}

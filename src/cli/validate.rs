@@ -1,0 +1,29 @@
+//! `stopbook validate`: checks each runbook and reports every problem of every file.
+
+use super::Exit;
+use super::args::ValidateArgs;
+use crate::runbook;
+
+pub fn run(args: &ValidateArgs) -> Exit {
+    let mut exit = Exit::Success;
+    for path in &args.runbooks {
+        match runbook::load(path) {
+            Ok(rb) => {
+                let forced = rb.stops().filter(|(_, s)| s.settings.force).count();
+                println!(
+                    "ok: {}: {} phase{}, {} stop{} ({forced} forced)",
+                    path.display(),
+                    rb.phases.len(),
+                    if rb.phases.len() == 1 { "" } else { "s" },
+                    rb.stop_count(),
+                    if rb.stop_count() == 1 { "" } else { "s" },
+                );
+            }
+            Err(diagnostics) => {
+                eprintln!("{diagnostics}");
+                exit = Exit::Invalid;
+            }
+        }
+    }
+    exit
+}

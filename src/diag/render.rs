@@ -1,0 +1,113 @@
+//! Renders one diagnostic in the compiler style users already read every day:
+//!
+//! ```text
+//! runbook.yaml:4:3: unknown key `concurency` in `limits`
+//!   |
+//! 4 |   concurency: 8
+//!   |   ^^^^^^^^^^ did you mean `concurrency`?
+//!   = expected one of: concurrency, rate, max_failures
+//! ```
+
+use std::fmt::{self, Write};
+
+use super::{Diagnostic, Place};
+
+const MASK: &str = "********";
+
+pub(super) fn render(d: &Diagnostic, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match &d.place {
+        None => writeln!(f, "error: {}", d.message)?,
+        Some(place) => {
+            writeln!(f, "{place}: {}", d.message)?;
+            snippet(f, place, d.label.as_deref(), d.redact)?;
+        }
+    }
+    if let Some(hint) = &d.hint {
+        writeln!(f, "  = {hint}")?;
+    }
+    if let Some((place, note)) = &d.related {
+        writeln!(f, "{place}: note: {note}")?;
+        snippet(f, place, None, false)?;
+    }
+    Ok(())
+}
+
+fn snippet(
+    f: &mut fmt::Formatter<'_>,
+    place: &Place,
+    label: Option<&str>,
+    redact: bool,
+) -> fmt::Result {
+    let span = place.span;
+    let line: Vec<char> = place.file.line(span.line).chars().collect();
+    let start = (span.column.max(1) as usize - 1).min(line.len());
+    let width = (span.width.max(1) as usize).min(line.len().saturating_sub(start).max(1));
+
+    let mut shown = String::new();
+    let (caret_start, caret_width) = if redact {
+        shown.extend(&line[..start]);
+        shown.push_str(MASK);
+        shown.extend(&line[(start + width).min(line.len())..]);
+        (start, MASK.len())
+    } else {
+        shown.extend(&line);
+        (start, width)
+    };
+    // Tabs would make the caret drift: show them as single spaces.
+    let shown = shown.replace('\t', " ");
+
+    let number = span.line.to_string();
+    let gutter = " ".repeat(number.len());
+    writeln!(f, "{gutter} |")?;
+    writeln!(f, "{number} | {shown}")?;
+    let mut marker = String::new();
+    marker.extend(std::iter::repeat_n(' ', caret_start));
+    marker.extend(std::iter::repeat_n('^', caret_width));
+    if let Some(label) = label {
+        write!(marker, " {label}")?;
+    }
+    writeln!(f, "{gutter} | {}", marker.trim_end())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::super::{Diagnostic, Place, SourceFile, Span};
+
+    fn place(text: &str, span: Span) -> Place {
+        Place::new(&Arc::new(SourceFile::new("rb.yaml", text)), span)
+    }
+
+    #[test]
+    fn shows_position_line_caret_label_and_hint() {
+        let d = Diagnostic::at(
+            place("a: 1\nlimits:\n  concurency: 8\n", Span::new(3, 3, 10)),
+            "unknown key",
+        )
+        .label("did you mean `concurrency`?")
+        .hint("expected one of: concurrency, rate");
+        assert_eq!(
+            d.to_string(),
+            "rb.yaml:3:3: unknown key\n  |\n3 |   concurency: 8\n  |   ^^^^^^^^^^ did you mean `concurrency`?\n  = expected one of: concurrency, rate\n"
+        );
+    }
+
+    #[test]
+    fn redaction_masks_the_value_and_keeps_the_rest() {
+        let d = Diagnostic::at(
+            place("  token: s3cr3t-value # x\n", Span::new(1, 10, 12)),
+            "literal secret",
+        )
+        .redacted();
+        let out = d.to_string();
+        assert!(!out.contains("s3cr3t"), "{out}");
+        assert!(out.contains("  token: ******** # x"), "{out}");
+    }
+
+    #[test]
+    fn caret_is_clamped_to_the_line() {
+        let d = Diagnostic::at(place("ab\n", Span::new(1, 9, 40)), "m");
+        assert!(d.to_string().ends_with("1 | ab\n  |   ^\n"), "{d}");
+    }
+}

@@ -1,0 +1,327 @@
+//! The JSON form of a plan. Every struct here declares its fields in alphabetical order, so
+//! serde writes keys sorted and the compact output is the canonical form that `plan_id` hashes.
+//! (A test checks this against a generic sorted-key serialisation.)
+
+use std::io::{self, Write};
+
+use serde::{Serialize, Serializer};
+
+use super::{Plan, Totals, totals};
+use crate::runbook::model::{
+    Auth, Expectation, Host, Phase, Retry, Runbook, Settings, Stop, Target, Wait,
+};
+use crate::runbook::raw::ResultWord;
+use crate::runbook::values::{Duration, FailureBudget, Rate};
+
+/// The version of the plan format, part of the hashed content.
+const PLAN_FORMAT: u32 = 1;
+
+pub(super) fn write_canonical(runbook: &Runbook, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer(out, &PlanBody::new(runbook)).map_err(io::Error::from)
+}
+
+pub(super) fn write_pretty(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
+    #[derive(Serialize)]
+    struct Document<'a> {
+        plan_id: &'a str,
+        #[serde(flatten)]
+        body: PlanBody<'a>,
+    }
+    let document = Document {
+        plan_id: &plan.plan_id,
+        body: PlanBody::new(&plan.runbook),
+    };
+    serde_json::to_writer_pretty(&mut *out, &document).map_err(io::Error::from)?;
+    out.write_all(b"\n")
+}
+
+#[derive(Serialize)]
+struct PlanBody<'a> {
+    limits: LimitsView,
+    phases: Vec<PhaseView<'a>>,
+    runbook: &'a str,
+    stopbook_plan: u32,
+    target: TargetView<'a>,
+    totals: Totals,
+}
+
+impl<'a> PlanBody<'a> {
+    fn new(runbook: &'a Runbook) -> Self {
+        let total = runbook.stop_count();
+        let mut seq = 0;
+        PlanBody {
+            limits: LimitsView {
+                concurrency: runbook.limits.concurrency,
+                max_failures: runbook.limits.max_failures.map(|budget| FailureView {
+                    allowed: budget.allowed(total),
+                    budget,
+                }),
+                rate: runbook.limits.rate,
+            },
+            phases: runbook
+                .phases
+                .iter()
+                .map(|phase| {
+                    let first = seq + 1;
+                    seq += phase.stops.len();
+                    PhaseView { phase, first }
+                })
+                .collect(),
+            runbook: &runbook.name,
+            stopbook_plan: PLAN_FORMAT,
+            target: TargetView(&runbook.target),
+            totals: totals(runbook),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct LimitsView {
+    concurrency: u32,
+    max_failures: Option<FailureView>,
+    rate: Option<Rate>,
+}
+
+#[derive(Serialize)]
+struct FailureView {
+    /// Failures tolerated among this plan's stops; one more aborts.
+    allowed: u64,
+    budget: FailureBudget,
+}
+
+struct TargetView<'a>(&'a Target);
+
+impl Serialize for TargetView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Remote<'a> {
+            auth: AuthView<'a>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            endpoint: Option<String>,
+            kind: &'static str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            language: Option<String>,
+            project_id: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            region: Option<&'a str>,
+        }
+        #[derive(Serialize)]
+        struct Mock {
+            kind: &'static str,
+        }
+        match self.0 {
+            Target::EmbeddedMock => Mock {
+                kind: "embedded-mock",
+            }
+            .serialize(s),
+            Target::Remote(r) => Remote {
+                auth: AuthView(&r.auth),
+                endpoint: match &r.host {
+                    Host::Endpoint(e) => Some(e.to_string()),
+                    Host::Region(_) => None,
+                },
+                kind: "remote",
+                language: r.language.map(|l| l.to_string()),
+                project_id: r.project_id.as_str(),
+                region: match &r.host {
+                    Host::Region(region) => Some(region.as_str()),
+                    Host::Endpoint(_) => None,
+                },
+            }
+            .serialize(s),
+        }
+    }
+}
+
+/// Names where credentials come from; never holds one.
+struct AuthView<'a>(&'a Auth);
+
+impl Serialize for AuthView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        match self.0 {
+            Auth::TokenEnv(env) => {
+                map.serialize_entry("method", "token_env")?;
+                map.serialize_entry("token_env", env.as_str())?;
+            }
+            Auth::TokenFile { written, .. } => {
+                map.serialize_entry("method", "token_file")?;
+                map.serialize_entry("token_file", written)?;
+            }
+            Auth::AkSk {
+                ak_env,
+                sk_env,
+                security_token_env,
+            } => {
+                map.serialize_entry("ak_env", ak_env.as_str())?;
+                map.serialize_entry("method", "ak_sk")?;
+                if let Some(st) = security_token_env {
+                    map.serialize_entry("security_token_env", st.as_str())?;
+                }
+                map.serialize_entry("sk_env", sk_env.as_str())?;
+            }
+            Auth::IamPassword {
+                endpoint,
+                user_env,
+                password_env,
+                domain,
+            } => {
+                map.serialize_entry("domain", domain)?;
+                map.serialize_entry("endpoint", &endpoint.to_string())?;
+                map.serialize_entry("method", "iam_password")?;
+                map.serialize_entry("password_env", password_env.as_str())?;
+                map.serialize_entry("user_env", user_env.as_str())?;
+            }
+        }
+        map.end()
+    }
+}
+
+struct PhaseView<'a> {
+    phase: &'a Phase,
+    /// The `seq` of the phase's first stop.
+    first: usize,
+}
+
+impl Serialize for PhaseView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct Stops<'a>(&'a PhaseView<'a>);
+        impl Serialize for Stops<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(
+                    self.0
+                        .phase
+                        .stops
+                        .iter()
+                        .enumerate()
+                        .map(|(i, stop)| StopView {
+                            stop,
+                            seq: self.0.first + i,
+                        }),
+                )
+            }
+        }
+        let mut st = s.serialize_struct("Phase", 3)?;
+        st.serialize_field("concurrency", &self.phase.concurrency)?;
+        st.serialize_field("name", &self.phase.name)?;
+        st.serialize_field("stops", &Stops(self))?;
+        st.end()
+    }
+}
+
+struct StopView<'a> {
+    stop: &'a Stop,
+    seq: usize,
+}
+
+impl Serialize for StopView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let settings: &Settings = &self.stop.settings;
+        let Settings {
+            force,
+            request_timeout,
+            retry,
+            ..
+        } = settings;
+        let mut map = s.serialize_map(None)?;
+        if let Some(escalate) = settings.effective_escalate() {
+            map.serialize_entry(
+                "escalate",
+                &EscalateView {
+                    after: escalate.after,
+                },
+            )?;
+        }
+        map.serialize_entry("expect", &ExpectView(self.stop.settings.effective_expect()))?;
+        map.serialize_entry("force", force)?;
+        map.serialize_entry("job", self.stop.job.as_str())?;
+        if let Some(label) = &self.stop.label {
+            map.serialize_entry("label", label)?;
+        }
+        map.serialize_entry("request_timeout", request_timeout)?;
+        map.serialize_entry("retry", &RetryView(*retry))?;
+        map.serialize_entry("seq", &self.seq)?;
+        match settings.effective_wait() {
+            Some(w) => map.serialize_entry("wait", &WaitView(w))?,
+            None => map.serialize_entry("wait", &false)?,
+        }
+        map.end()
+    }
+}
+
+#[derive(Serialize)]
+struct EscalateView {
+    after: Duration,
+}
+
+struct RetryView(Retry);
+
+impl Serialize for RetryView {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct View {
+            attempts: u32,
+            backoff: Duration,
+            max_backoff: Duration,
+        }
+        View {
+            attempts: self.0.attempts,
+            backoff: self.0.backoff,
+            max_backoff: self.0.max_backoff,
+        }
+        .serialize(s)
+    }
+}
+
+struct WaitView(Wait);
+
+impl Serialize for WaitView {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct View {
+            poll: Duration,
+            timeout: Duration,
+        }
+        View {
+            poll: self.0.poll,
+            timeout: self.0.timeout,
+        }
+        .serialize(s)
+    }
+}
+
+struct ExpectView(Expectation);
+
+impl Serialize for ExpectView {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Answer<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            error_code: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            error_msg_contains: Option<&'a str>,
+            http: u16,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            result: Option<ResultWord>,
+        }
+        match &self.0 {
+            Expectation::Stopped => s.serialize_str("stopped"),
+            Expectation::Accepted => s.serialize_str("accepted"),
+            Expectation::Answer {
+                http,
+                error_code,
+                error_msg_contains,
+                result,
+            } => Answer {
+                error_code: error_code.as_deref(),
+                error_msg_contains: error_msg_contains.as_deref(),
+                http: *http,
+                result: *result,
+            }
+            .serialize(s),
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! The plan as a reviewer reads it in a change request: target, limits, totals and `plan_id`
+//! first, then one table per phase. Settings shared by a whole phase are said once above its
+//! table; the table shows only what a reviewer checks stop by stop.
+
+use std::io::{self, Write};
+
+use super::Plan;
+use crate::runbook::model::{Auth, Expectation, Host, Phase, Settings, Target};
+use crate::runbook::raw::ResultWord;
+
+pub(super) fn write(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
+    let rb = &plan.runbook;
+    let totals = plan.totals();
+    writeln!(out, "# Plan: {}", escape(&rb.name))?;
+    writeln!(out)?;
+    writeln!(out, "- **plan_id:** `{}`", plan.plan_id)?;
+    writeln!(out, "- **target:** {}", target(&rb.target))?;
+    let rate = rb
+        .limits
+        .rate
+        .map_or("no ceiling".to_owned(), |r| format!("at most {r}"));
+    writeln!(
+        out,
+        "- **limits:** {} requests in flight, {rate} (stops and status polls together)",
+        rb.limits.concurrency
+    )?;
+    let budget = match rb.limits.max_failures {
+        None => "none: every stop is tried; the run exits 1 if any failed".to_owned(),
+        Some(b) => {
+            let allowed = b.allowed(totals.stops);
+            format!(
+                "`{b}`: {allowed} failure{} tolerated, one more aborts the run",
+                plural(allowed as usize)
+            )
+        }
+    };
+    writeln!(out, "- **failure budget:** {budget}")?;
+    writeln!(
+        out,
+        "- **totals:** {} phase{}, {} stop{}, {} forced",
+        totals.phases,
+        plural(totals.phases),
+        totals.stops,
+        plural(totals.stops),
+        totals.forced
+    )?;
+    let mut seq = 0;
+    for (index, phase) in rb.phases.iter().enumerate() {
+        write_phase(out, index + 1, phase, &mut seq)?;
+    }
+    Ok(())
+}
+
+fn write_phase(
+    out: &mut dyn Write,
+    number: usize,
+    phase: &Phase,
+    seq: &mut usize,
+) -> io::Result<()> {
+    let forced = phase.stops.iter().filter(|s| s.settings.force).count();
+    writeln!(out)?;
+    writeln!(out, "## Phase {number}: {}", escape(&phase.name))?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{} stop{}, {forced} forced, {} in flight at most.",
+        phase.stops.len(),
+        plural(phase.stops.len()),
+        phase.concurrency
+    )?;
+    let common = most_common_requests(phase);
+    writeln!(
+        out,
+        "Every request: {}{}.",
+        requests(common),
+        if common_everywhere(phase, common) {
+            ""
+        } else {
+            " (unless noted)"
+        }
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "| # | job | label | force | expect | wait | escalate | notes |"
+    )?;
+    writeln!(out, "|---|---|---|---|---|---|---|---|")?;
+    for stop in &phase.stops {
+        *seq += 1;
+        let s = &stop.settings;
+        let note = if same_requests(s, common) {
+            String::new()
+        } else {
+            requests(s)
+        };
+        writeln!(
+            out,
+            "| {seq} | `{}` | {} | {} | {} | {} | {} | {note} |",
+            stop.job,
+            stop.label.as_deref().map(escape).unwrap_or_default(),
+            if s.force { "**force**" } else { "no" },
+            expectation(&s.effective_expect()),
+            s.effective_wait().map_or("no".to_owned(), |w| format!(
+                "{} (poll {})",
+                w.timeout, w.poll
+            )),
+            s.effective_escalate()
+                .map_or("no".to_owned(), |e| format!("after {}", e.after)),
+        )?;
+    }
+    Ok(())
+}
+
+/// The request settings most stops of the phase share (the first such, on a tie).
+fn most_common_requests(phase: &Phase) -> &Settings {
+    let mut best: (&Settings, usize) = (&phase.stops[0].settings, 0);
+    let mut seen: Vec<(&Settings, usize)> = Vec::new();
+    for stop in &phase.stops {
+        let s: &Settings = &stop.settings;
+        match seen.iter_mut().find(|(t, _)| same_requests(t, s)) {
+            Some((_, n)) => *n += 1,
+            None => seen.push((s, 1)),
+        }
+    }
+    for (s, n) in seen {
+        if n > best.1 {
+            best = (s, n);
+        }
+    }
+    best.0
+}
+
+fn common_everywhere(phase: &Phase, common: &Settings) -> bool {
+    phase
+        .stops
+        .iter()
+        .all(|s| same_requests(&s.settings, common))
+}
+
+fn same_requests(a: &Settings, b: &Settings) -> bool {
+    a.request_timeout == b.request_timeout && a.retry == b.retry
+}
+
+fn requests(s: &Settings) -> String {
+    format!(
+        "timeout {}, {} attempt{}, backoff {} up to {}",
+        s.request_timeout,
+        s.retry.attempts,
+        plural(s.retry.attempts as usize),
+        s.retry.backoff,
+        s.retry.max_backoff
+    )
+}
+
+fn target(t: &Target) -> String {
+    let Target::Remote(r) = t else {
+        return "the embedded mock (in-process, loopback only; seeded with this runbook's jobs)"
+            .to_owned();
+    };
+    let host = match &r.host {
+        Host::Endpoint(e) => format!("`{e}`"),
+        Host::Region(region) => format!("region `{region}`"),
+    };
+    let auth = match &r.auth {
+        Auth::TokenEnv(env) => format!("IAM token from environment variable `{env}`"),
+        Auth::TokenFile { written, .. } => format!("IAM token from file `{}`", escape(written)),
+        Auth::AkSk {
+            ak_env,
+            sk_env,
+            security_token_env,
+        } => {
+            let temporary = security_token_env
+                .as_ref()
+                .map(|s| format!(", security token `{s}`"))
+                .unwrap_or_default();
+            format!("AK/SK signing from `{ak_env}` and `{sk_env}`{temporary}")
+        }
+        Auth::IamPassword {
+            endpoint,
+            user_env,
+            password_env,
+            domain,
+        } => format!(
+            "IAM password exchange at `{endpoint}` for user `{user_env}` / password `{password_env}` in domain `{}`",
+            escape(domain)
+        ),
+    };
+    let language = r
+        .language
+        .map(|l| format!(", language `{l}`"))
+        .unwrap_or_default();
+    format!("{host}, project `{}`, {auth}{language}", r.project_id)
+}
+
+fn expectation(e: &Expectation) -> String {
+    match e {
+        Expectation::Stopped => "stopped".to_owned(),
+        Expectation::Accepted => "accepted".to_owned(),
+        Expectation::Answer {
+            http,
+            error_code,
+            error_msg_contains,
+            result,
+        } => {
+            let mut parts = vec![format!("HTTP {http}")];
+            if let Some(code) = error_code {
+                parts.push(format!("`{}`", escape(code)));
+            }
+            if let Some(text) = error_msg_contains {
+                parts.push(format!("message contains \"{}\"", escape(text)));
+            }
+            match result {
+                Some(ResultWord::Success) => parts.push("status success".to_owned()),
+                Some(ResultWord::Failed) => parts.push("status failed".to_owned()),
+                None => {}
+            }
+            parts.join(", ")
+        }
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Makes user text safe inside a Markdown table cell or heading.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            '|' | '\\' | '`' | '*' | '_' | '<' | '>' | '[' | ']' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn table_breaking_characters_are_escaped() {
+        assert_eq!(escape("a|b\nc `x` <y>"), "a\\|b c \\`x\\` \\<y\\>");
+    }
+}

@@ -1,0 +1,281 @@
+//! The toolkit that turns a [`Node`] tree into typed values while collecting every problem.
+//!
+//! Each typed value implements [`Decode`]; structs read their keys through a [`MapReader`], which
+//! reports duplicate keys (naming both places), missing required keys, and unknown keys with a
+//! "did you mean" hint. A decoder that finds a problem records it and returns `None`, so its
+//! siblings are still checked: one run of the decoder finds every problem in the file.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+
+use super::yaml::{Key, Node, Value};
+use crate::diag::{Diagnostic, Diagnostics, Place, SourceFile, Span, did_you_mean};
+
+/// Where decoding records what it finds wrong.
+pub struct Cx {
+    pub file: Arc<SourceFile>,
+    pub diagnostics: Diagnostics,
+}
+
+impl Cx {
+    pub fn new(file: Arc<SourceFile>) -> Self {
+        Cx {
+            file,
+            diagnostics: Diagnostics::new(),
+        }
+    }
+
+    pub fn place(&self, span: Span) -> Place {
+        Place::new(&self.file, span)
+    }
+
+    pub fn report(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// Records a problem at `span` and returns `None`, for `return cx.error(..)` in decoders.
+    pub fn error<T>(&mut self, span: Span, message: impl Into<String>) -> Option<T> {
+        let d = Diagnostic::at(self.place(span), message);
+        self.report(d);
+        None
+    }
+
+    /// Records "expected X, found Y" for `node`.
+    pub fn expected<T>(&mut self, node: &Node, expected: &str) -> Option<T> {
+        self.error(
+            node.span,
+            format!("expected {expected}, found {}", node.value.kind()),
+        )
+    }
+}
+
+/// A value with the position it was read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+impl<T: JsonSchema> JsonSchema for Spanned<T> {
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        T::schema_name()
+    }
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        T::schema_id()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        T::json_schema(generator)
+    }
+}
+
+/// A typed value that can be read from a node.
+pub trait Decode: Sized {
+    /// Reads `node`, or records why it cannot and returns `None`.
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self>;
+}
+
+impl<T: Decode> Decode for Spanned<T> {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        T::decode(node, cx).map(|value| Spanned {
+            value,
+            span: node.span,
+        })
+    }
+}
+
+impl Decode for String {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        match &node.value {
+            Value::Str(s) => Some(s.clone()),
+            _ => cx.expected(node, "a string"),
+        }
+    }
+}
+
+impl Decode for bool {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        match &node.value {
+            Value::Bool(b) => Some(*b),
+            _ => cx.expected(node, "`true` or `false`"),
+        }
+    }
+}
+
+macro_rules! decode_integer {
+    ($($t:ty),*) => {$(
+        impl Decode for $t {
+            fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+                match &node.value {
+                    Value::Int(i) => <$t>::try_from(*i).ok().or_else(|| {
+                        cx.error(node.span, format!(
+                            "expected a whole number from {} to {}, found {i}",
+                            <$t>::MIN, <$t>::MAX
+                        ))
+                    }),
+                    _ => cx.expected(node, "a whole number"),
+                }
+            }
+        }
+    )*};
+}
+decode_integer!(u16, u32, u64);
+
+impl<T: Decode> Decode for Vec<T> {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        let Value::Seq(items) = &node.value else {
+            return cx.expected(node, "a list");
+        };
+        let decoded: Vec<Option<T>> = items.iter().map(|item| T::decode(item, cx)).collect();
+        decoded.into_iter().collect()
+    }
+}
+
+/// Reads the keys of one YAML map, remembering which it has read.
+pub struct MapReader<'n> {
+    /// What the map is called in messages (`limits`, `phase "canary"`).
+    what: String,
+    span: Span,
+    entries: &'n [(Key, Node)],
+    known: Vec<&'static str>,
+}
+
+impl<'n> MapReader<'n> {
+    /// Opens `node` as a map, reporting duplicate keys; records an error if it is not a map.
+    pub fn open(node: &'n Node, what: impl Into<String>, cx: &mut Cx) -> Option<Self> {
+        let what = what.into();
+        let Value::Map(entries) = &node.value else {
+            return cx.expected(node, &format!("a map for {what}"));
+        };
+        let mut first_seen: HashMap<&str, Span> = HashMap::new();
+        for (key, _) in entries {
+            if let Some(first) = first_seen.get(key.name.as_str()) {
+                let d = Diagnostic::at(
+                    cx.place(key.span),
+                    format!("duplicate key `{}` in {what}", key.name),
+                )
+                .label("a key may appear only once")
+                .related(cx.place(*first), "first defined here");
+                cx.report(d);
+            } else {
+                first_seen.insert(&key.name, key.span);
+            }
+        }
+        Some(MapReader {
+            what,
+            span: node.span,
+            entries,
+            known: Vec::new(),
+        })
+    }
+
+    pub fn span(&self) -> Span {
+        self.span
+    }
+
+    /// The node under `key`, if present (the first occurrence when duplicated).
+    pub fn node(&mut self, key: &'static str) -> Option<&'n Node> {
+        self.known.push(key);
+        self.entries
+            .iter()
+            .find(|(k, _)| k.name == key)
+            .map(|(_, v)| v)
+    }
+
+    /// Where `key` is written, if present.
+    pub fn key_span(&self, key: &str) -> Option<Span> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.name == key)
+            .map(|(k, _)| k.span)
+    }
+
+    /// Reads an optional key. A present but invalid value is reported and read as absent.
+    pub fn optional<T: Decode>(&mut self, key: &'static str, cx: &mut Cx) -> Option<T> {
+        self.node(key).and_then(|node| T::decode(node, cx))
+    }
+
+    /// Reads a required key, reporting it when missing.
+    pub fn required<T: Decode>(&mut self, key: &'static str, cx: &mut Cx) -> Option<T> {
+        match self.node(key) {
+            Some(node) => T::decode(node, cx),
+            None => {
+                let d = Diagnostic::at(
+                    cx.place(self.span),
+                    format!("missing required key `{key}` in {}", self.what),
+                );
+                cx.report(d);
+                None
+            }
+        }
+    }
+
+    /// Reports every key that no reader asked for.
+    pub fn finish(self, cx: &mut Cx) {
+        for (key, value) in self.entries {
+            if self.known.contains(&key.name.as_str()) {
+                continue;
+            }
+            if looks_like_literal_secret(&key.name) {
+                let d = Diagnostic::at(
+                    cx.place(value.span),
+                    format!("literal secret under `{}` in {}", key.name, self.what),
+                )
+                .label("never write a secret into a runbook")
+                .hint("name an environment variable (`token_env`, `ak_env`, `sk_env`) or a file (`token_file`) instead")
+                .redacted();
+                cx.report(d);
+                continue;
+            }
+            let mut d = Diagnostic::at(
+                cx.place(key.span),
+                format!("unknown key `{}` in {}", key.name, self.what),
+            );
+            if let Some(suggestion) = did_you_mean(&key.name, &self.known) {
+                d = d.label(format!("did you mean `{suggestion}`?"));
+            }
+            d = d.hint(format!("expected one of: {}", self.known.join(", ")));
+            cx.report(d);
+        }
+    }
+}
+
+/// Key names under which people paste credentials.
+fn looks_like_literal_secret(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    [
+        "token",
+        "password",
+        "passwd",
+        "secret",
+        "sk",
+        "ak",
+        "security_token",
+        "access_key",
+        "secret_key",
+        "auth_token",
+    ]
+    .contains(&key.as_str())
+        || key.ends_with("_password")
+        || key.ends_with("_secret")
+}
+
+/// Reads a scalar string and parses it with `parse`, reporting the parser's message.
+pub fn parse_str<T>(
+    node: &Node,
+    cx: &mut Cx,
+    expected: &str,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Option<T> {
+    match &node.value {
+        Value::Str(s) => match parse(s) {
+            Ok(v) => Some(v),
+            Err(message) => cx.error(node.span, message),
+        },
+        _ => cx.expected(node, expected),
+    }
+}

@@ -1,0 +1,77 @@
+//! The runbook format v1: reading, validating and resolving a YAML runbook.
+//!
+//! ```text
+//! file ──yaml──▶ Node tree ──decode──▶ raw::RawRunbook ──resolve──▶ model::Runbook
+//!        (spans, budget)    (typed, every problem)   (defaults, cross-checks, stops files)
+//! ```
+//!
+//! Every stage adds to one list of diagnostics; [`load`] returns either a runbook that is valid
+//! in every respect or all of its problems.
+
+pub mod decode;
+pub mod model;
+pub mod raw;
+mod resolve;
+pub mod schema;
+pub mod stops_file;
+pub mod values;
+pub mod yaml;
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::diag::{Diagnostic, Diagnostics, SourceFile};
+
+pub use model::Runbook;
+
+/// Reads and validates the runbook at `path` (shown in messages as given).
+pub fn load(path: &Path) -> Result<Runbook, Diagnostics> {
+    let shown = path.display().to_string();
+    let text = read_limited(path, &shown)?;
+    let base_dir = path.parent().unwrap_or(Path::new(""));
+    load_str(&shown, text, base_dir)
+}
+
+/// Validates runbook text as if read from a file named `name` in `base_dir`.
+pub fn load_str(name: &str, text: String, base_dir: &Path) -> Result<Runbook, Diagnostics> {
+    let file = Arc::new(SourceFile::new(name, text));
+    let node = yaml::parse(&file)?;
+    let mut cx = decode::Cx::new(Arc::clone(&file));
+    let raw = <raw::RawRunbook as decode::Decode>::decode(&node, &mut cx);
+    drop(node);
+    let runbook = raw.and_then(|raw| resolve::resolve(raw, base_dir, &mut cx));
+    match runbook {
+        Some(runbook) => cx.diagnostics.into_result(runbook),
+        None if cx.diagnostics.is_empty() => {
+            Err(Diagnostic::without_place(format!("{name}: invalid runbook")).into())
+        }
+        None => Err(cx.diagnostics.into_result(()).unwrap_err()),
+    }
+}
+
+fn read_limited(path: &Path, shown: &str) -> Result<String, Diagnostic> {
+    let fail = |e: std::io::Error| {
+        Diagnostic::without_place(format!(
+            "cannot read `{shown}`: {}",
+            stops_file::io_reason(&e)
+        ))
+    };
+    let file = std::fs::File::open(path).map_err(fail)?;
+    let mut bytes = Vec::new();
+    file.take(yaml::MAX_RUNBOOK_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(fail)?;
+    if bytes.len() as u64 > yaml::MAX_RUNBOOK_BYTES {
+        return Err(Diagnostic::without_place(format!(
+            "`{shown}` is larger than {} MiB: put long job lists in a `stops_file`",
+            yaml::MAX_RUNBOOK_BYTES / (1024 * 1024)
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        Diagnostic::without_place(format!(
+            "`{shown}` is not UTF-8 text (byte {} is invalid)",
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}

@@ -1,0 +1,517 @@
+//! The runbook exactly as written: every key of format v1 with the position it came from, before
+//! any cross-checking or defaulting.
+//!
+//! These types are read from the node tree by hand ([`Decode`]) so that every problem is found in
+//! one pass, and the JSON Schema for editors is derived from them (`schemars`), so the schema and
+//! the parser describe the same format. Doc comments here become the schema's descriptions.
+
+use schemars::JsonSchema;
+
+use super::decode::{Cx, Decode, MapReader, Spanned};
+use super::values::{
+    Duration, Endpoint, EnvVarName, FailureBudget, JobId, Language, ProjectId, Rate, Region,
+};
+use super::yaml::{Node, Value};
+use crate::diag::{Diagnostic, Span};
+
+/// A stopbook runbook, format v1: stops of DRS tasks grouped in ordered phases.
+#[derive(Debug, JsonSchema)]
+#[schemars(deny_unknown_fields, title = "stopbook runbook v1")]
+pub struct RawRunbook {
+    /// The format version; only `1` exists.
+    #[schemars(range(min = 1, max = 1))]
+    pub version: Spanned<u64>,
+    /// A human name for the run, shown in plans and reports.
+    pub name: Spanned<String>,
+    /// Where the stops are sent. Absent: the embedded mock.
+    pub target: Option<RawTarget>,
+    /// Settings for every stop; a phase or a stop may override each key.
+    pub defaults: Option<RawSettings>,
+    /// Limits on the whole run.
+    pub limits: Option<RawLimits>,
+    /// The phases, run in order: each starts when the one before has finished.
+    #[schemars(length(min = 1))]
+    pub phases: Spanned<Vec<RawPhase>>,
+}
+
+impl Decode for RawRunbook {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        let mut map = MapReader::open(node, "the runbook", cx)?;
+        let version = map.required("version", cx);
+        let name = map.required("name", cx);
+        let target = map.optional("target", cx);
+        let defaults = map
+            .node("defaults")
+            .and_then(|n| RawSettings::decode_map(n, "`defaults`", cx));
+        let limits = map.optional("limits", cx);
+        let phases = map.required("phases", cx);
+        map.finish(cx);
+        Some(RawRunbook {
+            version: version?,
+            name: name?,
+            target,
+            defaults,
+            limits,
+            phases: phases?,
+        })
+    }
+}
+
+/// The DRS endpoint, project and credentials.
+#[derive(Debug, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RawTarget {
+    /// The DRS endpoint: `https://host`, or `http://` on a loopback host.
+    pub endpoint: Option<Spanned<Endpoint>>,
+    /// Instead of `endpoint`: the region whose vendor DRS host to use, e.g. `cn-north-4`.
+    pub region: Option<Spanned<Region>>,
+    /// The tenant's project ID: 32 lowercase hex characters.
+    pub project_id: Option<Spanned<ProjectId>>,
+    /// How to authenticate: exactly one way, never a literal secret.
+    pub auth: Option<RawAuth>,
+    /// The `X-Language` header: `en-us` or `zh-cn`.
+    pub language: Option<Spanned<Language>>,
+    #[schemars(skip)]
+    pub span: Span,
+}
+
+impl Decode for RawTarget {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        let mut map = MapReader::open(node, "`target`", cx)?;
+        let target = RawTarget {
+            endpoint: map.optional("endpoint", cx),
+            region: map.optional("region", cx),
+            project_id: map.optional("project_id", cx),
+            auth: map.optional("auth", cx),
+            language: map.optional("language", cx),
+            span: map.span(),
+        };
+        map.finish(cx);
+        Some(target)
+    }
+}
+
+/// Credentials, by reference only: environment variable names or a file path.
+#[derive(Debug, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RawAuth {
+    /// An IAM token (`X-Auth-Token`) from this environment variable.
+    pub token_env: Option<Spanned<EnvVarName>>,
+    /// An IAM token read from this file (relative to the runbook).
+    pub token_file: Option<Spanned<String>>,
+    /// AK/SK signing (SDK-HMAC-SHA256): the access key from this environment variable.
+    pub ak_env: Option<Spanned<EnvVarName>>,
+    /// AK/SK signing: the secret key from this environment variable.
+    pub sk_env: Option<Spanned<EnvVarName>>,
+    /// AK/SK signing with temporary credentials: the security token from this variable.
+    pub security_token_env: Option<Spanned<EnvVarName>>,
+    /// An IAM password exchange for a token, scoped to the project.
+    pub iam_password: Option<RawIamPassword>,
+    #[schemars(skip)]
+    pub span: Span,
+}
+
+impl Decode for RawAuth {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        let mut map = MapReader::open(node, "`auth`", cx)?;
+        let auth = RawAuth {
+            token_env: map.optional("token_env", cx),
+            token_file: map.optional("token_file", cx),
+            ak_env: map.optional("ak_env", cx),
+            sk_env: map.optional("sk_env", cx),
+            security_token_env: map.optional("security_token_env", cx),
+            iam_password: map.optional("iam_password", cx),
+            span: map.span(),
+        };
+        map.finish(cx);
+        Some(auth)
+    }
+}
+
+/// An IAM password exchange: `POST /v3/auth/tokens` on `endpoint`.
+#[derive(Debug, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RawIamPassword {
+    /// The IAM endpoint, e.g. `https://iam.cn-north-4.myhuaweicloud.com`.
+    pub endpoint: Spanned<Endpoint>,
+    /// The IAM user name, from this environment variable.
+    pub user_env: Spanned<EnvVarName>,
+    /// The IAM password, from this environment variable.
+    pub password_env: Spanned<EnvVarName>,
+    /// The account (domain) name the user belongs to.
+    pub domain: Spanned<String>,
+}
+
+impl Decode for RawIamPassword {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        let mut map = MapReader::open(node, "`iam_password`", cx)?;
+        let endpoint = map.required("endpoint", cx);
+        let user_env = map.required("user_env", cx);
+        let password_env = map.required("password_env", cx);
+        let domain = map.required("domain", cx);
+        map.finish(cx);
+        Some(RawIamPassword {
+            endpoint: endpoint?,
+            user_env: user_env?,
+            password_env: password_env?,
+            domain: domain?,
+        })
+    }
+}
+
+/// Limits on the whole run.
+#[derive(Debug, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RawLimits {
+    /// Requests in flight at once, stops and status polls together (default 8).
+    #[schemars(range(min = 1))]
+    pub concurrency: Option<Spanned<u32>>,
+    /// A shared ceiling on every request (stops and polls): `N/s` or `N/m`. Absent: no ceiling.
+    pub rate: Option<Spanned<Rate>>,
+    /// Failed stops tolerated: a count or a percentage; one more aborts the run. Absent: no budget.
+    pub max_failures: Option<Spanned<FailureBudget>>,
+}
+
+impl Decode for RawLimits {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        let mut map = MapReader::open(node, "`limits`", cx)?;
+        let limits = RawLimits {
+            concurrency: map.optional("concurrency", cx),
+            rate: map.optional("rate", cx),
+            max_failures: map.optional("max_failures", cx),
+        };
+        map.finish(cx);
+        Some(limits)
+    }
+}
+
+/// A group of stops. It starts when the phase before it has finished.
+#[derive(Debug, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RawPhase {
+    /// The phase's name, unique in the runbook.
+    pub name: Spanned<String>,
+    /// Requests in flight at once within this phase; at most `limits.concurrency`.
+    #[schemars(range(min = 1))]
+    pub concurrency: Option<Spanned<u32>>,
+    /// Per-stop settings for this phase, over `defaults`.
+    #[schemars(flatten)]
+    pub settings: RawSettings,
+    /// The stops, in order; they come before those of `stops_file`.
+    pub stops: Option<Vec<RawStop>>,
+    /// A file of job IDs, one a line, `#` comments; relative to the runbook.
+    pub stops_file: Option<Spanned<String>>,
+    #[schemars(skip)]
+    pub span: Span,
+}
+
+impl Decode for RawPhase {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        let what = match named(node) {
+            Some(name) => format!("phase `{name}`"),
+            None => "a phase".to_owned(),
+        };
+        let mut map = MapReader::open(node, what, cx)?;
+        let name = map.required("name", cx);
+        let concurrency = map.optional("concurrency", cx);
+        let settings = RawSettings::read(&mut map, cx);
+        let stops = map.optional("stops", cx);
+        let stops_file = map.optional("stops_file", cx);
+        let span = map.span();
+        map.finish(cx);
+        Some(RawPhase {
+            name: name?,
+            concurrency,
+            settings,
+            stops,
+            stops_file,
+            span,
+        })
+    }
+}
+
+/// The `name` of a map node, for naming it in messages before it is decoded.
+fn named(node: &Node) -> Option<&str> {
+    let Value::Map(entries) = &node.value else {
+        return None;
+    };
+    entries
+        .iter()
+        .find_map(|(k, v)| match (&k.name[..], &v.value) {
+            ("name", Value::Str(s)) => Some(s.as_str()),
+            _ => None,
+        })
+}
+
+/// One stop: the job to stop, and settings that override the phase's.
+#[derive(Debug, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RawStop {
+    /// The DRS job ID.
+    pub job: Spanned<JobId>,
+    /// A human label shown in plans and reports.
+    pub label: Option<Spanned<String>>,
+    #[schemars(flatten)]
+    pub settings: RawSettings,
+}
+
+impl Decode for RawStop {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        let mut map = MapReader::open(node, "a stop", cx)?;
+        let job = map.required("job", cx);
+        let label = map.optional("label", cx);
+        let settings = RawSettings::read(&mut map, cx);
+        map.finish(cx);
+        Some(RawStop {
+            job: job?,
+            label,
+            settings,
+        })
+    }
+}
+
+/// Settings of a stop. Each may be set in `defaults`, a phase, or a stop; the nearest wins, and
+/// a partial map (`retry: { attempts: 3 }`) keeps the other keys from further out.
+#[derive(Debug, Default, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RawSettings {
+    /// Send `is_force_stop: true` (for abnormal tasks). Always sent explicitly. Default false.
+    pub force: Option<Spanned<bool>>,
+    /// The outcome the stop must have. Default `stopped`.
+    pub expect: Option<Spanned<RawExpect>>,
+    /// How long one request may take. Default 30s.
+    pub request_timeout: Option<Spanned<Duration>>,
+    /// Retries of requests that surely did not change anything (connect failures, 429, 502-504).
+    pub retry: Option<RawRetry>,
+    /// Whether and how long to wait for the job to end: a map, or `false`. Default 30m, poll 10s.
+    pub wait: Option<Spanned<RawWait>>,
+    /// Force-stop a job that has not ended `after` this long, or ended in
+    /// `RELEASE_RESOURCE_FAILED`; `false` turns it off. Default off.
+    pub escalate: Option<Spanned<RawEscalate>>,
+}
+
+impl RawSettings {
+    /// Reads the settings keys of a phase or a stop map.
+    fn read(map: &mut MapReader<'_>, cx: &mut Cx) -> Self {
+        RawSettings {
+            force: map.optional("force", cx),
+            expect: map.optional("expect", cx),
+            request_timeout: map.optional("request_timeout", cx),
+            retry: map.optional("retry", cx),
+            wait: map.optional("wait", cx),
+            escalate: map.optional("escalate", cx),
+        }
+    }
+
+    fn decode_map(node: &Node, what: &str, cx: &mut Cx) -> Option<Self> {
+        let mut map = MapReader::open(node, what, cx)?;
+        let settings = RawSettings::read(&mut map, cx);
+        map.finish(cx);
+        Some(settings)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.force.is_none()
+            && self.expect.is_none()
+            && self.request_timeout.is_none()
+            && self.retry.is_none()
+            && self.wait.is_none()
+            && self.escalate.is_none()
+    }
+}
+
+/// Retry timing for requests that are safe to resend.
+#[derive(Debug, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RawRetry {
+    /// Attempts in all, the first included (default 5).
+    #[schemars(range(min = 1, max = 100))]
+    pub attempts: Option<Spanned<u32>>,
+    /// The first wait between attempts; it doubles, with jitter (default 500ms).
+    pub backoff: Option<Spanned<Duration>>,
+    /// The longest wait between attempts (default 30s).
+    pub max_backoff: Option<Spanned<Duration>>,
+}
+
+impl Decode for RawRetry {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        let mut map = MapReader::open(node, "`retry`", cx)?;
+        let retry = RawRetry {
+            attempts: map.optional("attempts", cx),
+            backoff: map.optional("backoff", cx),
+            max_backoff: map.optional("max_backoff", cx),
+        };
+        map.finish(cx);
+        Some(retry)
+    }
+}
+
+/// `wait`: `false` (do not wait), `true` (wait with the inherited timing), or a map.
+#[derive(Debug, JsonSchema)]
+#[schemars(untagged)]
+pub enum RawWait {
+    Toggle(bool),
+    Until(RawWaitUntil),
+}
+
+/// How long to wait for a stopped job to reach a terminal status, and how often to look.
+#[derive(Debug, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RawWaitUntil {
+    /// Give up waiting after this long (default 30m).
+    pub timeout: Option<Spanned<Duration>>,
+    /// Read the job's status this often (default 10s).
+    pub poll: Option<Spanned<Duration>>,
+}
+
+impl Decode for RawWait {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        if let Value::Bool(b) = node.value {
+            return Some(RawWait::Toggle(b));
+        }
+        if !matches!(node.value, Value::Map(_)) {
+            return cx.expected(
+                node,
+                "`false` or a map such as `{ timeout: 30m, poll: 10s }` for `wait`",
+            );
+        }
+        let mut map = MapReader::open(node, "`wait`", cx)?;
+        let until = RawWaitUntil {
+            timeout: map.optional("timeout", cx),
+            poll: map.optional("poll", cx),
+        };
+        map.finish(cx);
+        Some(RawWait::Until(until))
+    }
+}
+
+/// `escalate`: `false`, or `{ after: DURATION }`.
+#[derive(Debug, JsonSchema)]
+#[schemars(untagged)]
+pub enum RawEscalate {
+    Toggle(bool),
+    After(RawEscalateAfter),
+}
+
+/// When to send a force stop to a job that has not ended.
+#[derive(Debug, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RawEscalateAfter {
+    /// Time after the stop was accepted.
+    pub after: Spanned<Duration>,
+}
+
+impl Decode for RawEscalate {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        match node.value {
+            Value::Bool(false) => return Some(RawEscalate::Toggle(false)),
+            Value::Bool(true) => {
+                return cx.error(
+                    node.span,
+                    "`escalate: true` does not say when: write `escalate: { after: 10m }`",
+                );
+            }
+            Value::Map(_) => {}
+            _ => {
+                return cx.expected(
+                    node,
+                    "`false` or a map such as `{ after: 10m }` for `escalate`",
+                );
+            }
+        }
+        let mut map = MapReader::open(node, "`escalate`", cx)?;
+        let after = map.required("after", cx);
+        map.finish(cx);
+        Some(RawEscalate::After(RawEscalateAfter { after: after? }))
+    }
+}
+
+/// The outcome a stop must have: `stopped`, `accepted`, or the answer expected.
+#[derive(Debug, JsonSchema)]
+#[schemars(untagged)]
+pub enum RawExpect {
+    Keyword(ExpectKeyword),
+    Answer(RawExpectAnswer),
+}
+
+/// `stopped`: accepted, then the job ends (`RELEASE_RESOURCE_COMPLETE`) within `wait.timeout`.
+/// `accepted`: 200 with `status: success`, no waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[schemars(rename_all = "lowercase")]
+pub enum ExpectKeyword {
+    Stopped,
+    Accepted,
+}
+
+/// An exact answer, e.g. `{ http: 400, error_code: DRS.10000010 }` or `{ http: 200, result: failed }`.
+#[derive(Debug, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RawExpectAnswer {
+    /// The HTTP status expected.
+    #[schemars(range(min = 100, max = 599))]
+    pub http: Spanned<u16>,
+    /// The `error_code` expected in the body.
+    pub error_code: Option<Spanned<String>>,
+    /// Text the `error_msg` must contain.
+    pub error_msg_contains: Option<Spanned<String>>,
+    /// With `http: 200`: the `status` expected in the body.
+    pub result: Option<Spanned<ResultWord>>,
+}
+
+/// The `status` of a 200 answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, JsonSchema, serde::Serialize)]
+#[schemars(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum ResultWord {
+    Success,
+    Failed,
+}
+
+impl Decode for ResultWord {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        match &node.value {
+            Value::Str(s) if s == "success" => Some(ResultWord::Success),
+            Value::Str(s) if s == "failed" => Some(ResultWord::Failed),
+            _ => cx.error(node.span, "expected `success` or `failed`"),
+        }
+    }
+}
+
+impl Decode for RawExpect {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        match &node.value {
+            Value::Str(s) => match s.as_str() {
+                "stopped" => Some(RawExpect::Keyword(ExpectKeyword::Stopped)),
+                "accepted" => Some(RawExpect::Keyword(ExpectKeyword::Accepted)),
+                other => {
+                    let mut d = Diagnostic::at(
+                        cx.place(node.span),
+                        format!(
+                            "unknown expectation `{other}`: expected `stopped`, `accepted`, or a map such as `{{ http: 400, error_code: DRS.10000010 }}`"
+                        ),
+                    );
+                    if let Some(s) = crate::diag::did_you_mean(other, &["stopped", "accepted"]) {
+                        d = d.label(format!("did you mean `{s}`?"));
+                    }
+                    cx.report(d);
+                    None
+                }
+            },
+            Value::Map(_) => {
+                let mut map = MapReader::open(node, "`expect`", cx)?;
+                let http = map.required("http", cx);
+                let error_code = map.optional("error_code", cx);
+                let error_msg_contains = map.optional("error_msg_contains", cx);
+                let result = map.optional("result", cx);
+                map.finish(cx);
+                Some(RawExpect::Answer(RawExpectAnswer {
+                    http: http?,
+                    error_code,
+                    error_msg_contains,
+                    result,
+                }))
+            }
+            _ => cx.expected(node, "`stopped`, `accepted` or a map for `expect`"),
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! Reads a `stops_file`: one job ID a line, blank lines and `#` comments ignored.
+//!
+//! Problems are reported at the file's own line and column, and the file is read with a size
+//! limit, so a mistaken path to a huge file fails fast instead of exhausting memory.
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::diag::{Diagnostic, Diagnostics, Place, SourceFile, Span};
+
+use super::values::JobId;
+
+/// Largest stops file accepted: about 1.5 million job IDs.
+pub const MAX_STOPS_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Why a stops file could not be read at all (reported at the `stops_file` key).
+pub type ReadError = String;
+
+/// Reads the file at `path`, shown in messages as `shown`.
+pub fn read(path: &Path, shown: &str) -> Result<Arc<SourceFile>, ReadError> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| format!("cannot read stops_file `{shown}`: {}", io_reason(&e)))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_STOPS_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read stops_file `{shown}`: {}", io_reason(&e)))?;
+    if bytes.len() as u64 > MAX_STOPS_FILE_BYTES {
+        return Err(format!(
+            "stops_file `{shown}` is larger than {} MiB: split it across phases",
+            MAX_STOPS_FILE_BYTES / (1024 * 1024)
+        ));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "stops_file `{shown}` is not UTF-8 text (byte {} is invalid)",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    Ok(Arc::new(SourceFile::new(shown, text)))
+}
+
+/// A plain reason for an I/O error, without the OS error number.
+pub fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        std::io::ErrorKind::IsADirectory => "it is a directory".to_owned(),
+        _ => e.to_string(),
+    }
+}
+
+/// The job IDs of `file` with their positions, and a diagnostic for each bad line.
+pub fn parse(file: &Arc<SourceFile>, diagnostics: &mut Diagnostics) -> Vec<(JobId, Span)> {
+    let mut jobs = Vec::new();
+    for (index, line) in file.text().lines().enumerate() {
+        let content = line.split('#').next().unwrap_or("");
+        let id = content.trim();
+        if id.is_empty() {
+            continue;
+        }
+        let column = content.find(id).unwrap_or(0);
+        let column = line[..column].chars().count() as u32 + 1;
+        let span = Span::new(index as u32 + 1, column, id.chars().count() as u32);
+        if id.contains(char::is_whitespace) {
+            diagnostics.push(
+                Diagnostic::at(Place::new(file, span), "expected one job ID a line")
+                    .hint("a stops file holds one job ID per line; `#` starts a comment"),
+            );
+            continue;
+        }
+        match id.parse::<JobId>() {
+            Ok(job) => jobs.push((job, span)),
+            Err(message) => diagnostics.push(Diagnostic::at(Place::new(file, span), message)),
+        }
+    }
+    jobs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_comments_and_blank_lines() {
+        let file = Arc::new(SourceFile::new(
+            "jobs.txt",
+            "# bulk\nc7debc9c-8e09-4a5d-8dd6-cc44f78jb20r\n\n  0b1c2d3e-4f50-4a6b-8c7d-8e9f0a1jb11x  # orders\n",
+        ));
+        let mut d = Diagnostics::new();
+        let jobs = parse(&file, &mut d);
+        assert!(d.is_empty());
+        assert_eq!(jobs.len(), 2);
+        assert_eq!(jobs[1].1, Span::new(4, 3, 36));
+    }
+
+    #[test]
+    fn bad_lines_are_reported_at_their_own_line_and_column() {
+        let file = Arc::new(SourceFile::new(
+            "jobs.txt",
+            "c7debc9c-8e09-4a5d-8dd6-cc44f78jb20r\n   not-a-job\na b\n",
+        ));
+        let mut d = Diagnostics::new();
+        let jobs = parse(&file, &mut d);
+        assert_eq!(jobs.len(), 1);
+        let places: Vec<String> = d
+            .iter()
+            .map(|d| d.place.as_ref().unwrap().to_string())
+            .collect();
+        assert_eq!(places, ["jobs.txt:2:4", "jobs.txt:3:1"]);
+    }
+}
