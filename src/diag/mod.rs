@@ -57,7 +57,7 @@ pub struct Diagnostic {
     /// What to do about it, shown after the snippet.
     pub hint: Option<String>,
     /// Another place worth seeing (the first listing of a duplicate job, say).
-    pub related: Option<(Place, String)>,
+    pub related: Option<Box<(Place, String)>>,
     /// The text under the caret is a secret: mask it in the shown source line.
     pub redact: bool,
 }
@@ -96,7 +96,7 @@ impl Diagnostic {
     }
 
     pub fn related(mut self, place: Place, note: impl Into<String>) -> Self {
-        self.related = Some((place, note.into()));
+        self.related = Some(Box::new((place, note.into())));
         self
     }
 

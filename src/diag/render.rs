@@ -14,18 +14,25 @@ use super::{Diagnostic, Place};
 
 const MASK: &str = "********";
 
+/// Lines longer than this are shown as a window around the caret.
+const MAX_SHOWN: usize = 100;
+
 pub(super) fn render(d: &Diagnostic, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    match &d.place {
-        None => writeln!(f, "error: {}", d.message)?,
+    let gutter = match &d.place {
+        None => {
+            writeln!(f, "error: {}", d.message)?;
+            1
+        }
         Some(place) => {
             writeln!(f, "{place}: {}", d.message)?;
             snippet(f, place, d.label.as_deref(), d.redact)?;
+            place.span.line.to_string().len()
         }
-    }
+    };
     if let Some(hint) = &d.hint {
-        writeln!(f, "  = {hint}")?;
+        writeln!(f, "{} = {hint}", " ".repeat(gutter))?;
     }
-    if let Some((place, note)) = &d.related {
+    if let Some((place, note)) = d.related.as_deref() {
         writeln!(f, "{place}: note: {note}")?;
         snippet(f, place, None, false)?;
     }
@@ -54,7 +61,8 @@ fn snippet(
         (start, width)
     };
     // Tabs would make the caret drift: show them as single spaces.
-    let shown = shown.replace('\t', " ");
+    let shown: Vec<char> = shown.replace('\t', " ").chars().collect();
+    let (shown, caret_start) = crop(&shown, caret_start, caret_width);
 
     let number = span.line.to_string();
     let gutter = " ".repeat(number.len());
@@ -67,6 +75,26 @@ fn snippet(
         write!(marker, " {label}")?;
     }
     writeln!(f, "{gutter} | {}", marker.trim_end())
+}
+
+/// A window of a long line around the caret, with `…` where text was cut.
+fn crop(line: &[char], caret: usize, width: usize) -> (String, usize) {
+    if line.len() <= MAX_SHOWN {
+        return (line.iter().collect(), caret);
+    }
+    let start = caret
+        .saturating_sub(MAX_SHOWN / 2)
+        .min(line.len().saturating_sub(MAX_SHOWN));
+    let end = (start + MAX_SHOWN).max(caret + width).min(line.len());
+    let mut out = String::new();
+    if start > 0 {
+        out.push('…');
+    }
+    out.extend(&line[start..end]);
+    if end < line.len() {
+        out.push('…');
+    }
+    (out, caret - start + usize::from(start > 0))
 }
 
 #[cfg(test)]
@@ -103,6 +131,18 @@ mod tests {
         let out = d.to_string();
         assert!(!out.contains("s3cr3t"), "{out}");
         assert!(out.contains("  token: ******** # x"), "{out}");
+    }
+
+    #[test]
+    fn long_lines_are_cropped_around_the_caret() {
+        let line = format!("{}X{}", "a".repeat(300), "b".repeat(300));
+        let d = Diagnostic::at(place(&line, Span::new(1, 301, 1)), "m");
+        let out = d.to_string();
+        let shown = out.lines().nth(2).unwrap();
+        let caret = out.lines().nth(3).unwrap();
+        assert!(shown.chars().count() < 120, "{shown}");
+        let x = shown.chars().position(|c| c == 'X').unwrap();
+        assert_eq!(caret.chars().position(|c| c == '^').unwrap(), x, "{out}");
     }
 
     #[test]

@@ -54,7 +54,8 @@ impl SourceFile {
 
     /// The text of 1-based line `line`, without its line break; empty past the end.
     pub fn line(&self, line: u32) -> &str {
-        let Some(&start) = self.line_starts.get(line.saturating_sub(1) as usize) else {
+        let line = line.max(1);
+        let Some(&start) = self.line_starts.get(line as usize - 1) else {
             return "";
         };
         let end = self

@@ -26,13 +26,13 @@ pub(super) fn write(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
     )?;
     let budget = match rb.limits.max_failures {
         None => "none: every stop is tried; the run exits 1 if any failed".to_owned(),
-        Some(b) => {
-            let allowed = b.allowed(totals.stops);
-            format!(
-                "`{b}`: {allowed} failure{} tolerated, one more aborts the run",
-                plural(allowed as usize)
-            )
-        }
+        Some(b) => match b.allowed(totals.stops) {
+            0 => format!("`{b}`: the first failure aborts the run"),
+            n => format!(
+                "`{b}`: {n} failure{} tolerated, one more aborts the run",
+                plural(n as usize)
+            ),
+        },
     };
     writeln!(out, "- **failure budget:** {budget}")?;
     writeln!(
@@ -69,33 +69,33 @@ fn write_phase(
         phase.concurrency
     )?;
     let common = most_common_requests(phase);
+    let notes = !common_everywhere(phase, common);
     writeln!(
         out,
         "Every request: {}{}.",
         requests(common),
-        if common_everywhere(phase, common) {
-            ""
-        } else {
-            " (unless noted)"
-        }
+        if notes { " (unless noted)" } else { "" }
     )?;
     writeln!(out)?;
-    writeln!(
-        out,
-        "| # | job | label | force | expect | wait | escalate | notes |"
-    )?;
-    writeln!(out, "|---|---|---|---|---|---|---|---|")?;
+    if notes {
+        writeln!(
+            out,
+            "| # | job | label | force | expect | wait | escalate | notes |"
+        )?;
+        writeln!(out, "|---|---|---|---|---|---|---|---|")?;
+    } else {
+        writeln!(
+            out,
+            "| # | job | label | force | expect | wait | escalate |"
+        )?;
+        writeln!(out, "|---|---|---|---|---|---|---|")?;
+    }
     for stop in &phase.stops {
         *seq += 1;
         let s = &stop.settings;
-        let note = if same_requests(s, common) {
-            String::new()
-        } else {
-            requests(s)
-        };
-        writeln!(
+        write!(
             out,
-            "| {seq} | `{}` | {} | {} | {} | {} | {} | {note} |",
+            "| {seq} | `{}` | {} | {} | {} | {} | {} |",
             stop.job,
             stop.label.as_deref().map(escape).unwrap_or_default(),
             if s.force { "**force**" } else { "no" },
@@ -107,6 +107,15 @@ fn write_phase(
             s.effective_escalate()
                 .map_or("no".to_owned(), |e| format!("after {}", e.after)),
         )?;
+        if notes {
+            let note = if same_requests(s, common) {
+                String::new()
+            } else {
+                requests(s)
+            };
+            write!(out, " {note} |")?;
+        }
+        writeln!(out)?;
     }
     Ok(())
 }

@@ -17,6 +17,8 @@ use crate::diag::{Diagnostic, Diagnostics, Place, SourceFile, Span, did_you_mean
 pub struct Cx {
     pub file: Arc<SourceFile>,
     pub diagnostics: Diagnostics,
+    /// The key whose value is being decoded, to name it in "expected X" messages.
+    key: Option<&'static str>,
 }
 
 impl Cx {
@@ -24,6 +26,7 @@ impl Cx {
         Cx {
             file,
             diagnostics: Diagnostics::new(),
+            key: None,
         }
     }
 
@@ -42,12 +45,24 @@ impl Cx {
         None
     }
 
-    /// Records "expected X, found Y" for `node`.
+    /// Records "expected X for `key`, found Y" for `node`.
     pub fn expected<T>(&mut self, node: &Node, expected: &str) -> Option<T> {
+        let key = match self.key {
+            Some(key) if !expected.contains(&format!("`{key}`")) => format!(" for `{key}`"),
+            _ => String::new(),
+        };
         self.error(
             node.span,
-            format!("expected {expected}, found {}", node.value.kind()),
+            format!("expected {expected}{key}, found {}", node.value.kind()),
         )
+    }
+
+    /// Decodes the value of `key`, naming the key in type errors.
+    fn decode_key<T: Decode>(&mut self, key: &'static str, node: &Node) -> Option<T> {
+        let outer = self.key.replace(key);
+        let value = T::decode(node, self);
+        self.key = outer;
+        value
     }
 }
 
@@ -125,13 +140,19 @@ macro_rules! decode_integer {
 }
 decode_integer!(u16, u32, u64);
 
+/// A list keeps the items that decoded, so the checks that follow still see them; the ones that
+/// did not are reported, and a runbook with any report is never used.
 impl<T: Decode> Decode for Vec<T> {
     fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
         let Value::Seq(items) = &node.value else {
             return cx.expected(node, "a list");
         };
-        let decoded: Vec<Option<T>> = items.iter().map(|item| T::decode(item, cx)).collect();
-        decoded.into_iter().collect()
+        Some(
+            items
+                .iter()
+                .filter_map(|item| T::decode(item, cx))
+                .collect(),
+        )
     }
 }
 
@@ -194,15 +215,26 @@ impl<'n> MapReader<'n> {
             .map(|(k, _)| k.span)
     }
 
+    /// Whether `key` is written in the map, valid or not. Checks for a missing key ask this, so
+    /// an invalid value is reported once, not again as missing.
+    pub fn wrote(&self, key: &str) -> bool {
+        self.entries.iter().any(|(k, _)| k.name == key)
+    }
+
+    /// The keys written in the map, for checks made after decoding (see [`Written`]).
+    pub fn written(&self) -> Written {
+        Written(self.entries.iter().map(|(k, _)| k.name.clone()).collect())
+    }
+
     /// Reads an optional key. A present but invalid value is reported and read as absent.
     pub fn optional<T: Decode>(&mut self, key: &'static str, cx: &mut Cx) -> Option<T> {
-        self.node(key).and_then(|node| T::decode(node, cx))
+        self.node(key).and_then(|node| cx.decode_key(key, node))
     }
 
     /// Reads a required key, reporting it when missing.
     pub fn required<T: Decode>(&mut self, key: &'static str, cx: &mut Cx) -> Option<T> {
         match self.node(key) {
-            Some(node) => T::decode(node, cx),
+            Some(node) => cx.decode_key(key, node),
             None => {
                 let d = Diagnostic::at(
                     cx.place(self.span),
@@ -241,6 +273,16 @@ impl<'n> MapReader<'n> {
             d = d.hint(format!("expected one of: {}", self.known.join(", ")));
             cx.report(d);
         }
+    }
+}
+
+/// The keys a map was written with, whatever their values.
+#[derive(Debug, Clone, Default)]
+pub struct Written(Vec<String>);
+
+impl Written {
+    pub fn has(&self, key: &str) -> bool {
+        self.0.iter().any(|k| k == key)
     }
 }
 

@@ -36,7 +36,7 @@ impl Runbook {
 pub enum Target {
     /// The mock started in-process on a free loopback port.
     EmbeddedMock,
-    Remote(RemoteTarget),
+    Remote(Box<RemoteTarget>),
 }
 
 #[derive(Debug, Clone)]

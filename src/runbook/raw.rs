@@ -7,7 +7,7 @@
 
 use schemars::JsonSchema;
 
-use super::decode::{Cx, Decode, MapReader, Spanned};
+use super::decode::{Cx, Decode, MapReader, Spanned, Written};
 use super::values::{
     Duration, Endpoint, EnvVarName, FailureBudget, JobId, Language, ProjectId, Rate, Region,
 };
@@ -16,7 +16,7 @@ use crate::diag::{Diagnostic, Span};
 
 /// A stopbook runbook, format v1: stops of DRS tasks grouped in ordered phases.
 #[derive(Debug, JsonSchema)]
-#[schemars(deny_unknown_fields, title = "stopbook runbook v1")]
+#[schemars(rename = "Runbook", deny_unknown_fields, title = "stopbook runbook v1")]
 pub struct RawRunbook {
     /// The format version; only `1` exists.
     #[schemars(range(min = 1, max = 1))]
@@ -36,19 +36,42 @@ pub struct RawRunbook {
 
 impl Decode for RawRunbook {
     fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        if matches!(node.value, Value::Null) {
+            return cx.error(
+                Span::start(),
+                "the runbook is empty: it needs at least `version`, `name` and `phases`",
+            );
+        }
         let mut map = MapReader::open(node, "the runbook", cx)?;
-        let version = map.required("version", cx);
-        let name = map.required("name", cx);
+        // A missing version or name is reported here; the stand-ins only let the remaining
+        // checks run (a runbook with any report is never used).
+        let stand_in = map.span();
+        let version = map.required("version", cx).unwrap_or(Spanned {
+            value: 1,
+            span: stand_in,
+        });
+        let name = map.required("name", cx).unwrap_or(Spanned {
+            value: "(unnamed)".to_owned(),
+            span: stand_in,
+        });
         let target = map.optional("target", cx);
         let defaults = map
             .node("defaults")
             .and_then(|n| RawSettings::decode_map(n, "`defaults`", cx));
         let limits = map.optional("limits", cx);
+        if let Some(phases) = map.node("phases")
+            && matches!(&phases.value, Value::Seq(items) if items.is_empty())
+        {
+            cx.error::<()>(
+                phases.span,
+                "`phases` is empty: a runbook needs at least one phase",
+            );
+        }
         let phases = map.required("phases", cx);
         map.finish(cx);
         Some(RawRunbook {
-            version: version?,
-            name: name?,
+            version,
+            name,
             target,
             defaults,
             limits,
@@ -59,7 +82,7 @@ impl Decode for RawRunbook {
 
 /// The DRS endpoint, project and credentials.
 #[derive(Debug, JsonSchema)]
-#[schemars(deny_unknown_fields)]
+#[schemars(rename = "Target", deny_unknown_fields)]
 pub struct RawTarget {
     /// The DRS endpoint: `https://host`, or `http://` on a loopback host.
     pub endpoint: Option<Spanned<Endpoint>>,
@@ -73,6 +96,8 @@ pub struct RawTarget {
     pub language: Option<Spanned<Language>>,
     #[schemars(skip)]
     pub span: Span,
+    #[schemars(skip)]
+    pub written: Written,
 }
 
 impl Decode for RawTarget {
@@ -85,6 +110,7 @@ impl Decode for RawTarget {
             auth: map.optional("auth", cx),
             language: map.optional("language", cx),
             span: map.span(),
+            written: map.written(),
         };
         map.finish(cx);
         Some(target)
@@ -93,7 +119,7 @@ impl Decode for RawTarget {
 
 /// Credentials, by reference only: environment variable names or a file path.
 #[derive(Debug, JsonSchema)]
-#[schemars(deny_unknown_fields)]
+#[schemars(rename = "Auth", deny_unknown_fields)]
 pub struct RawAuth {
     /// An IAM token (`X-Auth-Token`) from this environment variable.
     pub token_env: Option<Spanned<EnvVarName>>,
@@ -109,6 +135,8 @@ pub struct RawAuth {
     pub iam_password: Option<RawIamPassword>,
     #[schemars(skip)]
     pub span: Span,
+    #[schemars(skip)]
+    pub written: Written,
 }
 
 impl Decode for RawAuth {
@@ -122,6 +150,7 @@ impl Decode for RawAuth {
             security_token_env: map.optional("security_token_env", cx),
             iam_password: map.optional("iam_password", cx),
             span: map.span(),
+            written: map.written(),
         };
         map.finish(cx);
         Some(auth)
@@ -130,7 +159,7 @@ impl Decode for RawAuth {
 
 /// An IAM password exchange: `POST /v3/auth/tokens` on `endpoint`.
 #[derive(Debug, JsonSchema)]
-#[schemars(deny_unknown_fields)]
+#[schemars(rename = "IamPassword", deny_unknown_fields)]
 pub struct RawIamPassword {
     /// The IAM endpoint, e.g. `https://iam.cn-north-4.myhuaweicloud.com`.
     pub endpoint: Spanned<Endpoint>,
@@ -161,7 +190,7 @@ impl Decode for RawIamPassword {
 
 /// Limits on the whole run.
 #[derive(Debug, JsonSchema)]
-#[schemars(deny_unknown_fields)]
+#[schemars(rename = "Limits", deny_unknown_fields)]
 pub struct RawLimits {
     /// Requests in flight at once, stops and status polls together (default 8).
     #[schemars(range(min = 1))]
@@ -187,7 +216,7 @@ impl Decode for RawLimits {
 
 /// A group of stops. It starts when the phase before it has finished.
 #[derive(Debug, JsonSchema)]
-#[schemars(deny_unknown_fields)]
+#[schemars(rename = "Phase", deny_unknown_fields)]
 pub struct RawPhase {
     /// The phase's name, unique in the runbook.
     pub name: Spanned<String>,
@@ -203,6 +232,8 @@ pub struct RawPhase {
     pub stops_file: Option<Spanned<String>>,
     #[schemars(skip)]
     pub span: Span,
+    #[schemars(skip)]
+    pub written: Written,
 }
 
 impl Decode for RawPhase {
@@ -218,6 +249,7 @@ impl Decode for RawPhase {
         let stops = map.optional("stops", cx);
         let stops_file = map.optional("stops_file", cx);
         let span = map.span();
+        let written = map.written();
         map.finish(cx);
         Some(RawPhase {
             name: name?,
@@ -226,6 +258,7 @@ impl Decode for RawPhase {
             stops,
             stops_file,
             span,
+            written,
         })
     }
 }
@@ -245,7 +278,7 @@ fn named(node: &Node) -> Option<&str> {
 
 /// One stop: the job to stop, and settings that override the phase's.
 #[derive(Debug, JsonSchema)]
-#[schemars(deny_unknown_fields)]
+#[schemars(rename = "Stop", deny_unknown_fields)]
 pub struct RawStop {
     /// The DRS job ID.
     pub job: Spanned<JobId>,
@@ -273,7 +306,7 @@ impl Decode for RawStop {
 /// Settings of a stop. Each may be set in `defaults`, a phase, or a stop; the nearest wins, and
 /// a partial map (`retry: { attempts: 3 }`) keeps the other keys from further out.
 #[derive(Debug, Default, JsonSchema)]
-#[schemars(deny_unknown_fields)]
+#[schemars(rename = "Settings", deny_unknown_fields)]
 pub struct RawSettings {
     /// Send `is_force_stop: true` (for abnormal tasks). Always sent explicitly. Default false.
     pub force: Option<Spanned<bool>>,
@@ -322,7 +355,7 @@ impl RawSettings {
 
 /// Retry timing for requests that are safe to resend.
 #[derive(Debug, JsonSchema)]
-#[schemars(deny_unknown_fields)]
+#[schemars(rename = "Retry", deny_unknown_fields)]
 pub struct RawRetry {
     /// Attempts in all, the first included (default 5).
     #[schemars(range(min = 1, max = 100))]
@@ -348,7 +381,7 @@ impl Decode for RawRetry {
 
 /// `wait`: `false` (do not wait), `true` (wait with the inherited timing), or a map.
 #[derive(Debug, JsonSchema)]
-#[schemars(untagged)]
+#[schemars(rename = "Wait", untagged)]
 pub enum RawWait {
     Toggle(bool),
     Until(RawWaitUntil),
@@ -356,7 +389,7 @@ pub enum RawWait {
 
 /// How long to wait for a stopped job to reach a terminal status, and how often to look.
 #[derive(Debug, JsonSchema)]
-#[schemars(deny_unknown_fields)]
+#[schemars(rename = "WaitUntil", deny_unknown_fields)]
 pub struct RawWaitUntil {
     /// Give up waiting after this long (default 30m).
     pub timeout: Option<Spanned<Duration>>,
@@ -387,7 +420,7 @@ impl Decode for RawWait {
 
 /// `escalate`: `false`, or `{ after: DURATION }`.
 #[derive(Debug, JsonSchema)]
-#[schemars(untagged)]
+#[schemars(rename = "Escalate", untagged)]
 pub enum RawEscalate {
     Toggle(bool),
     After(RawEscalateAfter),
@@ -395,7 +428,7 @@ pub enum RawEscalate {
 
 /// When to send a force stop to a job that has not ended.
 #[derive(Debug, JsonSchema)]
-#[schemars(deny_unknown_fields)]
+#[schemars(rename = "EscalateAfter", deny_unknown_fields)]
 pub struct RawEscalateAfter {
     /// Time after the stop was accepted.
     pub after: Spanned<Duration>,
@@ -428,7 +461,7 @@ impl Decode for RawEscalate {
 
 /// The outcome a stop must have: `stopped`, `accepted`, or the answer expected.
 #[derive(Debug, JsonSchema)]
-#[schemars(untagged)]
+#[schemars(rename = "Expect", untagged)]
 pub enum RawExpect {
     Keyword(ExpectKeyword),
     Answer(RawExpectAnswer),
@@ -445,7 +478,7 @@ pub enum ExpectKeyword {
 
 /// An exact answer, e.g. `{ http: 400, error_code: DRS.10000010 }` or `{ http: 200, result: failed }`.
 #[derive(Debug, JsonSchema)]
-#[schemars(deny_unknown_fields)]
+#[schemars(rename = "ExpectAnswer", deny_unknown_fields)]
 pub struct RawExpectAnswer {
     /// The HTTP status expected.
     #[schemars(range(min = 100, max = 599))]

@@ -37,7 +37,7 @@ pub fn resolve(raw: RawRunbook, base_dir: &Path, cx: &mut Cx) -> Option<Runbook>
     }
     let target = match &raw.target {
         None => Some(Target::EmbeddedMock),
-        Some(t) => resolve_target(t, base_dir, cx).map(Target::Remote),
+        Some(t) => resolve_target(t, base_dir, cx).map(|r| Target::Remote(Box::new(r))),
     };
     let limits = resolve_limits(raw.limits.as_ref(), cx);
     let mut layers = Layers::default();
@@ -58,18 +58,25 @@ pub fn resolve(raw: RawRunbook, base_dir: &Path, cx: &mut Cx) -> Option<Runbook>
 }
 
 fn resolve_target(t: &RawTarget, base_dir: &Path, cx: &mut Cx) -> Option<RemoteTarget> {
+    let wrote = |key| t.written.has(key);
     let host = match (&t.endpoint, &t.region) {
-        (Some(e), None) => Some(Host::Endpoint(e.value.clone())),
-        (None, Some(r)) => Some(Host::Region(r.value.clone())),
-        (Some(_), Some(r)) => cx.error(r.span, "give `endpoint` or `region`, not both"),
-        (None, None) => cx.error(t.span, "`target` needs an `endpoint` (or a `region`)"),
+        (Some(e), None) if !wrote("region") => Some(Host::Endpoint(e.value.clone())),
+        (None, Some(r)) if !wrote("endpoint") => Some(Host::Region(r.value.clone())),
+        _ if wrote("endpoint") && wrote("region") => {
+            let span = t.region.as_ref().map_or(t.span, |r| r.span);
+            cx.error(span, "give `endpoint` or `region`, not both")
+        }
+        _ if wrote("endpoint") || wrote("region") => None,
+        _ => cx.error(t.span, "`target` needs an `endpoint` (or a `region`)"),
     };
     let project_id = match &t.project_id {
         Some(p) => Some(p.value.clone()),
+        None if wrote("project_id") => None,
         None => cx.error(t.span, "missing required key `project_id` in `target`"),
     };
     let auth = match &t.auth {
         Some(a) => resolve_auth(a, base_dir, cx),
+        None if wrote("auth") => None,
         None => {
             let d = Diagnostic::at(cx.place(t.span), "missing required key `auth` in `target`")
                 .hint("for example `auth: { token_env: DRS_AUTH_TOKEN }`");
@@ -86,32 +93,39 @@ fn resolve_target(t: &RawTarget, base_dir: &Path, cx: &mut Cx) -> Option<RemoteT
 }
 
 fn resolve_auth(a: &RawAuth, base_dir: &Path, cx: &mut Cx) -> Option<Auth> {
+    let wrote = |key| a.written.has(key);
+    // Each way counts if it is written, even with an invalid value (reported already).
     let mut ways: Vec<(&str, Option<Auth>)> = Vec::new();
-    if let Some(env) = &a.token_env {
-        ways.push(("token_env", Some(Auth::TokenEnv(env.value.clone()))));
+    if wrote("token_env") {
+        let auth = a
+            .token_env
+            .as_ref()
+            .map(|env| Auth::TokenEnv(env.value.clone()));
+        ways.push(("token_env", auth));
     }
-    if let Some(file) = &a.token_file {
-        let auth = Auth::TokenFile {
+    if wrote("token_file") {
+        let auth = a.token_file.as_ref().map(|file| Auth::TokenFile {
             written: file.value.clone(),
             path: base_dir.join(&file.value),
-        };
-        ways.push(("token_file", Some(auth)));
+        });
+        ways.push(("token_file", auth));
     }
-    if a.ak_env.is_some() || a.sk_env.is_some() {
+    if wrote("ak_env") || wrote("sk_env") {
         let auth = match (&a.ak_env, &a.sk_env) {
             (Some(ak), Some(sk)) => Some(Auth::AkSk {
                 ak_env: ak.value.clone(),
                 sk_env: sk.value.clone(),
                 security_token_env: a.security_token_env.as_ref().map(|s| s.value.clone()),
             }),
-            (Some(_), None) => cx.error(
-                a.span,
+            _ if !wrote("sk_env") => cx.error(
+                a.ak_env.as_ref().map_or(a.span, |k| k.span),
                 "`ak_env` needs `sk_env` too: AK/SK signing takes both keys",
             ),
-            _ => cx.error(
-                a.span,
+            _ if !wrote("ak_env") => cx.error(
+                a.sk_env.as_ref().map_or(a.span, |k| k.span),
                 "`sk_env` needs `ak_env` too: AK/SK signing takes both keys",
             ),
+            _ => None,
         };
         ways.push(("ak_env/sk_env", auth));
     } else if let Some(st) = &a.security_token_env {
@@ -120,14 +134,14 @@ fn resolve_auth(a: &RawAuth, base_dir: &Path, cx: &mut Cx) -> Option<Auth> {
             "`security_token_env` goes with `ak_env` and `sk_env` (temporary AK/SK credentials)",
         );
     }
-    if let Some(iam) = &a.iam_password {
-        let auth = Auth::IamPassword {
+    if wrote("iam_password") {
+        let auth = a.iam_password.as_ref().map(|iam| Auth::IamPassword {
             endpoint: iam.endpoint.value.clone(),
             user_env: iam.user_env.value.clone(),
             password_env: iam.password_env.value.clone(),
             domain: iam.domain.value.clone(),
-        };
-        ways.push(("iam_password", Some(auth)));
+        });
+        ways.push(("iam_password", auth));
     }
     match ways.len() {
         0 => cx.error(
@@ -198,12 +212,6 @@ fn resolve_phases(
     base_dir: &Path,
     cx: &mut Cx,
 ) -> Option<Vec<Phase>> {
-    if raw.value.is_empty() {
-        return cx.error(
-            raw.span,
-            "`phases` is empty: a runbook needs at least one phase",
-        );
-    }
     let mut names: HashMap<&str, Span> = HashMap::new();
     let mut listing = Listing {
         seen: HashMap::new(),
@@ -255,7 +263,9 @@ fn resolve_phases(
         }
         if let Some(file) = &phase.stops_file {
             read_stops_file(file, base_dir, &settings, &mut listing, &mut stops, cx);
-        } else if phase.stops.as_ref().is_none_or(Vec::is_empty) {
+        } else if !phase.written.has("stops_file")
+            && (!phase.written.has("stops") || phase.stops.as_ref().is_some_and(Vec::is_empty))
+        {
             let d = Diagnostic::at(
                 cx.place(phase.span),
                 format!("phase `{}` has no stops", name.value),
@@ -472,5 +482,134 @@ impl Layers {
         if self.reported.insert((span, what)) {
             cx.error::<()>(span, message);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::runbook::load_str;
+    use crate::runbook::model::{Expectation, Runbook, Settings, Target};
+
+    const A: &str = "c7debc9c-8e09-4a5d-8dd6-cc44f78jb20r";
+    const B: &str = "0b1c2d3e-4f50-4a6b-8c7d-8e9f0a1jb11x";
+
+    fn load(yaml: &str) -> Runbook {
+        load_str("t.yaml", yaml.to_owned(), Path::new(".")).unwrap_or_else(|d| panic!("{d}"))
+    }
+
+    fn settings(rb: &Runbook, phase: usize, stop: usize) -> &Settings {
+        &rb.phases[phase].stops[stop].settings
+    }
+
+    #[test]
+    fn built_in_defaults_apply_when_nothing_is_said() {
+        let rb = load(&format!(
+            "version: 1\nname: n\nphases:\n  - name: p\n    stops:\n      - job: {A}\n"
+        ));
+        assert!(matches!(rb.target, Target::EmbeddedMock));
+        assert_eq!(rb.limits.concurrency, 8);
+        assert_eq!(rb.phases[0].concurrency, 8);
+        assert_eq!(*settings(&rb, 0, 0), Settings::default());
+    }
+
+    #[test]
+    fn the_nearest_layer_wins_key_by_key() {
+        let rb = load(&format!(
+            "version: 1\nname: n\n\
+             defaults: {{ force: true, retry: {{ attempts: 3, backoff: 1s }}, request_timeout: 10s }}\n\
+             phases:\n  - name: p\n    retry: {{ max_backoff: 1m }}\n    stops:\n\
+             \x20     - job: {A}\n        retry: {{ attempts: 9 }}\n        force: false\n\
+             \x20     - job: {B}\n"
+        ));
+        let a = settings(&rb, 0, 0);
+        assert!(!a.force);
+        assert_eq!(
+            (
+                a.retry.attempts,
+                a.retry.backoff.to_string(),
+                a.retry.max_backoff.to_string()
+            ),
+            (9, "1s".into(), "1m".into())
+        );
+        assert_eq!(a.request_timeout.to_string(), "10s");
+        let b = settings(&rb, 0, 1);
+        assert!(b.force);
+        assert_eq!(
+            (
+                b.retry.attempts,
+                b.retry.backoff.to_string(),
+                b.retry.max_backoff.to_string()
+            ),
+            (3, "1s".into(), "1m".into())
+        );
+    }
+
+    #[test]
+    fn stops_without_overrides_share_their_phase_settings() {
+        let rb = load(&format!(
+            "version: 1\nname: n\nphases:\n  - name: p\n    force: true\n    stops:\n      - job: {A}\n      - job: {B}\n"
+        ));
+        assert!(std::sync::Arc::ptr_eq(
+            &rb.phases[0].stops[0].settings,
+            &rb.phases[0].stops[1].settings
+        ));
+    }
+
+    #[test]
+    fn wait_can_be_turned_off_and_back_on() {
+        let rb = load(&format!(
+            "version: 1\nname: n\ndefaults: {{ wait: false }}\nphases:\n  - name: p\n    stops:\n\
+             \x20     - job: {A}\n      - job: {B}\n        wait: {{ timeout: 5m }}\n"
+        ));
+        let a = settings(&rb, 0, 0);
+        assert_eq!(a.wait, None);
+        assert_eq!(
+            a.effective_expect(),
+            Expectation::Accepted,
+            "stopped without waiting is accepted"
+        );
+        let b = settings(&rb, 0, 1);
+        let wait = b.wait.unwrap();
+        assert_eq!(
+            (wait.timeout.to_string(), wait.poll.to_string()),
+            ("5m".into(), "10s".into())
+        );
+        assert_eq!(b.effective_expect(), Expectation::Stopped);
+    }
+
+    #[test]
+    fn exact_answers_do_not_wait_or_escalate() {
+        let rb = load(&format!(
+            "version: 1\nname: n\ndefaults: {{ escalate: {{ after: 1m }} }}\nphases:\n  - name: p\n    stops:\n\
+             \x20     - job: {A}\n        expect: {{ http: 400, error_code: DRS.10000010 }}\n      - job: {B}\n"
+        ));
+        assert_eq!(settings(&rb, 0, 0).effective_wait(), None);
+        assert_eq!(settings(&rb, 0, 0).effective_escalate(), None);
+        assert!(settings(&rb, 0, 1).effective_escalate().is_some());
+    }
+
+    #[test]
+    fn a_200_answer_without_a_code_means_success() {
+        let rb = load(&format!(
+            "version: 1\nname: n\nphases:\n  - name: p\n    stops:\n      - job: {A}\n        expect: {{ http: 200 }}\n"
+        ));
+        assert!(matches!(
+            settings(&rb, 0, 0).expect,
+            Expectation::Answer {
+                http: 200,
+                result: Some(crate::runbook::raw::ResultWord::Success),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn phase_concurrency_defaults_to_the_runs() {
+        let rb = load(&format!(
+            "version: 1\nname: n\nlimits: {{ concurrency: 3 }}\nphases:\n  - name: p\n    stops: [ {{ job: {A} }} ]\n  - name: q\n    concurrency: 2\n    stops: [ {{ job: {B} }} ]\n"
+        ));
+        assert_eq!((rb.phases[0].concurrency, rb.phases[1].concurrency), (3, 2));
     }
 }

@@ -95,9 +95,9 @@ impl fmt::Display for Duration {
         let ms = self.as_millis();
         match ms {
             0 => write!(f, "0s"),
-            _ if ms % 3_600_000 == 0 => write!(f, "{}h", ms / 3_600_000),
-            _ if ms % 60_000 == 0 => write!(f, "{}m", ms / 60_000),
-            _ if ms % 1000 == 0 => write!(f, "{}s", ms / 1000),
+            _ if ms.is_multiple_of(3_600_000) => write!(f, "{}h", ms / 3_600_000),
+            _ if ms.is_multiple_of(60_000) => write!(f, "{}m", ms / 60_000),
+            _ if ms.is_multiple_of(1000) => write!(f, "{}s", ms / 1000),
             _ => write!(f, "{ms}ms"),
         }
     }
@@ -494,8 +494,8 @@ impl fmt::Display for FailureBudget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             FailureBudget::Count(n) => write!(f, "{n}"),
-            FailureBudget::Percent(h) if h % 100 == 0 => write!(f, "{}%", h / 100),
-            FailureBudget::Percent(h) if h % 10 == 0 => {
+            FailureBudget::Percent(h) if h.is_multiple_of(100) => write!(f, "{}%", h / 100),
+            FailureBudget::Percent(h) if h.is_multiple_of(10) => {
                 write!(f, "{}.{}%", h / 100, (h % 100) / 10)
             }
             FailureBudget::Percent(h) => write!(f, "{}.{:02}%", h / 100, h % 100),

@@ -96,22 +96,45 @@ fn syntax_error(file: &Arc<SourceFile>, error: &serde_saphyr::Error) -> Diagnost
         .filter(|l| l.line() > 0)
         .map(|l| Span::new(l.line() as u32, l.column().max(1) as u32, 1))
         .unwrap_or_else(Span::start);
-    let mut message = error.without_snippet().to_string();
-    // serde-saphyr says "error: line L column C: what"; we show the position our own way.
-    if let Some(rest) = message.strip_prefix("error: ") {
-        message = rest.to_owned();
-    }
-    if let Some(idx) = message.find(": ").filter(|_| message.starts_with("line ")) {
-        message = message[idx + 2..].to_owned();
-    }
-    let message = message.lines().next().unwrap_or("invalid YAML").trim();
-    let is_budget =
-        message.contains("budget") || message.contains("recursion") || message.contains("alias");
+    let raw = error.without_snippet().to_string();
+    let raw = raw.lines().next().unwrap_or("invalid YAML");
+    let (message, budget) = describe(raw);
     let d = Diagnostic::at(Place::new(file, span), format!("invalid YAML: {message}"));
-    if is_budget {
+    if budget {
         d.hint("the runbook is refused before it can exhaust memory: avoid alias chains and deep nesting, and put long job lists in a `stops_file`")
     } else {
         d
+    }
+}
+
+/// serde-saphyr's message without the position it repeats (we show our own), and budget breaches
+/// in words; the flag says whether a safety limit was hit.
+fn describe(raw: &str) -> (String, bool) {
+    let mut text = raw.strip_prefix("error: ").unwrap_or(raw);
+    if text.starts_with("line ")
+        && let Some(idx) = text.find(": ")
+    {
+        text = &text[idx + 2..];
+    }
+    if let Some(idx) = text.find(" at line ") {
+        text = &text[..idx];
+    }
+    let limit = if text.contains("Depth") || text.contains("recursion limit") {
+        Some(format!("nested deeper than {MAX_DEPTH} levels"))
+    } else if text.contains("Nodes") {
+        Some(format!(
+            "more than {MAX_NODES} values (after expanding aliases)"
+        ))
+    } else if text.contains("alias") || text.contains("Alias") || text.contains("Anchor") {
+        Some("aliases expand to more than the safety limit allows".to_owned())
+    } else if text.contains("budget") || text.contains("Documents") {
+        Some(format!("over a safety limit ({text})"))
+    } else {
+        None
+    };
+    match limit {
+        Some(l) => (l, true),
+        None => (text.trim().to_owned(), false),
     }
 }
 

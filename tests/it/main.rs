@@ -1,0 +1,8 @@
+//! Black-box tests of the `stopbook` binary, plus property tests of the library: one test binary,
+//! so the suite links once.
+
+mod plan;
+mod properties;
+mod schema;
+mod support;
+mod validate;
