@@ -5,19 +5,24 @@
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
+/// A file being written by [`write_atomic`].
+pub type AtomicFile = BufWriter<tempfile::NamedTempFile>;
+
 /// Writes through `write` into `path`, atomically.
 pub fn write_atomic(
     path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    write: impl FnOnce(&mut AtomicFile) -> io::Result<()>,
 ) -> io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let file = tempfile::Builder::new()
-        .prefix(".stopbook-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".stopbook-").suffix(".tmp");
+    // An artifact is an ordinary file (mode 0666 less the umask), not a private temporary one.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let file = builder.tempfile_in(dir)?;
     let mut out = BufWriter::new(file);
     write(&mut out)?;
     let file = out.into_inner().map_err(|e| e.into_error())?;
@@ -27,9 +32,10 @@ pub fn write_atomic(
 }
 
 /// Writes through `write` to standard output, buffered.
-pub fn write_stdout(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+pub fn write_stdout(
+    write: impl FnOnce(&mut BufWriter<io::StdoutLock<'static>>) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut out = BufWriter::new(io::stdout().lock());
     write(&mut out)?;
     out.flush()
 }

@@ -40,7 +40,10 @@ pub fn run(cli: Cli) -> Exit {
         Command::Validate(args) => validate::run(&args),
         Command::Plan(args) => plan::run(&args),
         Command::Schema => match crate::output::write_stdout(|out| {
-            out.write_all(crate::runbook::schema::runbook_schema_json().as_bytes())
+            std::io::Write::write_all(
+                out,
+                crate::runbook::schema::runbook_schema_json().as_bytes(),
+            )
         }) {
             Ok(()) => Exit::Success,
             Err(e) => {

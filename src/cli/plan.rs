@@ -21,15 +21,11 @@ pub fn run(args: &PlanArgs) -> Exit {
         Some(path) if path.extension().is_some_and(|e| e == "json") => PlanFormat::Json,
         _ => PlanFormat::Md,
     });
-    let write = |out: &mut dyn Write| match format {
-        PlanFormat::Json => plan.write_json(out),
-        PlanFormat::Md => plan.write_markdown(out),
-    };
     let written = match &args.out {
-        Some(path) => output::write_atomic(path, write).map(|()| {
+        Some(path) => output::write_atomic(path, |out| render(&plan, format, out)).map(|()| {
             eprintln!("wrote {} ({})", path.display(), plan.plan_id);
         }),
-        None => output::write_stdout(write),
+        None => output::write_stdout(|out| render(&plan, format, out)),
     };
     match written {
         Ok(()) => Exit::Success,
@@ -42,5 +38,12 @@ pub fn run(args: &PlanArgs) -> Exit {
             eprintln!("error: cannot write the plan to {target}: {e}");
             Exit::Invalid
         }
+    }
+}
+
+fn render<W: Write>(plan: &Plan, format: PlanFormat, out: W) -> std::io::Result<()> {
+    match format {
+        PlanFormat::Json => plan.write_json(out),
+        PlanFormat::Md => plan.write_markdown(out),
     }
 }

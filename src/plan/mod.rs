@@ -12,6 +12,7 @@ mod json;
 mod markdown;
 
 use std::io::{self, Write};
+use std::sync::mpsc;
 
 use sha2::{Digest, Sha256};
 
@@ -34,15 +35,8 @@ pub struct Totals {
 
 impl Plan {
     pub fn new(runbook: Runbook) -> Plan {
-        let mut hasher = HashWriter(Sha256::new());
-        // Writing into a hasher cannot fail.
-        let _ = json::write_canonical(&runbook, &mut hasher);
-        let digest = hasher.0.finalize();
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        Plan {
-            runbook,
-            plan_id: format!("sha256:{hex}"),
-        }
+        let plan_id = plan_id_of(&runbook);
+        Plan { runbook, plan_id }
     }
 
     pub fn totals(&self) -> Totals {
@@ -50,13 +44,13 @@ impl Plan {
     }
 
     /// The plan as pretty JSON: `plan_id` first, then the canonical content.
-    pub fn write_json(&self, out: &mut dyn Write) -> io::Result<()> {
+    pub fn write_json<W: Write>(&self, out: W) -> io::Result<()> {
         json::write_pretty(self, out)
     }
 
     /// The plan as a review-ready Markdown document.
-    pub fn write_markdown(&self, out: &mut dyn Write) -> io::Result<()> {
-        markdown::write(self, out)
+    pub fn write_markdown<W: Write>(&self, mut out: W) -> io::Result<()> {
+        markdown::write(self, &mut out)
     }
 }
 
@@ -68,14 +62,60 @@ fn totals(runbook: &Runbook) -> Totals {
     }
 }
 
-struct HashWriter(Sha256);
+/// `sha256:` of the canonical JSON. Serialising and hashing overlap: this thread writes the
+/// canonical form in chunks while a helper thread hashes them (hashing is most of the cost of
+/// planning a large runbook on a CPU without SHA instructions).
+fn plan_id_of(runbook: &Runbook) -> String {
+    let digest = std::thread::scope(|scope| {
+        let (chunks, received) = mpsc::sync_channel::<Vec<u8>>(4);
+        let hasher = scope.spawn(move || {
+            let mut hasher = Sha256::new();
+            for chunk in received {
+                hasher.update(&chunk);
+            }
+            hasher.finalize()
+        });
+        let mut out = ChunkWriter {
+            chunk: Vec::with_capacity(CHUNK),
+            chunks,
+        };
+        // Writing into memory cannot fail; a hasher that hung up is caught by `join`.
+        let _ = json::write_canonical(runbook, &mut out);
+        let _ = out.flush();
+        drop(out);
+        hasher.join().expect("the hashing thread does not panic")
+    });
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
 
-impl Write for HashWriter {
+/// Bytes handed to the hashing thread at a time.
+const CHUNK: usize = 1 << 16;
+
+/// Collects written bytes into chunks and hands each full chunk to the hashing thread.
+struct ChunkWriter {
+    chunk: Vec<u8>,
+    chunks: mpsc::SyncSender<Vec<u8>>,
+}
+
+impl Write for ChunkWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.update(buf);
+        self.chunk.extend_from_slice(buf);
+        if self.chunk.len() >= CHUNK {
+            self.flush()?;
+        }
         Ok(buf.len())
     }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.write(buf).map(drop)
+    }
     fn flush(&mut self) -> io::Result<()> {
+        if !self.chunk.is_empty() {
+            let full = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK));
+            self.chunks
+                .send(full)
+                .map_err(|_| io::Error::other("the hashing thread stopped"))?;
+        }
         Ok(())
     }
 }

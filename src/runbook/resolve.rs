@@ -300,6 +300,7 @@ fn read_stops_file(
         }
     };
     let jobs = stops_file::parse(&source, &mut cx.diagnostics);
+    listing.seen.reserve(jobs.len());
     if jobs.is_empty() && cx.diagnostics.is_empty() {
         cx.error::<()>(file.span, format!("stops_file `{shown}` lists no job IDs"));
     }

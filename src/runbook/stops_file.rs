@@ -54,13 +54,16 @@ pub fn io_reason(e: &std::io::Error) -> String {
 pub fn parse(file: &Arc<SourceFile>, diagnostics: &mut Diagnostics) -> Vec<(JobId, Span)> {
     let mut jobs = Vec::new();
     for (index, line) in file.text().lines().enumerate() {
-        let content = line.split('#').next().unwrap_or("");
+        let content = match line.find('#') {
+            Some(hash) => &line[..hash],
+            None => line,
+        };
         let id = content.trim();
         if id.is_empty() {
             continue;
         }
-        let column = content.find(id).unwrap_or(0);
-        let column = line[..column].chars().count() as u32 + 1;
+        let leading = content.len() - content.trim_start().len();
+        let column = line[..leading].chars().count() as u32 + 1;
         let span = Span::new(index as u32 + 1, column, id.chars().count() as u32);
         if id.contains(char::is_whitespace) {
             diagnostics.push(

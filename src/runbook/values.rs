@@ -37,12 +37,15 @@ macro_rules! text_schema {
 /// Like `text_schema!`, and also `Decode` from a YAML string through `FromStr<Err = String>`.
 macro_rules! text_value {
     ($t:ty, $expected:literal, $pattern:literal, $description:literal) => {
+        text_value!(@decode $t, $expected);
+        text_schema!($t, $pattern, $description);
+    };
+    (@decode $t:ty, $expected:literal) => {
         impl Decode for $t {
             fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
                 parse_str(node, cx, $expected, |s| s.parse())
             }
         }
-        text_schema!($t, $pattern, $description);
     };
 }
 
@@ -92,23 +95,59 @@ impl FromStr for Duration {
 
 impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ms = self.as_millis();
-        match ms {
-            0 => write!(f, "0s"),
-            _ if ms.is_multiple_of(3_600_000) => write!(f, "{}h", ms / 3_600_000),
-            _ if ms.is_multiple_of(60_000) => write!(f, "{}m", ms / 60_000),
-            _ if ms.is_multiple_of(1000) => write!(f, "{}s", ms / 1000),
-            _ => write!(f, "{ms}ms"),
-        }
+        f.write_str(self.write_canonical(&mut [0; 24]))
     }
 }
 
-text_value!(
-    Duration,
-    "a duration such as `30s`",
-    "^[0-9]+(ms|s|m|h)$",
-    "A duration: a whole number and a unit, `ms`, `s`, `m` or `h` (`250ms`, `30s`, `10m`, `1h`)."
-);
+impl Duration {
+    /// The canonical text in a stack buffer: plans write hundreds of thousands of durations.
+    fn write_canonical(self, buf: &mut [u8; 24]) -> &str {
+        let ms = self.as_millis();
+        let (number, unit): (u64, &[u8]) = match ms {
+            0 => (0, b"s"),
+            _ if ms.is_multiple_of(3_600_000) => (ms / 3_600_000, b"h"),
+            _ if ms.is_multiple_of(60_000) => (ms / 60_000, b"m"),
+            _ if ms.is_multiple_of(1000) => (ms / 1000, b"s"),
+            _ => (ms, b"ms"),
+        };
+        let mut digits = [0u8; 20];
+        let mut n = number;
+        let mut start = digits.len();
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        let len = digits.len() - start;
+        buf[..len].copy_from_slice(&digits[start..]);
+        buf[len..len + unit.len()].copy_from_slice(unit);
+        std::str::from_utf8(&buf[..len + unit.len()]).unwrap_or("0s")
+    }
+}
+
+text_value!(@decode Duration, "a duration such as `30s`");
+
+impl Serialize for Duration {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.write_canonical(&mut [0; 24]))
+    }
+}
+
+impl JsonSchema for Duration {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "pattern": "^[0-9]+(ms|s|m|h)$",
+            "description": "A duration: a whole number and a unit, `ms`, `s`, `m` or `h` (`250ms`, `30s`, `10m`, `1h`)."
+        })
+    }
+}
 
 /// The window a rate counts requests in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -182,16 +221,17 @@ impl JobId {
 impl FromStr for JobId {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let groups: Vec<&str> = s.split('-').collect();
-        let shape_ok = groups.len() == 5
-            && groups
-                .iter()
-                .zip([8, 4, 4, 4, 12])
-                .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_alphanumeric()));
-        if shape_ok && s.bytes().all(|b| !b.is_ascii_uppercase()) {
-            let mut bytes = [0u8; 36];
-            bytes.copy_from_slice(s.as_bytes());
-            return Ok(JobId(bytes));
+        // A byte scan without allocation: large runbooks parse hundreds of thousands of these.
+        let bytes = s.as_bytes();
+        let shape_ok = bytes.len() == 36
+            && bytes.iter().enumerate().all(|(i, &b)| match i {
+                8 | 13 | 18 | 23 => b == b'-',
+                _ => b.is_ascii_alphanumeric(),
+            });
+        if shape_ok && !bytes.iter().any(u8::is_ascii_uppercase) {
+            let mut id = [0u8; 36];
+            id.copy_from_slice(bytes);
+            return Ok(JobId(id));
         }
         let mut message = format!(
             "invalid job ID `{s}`: expected 36 characters in groups of 8-4-4-4-12 lowercase letters and digits, like `c7debc9c-8e09-4a5d-8dd6-cc44f78jb20r`"
