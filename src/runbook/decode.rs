@@ -200,7 +200,9 @@ impl<'n> MapReader<'n> {
 
     /// The node under `key`, if present (the first occurrence when duplicated).
     pub fn node(&mut self, key: &'static str) -> Option<&'n Node> {
-        self.known.push(key);
+        if !self.known.contains(&key) {
+            self.known.push(key);
+        }
         self.entries
             .iter()
             .find(|(k, _)| k.name == key)
@@ -246,8 +248,9 @@ impl<'n> MapReader<'n> {
         }
     }
 
-    /// Reports every key that no reader asked for.
-    pub fn finish(self, cx: &mut Cx) {
+    /// Reports every key that no reader asked for; returns the keys suggested for misspellings.
+    pub fn finish(self, cx: &mut Cx) -> Vec<&'static str> {
+        let mut suggested = Vec::new();
         for (key, value) in self.entries {
             if self.known.contains(&key.name.as_str()) {
                 continue;
@@ -269,10 +272,12 @@ impl<'n> MapReader<'n> {
             );
             if let Some(suggestion) = did_you_mean(&key.name, &self.known) {
                 d = d.label(format!("did you mean `{suggestion}`?"));
+                suggested.push(suggestion);
             }
             d = d.hint(format!("expected one of: {}", self.known.join(", ")));
             cx.report(d);
         }
+        suggested
     }
 }
 

@@ -234,6 +234,9 @@ pub struct RawPhase {
     pub span: Span,
     #[schemars(skip)]
     pub written: Written,
+    /// A misspelt key was taken for `stops` or `stops_file` (so "no stops" would repeat it).
+    #[schemars(skip)]
+    pub misspelt_stops: bool,
 }
 
 impl Decode for RawPhase {
@@ -250,7 +253,10 @@ impl Decode for RawPhase {
         let stops_file = map.optional("stops_file", cx);
         let span = map.span();
         let written = map.written();
-        map.finish(cx);
+        let misspelt_stops = map
+            .finish(cx)
+            .iter()
+            .any(|k| *k == "stops" || *k == "stops_file");
         Some(RawPhase {
             name: name?,
             concurrency,
@@ -259,6 +265,7 @@ impl Decode for RawPhase {
             stops_file,
             span,
             written,
+            misspelt_stops,
         })
     }
 }

@@ -263,7 +263,8 @@ fn resolve_phases(
         }
         if let Some(file) = &phase.stops_file {
             read_stops_file(file, base_dir, &settings, &mut listing, &mut stops, cx);
-        } else if !phase.written.has("stops_file")
+        } else if !phase.misspelt_stops
+            && !phase.written.has("stops_file")
             && (!phase.written.has("stops") || phase.stops.as_ref().is_some_and(Vec::is_empty))
         {
             let d = Diagnostic::at(

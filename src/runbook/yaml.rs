@@ -119,6 +119,10 @@ fn describe(raw: &str) -> (String, bool) {
     if let Some(idx) = text.find(" at line ") {
         text = &text[..idx];
     }
+    if text.contains("Documents") {
+        let message = "a runbook is a single YAML document, but this file has another after `---`";
+        return (message.to_owned(), false);
+    }
     let limit = if text.contains("Depth") || text.contains("recursion limit") {
         Some(format!("nested deeper than {MAX_DEPTH} levels"))
     } else if text.contains("Nodes") {
@@ -127,7 +131,7 @@ fn describe(raw: &str) -> (String, bool) {
         ))
     } else if text.contains("alias") || text.contains("Alias") || text.contains("Anchor") {
         Some("aliases expand to more than the safety limit allows".to_owned())
-    } else if text.contains("budget") || text.contains("Documents") {
+    } else if text.contains("budget") {
         Some(format!("over a safety limit ({text})"))
     } else {
         None
@@ -280,6 +284,14 @@ mod tests {
         let place = d.place.unwrap();
         assert_eq!(place.span.line, 2);
         assert!(d.message.starts_with("invalid YAML: "), "{}", d.message);
+    }
+
+    #[test]
+    fn a_second_document_is_refused_plainly() {
+        let d = parse_str("a: 1\n---\nb: 2\n").unwrap_err();
+        assert_eq!(d.place.unwrap().span.line, 2);
+        assert!(d.message.contains("single YAML document"), "{}", d.message);
+        assert!(d.hint.is_none());
     }
 
     #[test]
