@@ -34,6 +34,22 @@ macro_rules! text_schema {
     };
 }
 
+/// `as_str` and `Display` for a validated newtype over `String`.
+macro_rules! string_newtype {
+    ($t:ty) => {
+        impl $t {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
 /// Like `text_schema!`, and also `Decode` from a YAML string through `FromStr<Err = String>`.
 macro_rules! text_value {
     ($t:ty, $expected:literal, $pattern:literal, $description:literal) => {
@@ -260,12 +276,6 @@ text_value!(
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ProjectId(String);
 
-impl ProjectId {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
 impl FromStr for ProjectId {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
@@ -279,11 +289,7 @@ impl FromStr for ProjectId {
     }
 }
 
-impl fmt::Display for ProjectId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+string_newtype!(ProjectId);
 
 text_value!(
     ProjectId,
@@ -295,12 +301,6 @@ text_value!(
 /// The name of an environment variable that holds a credential (never the credential itself).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EnvVarName(String);
-
-impl EnvVarName {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
 
 impl FromStr for EnvVarName {
     type Err = String;
@@ -317,11 +317,7 @@ impl FromStr for EnvVarName {
     }
 }
 
-impl fmt::Display for EnvVarName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+string_newtype!(EnvVarName);
 
 text_schema!(
     EnvVarName,
@@ -404,12 +400,6 @@ text_value!(
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Region(String);
 
-impl Region {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
 impl FromStr for Region {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
@@ -429,11 +419,7 @@ impl FromStr for Region {
     }
 }
 
-impl fmt::Display for Region {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+string_newtype!(Region);
 
 text_value!(
     Region,
