@@ -9,8 +9,10 @@
 //! cli                   clap commands; the only place that wires the rest together
 //! ```
 
+pub mod api;
 pub mod cli;
 pub mod diag;
+pub mod mock;
 pub mod output;
 pub mod plan;
 pub mod runbook;

@@ -20,6 +20,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Print the runbook JSON Schema (draft-07), for editors.
     Schema,
+    /// Serve the mock DRS API on a TCP port until SIGINT or SIGTERM.
+    Mock(Box<MockArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -48,4 +50,114 @@ pub enum PlanFormat {
     Md,
     /// JSON, for machines; `plan_id` first.
     Json,
+}
+
+#[derive(Debug, Args)]
+pub struct MockArgs {
+    /// Address to listen on; port 0 picks a free one. The first line printed is
+    /// `listening on http://HOST:PORT`.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    pub listen: std::net::SocketAddr,
+    /// Tasks to serve: a JSON or YAML list of `{id, name, status}` (optionally `job_type`).
+    #[arg(long, value_name = "FILE")]
+    pub jobs: Option<PathBuf>,
+    /// Also serve this many healthy tasks generated from --seed.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub generate: usize,
+    /// Require this X-Auth-Token. Without it (and without --ak/--sk) any token is accepted.
+    #[arg(
+        long,
+        value_name = "T",
+        env = "STOPBOOK_MOCK_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+    /// Accept AK/SK-signed requests (SDK-HMAC-SHA256) with this access key.
+    #[arg(long, value_name = "AK", requires = "sk")]
+    pub ak: Option<String>,
+    /// The secret key for --ak.
+    #[arg(
+        long,
+        value_name = "SK",
+        env = "STOPBOOK_MOCK_SK",
+        hide_env_values = true,
+        requires = "ak"
+    )]
+    pub sk: Option<String>,
+    /// The user name the IAM token endpoint accepts (any, when absent).
+    #[arg(long, value_name = "NAME", requires = "iam_password")]
+    pub iam_user: Option<String>,
+    /// The password the IAM token endpoint accepts.
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        env = "STOPBOOK_MOCK_IAM_PASSWORD",
+        hide_env_values = true,
+        requires = "iam_user"
+    )]
+    pub iam_password: Option<String>,
+    /// A fault profile; the fault flags below change single settings of it.
+    #[arg(long, value_name = "NAME", default_value = "faithful", value_parser = profile_names())]
+    pub profile: String,
+    /// Seed for generated tasks and for every fault decision.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed: u64,
+    /// How long an accepted stop takes to end (a force stop: a quarter of it).
+    #[arg(long, value_name = "DURATION", default_value = "2s")]
+    pub stop_delay: crate::runbook::values::Duration,
+    /// Break exactly this documented rule (for proving the conformance suite catches it).
+    #[arg(long, value_name = "RULE_ID", value_parser = defect_ids())]
+    pub defect: Option<String>,
+    /// Fixed latency added to every API answer.
+    #[arg(long, value_name = "DURATION", help_heading = "Faults")]
+    pub latency: Option<crate::runbook::values::Duration>,
+    /// Up to this much more latency, drawn at random.
+    #[arg(long, value_name = "DURATION", help_heading = "Faults")]
+    pub latency_jitter: Option<crate::runbook::values::Duration>,
+    /// Chance (0 to 1) that a request starts a burst of 5xx answers.
+    #[arg(long, value_name = "P", help_heading = "Faults", value_parser = probability)]
+    pub error_rate: Option<f64>,
+    /// Answers in a 5xx burst (502, 503, 504 in turn).
+    #[arg(long, value_name = "N", help_heading = "Faults")]
+    pub burst: Option<u32>,
+    /// At most N API requests a second; more get 429 APIGW.0308 with Retry-After.
+    #[arg(long, value_name = "N", help_heading = "Faults")]
+    pub throttle: Option<u32>,
+    /// Chance (0 to 1) of a connection reset before the request is applied.
+    #[arg(long, value_name = "P", help_heading = "Faults", value_parser = probability)]
+    pub reset_before: Option<f64>,
+    /// Chance (0 to 1) of a connection reset after the request is applied.
+    #[arg(long, value_name = "P", help_heading = "Faults", value_parser = probability)]
+    pub reset_after: Option<f64>,
+    /// Chance (0 to 1) that a JSON answer is cut short.
+    #[arg(long, value_name = "P", help_heading = "Faults", value_parser = probability)]
+    pub truncate: Option<f64>,
+    /// Chance (0 to 1) that a JSON answer is malformed.
+    #[arg(long, value_name = "P", help_heading = "Faults", value_parser = probability)]
+    pub malformed: Option<f64>,
+    /// Pause between 16-byte pieces of every answer body.
+    #[arg(long, value_name = "DURATION", help_heading = "Faults")]
+    pub slow_body: Option<crate::runbook::values::Duration>,
+}
+
+fn profile_names() -> clap::builder::PossibleValuesParser {
+    let values = crate::mock::faults::PROFILES
+        .iter()
+        .map(|(name, help)| clap::builder::PossibleValue::new(*name).help(*help));
+    clap::builder::PossibleValuesParser::new(values)
+}
+
+fn defect_ids() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(
+        crate::mock::defects::ALL
+            .iter()
+            .map(|(_, id)| clap::builder::PossibleValue::new(*id)),
+    )
+}
+
+fn probability(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(format!("`{text}` is not a probability from 0 to 1")),
+    }
 }

@@ -2,6 +2,7 @@
 //! contract's exit codes. The only module that wires the others together.
 
 mod args;
+mod mock;
 mod plan;
 mod validate;
 
@@ -39,6 +40,7 @@ pub fn run(cli: Cli) -> Exit {
     match cli.command {
         Command::Validate(args) => validate::run(&args),
         Command::Plan(args) => plan::run(&args),
+        Command::Mock(args) => mock::run(&args),
         Command::Schema => match crate::output::write_stdout(|out| {
             std::io::Write::write_all(
                 out,

@@ -1,0 +1,121 @@
+//! `stopbook mock`: serves the mock API until SIGINT or SIGTERM.
+
+use std::io::Write;
+
+use super::Exit;
+use super::args::MockArgs;
+use crate::mock::{self, Faults, MockConfig};
+
+pub fn run(args: &MockArgs) -> Exit {
+    let config = match config(args) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Exit::Invalid;
+        }
+    };
+    if config.jobs.is_empty() {
+        eprintln!("note: no tasks to serve; give --jobs FILE or --generate N");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return Exit::Invalid;
+        }
+    };
+    runtime.block_on(async {
+        let server = match mock::start(args.listen, config).await {
+            Ok(server) => server,
+            Err(e) => {
+                eprintln!("error: cannot listen on {}: {e}", args.listen);
+                return Exit::Invalid;
+            }
+        };
+        println!("listening on {}", server.url());
+        let _ = std::io::stdout().flush();
+        wait_for_signal().await;
+        eprintln!("stopping: finishing requests in flight");
+        server.shutdown().await;
+        Exit::Success
+    })
+}
+
+fn config(args: &MockArgs) -> Result<MockConfig, String> {
+    let mut jobs = match &args.jobs {
+        Some(path) => mock::jobs::load(path)?,
+        None => Vec::new(),
+    };
+    jobs.extend(mock::jobs::generate(args.generate, args.seed));
+    let mut faults: Faults = args.profile.parse()?;
+    let ms = |d: crate::runbook::values::Duration| d.get();
+    if let Some(d) = args.latency {
+        faults.latency = ms(d);
+    }
+    if let Some(d) = args.latency_jitter {
+        faults.latency_jitter = ms(d);
+    }
+    if let Some(p) = args.error_rate {
+        faults.error_rate = p;
+        if faults.burst == 0 {
+            faults.burst = 1;
+        }
+    }
+    if let Some(n) = args.burst {
+        faults.burst = n;
+    }
+    if let Some(n) = args.throttle {
+        faults.throttle = Some(n).filter(|n| *n > 0);
+    }
+    if let Some(p) = args.reset_before {
+        faults.reset_before = p;
+    }
+    if let Some(p) = args.reset_after {
+        faults.reset_after = p;
+    }
+    if let Some(p) = args.truncate {
+        faults.truncate = p;
+    }
+    if let Some(p) = args.malformed {
+        faults.malformed = p;
+    }
+    if let Some(d) = args.slow_body {
+        faults.slow_body = Some(ms(d)).filter(|d| !d.is_zero());
+    }
+    Ok(MockConfig {
+        jobs,
+        token: args.token.clone(),
+        aksk: args.ak.clone().zip(args.sk.clone()),
+        iam_user: args.iam_user.clone().zip(args.iam_password.clone()),
+        faults,
+        seed: args.seed,
+        stop_delay: args.stop_delay.get(),
+        defect: args.defect.as_deref().map(str::parse).transpose()?,
+        log_limit: MockConfig::default().log_limit,
+    })
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut interrupt), Ok(mut terminate)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,278 @@
+//! Fault injection: what can go wrong between a client and the API, reproducibly.
+//!
+//! Every decision draws from one generator seeded by `--seed`, in the order requests arrive, so
+//! a run with one client at a time replays exactly.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Which faults, how often.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Faults {
+    /// Added to every API answer.
+    pub latency: Duration,
+    /// Up to this much more, drawn uniformly.
+    pub latency_jitter: Duration,
+    /// Chance that a request starts a burst of 5xx answers.
+    pub error_rate: f64,
+    /// Answers in a burst (502, 503, 504 in turn).
+    pub burst: u32,
+    /// At most this many API requests a second; more get 429 with `Retry-After`.
+    pub throttle: Option<u32>,
+    /// Chance the connection is reset before the request is applied.
+    pub reset_before: f64,
+    /// Chance the connection is reset after the request is applied (the client cannot know).
+    pub reset_after: f64,
+    /// Chance the JSON answer is cut short.
+    pub truncate: f64,
+    /// Chance the JSON answer is malformed.
+    pub malformed: f64,
+    /// Pause between 16-byte pieces of the answer body.
+    pub slow_body: Option<Duration>,
+}
+
+/// The named profiles of `--profile`, with what each switches on.
+pub const PROFILES: &[(&str, &str)] = &[
+    ("faithful", "no faults (the default)"),
+    ("latency", "100ms latency plus up to 100ms of jitter"),
+    (
+        "flaky",
+        "1 request in 20 starts a burst of 3 answers 502/503/504; 20ms latency",
+    ),
+    (
+        "throttled",
+        "at most 10 requests a second, then 429 APIGW.0308 with Retry-After",
+    ),
+    (
+        "resets",
+        "5% of connections reset before the request is applied, 5% after",
+    ),
+    ("garbled", "5% of answers truncated, 5% malformed"),
+    ("slow", "answer bodies trickle in 16-byte pieces every 50ms"),
+    ("chaos", "all of the above at once, at lower rates"),
+];
+
+impl FromStr for Faults {
+    type Err = String;
+    fn from_str(name: &str) -> Result<Self, String> {
+        let ms = Duration::from_millis;
+        let none = Faults::default();
+        Ok(match name {
+            "faithful" => none,
+            "latency" => Faults {
+                latency: ms(100),
+                latency_jitter: ms(100),
+                ..none
+            },
+            "flaky" => Faults {
+                error_rate: 0.05,
+                burst: 3,
+                latency: ms(20),
+                ..none
+            },
+            "throttled" => Faults {
+                throttle: Some(10),
+                ..none
+            },
+            "resets" => Faults {
+                reset_before: 0.05,
+                reset_after: 0.05,
+                ..none
+            },
+            "garbled" => Faults {
+                truncate: 0.05,
+                malformed: 0.05,
+                ..none
+            },
+            "slow" => Faults {
+                slow_body: Some(ms(50)),
+                ..none
+            },
+            "chaos" => Faults {
+                latency: ms(10),
+                latency_jitter: ms(40),
+                error_rate: 0.02,
+                burst: 2,
+                throttle: Some(50),
+                reset_before: 0.02,
+                reset_after: 0.02,
+                truncate: 0.02,
+                malformed: 0.02,
+                slow_body: None,
+            },
+            _ => {
+                let names: Vec<&str> = PROFILES.iter().map(|(n, _)| *n).collect();
+                return Err(format!(
+                    "unknown profile `{name}`; the profiles are: {}",
+                    names.join(", ")
+                ));
+            }
+        })
+    }
+}
+
+/// What happens to one request before it is handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Before {
+    Pass,
+    Throttled { retry_after_secs: u64 },
+    ServerError(u16),
+    Reset,
+}
+
+/// What happens to its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    Pass,
+    Reset,
+    Truncate,
+    Malformed,
+}
+
+/// The running state of fault injection: the generator, the burst in progress, the rate window.
+#[derive(Debug)]
+pub struct Injector {
+    faults: Faults,
+    rng: fastrand::Rng,
+    burst_left: u32,
+    burst_index: u32,
+    window_start: std::time::Instant,
+    window_count: u32,
+}
+
+impl Injector {
+    pub fn new(faults: Faults, seed: u64) -> Self {
+        Injector {
+            faults,
+            rng: fastrand::Rng::with_seed(seed),
+            burst_left: 0,
+            burst_index: 0,
+            window_start: std::time::Instant::now(),
+            window_count: 0,
+        }
+    }
+
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// The latency to add to this request.
+    pub fn latency(&mut self) -> Duration {
+        let jitter = self.faults.latency_jitter.as_millis() as u64;
+        let extra = if jitter > 0 {
+            self.rng.u64(0..=jitter)
+        } else {
+            0
+        };
+        self.faults.latency + Duration::from_millis(extra)
+    }
+
+    pub fn before(&mut self, now: std::time::Instant) -> Before {
+        if let Some(limit) = self.faults.throttle {
+            if now.duration_since(self.window_start) >= Duration::from_secs(1) {
+                self.window_start = now;
+                self.window_count = 0;
+            }
+            self.window_count += 1;
+            if self.window_count > limit {
+                return Before::Throttled {
+                    retry_after_secs: 1,
+                };
+            }
+        }
+        if self.burst_left == 0 && self.faults.burst > 0 && self.chance(self.faults.error_rate) {
+            self.burst_left = self.faults.burst;
+        }
+        if self.burst_left > 0 {
+            self.burst_left -= 1;
+            self.burst_index += 1;
+            return Before::ServerError([502, 503, 504][(self.burst_index as usize - 1) % 3]);
+        }
+        if self.chance(self.faults.reset_before) {
+            return Before::Reset;
+        }
+        Before::Pass
+    }
+
+    pub fn after(&mut self) -> After {
+        if self.chance(self.faults.reset_after) {
+            After::Reset
+        } else if self.chance(self.faults.truncate) {
+            After::Truncate
+        } else if self.chance(self.faults.malformed) {
+            After::Malformed
+        } else {
+            After::Pass
+        }
+    }
+
+    fn chance(&mut self, p: f64) -> bool {
+        p > 0.0 && self.rng.f64() < p
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_profile_parses() {
+        for (name, _) in PROFILES {
+            name.parse::<Faults>().unwrap();
+        }
+        assert!("nope".parse::<Faults>().unwrap_err().contains("chaos"));
+    }
+
+    #[test]
+    fn the_same_seed_makes_the_same_decisions() {
+        let faults: Faults = "chaos".parse().unwrap();
+        let now = std::time::Instant::now();
+        let run = |seed| {
+            let mut i = Injector::new(faults.clone(), seed);
+            (0..200)
+                .map(|_| (i.before(now), i.after()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(run(1), run(1));
+        assert_ne!(run(1), run(2));
+    }
+
+    #[test]
+    fn a_burst_cycles_through_502_503_504() {
+        let faults = Faults {
+            error_rate: 1.0,
+            burst: 3,
+            ..Faults::default()
+        };
+        let mut i = Injector::new(faults, 0);
+        let now = std::time::Instant::now();
+        let got: Vec<_> = (0..3).map(|_| i.before(now)).collect();
+        assert_eq!(
+            got,
+            [
+                Before::ServerError(502),
+                Before::ServerError(503),
+                Before::ServerError(504)
+            ]
+        );
+    }
+
+    #[test]
+    fn throttling_allows_the_limit_per_second() {
+        let faults = Faults {
+            throttle: Some(3),
+            ..Faults::default()
+        };
+        let mut i = Injector::new(faults, 0);
+        let now = std::time::Instant::now();
+        let got: Vec<_> = (0..4).map(|_| i.before(now)).collect();
+        assert_eq!(got[..3], [Before::Pass; 3]);
+        assert_eq!(
+            got[3],
+            Before::Throttled {
+                retry_after_secs: 1
+            }
+        );
+        assert_eq!(i.before(now + Duration::from_secs(1)), Before::Pass);
+    }
+}

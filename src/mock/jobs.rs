@@ -1,0 +1,263 @@
+//! The mock's tasks and their state over time.
+//!
+//! A stop records when it was accepted; the status is worked out from the clock whenever it is
+//! read, so no timer runs in the background and a status never skips a step.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::status::{self, StopEffect};
+use crate::runbook::values::JobId;
+
+/// A task as loaded from `--jobs` or generated.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSpec {
+    pub id: String,
+    pub name: String,
+    pub status: String,
+    #[serde(default = "sync")]
+    pub job_type: String,
+}
+
+fn sync() -> String {
+    "sync".to_owned()
+}
+
+#[derive(Debug, Clone)]
+struct Job {
+    spec: JobSpec,
+    stop: Option<AcceptedStop>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct AcceptedStop {
+    at: Instant,
+    takes: Duration,
+    last: &'static str,
+    /// The `async.ends` defect: the task never gets past RELEASE_RESOURCE_STARTED.
+    stuck: bool,
+}
+
+impl Job {
+    fn status(&self, now: Instant) -> &str {
+        match &self.stop {
+            None => &self.spec.status,
+            Some(s) if !s.stuck && now >= s.at + s.takes => s.last,
+            Some(_) => status::STARTED,
+        }
+    }
+}
+
+/// The outcome of one stop request on one task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StopOutcome {
+    Accepted { name: String },
+    Unknown,
+    AlreadyEnding { name: String },
+}
+
+/// All tasks, by ID.
+#[derive(Debug, Default)]
+pub struct Jobs {
+    jobs: BTreeMap<String, Job>,
+}
+
+/// A task as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobView {
+    pub id: String,
+    pub name: String,
+    pub status: String,
+    pub job_type: String,
+}
+
+impl Jobs {
+    pub fn new(specs: Vec<JobSpec>) -> Self {
+        let jobs = specs
+            .into_iter()
+            .map(|spec| (spec.id.clone(), Job { spec, stop: None }))
+            .collect();
+        Jobs { jobs }
+    }
+
+    pub fn view(&self, id: &str, now: Instant) -> Option<JobView> {
+        self.jobs.get(id).map(|job| JobView {
+            id: job.spec.id.clone(),
+            name: job.spec.name.clone(),
+            status: job.status(now).to_owned(),
+            job_type: job.spec.job_type.clone(),
+        })
+    }
+
+    pub fn all(&self, now: Instant) -> Vec<JobView> {
+        self.jobs
+            .keys()
+            .filter_map(|id| self.view(id, now))
+            .collect()
+    }
+
+    /// Applies a stop, following the simulator model.
+    pub fn stop(
+        &mut self,
+        id: &str,
+        force: bool,
+        delay: Duration,
+        now: Instant,
+        stuck: bool,
+    ) -> StopOutcome {
+        let Some(job) = self.jobs.get_mut(id) else {
+            return StopOutcome::Unknown;
+        };
+        let name = job.spec.name.clone();
+        match status::stop_effect(job.status(now), force) {
+            StopEffect::Refused => StopOutcome::AlreadyEnding { name },
+            StopEffect::Ends { last, quick } => {
+                let takes = if quick { delay / 4 } else { delay };
+                job.stop = Some(AcceptedStop {
+                    at: now,
+                    takes,
+                    last,
+                    stuck,
+                });
+                StopOutcome::Accepted { name }
+            }
+        }
+    }
+}
+
+/// Reads a `--jobs` file: a JSON or YAML list of `{id, name, status}`.
+pub fn load(path: &Path) -> Result<Vec<JobSpec>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let specs: Vec<JobSpec> = if text.trim_start().starts_with('[') {
+        serde_json::from_str(&text).map_err(|e| format!("`{}`: {e}", path.display()))?
+    } else {
+        serde_saphyr::from_str(&text).map_err(|e| format!("`{}`: {e}", path.display()))?
+    };
+    let mut seen = std::collections::HashSet::new();
+    for spec in &specs {
+        spec.id
+            .parse::<JobId>()
+            .map_err(|e| format!("`{}`: {e}", path.display()))?;
+        if !status::is_known(&spec.status) {
+            return Err(format!(
+                "`{}`: job {} has unknown status `{}`",
+                path.display(),
+                spec.id,
+                spec.status
+            ));
+        }
+        if !seen.insert(&spec.id) {
+            return Err(format!(
+                "`{}`: job {} is listed twice",
+                path.display(),
+                spec.id
+            ));
+        }
+    }
+    Ok(specs)
+}
+
+/// `count` healthy tasks with IDs drawn from `seed`: the same seed gives the same tasks.
+pub fn generate(count: usize, seed: u64) -> Vec<JobSpec> {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let alphabet: Vec<char> = "0123456789abcdefghijklmnopqrstuvwxyz".chars().collect();
+    let healthy = [
+        "INCRE_TRANSFER_STARTED",
+        "FULL_TRANSFER_STARTED",
+        "INCRE_TRANSFER_STARTED",
+        "PAUSING",
+    ];
+    (0..count)
+        .map(|i| {
+            let mut id = String::with_capacity(36);
+            for (g, len) in [8, 4, 4, 4, 12].into_iter().enumerate() {
+                if g > 0 {
+                    id.push('-');
+                }
+                id.extend((0..len).map(|_| alphabet[rng.usize(..alphabet.len())]));
+            }
+            JobSpec {
+                id,
+                name: format!("DRS-{}", 1000 + i),
+                status: healthy[rng.usize(..healthy.len())].to_owned(),
+                job_type: sync(),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "c7debc9c-8e09-4a5d-8dd6-cc44f78jb20r";
+
+    fn one(status: &str) -> Jobs {
+        Jobs::new(vec![JobSpec {
+            id: ID.into(),
+            name: "DRS-1".into(),
+            status: status.into(),
+            job_type: sync(),
+        }])
+    }
+
+    #[test]
+    fn a_stop_ends_the_job_after_the_delay_and_a_second_is_refused() {
+        let mut jobs = one("INCRE_TRANSFER_STARTED");
+        let t0 = Instant::now();
+        let delay = Duration::from_secs(8);
+        assert_eq!(
+            jobs.stop(ID, false, delay, t0, false),
+            StopOutcome::Accepted {
+                name: "DRS-1".into()
+            }
+        );
+        assert_eq!(
+            jobs.view(ID, t0).unwrap().status,
+            "RELEASE_RESOURCE_STARTED"
+        );
+        assert_eq!(
+            jobs.view(ID, t0 + delay).unwrap().status,
+            "RELEASE_RESOURCE_COMPLETE"
+        );
+        assert!(matches!(
+            jobs.stop(ID, true, delay, t0, false),
+            StopOutcome::AlreadyEnding { .. }
+        ));
+    }
+
+    #[test]
+    fn force_takes_a_quarter_and_rescues_a_failed_release() {
+        let mut jobs = one("INCRE_TRANSFER_FAILED");
+        let t0 = Instant::now();
+        let delay = Duration::from_secs(8);
+        jobs.stop(ID, false, delay, t0, false);
+        assert_eq!(
+            jobs.view(ID, t0 + delay).unwrap().status,
+            "RELEASE_RESOURCE_FAILED"
+        );
+        let t1 = t0 + delay;
+        assert!(matches!(
+            jobs.stop(ID, true, delay, t1, false),
+            StopOutcome::Accepted { .. }
+        ));
+        assert_eq!(
+            jobs.view(ID, t1 + delay / 4).unwrap().status,
+            "RELEASE_RESOURCE_COMPLETE"
+        );
+    }
+
+    #[test]
+    fn generation_is_reproducible() {
+        let a = generate(5, 7);
+        assert_eq!(a.len(), 5);
+        assert_eq!(a[0].id, generate(5, 7)[0].id);
+        assert_ne!(a[0].id, generate(5, 8)[0].id);
+        assert!(a.iter().all(|j| j.id.parse::<JobId>().is_ok()));
+    }
+}

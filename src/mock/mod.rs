@@ -1,0 +1,109 @@
+//! A faithful, stateful mock of the DRS v5 stop API: a real HTTP server on a TCP port.
+//!
+//! ```text
+//! accept ─▶ connection (hyper, resettable IO) ─▶ record ─▶ faults before ─▶ routes (axum)
+//!                                                                  ─▶ faults after ─▶ answer
+//! ```
+//!
+//! What the vendor documents it does as documented; where the vendor is silent it follows the
+//! simulator model of drs-api-notes.md §3 and says so (README, "The mock"). It shares no response
+//! parsing with the client: both are judged by the conformance rules instead.
+
+mod auth;
+pub mod defects;
+mod errors;
+pub mod faults;
+pub mod jobs;
+mod recorder;
+mod routes;
+mod server;
+pub mod status;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub use defects::Defect;
+pub use faults::Faults;
+pub use jobs::JobSpec;
+pub use server::MockServer;
+
+/// Everything a mock is started with.
+#[derive(Debug, Clone)]
+pub struct MockConfig {
+    pub jobs: Vec<JobSpec>,
+    /// Require this `X-Auth-Token` (tokens issued by the mock's IAM endpoint are accepted too).
+    /// Without it and without `aksk`, any non-empty token is accepted.
+    pub token: Option<String>,
+    /// Accept requests signed with this access key and secret key.
+    pub aksk: Option<(String, String)>,
+    /// The IAM user name and password the token endpoint accepts (any, when absent).
+    pub iam_user: Option<(String, String)>,
+    pub faults: Faults,
+    pub seed: u64,
+    /// How long an accepted graceful stop takes to end (a force stop: a quarter of it).
+    pub stop_delay: Duration,
+    pub defect: Option<Defect>,
+    /// Most requests kept for `/__mock/requests`; older ones are dropped and counted.
+    pub log_limit: usize,
+}
+
+impl Default for MockConfig {
+    fn default() -> Self {
+        MockConfig {
+            jobs: Vec::new(),
+            token: None,
+            aksk: None,
+            iam_user: None,
+            faults: Faults::default(),
+            seed: 0,
+            stop_delay: Duration::from_secs(2),
+            defect: None,
+            log_limit: 100_000,
+        }
+    }
+}
+
+/// Starts a mock on `addr` (port 0 picks a free one) on the current tokio runtime.
+pub async fn start(addr: SocketAddr, config: MockConfig) -> std::io::Result<MockServer> {
+    server::start(addr, config).await
+}
+
+/// Starts a mock on a free loopback port: the embedded default of `run` and `conform`.
+pub async fn start_embedded(config: MockConfig) -> std::io::Result<MockServer> {
+    start(SocketAddr::from(([127, 0, 0, 1], 0)), config).await
+}
+
+/// State shared by every connection.
+pub(crate) struct Shared {
+    config: MockConfig,
+    jobs: Mutex<jobs::Jobs>,
+    injector: Mutex<faults::Injector>,
+    log: Mutex<recorder::Recorder>,
+    auth: Mutex<auth::AuthState>,
+    started: Instant,
+}
+
+impl Shared {
+    fn new(mut config: MockConfig) -> Arc<Self> {
+        let specs = std::mem::take(&mut config.jobs);
+        Arc::new(Shared {
+            jobs: Mutex::new(jobs::Jobs::new(specs)),
+            injector: Mutex::new(faults::Injector::new(config.faults.clone(), config.seed)),
+            log: Mutex::new(recorder::Recorder::new(config.log_limit)),
+            auth: Mutex::new(auth::AuthState::default()),
+            started: Instant::now(),
+            config,
+        })
+    }
+
+    fn defect(&self, defect: Defect) -> bool {
+        self.config.defect == Some(defect)
+    }
+}
+
+/// Locks a mutex even if a panicking thread poisoned it: the data is still consistent, as every
+/// critical section here is a single update.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

@@ -1,0 +1,426 @@
+//! The endpoints: the stop call, batch stop, job detail, job list, IAM tokens, and `/__mock/`.
+//!
+//! Every API handler checks in the gateway's order: authentication (401), then the language,
+//! path parameters, content type and body (400), then acts on the tasks.
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Extension, Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use super::errors::{ApiError, Lang};
+use super::jobs::StopOutcome;
+use super::{Defect, Shared, auth, lock};
+use crate::runbook::values::{JobId, ProjectId};
+
+/// The request as received, with its body read, for handlers and the signature check.
+#[derive(Debug)]
+pub struct Incoming {
+    pub method: Method,
+    pub path: String,
+    pub query: Option<String>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Incoming {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    fn query_param(&self, name: &str) -> Option<String> {
+        let query = self.query.as_deref()?;
+        url::form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+}
+
+type Call = Extension<Arc<Incoming>>;
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    let stop_path = if shared.defect(Defect::StopPath) {
+        "/v5/{project_id}/jobs/{job_id}/stop-job"
+    } else {
+        "/v5/{project_id}/jobs/{job_id}/stop"
+    };
+    Router::new()
+        .route(stop_path, post(stop))
+        .route("/v5/{project_id}/jobs/batch-stop", post(batch_stop))
+        .route("/v5/{project_id}/jobs/{job_id}", get(detail))
+        .route("/v5/{project_id}/jobs", get(list))
+        .route("/v3/auth/tokens", post(iam_token))
+        .route("/__mock/requests", get(admin_requests).delete(admin_clear))
+        .route("/__mock/jobs", get(admin_jobs))
+        .fallback(|| async { ApiError::not_found() })
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .with_state(shared)
+}
+
+/// An error answer, with the 400 defects applied.
+fn error(shared: &Shared, e: ApiError, lang: Lang) -> Response {
+    if e.http == StatusCode::BAD_REQUEST {
+        if shared.defect(Defect::BadErrorCode) {
+            return (
+                e.http,
+                axum::Json(json!({"error_code": "DRS.M00202", "error_msg": e.message(lang)})),
+            )
+                .into_response();
+        }
+        if shared.defect(Defect::BadErrorMsg) {
+            return (
+                e.http,
+                axum::Json(json!({"error_code": e.code, "error_msg": ""})),
+            )
+                .into_response();
+        }
+    }
+    e.into_response_in(lang)
+}
+
+/// Authentication, language, project ID: what every API call checks first.
+fn precheck(shared: &Shared, call: &Incoming, project_id: &str) -> Result<Lang, (ApiError, Lang)> {
+    auth::check(shared, call).map_err(|e| (e, Lang::En))?;
+    let lang = match call.header("x-language") {
+        None | Some("en-us") => Lang::En,
+        Some("zh-cn") if !shared.defect(Defect::Language) => Lang::Zh,
+        Some(_) => return Err((ApiError::bad_parameter("X-Language"), Lang::En)),
+    };
+    if project_id.parse::<ProjectId>().is_err() {
+        return Err((ApiError::bad_parameter("project_id"), lang));
+    }
+    Ok(lang)
+}
+
+/// The JSON body of a POST: its content type must say JSON; an empty body is `{}`.
+fn json_body(shared: &Shared, call: &Incoming) -> Result<serde_json::Map<String, Value>, ApiError> {
+    let declared_json = call
+        .header("content-type")
+        .map(|ct| {
+            ct.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/json")
+        })
+        .unwrap_or(false);
+    if !declared_json && !shared.defect(Defect::ContentType) {
+        return Err(ApiError::bad_content_type());
+    }
+    if call.body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(serde_json::Map::new());
+    }
+    match serde_json::from_slice::<Value>(&call.body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::bad_body("expected a JSON object")),
+        Err(_) => Err(ApiError::bad_body("malformed JSON")),
+    }
+}
+
+/// `is_force_stop` from a body: optional, a boolean, `false` when absent [T3].
+fn force_flag(shared: &Shared, body: &serde_json::Map<String, Value>) -> Result<bool, ApiError> {
+    let force = match body.get("is_force_stop") {
+        None => shared.defect(Defect::ForceDefault),
+        Some(Value::Bool(b)) => *b,
+        Some(other) if shared.defect(Defect::ForceBoolean) => {
+            matches!(other, Value::String(s) if s == "true")
+        }
+        Some(_) => return Err(ApiError::bad_body("is_force_stop must be a boolean")),
+    };
+    Ok(force && !shared.defect(Defect::ForceIgnored))
+}
+
+async fn stop(
+    State(shared): State<Arc<Shared>>,
+    Path((project_id, job_id)): Path<(String, String)>,
+    Extension(call): Call,
+) -> Response {
+    let lang = match precheck(&shared, &call, &project_id) {
+        Ok(lang) => lang,
+        Err((e, lang)) => return error(&shared, e, lang),
+    };
+    let force = match json_body(&shared, &call).and_then(|body| force_flag(&shared, &body)) {
+        Ok(force) => force,
+        Err(e) => return error(&shared, e, lang),
+    };
+    if job_id.parse::<JobId>().is_err() {
+        return error(&shared, ApiError::bad_parameter("job_id"), lang);
+    }
+    let now = Instant::now();
+    let outcome = {
+        let mut jobs = lock(&shared.jobs);
+        if shared.defect(Defect::Example200) && jobs.view(&job_id, now).is_some() {
+            return (StatusCode::OK, axum::Json(json!({"status": "failed"}))).into_response();
+        }
+        jobs.stop(
+            &job_id,
+            force,
+            shared.config.stop_delay,
+            now,
+            shared.defect(Defect::AsyncEnds),
+        )
+    };
+    match outcome {
+        StopOutcome::Accepted { name } => {
+            (StatusCode::OK, axum::Json(ok_body(&shared, &job_id, &name))).into_response()
+        }
+        StopOutcome::Unknown if shared.defect(Defect::StatusCodes) => {
+            let mut response = error(&shared, ApiError::job_not_found(), lang);
+            *response.status_mut() = StatusCode::NOT_FOUND;
+            response
+        }
+        StopOutcome::Unknown if shared.defect(Defect::Example400) => {
+            let e = ApiError {
+                code: "DRS.10000001",
+                ..ApiError::job_not_found()
+            };
+            error(&shared, e, lang)
+        }
+        StopOutcome::Unknown => error(&shared, ApiError::job_not_found(), lang),
+        StopOutcome::AlreadyEnding { .. } => error(&shared, ApiError::already_ending(), lang),
+    }
+}
+
+/// The 200 body of an accepted stop: the page's example (`status`) with the task's `id` and
+/// `name` from table 4, and the 200 defects applied.
+fn ok_body(shared: &Shared, job_id: &str, name: &str) -> Value {
+    let mut body = json!({ "id": job_id, "name": name, "status": "success" });
+    match shared.config.defect {
+        Some(Defect::OkStatus) => {
+            body.as_object_mut().map(|b| b.remove("status"));
+        }
+        Some(Defect::OkErrorCode) => body["error_code"] = json!("DRS.M00202"),
+        Some(Defect::OkErrorMsg) => body["error_msg"] = json!(""),
+        Some(Defect::OkId) => body["id"] = json!("00000000-0000-0000-0000-000000000000"),
+        Some(Defect::OkName) => body["name"] = json!(12345),
+        _ => {}
+    }
+    body
+}
+
+async fn batch_stop(
+    State(shared): State<Arc<Shared>>,
+    Path(project_id): Path<String>,
+    Extension(call): Call,
+) -> Response {
+    let lang = match precheck(&shared, &call, &project_id) {
+        Ok(lang) => lang,
+        Err((e, lang)) => return error(&shared, e, lang),
+    };
+    let body = match json_body(&shared, &call) {
+        Ok(body) => body,
+        Err(e) => return error(&shared, e, lang),
+    };
+    let Some(Value::Array(items)) = body.get("jobs") else {
+        return error(&shared, ApiError::bad_body("`jobs` must be a list"), lang);
+    };
+    if items.is_empty() || items.len() > 100 {
+        return error(
+            &shared,
+            ApiError::bad_body("`jobs` must hold 1 to 100 entries"),
+            lang,
+        );
+    }
+    let mut requests = Vec::with_capacity(items.len());
+    for item in items {
+        let Some(item) = item.as_object() else {
+            return error(
+                &shared,
+                ApiError::bad_body("each entry of `jobs` must be an object"),
+                lang,
+            );
+        };
+        let Some(job_id) = item.get("job_id").and_then(Value::as_str) else {
+            return error(
+                &shared,
+                ApiError::bad_body("each entry needs a `job_id` string"),
+                lang,
+            );
+        };
+        match force_flag(&shared, item) {
+            Ok(force) => requests.push((job_id.to_owned(), force)),
+            Err(e) => return error(&shared, e, lang),
+        }
+    }
+    let now = Instant::now();
+    let results: Vec<Value> = {
+        let mut jobs = lock(&shared.jobs);
+        requests
+            .iter()
+            .map(|(job_id, force)| {
+                let failed = |e: ApiError, name: Option<String>| {
+                    json!({"id": job_id, "name": name, "status": "failed", "error_code": e.code, "error_msg": e.message(lang)})
+                };
+                match jobs.stop(job_id, *force, shared.config.stop_delay, now, shared.defect(Defect::AsyncEnds)) {
+                    StopOutcome::Accepted { name } => json!({"id": job_id, "name": name, "status": "success"}),
+                    StopOutcome::Unknown => failed(ApiError::job_not_found(), None),
+                    StopOutcome::AlreadyEnding { name } => failed(ApiError::already_ending(), Some(name)),
+                }
+            })
+            .collect()
+    };
+    (StatusCode::OK, axum::Json(json!({ "jobs": results }))).into_response()
+}
+
+async fn detail(
+    State(shared): State<Arc<Shared>>,
+    Path((project_id, job_id)): Path<(String, String)>,
+    Extension(call): Call,
+) -> Response {
+    let lang = match precheck(&shared, &call, &project_id) {
+        Ok(lang) => lang,
+        Err((e, lang)) => return error(&shared, e, lang),
+    };
+    if call.query_param("type").as_deref() != Some("detail") {
+        return error(&shared, ApiError::bad_parameter("type"), lang);
+    }
+    match lock(&shared.jobs).view(&job_id, Instant::now()) {
+        Some(job) => (StatusCode::OK, axum::Json(json!({ "job": job }))).into_response(),
+        None => error(&shared, ApiError::job_not_found(), lang),
+    }
+}
+
+async fn list(
+    State(shared): State<Arc<Shared>>,
+    Path(project_id): Path<String>,
+    Extension(call): Call,
+) -> Response {
+    let lang = match precheck(&shared, &call, &project_id) {
+        Ok(lang) => lang,
+        Err((e, lang)) => return error(&shared, e, lang),
+    };
+    let Some(job_type) = call
+        .query_param("job_type")
+        .filter(|t| ["migration", "sync", "cloudDataGuard"].contains(&t.as_str()))
+    else {
+        return error(&shared, ApiError::bad_parameter("job_type"), lang);
+    };
+    let number = |name: &str, default: usize, range: std::ops::RangeInclusive<usize>| match call
+        .query_param(name)
+    {
+        None => Ok(default),
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| range.contains(n))
+            .ok_or_else(|| ApiError::bad_parameter(name)),
+    };
+    let (offset, limit) = match (
+        number("offset", 0, 0..=usize::MAX),
+        number("limit", 10, 1..=1000),
+    ) {
+        (Ok(o), Ok(l)) => (o, l),
+        (Err(e), _) | (_, Err(e)) => return error(&shared, e, lang),
+    };
+    let status = call.query_param("status");
+    let name = call.query_param("name");
+    let matching: Vec<_> = lock(&shared.jobs)
+        .all(Instant::now())
+        .into_iter()
+        .filter(|j| j.job_type == job_type)
+        .filter(|j| status.as_ref().is_none_or(|s| &j.status == s))
+        .filter(|j| name.as_ref().is_none_or(|n| j.name.contains(n.as_str())))
+        .collect();
+    let total = matching.len();
+    let page: Vec<_> = matching.into_iter().skip(offset).take(limit).collect();
+    (
+        StatusCode::OK,
+        axum::Json(json!({ "total_count": total, "jobs": page })),
+    )
+        .into_response()
+}
+
+/// IAM `POST /v3/auth/tokens` with a password identity and a project scope: 201 and the token in
+/// `X-Subject-Token` [doc]. Errors use IAM's own body shape.
+async fn iam_token(State(shared): State<Arc<Shared>>, Extension(call): Call) -> Response {
+    let iam_error = |status: StatusCode, message: &str| {
+        (status, axum::Json(json!({"error": {"code": status.as_u16(), "message": message, "title": status.canonical_reason()}}))).into_response()
+    };
+    let Ok(body) = serde_json::from_slice::<Value>(&call.body) else {
+        return iam_error(
+            StatusCode::BAD_REQUEST,
+            "The request body is not valid JSON.",
+        );
+    };
+    let identity = &body["auth"]["identity"];
+    let password_method = identity["methods"]
+        .as_array()
+        .is_some_and(|m| m.iter().any(|v| v == "password"));
+    let user = &identity["password"]["user"];
+    let (Some(name), Some(password), Some(_domain)) = (
+        user["name"].as_str(),
+        user["password"].as_str(),
+        user["domain"]["name"].as_str(),
+    ) else {
+        return iam_error(
+            StatusCode::BAD_REQUEST,
+            "A password identity needs user name, password and domain name.",
+        );
+    };
+    let Some(project_id) = body["auth"]["scope"]["project"]["id"].as_str() else {
+        return iam_error(
+            StatusCode::BAD_REQUEST,
+            "A project scope (auth.scope.project.id) is required.",
+        );
+    };
+    if !password_method {
+        return iam_error(
+            StatusCode::BAD_REQUEST,
+            "Only the password method is supported.",
+        );
+    }
+    if let Some((user_ok, password_ok)) = &shared.config.iam_user
+        && (name != user_ok || password != password_ok)
+    {
+        return iam_error(
+            StatusCode::UNAUTHORIZED,
+            "The username or password is wrong.",
+        );
+    }
+    let token = match &shared.config.token {
+        Some(token) => token.clone(),
+        None => {
+            let mut rng = fastrand::Rng::new();
+            let token: String = std::iter::repeat_with(|| rng.alphanumeric())
+                .take(64)
+                .collect();
+            let token = format!("MIIM{token}");
+            lock(&shared.auth).issued.insert(token.clone());
+            token
+        }
+    };
+    let now = SystemTime::now();
+    let expires = now + std::time::Duration::from_secs(24 * 3600);
+    let body = json!({"token": {
+        "methods": ["password"],
+        "issued_at": auth::iso8601(now),
+        "expires_at": auth::iso8601(expires),
+        "project": {"id": project_id},
+        "user": {"name": name, "domain": {"name": user["domain"]["name"]}},
+    }});
+    let mut response = (StatusCode::CREATED, axum::Json(body)).into_response();
+    if let Ok(value) = header::HeaderValue::from_str(&token) {
+        response.headers_mut().insert("x-subject-token", value);
+    }
+    response
+}
+
+async fn admin_requests(State(shared): State<Arc<Shared>>) -> Response {
+    axum::Json(lock(&shared.log).snapshot()).into_response()
+}
+
+async fn admin_clear(State(shared): State<Arc<Shared>>) -> StatusCode {
+    lock(&shared.log).clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn admin_jobs(State(shared): State<Arc<Shared>>) -> Response {
+    let jobs = lock(&shared.jobs).all(Instant::now());
+    axum::Json(json!({ "jobs": jobs })).into_response()
+}
