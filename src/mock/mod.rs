@@ -77,6 +77,8 @@ pub async fn start_embedded(config: MockConfig) -> std::io::Result<MockServer> {
 /// State shared by every connection.
 pub(crate) struct Shared {
     config: MockConfig,
+    /// Whether any fault is configured; when not, requests skip the injector and its lock.
+    faulty: bool,
     jobs: Mutex<jobs::Jobs>,
     injector: Mutex<faults::Injector>,
     log: Mutex<recorder::Recorder>,
@@ -93,6 +95,7 @@ impl Shared {
             log: Mutex::new(recorder::Recorder::new(config.log_limit)),
             auth: Mutex::new(auth::AuthState::default()),
             started: Instant::now(),
+            faulty: config.faults != Faults::default(),
             config,
         })
     }

@@ -2,7 +2,6 @@
 //! the routes. A connection can end in a real TCP reset (zero linger), before or after the
 //! request was applied, which is what a client meets when a network or gateway fails mid-call.
 
-use std::collections::BTreeMap;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -24,7 +23,7 @@ use tower::ServiceExt;
 
 use super::errors::ApiError;
 use super::faults::{After, Before};
-use super::recorder::{Record, redact_body, redact_header};
+use super::recorder::Record;
 use super::routes::{Incoming, router};
 use super::{MockConfig, Shared, lock};
 
@@ -177,7 +176,7 @@ async fn handle(
     let seq = (!admin).then(|| record_arrival(shared, &incoming));
 
     let mut fault = None;
-    if !admin {
+    if !admin && shared.faulty {
         let latency = lock(&shared.injector).latency();
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
@@ -220,7 +219,11 @@ async fn handle(
         return Some(response);
     }
 
-    let after = lock(&shared.injector).after();
+    let after = if shared.faulty {
+        lock(&shared.injector).after()
+    } else {
+        After::Pass
+    };
     let response = match after {
         After::Pass => response,
         After::Reset => {
@@ -248,25 +251,12 @@ fn elapsed_us(shared: &Shared) -> u64 {
     shared.started.elapsed().as_micros() as u64
 }
 
-fn record_arrival(shared: &Shared, incoming: &Incoming) -> u64 {
-    let headers: BTreeMap<String, String> = incoming
-        .headers
-        .iter()
-        .map(|(name, value)| {
-            let name = name.as_str().to_owned();
-            let value = redact_header(&name, &String::from_utf8_lossy(value.as_bytes()));
-            (name, value)
-        })
-        .collect();
+fn record_arrival(shared: &Shared, incoming: &Arc<Incoming>) -> u64 {
     let record = Record {
         seq: 0,
         started_us: elapsed_us(shared),
         finished_us: None,
-        method: incoming.method.to_string(),
-        path: incoming.path.clone(),
-        query: incoming.query.clone(),
-        headers,
-        body: redact_body(&incoming.body),
+        request: Arc::clone(incoming),
         status: None,
         fault: None,
     };
