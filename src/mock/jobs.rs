@@ -261,3 +261,28 @@ mod tests {
         assert!(a.iter().all(|j| j.id.parse::<JobId>().is_ok()));
     }
 }
+
+#[cfg(test)]
+mod file_tests {
+    use super::*;
+
+    #[test]
+    fn jobs_files_are_json_or_yaml_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let yaml = dir.path().join("jobs.yaml");
+        std::fs::write(&yaml, "- { id: c7debc9c-8e09-4a5d-8dd6-cc44f78jb20r, name: DRS-1, status: INCRE_TRANSFER_FAILED }\n").unwrap();
+        assert_eq!(load(&yaml).unwrap()[0].status, "INCRE_TRANSFER_FAILED");
+        let json = dir.path().join("jobs.json");
+        std::fs::write(&json, r#"[{"id": "c7debc9c-8e09-4a5d-8dd6-cc44f78jb20r", "name": "DRS-1", "status": "PAUSING", "job_type": "migration"}]"#).unwrap();
+        assert_eq!(load(&json).unwrap()[0].job_type, "migration");
+        let bad = dir.path().join("bad.yaml");
+        std::fs::write(
+            &bad,
+            "- { id: c7debc9c-8e09-4a5d-8dd6-cc44f78jb20r, name: DRS-1, status: RUNNING }\n",
+        )
+        .unwrap();
+        assert!(load(&bad).unwrap_err().contains("unknown status"));
+        std::fs::write(&bad, "- { id: nope, name: DRS-1, status: PAUSING }\n").unwrap();
+        assert!(load(&bad).unwrap_err().contains("invalid job ID"));
+    }
+}
