@@ -10,9 +10,13 @@
 //! ```
 
 pub mod api;
+pub mod check;
 pub mod cli;
 pub mod diag;
+pub mod exec;
 pub mod mock;
 pub mod output;
 pub mod plan;
+pub mod report;
 pub mod runbook;
+pub mod secret;

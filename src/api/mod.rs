@@ -1,3 +1,5 @@
-//! The DRS API as both sides speak it: request signing now; the client arrives with the executor.
+//! The DRS API as both sides speak it: request signing, and the client a run uses.
 
+pub mod client;
 pub mod signing;
+pub mod status;

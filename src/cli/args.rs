@@ -20,6 +20,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Print the runbook JSON Schema (draft-07), for editors.
     Schema,
+    /// Run a runbook: stop its jobs in order, under its limits, and check every answer.
+    Run(Box<RunArgs>),
     /// Serve the mock DRS API on a TCP port until SIGINT or SIGTERM.
     Mock(Box<MockArgs>),
 }
@@ -50,6 +52,63 @@ pub enum PlanFormat {
     Md,
     /// JSON, for machines; `plan_id` first.
     Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The runbook to run.
+    #[arg(value_name = "RUNBOOK")]
+    pub runbook: PathBuf,
+    /// Send to this endpoint instead of `target.endpoint` (https, or http on loopback).
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// Requests in flight at most, instead of `limits.concurrency` (phases are held to it too).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub concurrency: Option<u32>,
+    /// Request-rate ceiling instead of `limits.rate`, like `5/s` or `300/m`.
+    #[arg(long, value_name = "RATE")]
+    pub rate: Option<crate::runbook::values::Rate>,
+    /// Write the JSON report here.
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<PathBuf>,
+    /// Write the JUnit report here.
+    #[arg(long, value_name = "FILE")]
+    pub report_junit: Option<PathBuf>,
+    /// Write the Markdown report here.
+    #[arg(long, value_name = "FILE")]
+    pub report_md: Option<PathBuf>,
+    /// The journal [default, for a real endpoint: .stopbook/journal-PLANID.jsonl; the embedded
+    /// mock keeps none unless asked].
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// Continue an interrupted run from its journal, never stopping a job twice.
+    #[arg(long)]
+    pub resume: bool,
+    /// Refuse to run (exit 2) unless the runbook still plans to this plan file's plan_id.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// Run only shard K of N: the stops whose position in the plan is K modulo N.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<(usize, usize)>,
+    /// Trust this CA certificate (PEM) as well as the platform's.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// No progress bars or lines.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+fn parse_shard(text: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("`{text}` is not a shard: write K/N with 1 <= K <= N, like 2/4");
+    let (k, n) = text.split_once('/').ok_or_else(bad)?;
+    let (k, n): (usize, usize) = (
+        k.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if k == 0 || n == 0 || k > n {
+        return Err(bad());
+    }
+    Ok((k, n))
 }
 
 #[derive(Debug, Args)]

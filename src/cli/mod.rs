@@ -4,6 +4,7 @@
 mod args;
 mod mock;
 mod plan;
+mod run;
 mod validate;
 
 use std::process::ExitCode;
@@ -21,6 +22,10 @@ pub enum Exit {
     Failed = 1,
     /// Usage error, invalid input, or plan drift: nothing was sent.
     Invalid = 2,
+    /// Aborted: the failure budget was exceeded, or a fatal error made going on pointless.
+    Aborted = 3,
+    /// Interrupted by SIGINT or SIGTERM; in-flight requests finished, journal and reports written.
+    Interrupted = 130,
 }
 
 impl From<Exit> for ExitCode {
@@ -41,6 +46,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Validate(args) => validate::run(&args),
         Command::Plan(args) => plan::run(&args),
         Command::Mock(args) => mock::run(&args),
+        Command::Run(args) => run::run(&args),
         Command::Schema => match crate::output::write_stdout(|out| {
             std::io::Write::write_all(
                 out,

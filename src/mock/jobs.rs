@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::status::{self, StopEffect};
+use crate::api::status::{self, StopEffect};
 use crate::runbook::values::JobId;
 
 /// A task as loaded from `--jobs` or generated.

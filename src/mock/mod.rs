@@ -17,12 +17,12 @@ pub mod jobs;
 mod recorder;
 mod routes;
 mod server;
-pub mod status;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+pub use auth::iso8601;
 pub use defects::Defect;
 pub use faults::Faults;
 pub use jobs::JobSpec;

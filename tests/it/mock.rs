@@ -43,6 +43,7 @@ struct Mock {
 
 async fn start(config: MockConfig) -> Mock {
     let server = mock::start_embedded(config).await.expect("the mock starts");
+    stopbook::api::client::install_crypto_provider();
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
@@ -922,6 +923,7 @@ fn the_binary_prints_its_address_serves_and_stops_on_sigint_and_sigterm() {
             .unwrap_or_else(|| panic!("first line: {first:?}"))
             .to_owned();
         assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+        stopbook::api::client::install_crypto_provider();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -1,4 +1,5 @@
-//! DRS job statuses and what a stop does to each, as the simulator models them.
+//! DRS job statuses: which are running, abnormal, ending or ended, and what a stop does to each
+//! in the simulator model. Shared vocabulary of the mock and the executor (not response parsing).
 //!
 //! The vendor documents the statuses and that a stop ends a task; which statuses accept a stop,
 //! and with what result, is our reading of the user guide and the SDKs (drs-api-notes.md §3).
@@ -47,6 +48,17 @@ pub const ENDING_OR_ENDED: &[&str] = &[
 pub const STARTED: &str = "RELEASE_RESOURCE_STARTED";
 pub const COMPLETE: &str = "RELEASE_RESOURCE_COMPLETE";
 pub const FAILED: &str = "RELEASE_RESOURCE_FAILED";
+
+/// Whether a task in `status` is ending or has ended: a stop of it has been taken. (Not
+/// `RELEASE_RESOURCE_FAILED`: a stop is how a task gets out of that.)
+pub fn is_ending_or_ended(status: &str) -> bool {
+    ENDING_OR_ENDED.contains(&status)
+}
+
+/// Statuses a stopped task does not leave by itself.
+pub fn is_terminal(status: &str) -> bool {
+    status == FAILED || (ENDING_OR_ENDED.contains(&status) && status != STARTED)
+}
 
 /// Every status the mock knows (the SDKs list 29).
 pub fn is_known(status: &str) -> bool {

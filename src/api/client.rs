@@ -1,0 +1,292 @@
+//! The HTTP client for the DRS calls a run makes: the stop call and the job detail.
+//!
+//! It sends the documented headers (`Content-Type`, `X-Auth-Token` or an AK/SK signature,
+//! `X-Language`), always sends `is_force_stop` explicitly, and sorts failures by what they mean
+//! for a state-changing call: a request that surely never reached the server ([`CallError::NotSent`])
+//! may be resent; one whose fate is unknown ([`CallError::Unknown`]) may not, until the job's
+//! status has been read.
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde_json::Value;
+
+use super::signing;
+use crate::runbook::values::{JobId, Language};
+use crate::secret::Secret;
+
+/// How requests prove who sends them.
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    Token(Secret),
+    AkSk {
+        ak: String,
+        sk: Secret,
+        security_token: Option<Secret>,
+    },
+}
+
+/// An answer the server gave.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub http: u16,
+    /// The body as JSON, or `None` when it is not JSON (truncated, malformed, empty).
+    pub body: Option<Value>,
+    /// `Retry-After`, in seconds, when the server sent one.
+    pub retry_after: Option<Duration>,
+}
+
+impl Answer {
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.body.as_ref()?.get(name)?.as_str()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallError {
+    /// The request surely did not reach the server (it could not connect).
+    NotSent(String),
+    /// The request may have reached the server: timeout, reset or a cut answer after sending.
+    Unknown(String),
+    /// TLS or certificate failure: going on is pointless.
+    Fatal(String),
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallError::NotSent(m) => write!(f, "not sent: {m}"),
+            CallError::Unknown(m) => write!(f, "outcome unknown: {m}"),
+            CallError::Fatal(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    project_id: String,
+    credentials: Credentials,
+    language: Option<Language>,
+}
+
+impl Client {
+    /// A client for `base`; `ca_pem` adds certificates (PEM) to the platform's trusted roots.
+    pub fn new(
+        base: &str,
+        project_id: &str,
+        credentials: Credentials,
+        language: Option<Language>,
+        pool: usize,
+        ca_pem: Option<&[u8]>,
+    ) -> Result<Self, String> {
+        install_crypto_provider();
+        let mut builder = reqwest::Client::builder()
+            .pool_max_idle_per_host(pool.max(1))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .connect_timeout(Duration::from_secs(10))
+            .tcp_nodelay(true);
+        if let Some(pem) = ca_pem {
+            let certificates = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| format!("error: --ca-cert is not a PEM certificate: {e}"))?;
+            for certificate in certificates {
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+        let http = builder
+            .build()
+            .map_err(|e| format!("error: cannot build the HTTP client: {e}"))?;
+        Ok(Client {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+            project_id: project_id.to_owned(),
+            credentials,
+            language,
+        })
+    }
+
+    /// `POST /v5/{project_id}/jobs/{job_id}/stop` with `{"is_force_stop": force}`.
+    pub async fn stop(
+        &self,
+        job: &JobId,
+        force: bool,
+        timeout: Duration,
+    ) -> Result<Answer, CallError> {
+        let path = format!("/v5/{}/jobs/{job}/stop", self.project_id);
+        let body = if force {
+            &b"{\"is_force_stop\":true}"[..]
+        } else {
+            &b"{\"is_force_stop\":false}"[..]
+        };
+        self.call(reqwest::Method::POST, &path, None, body, timeout)
+            .await
+    }
+
+    /// `GET /v5/{project_id}/jobs/{job_id}?type=detail`.
+    pub async fn detail(&self, job: &JobId, timeout: Duration) -> Result<Answer, CallError> {
+        let path = format!("/v5/{}/jobs/{job}", self.project_id);
+        self.call(
+            reqwest::Method::GET,
+            &path,
+            Some("type=detail"),
+            b"",
+            timeout,
+        )
+        .await
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        query: Option<&str>,
+        body: &[u8],
+        timeout: Duration,
+    ) -> Result<Answer, CallError> {
+        let url = match query {
+            Some(q) => format!("{}{path}?{q}", self.base),
+            None => format!("{}{path}", self.base),
+        };
+        let mut headers = HeaderMap::new();
+        if method == reqwest::Method::POST {
+            headers.insert("content-type", HeaderValue::from_static("application/json"));
+        }
+        if let Some(language) = self.language {
+            headers.insert(
+                "x-language",
+                HeaderValue::from_str(&language.to_string())
+                    .map_err(|e| CallError::Fatal(e.to_string()))?,
+            );
+        }
+        self.authenticate(&mut headers, method.as_str(), path, query, body)?;
+        let request = self
+            .http
+            .request(method, url)
+            .headers(headers)
+            .body(body.to_vec())
+            .timeout(timeout);
+        let response = request.send().await.map_err(classify)?;
+        let http = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| CallError::Unknown(format!("the answer was cut off: {}", plain(&e))))?;
+        Ok(Answer {
+            http,
+            body: serde_json::from_slice(&bytes).ok(),
+            retry_after,
+        })
+    }
+
+    fn authenticate(
+        &self,
+        headers: &mut HeaderMap,
+        method: &str,
+        path: &str,
+        query: Option<&str>,
+        body: &[u8],
+    ) -> Result<(), CallError> {
+        let bad = |e: reqwest::header::InvalidHeaderValue| {
+            CallError::Fatal(format!("a credential is not a valid header value: {e}"))
+        };
+        match &self.credentials {
+            Credentials::Token(token) => {
+                let mut value = HeaderValue::from_str(token.expose()).map_err(bad)?;
+                value.set_sensitive(true);
+                headers.insert("x-auth-token", value);
+            }
+            Credentials::AkSk {
+                ak,
+                sk,
+                security_token,
+            } => {
+                let date = sdk_date(std::time::SystemTime::now());
+                let host = self
+                    .base
+                    .split("://")
+                    .nth(1)
+                    .unwrap_or("")
+                    .split('/')
+                    .next()
+                    .unwrap_or("")
+                    .to_owned();
+                let mut signed: Vec<(&str, &str)> = vec![("host", &host), ("x-sdk-date", &date)];
+                if method == "POST" {
+                    signed.push(("content-type", "application/json"));
+                }
+                let request = signing::Request {
+                    method,
+                    path,
+                    query,
+                    headers: &signed,
+                    body,
+                    date: &date,
+                };
+                let signature = signing::sign(sk.expose().as_bytes(), &request);
+                let mut value =
+                    HeaderValue::from_str(&signing::authorization(ak, &request, &signature))
+                        .map_err(bad)?;
+                value.set_sensitive(true);
+                headers.insert("authorization", value);
+                headers.insert("x-sdk-date", HeaderValue::from_str(&date).map_err(bad)?);
+                if let Some(token) = security_token {
+                    let mut value = HeaderValue::from_str(token.expose()).map_err(bad)?;
+                    value.set_sensitive(true);
+                    headers.insert("x-security-token", value);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Sorts a transport error by whether the request may have been applied.
+fn classify(e: reqwest::Error) -> CallError {
+    let text = plain(&e);
+    if text.contains("certificate") || text.contains("tls") || text.contains("TLS") {
+        CallError::Fatal(format!("TLS failure: {text}"))
+    } else if e.is_connect() {
+        CallError::NotSent(text)
+    } else {
+        CallError::Unknown(text)
+    }
+}
+
+/// An error with its causes, for messages (reqwest's own text says little).
+fn plain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// `YYYYMMDDTHHMMSSZ` for `X-Sdk-Date`.
+pub fn sdk_date(t: std::time::SystemTime) -> String {
+    let iso = crate::mock::iso8601(t);
+    format!(
+        "{}{}{}T{}{}{}Z",
+        &iso[0..4],
+        &iso[5..7],
+        &iso[8..10],
+        &iso[11..13],
+        &iso[14..16],
+        &iso[17..19]
+    )
+}
+
+/// rustls needs one process-wide crypto provider; ring's builds with the C compiler alone.
+/// Call before building any reqwest client in this process (idempotent).
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

@@ -1,0 +1,68 @@
+//! The run's one shared budget: requests in flight, requests per second, and a run-wide pause
+//! after a 429, for stops and status polls alike.
+
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::time::Instant;
+
+use crate::runbook::values::{Per, Rate};
+
+pub struct Limits {
+    in_flight: Semaphore,
+    rate: Option<DefaultDirectRateLimiter>,
+    paused_until: Mutex<Option<Instant>>,
+}
+
+impl Limits {
+    pub fn new(concurrency: u32, rate: Option<Rate>) -> Self {
+        let rate = rate.map(|r| {
+            let window = match r.per {
+                Per::Second => Duration::from_secs(1),
+                Per::Minute => Duration::from_secs(60),
+            };
+            // A ceiling with no burst: requests are spaced evenly, so no window of one second
+            // (or minute) ever holds more than `count` starts.
+            let quota = Quota::with_period(window / r.count.max(1))
+                .expect("a positive period")
+                .allow_burst(NonZeroU32::MIN);
+            RateLimiter::direct(quota)
+        });
+        Limits {
+            in_flight: Semaphore::new(concurrency.max(1) as usize),
+            rate,
+            paused_until: Mutex::new(None),
+        }
+    }
+
+    /// Waits for a place among the requests in flight, for the rate, and for any pause; the
+    /// permit is held while the request runs.
+    pub async fn request(&self) -> SemaphorePermit<'_> {
+        loop {
+            let pause = *self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+            match pause {
+                Some(until) if until > Instant::now() => tokio::time::sleep_until(until).await,
+                _ => break,
+            }
+        }
+        if let Some(rate) = &self.rate {
+            rate.until_ready().await;
+        }
+        self.in_flight
+            .acquire()
+            .await
+            .expect("the semaphore is never closed")
+    }
+
+    /// A 429 slows the whole run: no request starts before `for_` has passed.
+    pub fn pause(&self, for_: Duration) {
+        let until = Instant::now() + for_;
+        let mut paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+        if paused.is_none_or(|p| p < until) {
+            *paused = Some(until);
+        }
+    }
+}

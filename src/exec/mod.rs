@@ -1,0 +1,330 @@
+//! Running a plan: phases in order, each a barrier; stops in plan order up to the phase's
+//! concurrency; one shared budget of requests ([`limits`]); a failure budget; a journal.
+//!
+//! `exec` never prints. It sends [`Event`]s as stops finish and returns every result in plan
+//! order; `report` turns both into progress, summaries and files.
+
+pub mod journal;
+mod limits;
+mod stop;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinSet;
+
+use crate::api::client::Client;
+use crate::plan::Plan;
+use crate::runbook::values::Rate;
+use journal::{Earlier, Journal};
+
+pub use limits::Limits;
+
+/// How one stop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Passed,
+    Failed,
+    Skipped,
+}
+
+/// One stop's result: what was sent, what came back, and the verdict. No timings here (see
+/// [`Timing`]), so two runs against the same server state give the same results.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StopResult {
+    pub seq: usize,
+    pub phase: String,
+    pub job: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub label: Option<String>,
+    pub force: bool,
+    pub expected: String,
+    pub outcome: Outcome,
+    pub http_status: Option<u16>,
+    pub error_code: Option<String>,
+    pub final_status: Option<String>,
+    pub attempts: u32,
+    pub escalated: bool,
+    /// Why it failed or was skipped; how it passed when that is worth saying.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reason: Option<String>,
+    /// Documented body rules the answers broke (reported; they do not fail the stop).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub violations: Vec<String>,
+    /// Taken from the journal of an earlier run.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub resumed: bool,
+}
+
+/// When a stop ran, kept apart from its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timing {
+    pub seq: usize,
+    pub started_ms: u64,
+    pub duration_ms: u64,
+}
+
+/// What the run as a whole came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunOutcome {
+    Passed,
+    Failed,
+    Aborted,
+    Interrupted,
+}
+
+/// Progress, as it happens.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Started {
+        total: usize,
+        phases: Vec<(String, usize)>,
+    },
+    PhaseStarted {
+        index: usize,
+        name: String,
+        stops: usize,
+    },
+    Finished(Box<StopResult>),
+    Halted(String),
+}
+
+/// What a run needs besides the plan.
+pub struct Setup {
+    pub client: Client,
+    pub concurrency: u32,
+    pub rate: Option<Rate>,
+    pub journal: Option<Journal>,
+    /// What an earlier run of the same plan reached, by seq.
+    pub earlier: HashMap<usize, Earlier>,
+    /// `(k, n)`: run only stops whose `seq` falls in shard k of n.
+    pub shard: Option<(usize, usize)>,
+    pub cancel: watch::Receiver<bool>,
+    pub events: mpsc::UnboundedSender<Event>,
+}
+
+pub struct Report {
+    pub outcome: RunOutcome,
+    pub results: Vec<StopResult>,
+    pub timings: Vec<Timing>,
+    /// Why the run stopped early, if it did.
+    pub halted: Option<String>,
+}
+
+/// Whether `seq` belongs to shard `k` of `n` (1-based k): a deterministic round-robin split.
+pub fn in_shard(seq: usize, shard: Option<(usize, usize)>) -> bool {
+    shard.is_none_or(|(k, n)| (seq - 1) % n == k - 1)
+}
+
+/// The state every stop of a run shares.
+pub(crate) struct Context {
+    client: Client,
+    limits: Limits,
+    journal: Option<Journal>,
+    earlier: HashMap<usize, Earlier>,
+    cancel: watch::Receiver<bool>,
+    failures: AtomicU64,
+    allowed_failures: Option<u64>,
+    halted: AtomicBool,
+    halt_reason: Mutex<Option<(String, RunOutcome)>>,
+    started: tokio::time::Instant,
+}
+
+impl Context {
+    fn halt(&self, reason: String, outcome: RunOutcome) {
+        let mut slot = self.halt_reason.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some((reason, outcome));
+        }
+        self.halted.store(true, Ordering::SeqCst);
+    }
+
+    fn cancelled(&self) -> bool {
+        *self.cancel.borrow()
+    }
+
+    fn stopping(&self) -> bool {
+        self.halted.load(Ordering::SeqCst) || self.cancelled()
+    }
+
+    /// Counts a failure against the budget; past it, nothing new starts.
+    fn failed(&self) {
+        let failures = self.failures.fetch_add(1, Ordering::SeqCst) + 1;
+        if let Some(allowed) = self.allowed_failures
+            && failures > allowed
+        {
+            self.halt(
+                format!("the failure budget was exceeded: {failures} failed, {allowed} allowed"),
+                RunOutcome::Aborted,
+            );
+        }
+    }
+}
+
+pub async fn run(plan: &Plan, setup: Setup) -> Report {
+    let runbook = &plan.runbook;
+    let selected = |seq: usize| in_shard(seq, setup.shard);
+    let total = (1..=runbook.stop_count()).filter(|s| selected(*s)).count();
+    let ctx = Arc::new(Context {
+        client: setup.client,
+        limits: Limits::new(setup.concurrency, setup.rate),
+        journal: setup.journal,
+        earlier: setup.earlier,
+        cancel: setup.cancel,
+        failures: AtomicU64::new(0),
+        allowed_failures: runbook.limits.max_failures.map(|b| b.allowed(total)),
+        halted: AtomicBool::new(false),
+        halt_reason: Mutex::new(None),
+        started: tokio::time::Instant::now(),
+    });
+    let events = setup.events;
+    let mut seq = 0;
+    let phases: Vec<(String, usize)> = runbook
+        .phases
+        .iter()
+        .map(|p| {
+            let first = seq + 1;
+            seq += p.stops.len();
+            (
+                p.name.clone(),
+                (first..=seq).filter(|s| selected(*s)).count(),
+            )
+        })
+        .collect();
+    let _ = events.send(Event::Started {
+        total,
+        phases: phases.clone(),
+    });
+
+    let mut results: Vec<StopResult> = Vec::with_capacity(total);
+    let mut timings: Vec<Timing> = Vec::with_capacity(total);
+    let mut seq = 0;
+    for (index, phase) in runbook.phases.iter().enumerate() {
+        let first_seq = seq + 1;
+        seq += phase.stops.len();
+        if phases[index].1 == 0 {
+            continue;
+        }
+        let _ = events.send(Event::PhaseStarted {
+            index,
+            name: phase.name.clone(),
+            stops: phases[index].1,
+        });
+        let permits = Arc::new(Semaphore::new(phase.concurrency.max(1) as usize));
+        let mut running = JoinSet::new();
+        let mut finished: Vec<(StopResult, Option<Timing>)> = Vec::new();
+        for (offset, stop) in phase.stops.iter().enumerate() {
+            let seq = first_seq + offset;
+            if !selected(seq) {
+                continue;
+            }
+            if let Some(Earlier::Done(result)) = ctx.earlier.get(&seq) {
+                let result = StopResult {
+                    resumed: true,
+                    ..(**result).clone()
+                };
+                let _ = events.send(Event::Finished(Box::new(result.clone())));
+                finished.push((result, None));
+                continue;
+            }
+            let permit = tokio::select! {
+                permit = Arc::clone(&permits).acquire_owned() => permit.ok(),
+                _ = wait_for_stop(&ctx) => None,
+            };
+            let Some(permit) = permit.filter(|_| !ctx.stopping()) else {
+                let result = stop::skipped(&phase.name, seq, stop, skip_reason(&ctx));
+                let _ = events.send(Event::Finished(Box::new(result.clone())));
+                finished.push((result, None));
+                continue;
+            };
+            let (ctx, events, phase_name, stop) = (
+                Arc::clone(&ctx),
+                events.clone(),
+                phase.name.clone(),
+                stop.clone(),
+            );
+            running.spawn(async move {
+                let started = ctx.started.elapsed();
+                let result = stop::execute(&ctx, &phase_name, seq, &stop).await;
+                drop(permit);
+                if result.outcome == Outcome::Failed {
+                    ctx.failed();
+                }
+                let timing = Timing {
+                    seq,
+                    started_ms: started.as_millis() as u64,
+                    duration_ms: (ctx.started.elapsed() - started).as_millis() as u64,
+                };
+                let _ = events.send(Event::Finished(Box::new(result.clone())));
+                (result, Some(timing))
+            });
+        }
+        while let Some(done) = running.join_next().await {
+            if let Ok(done) = done {
+                finished.push(done);
+            }
+        }
+        finished.sort_by_key(|(r, _)| r.seq);
+        for (result, timing) in finished {
+            results.push(result);
+            timings.extend(timing);
+        }
+    }
+
+    let halt = ctx
+        .halt_reason
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    let outcome = match (&halt, ctx.cancelled()) {
+        (_, true) => RunOutcome::Interrupted,
+        (Some((_, outcome)), false) => *outcome,
+        (None, false) if results.iter().any(|r| r.outcome != Outcome::Passed) => RunOutcome::Failed,
+        (None, false) => RunOutcome::Passed,
+    };
+    let halted = match (halt, ctx.cancelled()) {
+        (_, true) => {
+            Some("interrupted: in-flight requests finished, the rest was not started".to_owned())
+        }
+        (Some((reason, _)), _) => Some(reason),
+        _ => None,
+    };
+    if let Some(reason) = &halted {
+        let _ = events.send(Event::Halted(reason.clone()));
+    }
+    Report {
+        outcome,
+        results,
+        timings,
+        halted,
+    }
+}
+
+fn skip_reason(ctx: &Context) -> String {
+    if ctx.cancelled() {
+        return "not started: the run was interrupted".to_owned();
+    }
+    match &*ctx.halt_reason.lock().unwrap_or_else(|p| p.into_inner()) {
+        Some((reason, _)) => format!("not started: {reason}"),
+        None => "not started".to_owned(),
+    }
+}
+
+/// Resolves once the run should start nothing new.
+async fn wait_for_stop(ctx: &Context) {
+    let mut cancel = ctx.cancel.clone();
+    loop {
+        if ctx.stopping() {
+            return;
+        }
+        tokio::select! {
+            _ = cancel.changed() => {}
+            _ = tokio::time::sleep(std::time::Duration::from_millis(50)) => {}
+        }
+    }
+}

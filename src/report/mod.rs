@@ -1,0 +1,69 @@
+//! Turning a run into what people read: live progress, the closing summary, and the JSON, JUnit
+//! and Markdown reports. Reports are written atomically, also when a run aborts or is interrupted.
+
+pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod progress;
+
+use crate::exec::{Outcome, Report, StopResult};
+
+/// Counts of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    pub total: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+pub fn summary(results: &[StopResult]) -> Summary {
+    let count = |o: Outcome| results.iter().filter(|r| r.outcome == o).count();
+    Summary {
+        total: results.len(),
+        passed: count(Outcome::Passed),
+        failed: count(Outcome::Failed),
+        skipped: count(Outcome::Skipped),
+    }
+}
+
+/// The closing lines on the terminal: failures first, then the counts and the verdict.
+pub fn closing(report: &Report) -> String {
+    let mut out = String::new();
+    let failures: Vec<&StopResult> = report
+        .results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Failed)
+        .collect();
+    if !failures.is_empty() {
+        out.push_str(&format!("failed stops ({}):\n", failures.len()));
+        for r in failures.iter().take(20) {
+            out.push_str(&format!(
+                "  #{} {} [{}]: {}\n",
+                r.seq,
+                r.job,
+                r.phase,
+                r.reason.as_deref().unwrap_or("failed")
+            ));
+        }
+        if failures.len() > 20 {
+            out.push_str(&format!(
+                "  … and {} more (see the reports)\n",
+                failures.len() - 20
+            ));
+        }
+    }
+    if let Some(reason) = &report.halted {
+        out.push_str(&format!("stopped early: {reason}\n"));
+    }
+    let s = summary(&report.results);
+    let outcome = serde_json::to_value(report.outcome)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    out.push_str(&format!(
+        "{outcome}: {} stops, {} passed, {} failed, {} skipped\n",
+        s.total, s.passed, s.failed, s.skipped
+    ));
+    out
+}

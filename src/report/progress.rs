@@ -1,0 +1,142 @@
+//! Live progress. On a terminal, indicatif bars (the run and the current phase: done/total,
+//! rate, ETA, failures); otherwise plain lines every few seconds, with no escape codes.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio::sync::mpsc;
+
+use crate::exec::{Event, Outcome};
+
+/// How often plain progress lines are printed.
+const PLAIN_EVERY: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Bars,
+    Lines,
+    Quiet,
+}
+
+impl Style {
+    /// Bars on a terminal, lines elsewhere, nothing with `--no-progress`.
+    pub fn choose(no_progress: bool) -> Self {
+        match (no_progress, std::io::stderr().is_terminal()) {
+            (true, _) => Style::Quiet,
+            (false, true) => Style::Bars,
+            (false, false) => Style::Lines,
+        }
+    }
+}
+
+/// Consumes run events until the run ends.
+pub async fn show(style: Style, mut events: mpsc::UnboundedReceiver<Event>) {
+    let mut state = State::default();
+    let bars = (style == Style::Bars).then(Bars::new);
+    let mut last_line = Instant::now();
+    while let Some(event) = events.recv().await {
+        match event {
+            Event::Started { total, .. } => {
+                state.total = total;
+                state.started = Some(Instant::now());
+                if let Some(b) = &bars {
+                    b.all.set_length(total as u64);
+                }
+            }
+            Event::PhaseStarted { name, stops, .. } => {
+                state.phase = name.clone();
+                state.phase_total = stops;
+                state.phase_done = 0;
+                if let Some(b) = &bars {
+                    b.phase.set_length(stops as u64);
+                    b.phase.set_position(0);
+                    b.phase.set_prefix(name.clone());
+                    b.phase.reset_eta();
+                }
+                if style == Style::Lines {
+                    eprintln!("phase {name}: {stops} stops");
+                }
+            }
+            Event::Finished(result) => {
+                state.done += 1;
+                state.phase_done += 1;
+                if result.outcome == Outcome::Failed {
+                    state.failed += 1;
+                }
+                if let Some(b) = &bars {
+                    b.all.inc(1);
+                    b.phase.inc(1);
+                    b.all.set_message(format!("{} failed", state.failed));
+                }
+                if style == Style::Lines
+                    && (last_line.elapsed() >= PLAIN_EVERY || state.done == state.total)
+                {
+                    last_line = Instant::now();
+                    eprintln!("{}", state.line());
+                }
+            }
+            Event::Halted(reason) => {
+                if let Some(b) = &bars {
+                    b.all.println(format!("stopping: {reason}"));
+                } else if style == Style::Lines {
+                    eprintln!("stopping: {reason}");
+                }
+            }
+        }
+    }
+    if let Some(b) = bars {
+        b.all.finish();
+        b.phase.finish_and_clear();
+    }
+}
+
+#[derive(Default)]
+struct State {
+    total: usize,
+    done: usize,
+    failed: usize,
+    phase: String,
+    phase_total: usize,
+    phase_done: usize,
+    started: Option<Instant>,
+}
+
+impl State {
+    fn line(&mut self) -> String {
+        let started = *self.started.get_or_insert_with(Instant::now);
+        let rate = self.done as f64 / started.elapsed().as_secs_f64().max(0.001);
+        format!(
+            "progress: {}/{} stops done, {} failed; phase {} {}/{}; {rate:.1} stops/s",
+            self.done, self.total, self.failed, self.phase, self.phase_done, self.phase_total
+        )
+    }
+}
+
+struct Bars {
+    all: ProgressBar,
+    phase: ProgressBar,
+    _multi: MultiProgress,
+}
+
+impl Bars {
+    fn new() -> Self {
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+        let style = |template: &str| {
+            ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())
+        };
+        let all = multi.add(ProgressBar::new(0));
+        all.set_style(style(
+            "run    [{bar:30}] {pos}/{len} {per_sec} eta {eta} {msg}",
+        ));
+        let phase = multi.add(ProgressBar::new(0));
+        phase.set_style(style(
+            "{prefix:6} [{bar:30}] {pos}/{len} {per_sec} eta {eta}",
+        ));
+        Bars {
+            all,
+            phase,
+            _multi: multi,
+        }
+    }
+}
