@@ -18,7 +18,7 @@ use crate::api::status;
 use crate::check;
 use crate::runbook::model::{Expectation, Settings, Stop};
 
-/// How many times an unknown outcome's status read is tried before giving up on it.
+/// The fewest tries an unknown outcome's status read gets before the stop is given up on.
 const STATUS_READS: u32 = 3;
 
 pub fn skipped(phase: &str, seq: usize, stop: &Stop, reason: String) -> StopResult {
@@ -232,20 +232,27 @@ async fn send(ctx: &Context, stop: &Stop, force: bool, attempts: &mut u32) -> Se
     }
 }
 
-/// Whether the job's status shows that a stop was already taken (ending or ended).
+/// Whether the job's status shows that a stop was already taken (ending or ended). Reading a
+/// status changes nothing, so it is retried on the stop's own policy (at least three tries).
 async fn taken_already(ctx: &Context, stop: &Stop) -> Result<bool, String> {
-    let mut last = String::new();
-    for attempt in 0..STATUS_READS {
-        if attempt > 0 {
-            tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
-        }
-        match read_status(ctx, stop).await {
+    let retry = stop.settings.retry;
+    let mut delays = ExponentialBuilder::default()
+        .with_min_delay(retry.backoff.get())
+        .with_max_delay(retry.max_backoff.get())
+        .with_max_times(retry.attempts.max(STATUS_READS).saturating_sub(1) as usize)
+        .with_jitter()
+        .build();
+    loop {
+        let last = match read_status(ctx, stop).await {
             Ok(Some(status)) => return Ok(status::is_ending_or_ended(&status)),
             Ok(None) => return Ok(false),
-            Err(e) => last = e,
+            Err(e) => e,
+        };
+        match delays.next() {
+            Some(delay) if sleep_unless_cancelled(ctx, delay).await => {}
+            _ => return Err(last),
         }
     }
-    Err(last)
 }
 
 /// The job's status: `Ok(None)` if the server says it does not exist.

@@ -4,6 +4,7 @@
 mod mock;
 mod plan;
 mod properties;
+mod run;
 mod schema;
 mod support;
 mod validate;

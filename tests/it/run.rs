@@ -1,0 +1,848 @@
+//! `stopbook run` against a real mock over loopback: the binary as users run it, with the mock's
+//! request log as the witness of what was sent, when, and how often.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use stopbook::mock::{self, Faults, JobSpec, MockConfig};
+
+use crate::support::stopbook;
+
+const P: &str = "054ba152d480d55b2f5dc0069e7ddef0";
+const TOKEN: &str = "run-test-token-5f3a9c";
+
+/// A mock serving in a thread of its own, for as long as the value lives.
+struct External {
+    url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl External {
+    fn start(config: MockConfig) -> Self {
+        let (url_tx, url_rx) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let server = mock::start_embedded(config).await.unwrap();
+                url_tx.send(server.url()).unwrap();
+                let _ = stopped.await;
+                server.shutdown().await;
+            });
+        });
+        External {
+            url: url_rx.recv().unwrap(),
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    fn get(&self, path: &str) -> Value {
+        let url = format!("{}{path}", self.url);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        stopbook::api::client::install_crypto_provider();
+        runtime.block_on(async {
+            reqwest::get(url)
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        })
+    }
+
+    /// Every request the mock received.
+    fn requests(&self) -> Vec<Value> {
+        self.get("/__mock/requests")["requests"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn stops(&self) -> Vec<Value> {
+        self.requests()
+            .into_iter()
+            .filter(|r| {
+                r["method"] == "POST" && r["path"].as_str().unwrap_or("").ends_with("/stop")
+            })
+            .collect()
+    }
+
+    fn status(&self, job: &str) -> String {
+        let jobs = self.get("/__mock/jobs");
+        jobs["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["id"] == job)
+            .unwrap()["status"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+impl Drop for External {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn job_id(n: usize) -> String {
+    format!("{n:08}-0000-4000-8000-00000000jb{:02}", n % 100)
+}
+
+fn jobs(range: std::ops::Range<usize>, status: &str) -> Vec<JobSpec> {
+    range
+        .map(|n| JobSpec {
+            id: job_id(n),
+            name: format!("DRS-{n}"),
+            status: status.into(),
+            job_type: "sync".into(),
+        })
+        .collect()
+}
+
+fn config(jobs: Vec<JobSpec>) -> MockConfig {
+    MockConfig {
+        jobs,
+        token: Some(TOKEN.into()),
+        stop_delay: Duration::from_millis(300),
+        ..MockConfig::default()
+    }
+}
+
+/// A runbook aimed at `url`, with `body` (limits, defaults, phases) after the target.
+fn runbook(dir: &Path, url: &str, body: &str) -> PathBuf {
+    let text = format!(
+        "version: 1\nname: test run\ntarget:\n  endpoint: {url}\n  project_id: {P}\n  auth: {{ token_env: STOPBOOK_TEST_TOKEN }}\n{body}"
+    );
+    let path = dir.join("runbook.yaml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn stops_yaml(ids: impl IntoIterator<Item = String>) -> String {
+    ids.into_iter()
+        .map(|id| format!("      - job: {id}\n"))
+        .collect()
+}
+
+fn run(dir: &Path, args: &[&str]) -> std::process::Output {
+    let mut cmd = stopbook(["run"]);
+    cmd.args(args)
+        .current_dir(dir)
+        .env("STOPBOOK_TEST_TOKEN", TOKEN)
+        .timeout(Duration::from_secs(120));
+    cmd.output().unwrap()
+}
+
+fn report(dir: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap()
+}
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Requests whose answers were a stop refused as "already ending": a second stop of a job.
+fn doubled(mock: &External) -> Vec<Value> {
+    mock.stops()
+        .into_iter()
+        .filter(|r| r["status"] == 400)
+        .collect()
+}
+
+#[test]
+fn the_quickstart_runs_end_to_end_against_the_embedded_mock() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let output = stopbook([
+        "run",
+        "runbooks/quickstart.yaml",
+        "--report-json",
+        &out("r.json"),
+        "--report-junit",
+        &out("r.xml"),
+        "--report-md",
+        &out("r.md"),
+    ])
+    .timeout(Duration::from_secs(120))
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(out("r.json")).unwrap()).unwrap();
+    for key in ["runbook", "plan_id", "outcome", "summary", "results"] {
+        assert!(report.get(key).is_some(), "the JSON report lacks {key}");
+    }
+    assert_eq!(report["outcome"], "passed");
+    assert_eq!(
+        report["summary"],
+        serde_json::json!({"total": 20, "passed": 20, "failed": 0, "skipped": 0})
+    );
+    let results = report["results"].as_array().unwrap();
+    let seqs: Vec<u64> = results.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, (1..=20).collect::<Vec<_>>(), "results in plan order");
+    for r in results {
+        for key in [
+            "phase",
+            "job",
+            "force",
+            "outcome",
+            "http_status",
+            "error_code",
+            "final_status",
+            "attempts",
+            "escalated",
+        ] {
+            assert!(r.get(key).is_some(), "a result lacks {key}");
+        }
+        assert_eq!(r["final_status"], "RELEASE_RESOURCE_COMPLETE");
+    }
+    let junit = std::fs::read_to_string(out("r.xml")).unwrap();
+    assert_eq!(junit.matches("<testcase ").count(), 20);
+    assert_eq!(junit.matches("<testsuite ").count(), 2);
+    assert!(
+        std::fs::read_to_string(out("r.md"))
+            .unwrap()
+            .contains("- **outcome:** passed")
+    );
+    let err = stderr(&output);
+    assert!(err.contains("progress: 20/20 stops done"), "{err}");
+    assert!(
+        !err.contains('\u{1b}'),
+        "no escape codes when stderr is not a terminal"
+    );
+}
+
+#[test]
+fn results_are_the_same_across_runs_and_timings_stand_apart() {
+    let runs: Vec<Value> = (0..2)
+        .map(|_| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("r.json");
+            let output = stopbook([
+                "run".as_ref(),
+                "runbooks/quickstart.yaml".as_ref(),
+                "--report-json".as_ref(),
+                path.as_os_str(),
+                "--no-progress".as_ref(),
+            ])
+            .timeout(Duration::from_secs(120))
+            .output()
+            .unwrap();
+            assert_eq!(output.status.code(), Some(0));
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+        })
+        .collect();
+    assert_eq!(runs[0]["results"], runs[1]["results"]);
+    assert_eq!(runs[0]["timings"].as_array().unwrap().len(), 20);
+}
+
+#[test]
+fn every_expectation_is_checked_and_a_failure_exits_1() {
+    let mock = External::start(config(
+        [
+            jobs(0..2, "INCRE_TRANSFER_STARTED"),
+            jobs(2..3, "INCRE_TRANSFER_FAILED"),
+        ]
+        .concat(),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let missing = job_id(50);
+    let body = format!(
+        "defaults: {{ wait: {{ timeout: 20s, poll: 100ms }} }}\nphases:\n  - name: all\n    stops:\n{}      - job: {missing}\n        expect: {{ http: 400, error_code: DRS.10000010 }}\n      - job: {}\n        expect: accepted\n",
+        stops_yaml([job_id(0), job_id(2)]),
+        job_id(1)
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let output = run(
+        dir.path(),
+        &[
+            path.to_str().unwrap(),
+            "--report-json",
+            "report.json",
+            "--no-progress",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report = report(dir.path());
+    let outcome = |i: usize| report["results"][i]["outcome"].as_str().unwrap().to_owned();
+    assert_eq!(outcome(0), "passed");
+    assert_eq!(
+        outcome(1),
+        "failed",
+        "a graceful stop of an abnormal task ends in RELEASE_RESOURCE_FAILED"
+    );
+    assert_eq!(
+        report["results"][1]["final_status"],
+        "RELEASE_RESOURCE_FAILED"
+    );
+    assert_eq!(outcome(2), "passed", "the expected rejection");
+    assert_eq!(report["results"][2]["error_code"], "DRS.10000010");
+    assert_eq!(outcome(3), "passed");
+    assert_eq!(
+        report["results"][3]["final_status"],
+        Value::Null,
+        "accepted does not wait"
+    );
+    assert_eq!(report["outcome"], "failed");
+}
+
+#[test]
+fn escalation_force_stops_a_failed_release() {
+    let mock = External::start(config(jobs(0..1, "INCRE_TRANSFER_FAILED")));
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "defaults: {{ wait: {{ timeout: 20s, poll: 100ms }}, escalate: {{ after: 10m }} }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml([job_id(0)])
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let output = run(
+        dir.path(),
+        &[path.to_str().unwrap(), "--report-json", "report.json"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let result = &report(dir.path())["results"][0];
+    assert_eq!(
+        (
+            result["escalated"].as_bool(),
+            result["final_status"].as_str()
+        ),
+        (Some(true), Some("RELEASE_RESOURCE_COMPLETE"))
+    );
+    let stops = mock.stops();
+    assert_eq!(stops.len(), 2);
+    assert!(
+        stops[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("\"is_force_stop\":false")
+    );
+    assert!(
+        stops[1]["body"]
+            .as_str()
+            .unwrap()
+            .contains("\"is_force_stop\":true")
+    );
+}
+
+#[test]
+fn past_the_failure_budget_nothing_new_starts_and_the_run_exits_3() {
+    let mock = External::start(config(jobs(1..6, "INCRE_TRANSFER_STARTED")));
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "limits: {{ concurrency: 1, max_failures: 0 }}\ndefaults: {{ wait: false }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml((0..6).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let output = run(
+        dir.path(),
+        &[
+            path.to_str().unwrap(),
+            "--report-json",
+            "report.json",
+            "--report-md",
+            "report.md",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let report = report(dir.path());
+    assert_eq!(report["outcome"], "aborted");
+    assert_eq!(report["summary"]["failed"], 1);
+    assert_eq!(report["summary"]["skipped"], 5);
+    assert_eq!(
+        mock.stops().len(),
+        1,
+        "nothing was sent after the budget was spent"
+    );
+    assert!(
+        std::fs::read_to_string(dir.path().join("report.md"))
+            .unwrap()
+            .contains("failure budget was exceeded")
+    );
+}
+
+#[test]
+fn a_refused_token_is_fatal_after_one_request() {
+    let mock = External::start(config(jobs(0..5, "INCRE_TRANSFER_STARTED")));
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "limits: {{ concurrency: 1 }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml((0..5).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let mut cmd = stopbook([
+        "run",
+        path.to_str().unwrap(),
+        "--report-json",
+        "report.json",
+    ]);
+    let output = cmd
+        .current_dir(dir.path())
+        .env("STOPBOOK_TEST_TOKEN", "wrong")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert_eq!(mock.requests().len(), 1);
+    assert!(
+        report(dir.path())["halted"]
+            .as_str()
+            .unwrap()
+            .contains("authentication refused")
+    );
+}
+
+#[test]
+fn plan_drift_is_refused_before_anything_is_sent() {
+    let mock = External::start(config(jobs(0..2, "INCRE_TRANSFER_STARTED")));
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "phases:\n  - name: all\n    stops:\n{}",
+        stops_yaml((0..2).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let planned = stopbook(["plan", path.to_str().unwrap(), "--format", "json"])
+        .output()
+        .unwrap();
+    std::fs::write(dir.path().join("approved.json"), &planned.stdout).unwrap();
+    std::fs::write(
+        &path,
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("  - name: all\n", "  - name: all\n    force: true\n"),
+    )
+    .unwrap();
+    let output = run(
+        dir.path(),
+        &[path.to_str().unwrap(), "--plan", "approved.json"],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("plan drift"));
+    assert!(mock.requests().is_empty(), "nothing was sent");
+    let unchanged = stopbook([
+        "plan",
+        path.to_str().unwrap(),
+        "--out",
+        dir.path().join("new.json").to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(unchanged.status.code(), Some(0));
+    let output = run(
+        dir.path(),
+        &[
+            path.to_str().unwrap(),
+            "--plan",
+            "new.json",
+            "--no-progress",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+/// The largest number of requests in flight at once, from arrival and answer times.
+fn peak_in_flight(requests: &[Value]) -> usize {
+    let mut edges: Vec<(u64, i32)> = Vec::new();
+    for r in requests {
+        edges.push((r["started_us"].as_u64().unwrap(), 1));
+        edges.push((r["finished_us"].as_u64().unwrap_or(u64::MAX), -1));
+    }
+    edges.sort_by_key(|&(t, d)| (t, d));
+    let (mut now, mut peak) = (0i32, 0i32);
+    for (_, d) in edges {
+        now += d;
+        peak = peak.max(now);
+    }
+    peak as usize
+}
+
+#[test]
+fn concurrency_rate_and_phase_barriers_hold_on_the_wire() {
+    let mock = External::start(MockConfig {
+        faults: Faults {
+            latency: Duration::from_millis(40),
+            ..Faults::default()
+        },
+        ..config(jobs(0..30, "INCRE_TRANSFER_STARTED"))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "limits: {{ concurrency: 3, rate: 25/s }}\ndefaults: {{ wait: {{ timeout: 20s, poll: 100ms }} }}\nphases:\n  - name: first\n    stops:\n{}  - name: second\n    stops:\n{}",
+        stops_yaml((0..10).map(job_id)),
+        stops_yaml((10..30).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let output = run(dir.path(), &[path.to_str().unwrap(), "--no-progress"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let requests = mock.requests();
+    assert!(
+        peak_in_flight(&requests) <= 3,
+        "peak in flight {}",
+        peak_in_flight(&requests)
+    );
+    let starts: Vec<u64> = requests
+        .iter()
+        .map(|r| r["started_us"].as_u64().unwrap())
+        .collect();
+    for (i, start) in starts.iter().enumerate() {
+        let in_window = starts[i..]
+            .iter()
+            .take_while(|s| **s < start + 1_000_000)
+            .count();
+        assert!(
+            in_window <= 25,
+            "{in_window} requests started within one second"
+        );
+    }
+    let second: Vec<String> = (10..30).map(job_id).collect();
+    let first_of_second = requests
+        .iter()
+        .position(|r| {
+            second
+                .iter()
+                .any(|id| r["path"].as_str().unwrap().contains(id.as_str()))
+        })
+        .unwrap();
+    let last_finish_of_first = requests[..first_of_second]
+        .iter()
+        .map(|r| r["finished_us"].as_u64().unwrap())
+        .max()
+        .unwrap();
+    assert!(
+        requests[first_of_second]["started_us"].as_u64().unwrap() >= last_finish_of_first,
+        "phase two started before phase one ended"
+    );
+    assert!(
+        requests[..first_of_second]
+            .iter()
+            .any(|r| r["method"] == "GET"),
+        "phase one waited for its jobs"
+    );
+}
+
+#[test]
+fn faults_are_survived_without_stopping_any_job_twice() {
+    let faults = Faults {
+        error_rate: 0.1,
+        burst: 2,
+        reset_before: 0.1,
+        reset_after: 0.1,
+        truncate: 0.05,
+        malformed: 0.05,
+        throttle: Some(40),
+        ..Faults::default()
+    };
+    let mock = External::start(MockConfig {
+        faults,
+        seed: 11,
+        ..config(jobs(0..30, "INCRE_TRANSFER_STARTED"))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "limits: {{ concurrency: 6 }}\ndefaults: {{ retry: {{ attempts: 8, backoff: 20ms, max_backoff: 200ms }}, wait: {{ timeout: 20s, poll: 100ms }} }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml((0..30).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let output = run(
+        dir.path(),
+        &[
+            path.to_str().unwrap(),
+            "--report-json",
+            "report.json",
+            "--no-progress",
+        ],
+    );
+    let report = report(dir.path());
+    assert!(
+        doubled(&mock).is_empty(),
+        "a job was stopped twice: {:?}",
+        doubled(&mock)
+    );
+    for n in 0..30 {
+        assert_eq!(
+            mock.status(&job_id(n)),
+            "RELEASE_RESOURCE_COMPLETE",
+            "job {n} was not stopped"
+        );
+    }
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}\n{report}",
+        stderr(&output)
+    );
+    let faults_seen = mock
+        .requests()
+        .iter()
+        .filter(|r| !r["fault"].is_null())
+        .count();
+    assert!(faults_seen >= 5, "the mock injected {faults_seen} faults");
+}
+
+#[test]
+fn a_reset_after_the_stop_was_applied_is_not_resent() {
+    let mock = External::start(MockConfig {
+        faults: Faults {
+            reset_after: 0.5,
+            ..Faults::default()
+        },
+        seed: 3,
+        ..config(jobs(0..20, "INCRE_TRANSFER_STARTED"))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "defaults: {{ wait: false, retry: {{ attempts: 6, backoff: 10ms, max_backoff: 50ms }} }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml((0..20).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let output = run(
+        dir.path(),
+        &[
+            path.to_str().unwrap(),
+            "--report-json",
+            "report.json",
+            "--no-progress",
+        ],
+    );
+    let resets = mock
+        .stops()
+        .iter()
+        .filter(|r| r["fault"] == "reset after apply")
+        .count();
+    assert!(resets >= 3, "only {resets} resets after apply");
+    assert!(
+        doubled(&mock).is_empty(),
+        "a stop was resent after it had been applied"
+    );
+    let report = report(dir.path());
+    for r in report["results"].as_array().unwrap() {
+        let reason = r["reason"].as_str().unwrap_or("");
+        assert!(
+            r["outcome"] == "passed" || reason.contains("not resent"),
+            "{r}"
+        );
+    }
+    assert!(output.status.code() == Some(0) || output.status.code() == Some(1));
+}
+
+#[test]
+fn shards_split_the_stops_without_overlap() {
+    let mock = External::start(config(jobs(0..10, "INCRE_TRANSFER_STARTED")));
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "defaults: {{ wait: false }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml((0..10).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let mut seen = Vec::new();
+    for shard in ["1/3", "2/3", "3/3"] {
+        let output = run(
+            dir.path(),
+            &[
+                path.to_str().unwrap(),
+                "--shard",
+                shard,
+                "--report-json",
+                "report.json",
+                "--no-progress",
+            ],
+        );
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let report = report(dir.path());
+        assert_eq!(report["shard"], shard);
+        seen.extend(
+            report["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["seq"].as_u64().unwrap()),
+        );
+    }
+    seen.sort();
+    assert_eq!(seen, (1..=10).collect::<Vec<_>>());
+    assert!(doubled(&mock).is_empty());
+}
+
+#[test]
+fn kill_9_then_resume_stops_every_job_exactly_once() {
+    let mock = External::start(MockConfig {
+        stop_delay: Duration::from_millis(1500),
+        ..config(jobs(0..12, "INCRE_TRANSFER_STARTED"))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "limits: {{ concurrency: 3 }}\ndefaults: {{ wait: {{ timeout: 30s, poll: 100ms }} }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml((0..12).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stopbook"))
+        .args(["run", path.to_str().unwrap(), "--no-progress"])
+        .current_dir(dir.path())
+        .env("STOPBOOK_TEST_TOKEN", TOKEN)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while mock.stops().len() < 4 {
+        assert!(Instant::now() < deadline, "the run never got going");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL: no chance to tidy up
+    child.wait().unwrap();
+    let before = mock.stops().len();
+    assert!(before < 12, "the run had finished before it was killed");
+    let journal = std::fs::read_dir(dir.path().join(".stopbook"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert!(
+        std::fs::read_to_string(&journal)
+            .unwrap()
+            .contains("\"kind\":\"intent\"")
+    );
+
+    let again = run(
+        dir.path(),
+        &[
+            path.to_str().unwrap(),
+            "--report-json",
+            "report.json",
+            "--no-progress",
+        ],
+    );
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "without --resume an existing journal is refused: {}",
+        stderr(&again)
+    );
+    let resumed = run(
+        dir.path(),
+        &[
+            path.to_str().unwrap(),
+            "--resume",
+            "--report-json",
+            "report.json",
+            "--no-progress",
+        ],
+    );
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    assert!(
+        doubled(&mock).is_empty(),
+        "a job was stopped twice: {:?}",
+        doubled(&mock)
+    );
+    assert_eq!(mock.stops().len(), 12, "each job was sent exactly one stop");
+    for n in 0..12 {
+        assert_eq!(mock.status(&job_id(n)), "RELEASE_RESOURCE_COMPLETE");
+    }
+    assert_eq!(report(dir.path())["summary"]["passed"], 12);
+}
+
+#[test]
+fn sigint_finishes_in_flight_requests_writes_reports_and_exits_130() {
+    let mock = External::start(MockConfig {
+        stop_delay: Duration::from_secs(20),
+        ..config(jobs(0..6, "INCRE_TRANSFER_STARTED"))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "limits: {{ concurrency: 2 }}\ndefaults: {{ wait: {{ timeout: 60s, poll: 100ms }} }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml((0..6).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_stopbook"))
+        .args([
+            "run",
+            path.to_str().unwrap(),
+            "--report-json",
+            "report.json",
+            "--report-junit",
+            "report.xml",
+            "--no-progress",
+        ])
+        .current_dir(dir.path())
+        .env("STOPBOOK_TEST_TOKEN", TOKEN)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while mock.stops().len() < 2 {
+        assert!(Instant::now() < deadline, "the run never got going");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    let report = report(dir.path());
+    assert_eq!(report["outcome"], "interrupted");
+    assert_eq!(report["summary"]["total"], 6);
+    assert_eq!(
+        report["summary"]["skipped"], 6,
+        "two were waiting, four never started"
+    );
+    assert!(dir.path().join("report.xml").exists());
+    assert_eq!(
+        mock.stops().len(),
+        2,
+        "nothing new started after the signal"
+    );
+}
+
+#[test]
+fn credentials_appear_in_nothing_stopbook_writes() {
+    let mock = External::start(config(jobs(0..3, "INCRE_TRANSFER_STARTED")));
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "defaults: {{ wait: {{ timeout: 20s, poll: 100ms }} }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml((0..3).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let output = run(
+        dir.path(),
+        &[
+            path.to_str().unwrap(),
+            "--report-json",
+            "report.json",
+            "--report-junit",
+            "report.xml",
+            "--report-md",
+            "report.md",
+            "--journal",
+            "journal.jsonl",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let mut written = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        stderr(&output)
+    );
+    for file in ["report.json", "report.xml", "report.md", "journal.jsonl"] {
+        written.push_str(&std::fs::read_to_string(dir.path().join(file)).unwrap());
+    }
+    assert!(!written.contains(TOKEN), "the token leaked");
+    assert!(
+        !mock.get("/__mock/requests").to_string().contains(TOKEN),
+        "the mock's log shows the token"
+    );
+}
