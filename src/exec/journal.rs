@@ -124,6 +124,13 @@ impl Journal {
         Ok(journal)
     }
 
+    /// Appends `entry` without waiting for the disk. For entries whose loss a resume survives:
+    /// an intent alone makes the resumed run read the job's status before anything else.
+    pub fn record(&self, entry: Entry) {
+        let (done, _) = oneshot::channel();
+        let _ = self.sender.send((entry, done));
+    }
+
     /// Appends `entry` and returns once it is on disk.
     pub async fn write(&self, entry: Entry) -> Result<(), String> {
         let (done, written) = oneshot::channel();

@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 
 use crate::api::client::Client;
 use crate::plan::Plan;
-use crate::runbook::values::Rate;
+use crate::runbook::values::{JobId, Rate};
 use journal::{Earlier, Journal};
 
 pub use limits::Limits;
@@ -37,12 +37,12 @@ pub enum Outcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StopResult {
     pub seq: usize,
-    pub phase: String,
-    pub job: String,
+    pub phase: Arc<str>,
+    pub job: JobId,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub label: Option<String>,
     pub force: bool,
-    pub expected: String,
+    pub expected: Arc<str>,
     pub outcome: Outcome,
     pub http_status: Option<u16>,
     pub error_code: Option<String>,
@@ -216,12 +216,21 @@ pub async fn run(plan: &Plan, setup: Setup) -> Report {
             stops: phases[index].1,
         });
         let permits = Arc::new(Semaphore::new(phase.concurrency.max(1) as usize));
-        let mut running = JoinSet::new();
-        let mut finished: Vec<(StopResult, Option<Timing>)> = Vec::new();
+        let phase_name: Arc<str> = Arc::from(phase.name.as_str());
+        // Results go straight into the run's list; the phase's share is put in plan order at
+        // its end. A finished task keeps its memory until joined, so they are joined as they go.
+        let phase_start = results.len();
+        let mut running: JoinSet<(StopResult, Timing)> = JoinSet::new();
         for (offset, stop) in phase.stops.iter().enumerate() {
             let seq = first_seq + offset;
             if !selected(seq) {
                 continue;
+            }
+            while let Some(done) = running.try_join_next() {
+                if let Ok((result, timing)) = done {
+                    results.push(result);
+                    timings.push(timing);
+                }
             }
             if let Some(Earlier::Done(result)) = ctx.earlier.get(&seq) {
                 let result = StopResult {
@@ -229,7 +238,7 @@ pub async fn run(plan: &Plan, setup: Setup) -> Report {
                     ..(**result).clone()
                 };
                 let _ = events.send(Event::Finished(Box::new(result.clone())));
-                finished.push((result, None));
+                results.push(result);
                 continue;
             }
             let permit = tokio::select! {
@@ -237,15 +246,15 @@ pub async fn run(plan: &Plan, setup: Setup) -> Report {
                 _ = wait_for_stop(&ctx) => None,
             };
             let Some(permit) = permit.filter(|_| !ctx.stopping()) else {
-                let result = stop::skipped(&phase.name, seq, stop, skip_reason(&ctx));
+                let result = stop::skipped(&phase_name, seq, stop, skip_reason(&ctx));
                 let _ = events.send(Event::Finished(Box::new(result.clone())));
-                finished.push((result, None));
+                results.push(result);
                 continue;
             };
             let (ctx, events, phase_name, stop) = (
                 Arc::clone(&ctx),
                 events.clone(),
-                phase.name.clone(),
+                Arc::clone(&phase_name),
                 stop.clone(),
             );
             running.spawn(async move {
@@ -261,20 +270,18 @@ pub async fn run(plan: &Plan, setup: Setup) -> Report {
                     duration_ms: (ctx.started.elapsed() - started).as_millis() as u64,
                 };
                 let _ = events.send(Event::Finished(Box::new(result.clone())));
-                (result, Some(timing))
+                (result, timing)
             });
         }
         while let Some(done) = running.join_next().await {
-            if let Ok(done) = done {
-                finished.push(done);
+            if let Ok((result, timing)) = done {
+                results.push(result);
+                timings.push(timing);
             }
         }
-        finished.sort_by_key(|(r, _)| r.seq);
-        for (result, timing) in finished {
-            results.push(result);
-            timings.extend(timing);
-        }
+        results[phase_start..].sort_by_key(|r| r.seq);
     }
+    timings.sort_by_key(|t| t.seq);
 
     let halt = ctx
         .halt_reason

@@ -6,6 +6,7 @@
 //! timeout, a reset, a cut 200) the job's status is read first, and a job already ending or
 //! ended counts as accepted: the stop is never sent twice.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
@@ -21,21 +22,21 @@ use crate::runbook::model::{Expectation, Settings, Stop};
 /// The fewest tries an unknown outcome's status read gets before the stop is given up on.
 const STATUS_READS: u32 = 3;
 
-pub fn skipped(phase: &str, seq: usize, stop: &Stop, reason: String) -> StopResult {
+pub fn skipped(phase: &Arc<str>, seq: usize, stop: &Stop, reason: String) -> StopResult {
     let mut result = blank(phase, seq, stop);
     result.outcome = Outcome::Skipped;
     result.reason = Some(reason);
     result
 }
 
-fn blank(phase: &str, seq: usize, stop: &Stop) -> StopResult {
+fn blank(phase: &Arc<str>, seq: usize, stop: &Stop) -> StopResult {
     StopResult {
         seq,
-        phase: phase.to_owned(),
-        job: stop.job.to_string(),
+        phase: Arc::clone(phase),
+        job: stop.job,
         label: stop.label.clone(),
         force: stop.settings.force,
-        expected: expected_text(&stop.settings.effective_expect()),
+        expected: expected_text(&stop.settings.effective_expect()).into(),
         outcome: Outcome::Failed,
         http_status: None,
         error_code: None,
@@ -72,7 +73,7 @@ fn expected_text(e: &Expectation) -> String {
     }
 }
 
-pub async fn execute(ctx: &Context, phase: &str, seq: usize, stop: &Stop) -> StopResult {
+pub async fn execute(ctx: &Context, phase: &Arc<str>, seq: usize, stop: &Stop) -> StopResult {
     let mut result = blank(phase, seq, stop);
     let settings: &Settings = &stop.settings;
     let expect = settings.effective_expect();
@@ -140,12 +141,10 @@ pub async fn execute(ctx: &Context, phase: &str, seq: usize, stop: &Stop) -> Sto
             }
         }
         if accepted && let Some(journal) = &ctx.journal {
-            let _ = journal
-                .write(Entry::Accepted {
-                    seq,
-                    job: stop.job.to_string(),
-                })
-                .await;
+            journal.record(Entry::Accepted {
+                seq,
+                job: stop.job.to_string(),
+            });
         }
     }
 
@@ -394,12 +393,10 @@ async fn finish(
 async fn finish_keep(ctx: &Context, mut result: StopResult, outcome: Outcome) -> StopResult {
     result.outcome = outcome;
     if let Some(journal) = &ctx.journal {
-        let _ = journal
-            .write(Entry::Result {
-                seq: result.seq,
-                result: Box::new(result.clone()),
-            })
-            .await;
+        journal.record(Entry::Result {
+            seq: result.seq,
+            result: Box::new(result.clone()),
+        });
     }
     result
 }

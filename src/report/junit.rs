@@ -18,8 +18,8 @@ pub fn write<W: Write>(out: W, runbook: &str, report: &Report) -> io::Result<()>
     let mut junit = quick_junit::Report::new(format!("stopbook: {runbook}"));
     let mut suites: Vec<TestSuite> = Vec::new();
     for r in &report.results {
-        if suites.last().is_none_or(|s| s.name.as_str() != r.phase) {
-            suites.push(TestSuite::new(r.phase.clone()));
+        if suites.last().is_none_or(|s| s.name.as_str() != &*r.phase) {
+            suites.push(TestSuite::new(r.phase.to_string()));
         }
         let status = match r.outcome {
             Outcome::Passed => TestCaseStatus::success(),
@@ -48,7 +48,7 @@ pub fn write<W: Write>(out: W, runbook: &str, report: &Report) -> io::Result<()>
             None => format!("#{} {}", r.seq, r.job),
         };
         let mut case = TestCase::new(name, status);
-        case.set_classname(r.phase.clone());
+        case.set_classname(r.phase.to_string());
         if let Some(ms) = timings.get(&r.seq) {
             case.set_time(Duration::from_millis(*ms));
         }

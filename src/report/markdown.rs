@@ -71,7 +71,7 @@ pub fn write<W: Write>(
     }
     let mut phase: Option<&str> = None;
     for r in &report.results {
-        if phase != Some(r.phase.as_str()) {
+        if phase != Some(&*r.phase) {
             phase = Some(&r.phase);
             writeln!(out)?;
             writeln!(out, "## Phase: {}", escape(&r.phase))?;
