@@ -7,13 +7,13 @@
 //! task (IDs are computed in the wrk script), so the mock does its real work: authentication,
 //! body parsing, the state change, the request log.
 
-use std::process::Command;
+mod support;
+
 use std::time::Duration;
 
 use axum::routing::post;
 use stopbook::mock::{self, JobSpec, MockConfig};
-
-const PROJECT: &str = "054ba152d480d55b2f5dc0069e7ddef0";
+use support::job_id;
 /// Tasks each wrk thread may stop in one round: more than it can send in SECONDS.
 const JOBS_PER_THREAD: usize = 200_000;
 const THREADS: usize = 2;
@@ -21,19 +21,12 @@ const CONNECTIONS: usize = 64;
 const SECONDS: u64 = 4;
 const ROUNDS: usize = 2;
 
-fn job_id(n: usize) -> String {
-    format!("{n:08}-0000-4000-8000-{n:012}")
-}
-
 fn main() {
-    if Command::new("wrk").arg("--version").output().is_err() {
-        eprintln!("this benchmark needs wrk: apt-get install wrk");
-        std::process::exit(1);
-    }
+    support::require_wrk();
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     let dir = tempfile::tempdir().expect("a temporary folder");
     let script = dir.path().join("stop.lua");
-    std::fs::write(&script, lua_script()).expect("write the wrk script");
+    support::write_stop_script(&script, JOBS_PER_THREAD, "bench-token");
 
     let (mock_url, bare_url) = runtime.block_on(async {
         let jobs: Vec<JobSpec> = (0..JOBS_PER_THREAD * THREADS * ROUNDS)
@@ -62,8 +55,22 @@ fn main() {
     for round in 0..ROUNDS {
         // Each round stops tasks of its own, so none is stopped twice.
         let first_task = round * THREADS * JOBS_PER_THREAD;
-        bare_rates.push(wrk(&bare_url, &script, first_task));
-        mock_rates.push(wrk(&mock_url, &script, first_task));
+        bare_rates.push(support::wrk(
+            &bare_url,
+            &script,
+            THREADS,
+            CONNECTIONS,
+            SECONDS,
+            first_task,
+        ));
+        mock_rates.push(support::wrk(
+            &mock_url,
+            &script,
+            THREADS,
+            CONNECTIONS,
+            SECONDS,
+            first_task,
+        ));
     }
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     let (mock_rate, bare_rate) = (mean(&mock_rates), mean(&bare_rates));
@@ -90,64 +97,4 @@ async fn bare_server() -> String {
     let url = format!("http://{}", listener.local_addr().expect("address"));
     tokio::spawn(async move { axum::serve(listener, app).await });
     url
-}
-
-fn wrk(url: &str, script: &std::path::Path, first_task: usize) -> f64 {
-    let output = Command::new("wrk")
-        .args([
-            "-t",
-            &THREADS.to_string(),
-            "-c",
-            &CONNECTIONS.to_string(),
-            "-d",
-            &format!("{SECONDS}s"),
-            "-s",
-        ])
-        .arg(script)
-        .arg(url)
-        .args(["--", &first_task.to_string()])
-        .output()
-        .expect("wrk runs");
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        !text.contains("Non-2xx"),
-        "some stops were refused; the task supply ran out:\n{text}"
-    );
-    text.lines()
-        .find_map(|l| l.strip_prefix("Requests/sec:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no rate in wrk's output:\n{text}"))
-}
-
-/// Each wrk thread stops its own range of tasks, one new task a request.
-fn lua_script() -> String {
-    format!(
-        r#"local counter = 0
-function setup(thread)
-  thread:set("base", counter * {JOBS_PER_THREAD})
-  counter = counter + 1
-end
-function init(args)
-  base = base + tonumber(args[1])
-end
-local n = 0
-wrk.method = "POST"
-wrk.body = '{{"is_force_stop": false}}'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["X-Auth-Token"] = "bench-token"
-request = function()
-  local id = base + (n % {JOBS_PER_THREAD})
-  n = n + 1
-  local path = string.format("/v5/{PROJECT}/jobs/%08d-0000-4000-8000-%012d/stop", id, id)
-  return wrk.format(nil, path)
-end
-local shown = false
-response = function(status, headers, body)
-  if status ~= 200 and not shown then
-    shown = true
-    print("first refusal: " .. status .. " " .. body)
-  end
-end
-"#
-    )
 }

@@ -8,9 +8,11 @@
 //!
 //! Targets from the issue: under 1 s and under 100 MiB peak for the plan.
 
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const STOPS: usize = 200_000;
 const RUNS: usize = 5;
@@ -91,33 +93,16 @@ fn measure(command: impl Fn() -> Command) -> (Duration, u64) {
     let mut times = Vec::with_capacity(RUNS);
     let mut peak = 0;
     for _ in 0..RUNS {
-        let start = Instant::now();
-        #[expect(
-            clippy::zombie_processes,
-            reason = "reaped by wait4, which also reports its peak memory"
-        )]
-        let child = command().spawn().expect("the command starts");
-        let (status, peak_kib) = wait_with_peak(child.id());
-        times.push(start.elapsed());
+        let (time, peak_kib, status) = support::timed(command());
         assert!(
             status == 0,
             "the benchmarked command failed with wait status {status}"
         );
+        times.push(time);
         peak = peak.max(peak_kib);
     }
     times.sort();
     (times[RUNS / 2], peak)
-}
-
-/// Waits for child `pid`; its wait status and its own peak resident memory (Linux: KiB).
-fn wait_with_peak(pid: u32) -> (i32, u64) {
-    let mut status = 0;
-    // SAFETY: wait4 writes only into the two values we pass, for a child we spawned and have
-    // not waited for (std's `Child` never waits on drop).
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
-    assert_eq!(waited, pid as libc::pid_t, "wait4 failed");
-    (status, usage.ru_maxrss as u64)
 }
 
 fn write_runbook(dir: &Path) {
