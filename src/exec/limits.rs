@@ -66,3 +66,45 @@ impl Limits {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_pause_holds_back_every_request_until_it_ends() {
+        let limits = Limits::new(4, None);
+        limits.pause(Duration::from_millis(150));
+        let started = Instant::now();
+        let (a, b) = tokio::join!(limits.request(), limits.request());
+        assert!(
+            started.elapsed() >= Duration::from_millis(150),
+            "a request started during the pause"
+        );
+        drop((a, b));
+    }
+
+    #[tokio::test]
+    async fn in_flight_requests_are_capped() {
+        let limits = Limits::new(2, None);
+        let _a = limits.request().await;
+        let _b = limits.request().await;
+        let third = tokio::time::timeout(Duration::from_millis(50), limits.request()).await;
+        assert!(third.is_err(), "a third request started with two in flight");
+    }
+
+    #[tokio::test]
+    async fn the_rate_spaces_requests_without_a_burst() {
+        let limits = Limits::new(8, Some("20/s".parse().unwrap()));
+        let started = Instant::now();
+        for _ in 0..5 {
+            drop(limits.request().await);
+        }
+        // Five starts at 20/s with no burst take at least four gaps of 50 ms.
+        assert!(
+            started.elapsed() >= Duration::from_millis(200),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+}

@@ -217,11 +217,15 @@ fn the_quickstart_runs_end_to_end_against_the_embedded_mock() {
     let junit = std::fs::read_to_string(out("r.xml")).unwrap();
     assert_eq!(junit.matches("<testcase ").count(), 20);
     assert_eq!(junit.matches("<testsuite ").count(), 2);
-    assert!(
-        std::fs::read_to_string(out("r.md"))
-            .unwrap()
-            .contains("- **outcome:** passed")
-    );
+    let markdown = std::fs::read_to_string(out("r.md")).unwrap();
+    assert!(markdown.contains("- **outcome:** passed"));
+    let mut settings = crate::support::snapshot_settings();
+    settings.add_filter(r#"time="[0-9.]+""#, r#"time="[time]""#);
+    settings.bind(|| {
+        insta::assert_json_snapshot!("run-quickstart-results", report["results"]);
+        insta::assert_snapshot!("run-quickstart-markdown", markdown);
+        insta::assert_snapshot!("run-quickstart-junit", junit);
+    });
     let err = stderr(&output);
     assert!(err.contains("progress: 20/20 stops done"), "{err}");
     assert!(
@@ -277,6 +281,8 @@ fn every_expectation_is_checked_and_a_failure_exits_1() {
             path.to_str().unwrap(),
             "--report-json",
             "report.json",
+            "--report-md",
+            "report.md",
             "--no-progress",
         ],
     );
@@ -302,6 +308,11 @@ fn every_expectation_is_checked_and_a_failure_exits_1() {
         "accepted does not wait"
     );
     assert_eq!(report["outcome"], "failed");
+    let markdown = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    // The target is the mock's port, which is part of the plan: the plan_id changes run to run.
+    let mut settings = crate::support::snapshot_settings();
+    settings.add_filter("sha256:[0-9a-f]{64}", "sha256:[plan_id]");
+    settings.bind(|| insta::assert_snapshot!("run-failures-markdown", markdown));
 }
 
 #[test]
