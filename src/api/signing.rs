@@ -308,3 +308,55 @@ mod tests {
         assert!(parse_authorization("Bearer x").is_none());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Changes one byte of `text` at `at` (modulo its length) to another printable byte.
+    fn tamper(text: &str, at: usize) -> String {
+        let mut bytes = text.as_bytes().to_vec();
+        if bytes.is_empty() {
+            return "x".to_owned();
+        }
+        let i = at % bytes.len();
+        bytes[i] = if bytes[i] == b'a' { b'b' } else { b'a' };
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn the_verifier_accepts_what_the_signer_signs_and_nothing_else(
+            path in "(/[a-z0-9-]{1,12}){1,5}",
+            query in "([a-z]{1,6}=[a-z0-9]{0,6})(&[a-z]{1,6}=[a-z0-9]{0,6}){0,3}",
+            body in "[ -~]{0,64}",
+            sk in "[A-Za-z0-9]{8,40}",
+            date in "20[0-9]{2}[01][0-9][0-3][0-9]T[0-2][0-9][0-5][0-9][0-5][0-9]Z",
+            at in 0usize..1000,
+            which in 0usize..6,
+        ) {
+            let headers = [("x-sdk-date", date.as_str()), ("host", "drs.example.com")];
+            let request = Request { method: "POST", path: &path, query: Some(&query), headers: &headers, body: body.as_bytes(), date: &date };
+            let signature = sign(sk.as_bytes(), &request);
+            prop_assert!(verify(sk.as_bytes(), &request, &signature));
+
+            let (t_path, t_query, t_body, t_date, t_sk, t_sig);
+            let (mut p, mut q, mut b, mut d, mut k, mut s) = (path.as_str(), query.as_str(), body.as_str(), date.as_str(), sk.as_str(), signature.as_str());
+            match which {
+                0 => { t_path = tamper(&path, at); p = &t_path; }
+                1 => { t_query = tamper(&query, at); q = &t_query; }
+                2 => { t_body = tamper(&body, at); b = &t_body; }
+                3 => { t_date = tamper(&date, at); d = &t_date; }
+                4 => { t_sk = tamper(&sk, at); k = &t_sk; }
+                _ => { t_sig = tamper(&signature, at); s = &t_sig; }
+            }
+            let changed_headers = [("x-sdk-date", d), ("host", "drs.example.com")];
+            let changed = Request { method: "POST", path: p, query: Some(q), headers: &changed_headers, body: b.as_bytes(), date: d };
+            prop_assert!(!verify(k.as_bytes(), &changed, s), "a one-byte change (part {}) still verified", which);
+        }
+    }
+}

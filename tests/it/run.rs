@@ -128,8 +128,12 @@ fn config(jobs: Vec<JobSpec>) -> MockConfig {
 
 /// A runbook aimed at `url`, with `body` (limits, defaults, phases) after the target.
 fn runbook(dir: &Path, url: &str, body: &str) -> PathBuf {
+    runbook_with_auth(dir, url, "{ token_env: STOPBOOK_TEST_TOKEN }", body)
+}
+
+fn runbook_with_auth(dir: &Path, url: &str, auth: &str, body: &str) -> PathBuf {
     let text = format!(
-        "version: 1\nname: test run\ntarget:\n  endpoint: {url}\n  project_id: {P}\n  auth: {{ token_env: STOPBOOK_TEST_TOKEN }}\n{body}"
+        "version: 1\nname: test run\ntarget:\n  endpoint: {url}\n  project_id: {P}\n  auth: {auth}\n{body}"
     );
     let path = dir.join("runbook.yaml");
     std::fs::write(&path, text).unwrap();
@@ -856,4 +860,92 @@ fn credentials_appear_in_nothing_stopbook_writes() {
         !mock.get("/__mock/requests").to_string().contains(TOKEN),
         "the mock's log shows the token"
     );
+}
+
+#[test]
+fn ak_sk_signed_runs_pass_and_a_wrong_key_is_fatal() {
+    const AK: &str = "QTWAOYTTINDUT2QVKYUC";
+    const SK: &str = "MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc";
+    let mock = External::start(MockConfig {
+        token: None,
+        aksk: Some((AK.into(), SK.into())),
+        ..config(jobs(0..4, "INCRE_TRANSFER_STARTED"))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "defaults: {{ wait: {{ timeout: 20s, poll: 100ms }} }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml((0..3).map(job_id))
+    );
+    let path = runbook_with_auth(
+        dir.path(),
+        &mock.url,
+        "{ ak_env: TEST_AK, sk_env: TEST_SK }",
+        &body,
+    );
+    let signed = |sk: &str, extra: &[&str]| {
+        let mut cmd = stopbook([
+            "run",
+            path.to_str().unwrap(),
+            "--no-progress",
+            "--report-json",
+            "report.json",
+        ]);
+        cmd.args(extra)
+            .current_dir(dir.path())
+            .env("TEST_AK", AK)
+            .env("TEST_SK", sk)
+            .timeout(Duration::from_secs(60));
+        cmd.output().unwrap()
+    };
+    let output = signed(SK, &["--journal", "ok.jsonl"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let requests = mock.requests();
+    assert!(requests.iter().all(|r| {
+        r["headers"]["authorization"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("SDK-HMAC-SHA256 Access=QTWAOYTTINDUT2QVKYUC")
+    }));
+    assert!(
+        requests
+            .iter()
+            .all(|r| r["headers"]["x-sdk-date"].is_string())
+    );
+
+    let body = format!(
+        "phases:\n  - name: more\n    stops:\n{}",
+        stops_yaml([job_id(3)])
+    );
+    let path_wrong = runbook_with_auth(
+        dir.path(),
+        &mock.url,
+        "{ ak_env: TEST_AK, sk_env: TEST_SK }",
+        &body,
+    );
+    let mut cmd = stopbook([
+        "run",
+        path_wrong.to_str().unwrap(),
+        "--no-progress",
+        "--journal",
+        "bad.jsonl",
+    ]);
+    let before = mock.requests().len();
+    let output = cmd
+        .current_dir(dir.path())
+        .env("TEST_AK", AK)
+        .env("TEST_SK", "WRONG-secret-key-0000000000")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert_eq!(
+        mock.requests().len(),
+        before + 1,
+        "a refused signature stops the run after one request"
+    );
+    assert_eq!(mock.status(&job_id(3)), "INCRE_TRANSFER_STARTED");
+    let mut written = stderr(&output);
+    for file in ["report.json", "ok.jsonl", "bad.jsonl"] {
+        written.push_str(&std::fs::read_to_string(dir.path().join(file)).unwrap_or_default());
+    }
+    assert!(!written.contains(SK) && !mock.get("/__mock/requests").to_string().contains(SK));
 }
