@@ -24,7 +24,32 @@ pub enum Credentials {
         sk: Secret,
         security_token: Option<Secret>,
     },
+    /// An IAM password exchanged for a token, scoped to the project.
+    Iam(IamLogin),
 }
+
+/// What the IAM password exchange sends.
+#[derive(Debug, Clone)]
+pub struct IamLogin {
+    /// The IAM endpoint, e.g. `https://iam.cn-north-4.myhuaweicloud.com`.
+    pub endpoint: String,
+    pub user: String,
+    pub password: Secret,
+    pub domain: String,
+}
+
+/// The run's IAM token, or the refusal that ends it (asking again with a refused password
+/// only brings the account closer to a lock).
+#[derive(Debug, Default)]
+enum IamState {
+    #[default]
+    None,
+    Token(Secret, std::time::Instant),
+    Refused(String),
+}
+
+/// IAM tokens are valid for 24 hours [doc]; one is renewed an hour before that.
+const TOKEN_LIFETIME: Duration = Duration::from_secs(23 * 3600);
 
 /// An answer the server gave.
 #[derive(Debug, Clone)]
@@ -69,6 +94,8 @@ pub struct Client {
     project_id: String,
     credentials: Credentials,
     language: Option<Language>,
+    /// What the IAM exchange gave; shared by every request of the run.
+    iam_token: std::sync::Arc<tokio::sync::Mutex<IamState>>,
 }
 
 impl Client {
@@ -103,6 +130,7 @@ impl Client {
             project_id: project_id.to_owned(),
             credentials,
             language,
+            iam_token: Default::default(),
         })
     }
 
@@ -159,6 +187,14 @@ impl Client {
                     .map_err(|e| CallError::Fatal(e.to_string()))?,
             );
         }
+        if let Credentials::Iam(login) = &self.credentials {
+            let token = self.iam_token(login).await?;
+            let mut value = HeaderValue::from_str(token.expose()).map_err(|e| {
+                CallError::Fatal(format!("the IAM token is not a valid header value: {e}"))
+            })?;
+            value.set_sensitive(true);
+            headers.insert("x-auth-token", value);
+        }
         self.authenticate(&mut headers, method.as_str(), path, query, body)?;
         let request = self
             .http
@@ -202,6 +238,7 @@ impl Client {
                 value.set_sensitive(true);
                 headers.insert("x-auth-token", value);
             }
+            Credentials::Iam(_) => {}
             Credentials::AkSk {
                 ak,
                 sk,
@@ -244,6 +281,59 @@ impl Client {
             }
         }
         Ok(())
+    }
+}
+
+impl Client {
+    /// The run's IAM token: exchanged once, reused, renewed before it expires.
+    async fn iam_token(&self, login: &IamLogin) -> Result<Secret, CallError> {
+        let mut cached = self.iam_token.lock().await;
+        match &*cached {
+            IamState::Token(token, at) if at.elapsed() < TOKEN_LIFETIME => return Ok(token.clone()),
+            IamState::Refused(reason) => return Err(CallError::Fatal(reason.clone())),
+            _ => {}
+        }
+        let body = serde_json::json!({"auth": {
+            "identity": {"methods": ["password"], "password": {"user": {
+                "name": login.user, "password": login.password.expose(), "domain": {"name": login.domain},
+            }}},
+            "scope": {"project": {"id": self.project_id}},
+        }});
+        let url = format!("{}/v3/auth/tokens", login.endpoint.trim_end_matches('/'));
+        let response = self
+            .http
+            .post(url)
+            .json(&body)
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .map_err(|e| match classify(e) {
+                CallError::Fatal(m) => CallError::Fatal(m),
+                other => CallError::NotSent(format!("the IAM token exchange failed: {other}")),
+            })?;
+        let status = response.status().as_u16();
+        if status == 401 || status == 403 {
+            let reason = format!(
+                "authentication refused: IAM answered {status} to the password exchange (check the user, password and domain)"
+            );
+            *cached = IamState::Refused(reason.clone());
+            return Err(CallError::Fatal(reason));
+        }
+        if status != 201 {
+            return Err(CallError::NotSent(format!(
+                "the IAM token exchange answered {status}, not 201"
+            )));
+        }
+        let token = response
+            .headers()
+            .get("x-subject-token")
+            .and_then(|v| v.to_str().ok())
+            .map(Secret::new)
+            .ok_or_else(|| {
+                CallError::Fatal("IAM answered 201 without an X-Subject-Token".to_owned())
+            })?;
+        *cached = IamState::Token(token.clone(), std::time::Instant::now());
+        Ok(token)
     }
 }
 

@@ -8,7 +8,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::Exit;
 use super::args::RunArgs;
-use crate::api::client::{Client, Credentials};
+use crate::api::client::{Client, Credentials, IamLogin};
 use crate::exec::{self, RunOutcome, journal};
 use crate::mock::{self, JobSpec, MockConfig};
 use crate::output;
@@ -170,9 +170,17 @@ fn resolve_target(runbook: &Runbook, args: &RunArgs) -> Result<Resolved, String>
                 .map(|n| env(n.as_str()).map(Secret::new))
                 .transpose()?,
         },
-        Auth::IamPassword { .. } => {
-            return Err("error: `iam_password` authentication is not supported by `run` yet: use token_env, token_file or ak_env/sk_env".to_owned());
-        }
+        Auth::IamPassword {
+            endpoint,
+            user_env,
+            password_env,
+            domain,
+        } => Credentials::Iam(IamLogin {
+            endpoint: endpoint.to_string(),
+            user: env(user_env.as_str())?,
+            password: Secret::new(env(password_env.as_str())?),
+            domain: domain.clone(),
+        }),
     };
     Ok(Resolved::Remote {
         base,

@@ -949,3 +949,72 @@ fn ak_sk_signed_runs_pass_and_a_wrong_key_is_fatal() {
     }
     assert!(!written.contains(SK) && !mock.get("/__mock/requests").to_string().contains(SK));
 }
+
+#[test]
+fn an_iam_password_is_exchanged_once_for_a_token_that_the_run_uses() {
+    let mock = External::start(MockConfig {
+        token: None,
+        // With AK/SK on and no fixed token, only tokens the IAM endpoint issued are accepted.
+        aksk: Some(("UNUSEDAK".into(), "UNUSEDSK".into())),
+        iam_user: Some(("ops".into(), "s3cret-Passw0rd".into())),
+        ..config(jobs(0..4, "INCRE_TRANSFER_STARTED"))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let auth = format!(
+        "{{ iam_password: {{ endpoint: {}, user_env: TEST_USER, password_env: TEST_PASSWORD, domain: acme }} }}",
+        mock.url
+    );
+    let body = format!(
+        "defaults: {{ wait: false }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml((0..3).map(job_id))
+    );
+    let path = runbook_with_auth(dir.path(), &mock.url, &auth, &body);
+    let attempt = |password: &str, journal: &str| {
+        let mut cmd = stopbook([
+            "run",
+            path.to_str().unwrap(),
+            "--no-progress",
+            "--journal",
+            journal,
+        ]);
+        cmd.current_dir(dir.path())
+            .env("TEST_USER", "ops")
+            .env("TEST_PASSWORD", password)
+            .timeout(Duration::from_secs(60));
+        cmd.output().unwrap()
+    };
+    let refused = attempt("wrong", "refused.jsonl");
+    assert_eq!(refused.status.code(), Some(3), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("IAM answered 401"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(mock.stops().len(), 0, "no stop without a token");
+
+    let output = attempt("s3cret-Passw0rd", "ok.jsonl");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let exchanges = mock
+        .requests()
+        .iter()
+        .filter(|r| r["path"] == "/v3/auth/tokens")
+        .count();
+    assert_eq!(
+        exchanges, 2,
+        "one exchange per run (one refused, one granted)"
+    );
+    assert_eq!(mock.stops().len(), 3);
+    assert!(mock.stops().iter().all(|r| r["status"] == 200));
+    let written = format!(
+        "{}{}",
+        stderr(&output),
+        std::fs::read_to_string(dir.path().join("ok.jsonl")).unwrap()
+    );
+    assert!(
+        !written.contains("s3cret-Passw0rd")
+            && !mock
+                .get("/__mock/requests")
+                .to_string()
+                .contains("s3cret-Passw0rd")
+    );
+}
