@@ -145,7 +145,7 @@ fn resolve_target(runbook: &Runbook, args: &RunArgs) -> Result<Resolved, String>
             .map_err(|e| format!("error: --endpoint: {e}"))?
             .to_string(),
         (None, Host::Endpoint(e)) => e.to_string(),
-        (None, Host::Region(region)) => region_endpoint(region.as_str()),
+        (None, Host::Region(region)) => region.drs_endpoint().to_string(),
     };
     let env = |name: &str| {
         std::env::var(name).map_err(|_| format!("error: the environment variable `{name}` is not set (it should hold a credential); nothing was sent"))
@@ -188,16 +188,6 @@ fn resolve_target(runbook: &Runbook, args: &RunArgs) -> Result<Resolved, String>
         credentials,
         language: remote.language,
     })
-}
-
-/// The vendor's DRS host for a region (the EU sovereign region has its own domain).
-fn region_endpoint(region: &str) -> String {
-    let domain = if region == "eu-west-101" {
-        "myhuaweicloud.eu"
-    } else {
-        "myhuaweicloud.com"
-    };
-    format!("https://drs.{region}.{domain}")
 }
 
 fn default_journal(plan_id: &str, shard: Option<(usize, usize)>) -> PathBuf {

@@ -161,8 +161,11 @@ impl Decode for RawAuth {
 #[derive(Debug, JsonSchema)]
 #[schemars(rename = "IamPassword", deny_unknown_fields)]
 pub struct RawIamPassword {
-    /// The IAM endpoint, e.g. `https://iam.cn-north-4.myhuaweicloud.com`.
-    pub endpoint: Spanned<Endpoint>,
+    /// The IAM endpoint, e.g. `https://iam.cn-north-4.myhuaweicloud.com`; may be left out with
+    /// `target.region`, which names the vendor's IAM host.
+    pub endpoint: Option<Spanned<Endpoint>>,
+    #[schemars(skip)]
+    pub span: Span,
     /// The IAM user name, from this environment variable.
     pub user_env: Spanned<EnvVarName>,
     /// The IAM password, from this environment variable.
@@ -174,13 +177,19 @@ pub struct RawIamPassword {
 impl Decode for RawIamPassword {
     fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
         let mut map = MapReader::open(node, "`iam_password`", cx)?;
-        let endpoint = map.required("endpoint", cx);
+        let endpoint = map.optional("endpoint", cx);
+        let written = map.wrote("endpoint");
+        let span = map.span();
         let user_env = map.required("user_env", cx);
         let password_env = map.required("password_env", cx);
         let domain = map.required("domain", cx);
         map.finish(cx);
+        if written && endpoint.is_none() {
+            return None;
+        }
         Some(RawIamPassword {
-            endpoint: endpoint?,
+            endpoint,
+            span,
             user_env: user_env?,
             password_env: password_env?,
             domain: domain?,

@@ -17,7 +17,7 @@ use super::raw::{
     RawTarget, RawWait, ResultWord,
 };
 use super::stops_file;
-use super::values::JobId;
+use super::values::{JobId, Region};
 use crate::diag::{Diagnostic, Place, Span};
 
 /// Resolves `raw`, read from a file in `base_dir`. Problems go to `cx`; `None` if there were any.
@@ -75,7 +75,7 @@ fn resolve_target(t: &RawTarget, base_dir: &Path, cx: &mut Cx) -> Option<RemoteT
         None => cx.error(t.span, "missing required key `project_id` in `target`"),
     };
     let auth = match &t.auth {
-        Some(a) => resolve_auth(a, base_dir, cx),
+        Some(a) => resolve_auth(a, t.region.as_ref().map(|r| &r.value), base_dir, cx),
         None if wrote("auth") => None,
         None => {
             let d = Diagnostic::at(cx.place(t.span), "missing required key `auth` in `target`")
@@ -92,7 +92,12 @@ fn resolve_target(t: &RawTarget, base_dir: &Path, cx: &mut Cx) -> Option<RemoteT
     })
 }
 
-fn resolve_auth(a: &RawAuth, base_dir: &Path, cx: &mut Cx) -> Option<Auth> {
+fn resolve_auth(
+    a: &RawAuth,
+    region: Option<&Region>,
+    base_dir: &Path,
+    cx: &mut Cx,
+) -> Option<Auth> {
     let wrote = |key| a.written.has(key);
     // Each way counts if it is written, even with an invalid value (reported already).
     let mut ways: Vec<(&str, Option<Auth>)> = Vec::new();
@@ -135,11 +140,21 @@ fn resolve_auth(a: &RawAuth, base_dir: &Path, cx: &mut Cx) -> Option<Auth> {
         );
     }
     if wrote("iam_password") {
-        let auth = a.iam_password.as_ref().map(|iam| Auth::IamPassword {
-            endpoint: iam.endpoint.value.clone(),
-            user_env: iam.user_env.value.clone(),
-            password_env: iam.password_env.value.clone(),
-            domain: iam.domain.value.clone(),
+        let auth = a.iam_password.as_ref().and_then(|iam| {
+            let endpoint = match (&iam.endpoint, region) {
+                (Some(e), _) => e.value.clone(),
+                (None, Some(region)) => region.iam_endpoint(),
+                (None, None) => {
+                    let message = "`iam_password` needs an `endpoint`, or a `target.region` to find the IAM host";
+                    return cx.error(iam.span, message);
+                }
+            };
+            Some(Auth::IamPassword {
+                endpoint,
+                user_env: iam.user_env.value.clone(),
+                password_env: iam.password_env.value.clone(),
+                domain: iam.domain.value.clone(),
+            })
         });
         ways.push(("iam_password", auth));
     }
@@ -605,6 +620,40 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn the_iam_endpoint_comes_from_the_region_when_not_given() {
+        let with = |target: &str| {
+            load_str(
+                "t.yaml",
+                format!(
+                    "version: 1\nname: n\ntarget:\n{target}\nphases:\n  - name: p\n    stops: [ {{ job: {A} }} ]\n"
+                ),
+                Path::new("."),
+            )
+        };
+        let auth = "  auth: { iam_password: { user_env: U, password_env: P, domain: d } }";
+        let rb = with(&format!(
+            "  region: ap-southeast-1\n  project_id: 054ba152d480d55b2f5dc0069e7ddef0\n{auth}"
+        ))
+        .unwrap();
+        let Target::Remote(remote) = rb.target else {
+            panic!()
+        };
+        let crate::runbook::model::Auth::IamPassword { endpoint, .. } = remote.auth else {
+            panic!()
+        };
+        assert_eq!(
+            endpoint.to_string(),
+            "https://iam.ap-southeast-1.myhuaweicloud.com"
+        );
+        let err = with(&format!("  endpoint: https://drs.example.com\n  project_id: 054ba152d480d55b2f5dc0069e7ddef0\n{auth}")).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("needs an `endpoint`, or a `target.region`"),
+            "{err}"
+        );
     }
 
     #[test]

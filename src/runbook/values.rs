@@ -428,6 +428,33 @@ impl FromStr for Region {
 
 string_newtype!(Region);
 
+impl Region {
+    /// The vendor's domain for this region: the EU sovereign region has its own.
+    fn domain(&self) -> &'static str {
+        if self.0 == "eu-west-101" {
+            "myhuaweicloud.eu"
+        } else {
+            "myhuaweicloud.com"
+        }
+    }
+
+    /// The vendor's DRS endpoint in this region.
+    pub fn drs_endpoint(&self) -> Endpoint {
+        Endpoint(
+            url::Url::parse(&format!("https://drs.{}.{}", self.0, self.domain()))
+                .expect("a valid URL"),
+        )
+    }
+
+    /// The vendor's IAM endpoint in this region.
+    pub fn iam_endpoint(&self) -> Endpoint {
+        Endpoint(
+            url::Url::parse(&format!("https://iam.{}.{}", self.0, self.domain()))
+                .expect("a valid URL"),
+        )
+    }
+}
+
 text_value!(
     Region,
     "a region name",
@@ -783,6 +810,28 @@ mod tests {
         ] {
             assert!(!looks_like_credential(name), "{name}");
         }
+    }
+
+    #[test]
+    fn regions_name_the_vendor_hosts() {
+        let north: Region = "cn-north-4".parse().unwrap();
+        assert_eq!(
+            north.drs_endpoint().to_string(),
+            "https://drs.cn-north-4.myhuaweicloud.com"
+        );
+        assert_eq!(
+            north.iam_endpoint().to_string(),
+            "https://iam.cn-north-4.myhuaweicloud.com"
+        );
+        let eu: Region = "eu-west-101".parse().unwrap();
+        assert_eq!(
+            eu.drs_endpoint().to_string(),
+            "https://drs.eu-west-101.myhuaweicloud.eu"
+        );
+        assert_eq!(
+            eu.iam_endpoint().to_string(),
+            "https://iam.eu-west-101.myhuaweicloud.eu"
+        );
     }
 
     #[test]

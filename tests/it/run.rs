@@ -832,22 +832,30 @@ fn credentials_appear_in_nothing_stopbook_writes() {
         stops_yaml((0..3).map(job_id))
     );
     let path = runbook(dir.path(), &mock.url, &body);
-    let output = run(
-        dir.path(),
-        &[
-            path.to_str().unwrap(),
-            "--report-json",
-            "report.json",
-            "--report-junit",
-            "report.xml",
-            "--report-md",
-            "report.md",
-            "--journal",
-            "journal.jsonl",
-        ],
-    );
+    let plan = stopbook(["plan", path.to_str().unwrap(), "--format", "json"])
+        .output()
+        .unwrap();
+    let output = stopbook([
+        "run",
+        path.to_str().unwrap(),
+        "--report-json",
+        "report.json",
+        "--report-junit",
+        "report.xml",
+        "--report-md",
+        "report.md",
+        "--journal",
+        "journal.jsonl",
+    ])
+    .current_dir(dir.path())
+    .env("STOPBOOK_TEST_TOKEN", TOKEN)
+    .env("RUST_LOG", "trace")
+    .env("RUST_BACKTRACE", "full")
+    .output()
+    .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let mut written = format!(
+    let mut written = String::from_utf8_lossy(&plan.stdout).into_owned();
+    written += &format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
         stderr(&output)
@@ -1017,4 +1025,43 @@ fn an_iam_password_is_exchanged_once_for_a_token_that_the_run_uses() {
                 .to_string()
                 .contains("s3cret-Passw0rd")
     );
+}
+
+#[test]
+fn credentials_never_go_to_a_plaintext_remote_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "phases:\n  - name: all\n    stops:\n{}",
+        stops_yaml([job_id(0)])
+    );
+    let path = runbook(
+        dir.path(),
+        "https://drs.cn-north-4.myhuaweicloud.com",
+        &body,
+    );
+    for endpoint in [
+        "http://drs.cn-north-4.myhuaweicloud.com",
+        "http://10.1.2.3:8080",
+        "http://user:pw@127.0.0.1:1",
+    ] {
+        let output = run(
+            dir.path(),
+            &[path.to_str().unwrap(), "--endpoint", endpoint],
+        );
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{endpoint}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains("--endpoint"),
+            "{}",
+            stderr(&output)
+        );
+        assert!(
+            !dir.path().join(".stopbook").exists(),
+            "nothing was started"
+        );
+    }
 }
