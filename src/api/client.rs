@@ -341,7 +341,9 @@ impl Client {
 fn classify(e: reqwest::Error) -> CallError {
     let text = plain(&e);
     if text.contains("certificate") || text.contains("tls") || text.contains("TLS") {
-        CallError::Fatal(format!("TLS failure: {text}"))
+        CallError::Fatal(format!(
+            "TLS failure: {text} (for an endpoint with a private CA, pass its certificate with --ca-cert FILE)"
+        ))
     } else if e.is_connect() {
         CallError::NotSent(text)
     } else {

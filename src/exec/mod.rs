@@ -260,10 +260,12 @@ pub async fn run(plan: &Plan, setup: Setup) -> Report {
             running.spawn(async move {
                 let started = ctx.started.elapsed();
                 let result = stop::execute(&ctx, &phase_name, seq, &stop).await;
-                drop(permit);
+                // Count a failure before giving the place back, so the next stop cannot start
+                // past the failure budget.
                 if result.outcome == Outcome::Failed {
                     ctx.failed();
                 }
+                drop(permit);
                 let timing = Timing {
                     seq,
                     started_ms: started.as_millis() as u64,

@@ -7,4 +7,5 @@ mod properties;
 mod run;
 mod schema;
 mod support;
+mod tls;
 mod validate;

@@ -1,0 +1,150 @@
+//! TLS against a CA made in the test: a run trusts it only when told to (`--ca-cert`), and a
+//! certificate it does not trust ends the run plainly, before any stop is sent.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use stopbook::mock::{JobSpec, MockConfig};
+
+use crate::support::stopbook;
+
+const TOKEN: &str = "tls-test-token";
+const JOB: &str = "c7debc9c-8e09-4a5d-8dd6-cc44f78jb20r";
+
+/// A CA, and a server certificate for 127.0.0.1 signed by it: (CA PEM, server cert DER, key DER).
+fn certificates() -> (String, Vec<u8>, Vec<u8>) {
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::from_params(&ca_params, &ca_key);
+    let server_key = KeyPair::generate().unwrap();
+    let server_cert = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&server_key, &issuer)
+        .unwrap();
+    (
+        ca_cert.pem(),
+        server_cert.der().to_vec(),
+        server_key.serialize_der(),
+    )
+}
+
+/// Serves TLS on a loopback port and forwards the plaintext to the mock at `backend`.
+fn tls_front(
+    runtime: &tokio::runtime::Runtime,
+    backend: std::net::SocketAddr,
+    cert: Vec<u8>,
+    key: Vec<u8>,
+) -> String {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.into()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.into()),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let url = format!("https://{}", listener.local_addr().unwrap());
+    runtime.spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let Ok(mut plain) = tokio::net::TcpStream::connect(backend).await else {
+                    return;
+                };
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn a_private_ca_is_trusted_only_with_ca_cert_and_a_bad_certificate_is_fatal() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let config = MockConfig {
+        jobs: vec![JobSpec {
+            id: JOB.into(),
+            name: "DRS-1".into(),
+            status: "INCRE_TRANSFER_STARTED".into(),
+            job_type: "sync".into(),
+        }],
+        token: Some(TOKEN.into()),
+        stop_delay: Duration::from_millis(200),
+        ..MockConfig::default()
+    };
+    let mock = runtime
+        .block_on(stopbook::mock::start_embedded(config))
+        .unwrap();
+    let (ca_pem, cert, key) = certificates();
+    let url = tls_front(&runtime, mock.addr(), cert, key);
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ca.pem"), &ca_pem).unwrap();
+    let runbook = format!(
+        "version: 1\nname: tls\ntarget:\n  endpoint: {url}\n  project_id: 054ba152d480d55b2f5dc0069e7ddef0\n  auth: {{ token_env: TLS_TOKEN }}\ndefaults: {{ wait: {{ timeout: 20s, poll: 100ms }} }}\nphases:\n  - name: all\n    stops:\n      - job: {JOB}\n"
+    );
+    std::fs::write(dir.path().join("tls.yaml"), runbook).unwrap();
+    let run = |extra: &[&str]| {
+        stopbook(["run", "tls.yaml", "--no-progress", "--journal"])
+            .args(extra)
+            .current_dir(dir.path())
+            .env("TLS_TOKEN", TOKEN)
+            .env_remove("SSL_CERT_FILE")
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap()
+    };
+
+    let untrusted = run(&["untrusted.jsonl"]);
+    let err = String::from_utf8_lossy(&untrusted.stderr).into_owned();
+    assert_eq!(untrusted.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("TLS failure") && err.contains("certificate"),
+        "the certificate error is named plainly: {err}"
+    );
+    let log = runtime.block_on(async { reqwest_free_get(mock.addr()).await });
+    assert!(
+        !log.contains("/stop"),
+        "no stop went through an untrusted connection: {log}"
+    );
+
+    let trusted = run(&["trusted.jsonl", "--ca-cert", "ca.pem"]);
+    assert_eq!(
+        trusted.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&trusted.stderr)
+    );
+    let log = runtime.block_on(async { reqwest_free_get(mock.addr()).await });
+    assert!(log.contains("/stop"), "{log}");
+}
+
+/// The mock's request log, read over a plain TCP connection (no HTTP client needed).
+async fn reqwest_free_get(addr: std::net::SocketAddr) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET /__mock/requests HTTP/1.1\r\nHost: mock\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).await.unwrap();
+    text
+}
