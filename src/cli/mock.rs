@@ -17,15 +17,9 @@ pub fn run(args: &MockArgs) -> Exit {
     if config.jobs.is_empty() {
         eprintln!("note: no tasks to serve; give --jobs FILE or --generate N");
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::runtime() {
         Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return Exit::Invalid;
-        }
+        Err(exit) => return exit,
     };
     runtime.block_on(async {
         let server = match mock::start(args.listen, config).await {

@@ -34,6 +34,17 @@ impl From<Exit> for ExitCode {
     }
 }
 
+/// The async runtime the network commands run on; a failure to start it is reported here.
+fn runtime() -> Result<tokio::runtime::Runtime, Exit> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("error: cannot start the async runtime: {e}");
+            Exit::Invalid
+        })
+}
+
 /// Parses the process's arguments and runs the command.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -199,15 +199,9 @@ fn default_journal(plan_id: &str, shard: Option<(usize, usize)>) -> PathBuf {
 }
 
 fn execute(args: &RunArgs, prepared: Prepared) -> Exit {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::runtime() {
         Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return Exit::Invalid;
-        }
+        Err(exit) => return exit,
     };
     runtime.block_on(run_async(args, prepared))
 }

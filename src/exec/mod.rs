@@ -78,6 +78,17 @@ pub enum RunOutcome {
     Interrupted,
 }
 
+impl RunOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunOutcome::Passed => "passed",
+            RunOutcome::Failed => "failed",
+            RunOutcome::Aborted => "aborted",
+            RunOutcome::Interrupted => "interrupted",
+        }
+    }
+}
+
 /// Progress, as it happens.
 #[derive(Debug, Clone)]
 pub enum Event {

@@ -13,10 +13,7 @@ pub fn write<W: Write>(
     report: &Report,
 ) -> io::Result<()> {
     let s = summary(&report.results);
-    let outcome = serde_json::to_value(report.outcome)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
+    let outcome = report.outcome.as_str();
     writeln!(out, "# Run report: {}", escape(runbook))?;
     writeln!(out)?;
     writeln!(out, "- **outcome:** {outcome}")?;

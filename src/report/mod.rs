@@ -57,10 +57,7 @@ pub fn closing(report: &Report) -> String {
         out.push_str(&format!("stopped early: {reason}\n"));
     }
     let s = summary(&report.results);
-    let outcome = serde_json::to_value(report.outcome)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
+    let outcome = report.outcome.as_str();
     out.push_str(&format!(
         "{outcome}: {} stops, {} passed, {} failed, {} skipped\n",
         s.total, s.passed, s.failed, s.skipped
