@@ -1,4 +1,5 @@
-//! TLS against a CA made in the test: a run trusts it only when told to (`--ca-cert`), and a
+//! TLS against a CA made in the test: a run trusts it only when told to (`--ca-cert` or
+//! `SSL_CERT_FILE`), and a
 //! certificate it does not trust ends the run plainly, before any stop is sent.
 
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use crate::support::stopbook;
 
 const TOKEN: &str = "tls-test-token";
 const JOB: &str = "c7debc9c-8e09-4a5d-8dd6-cc44f78jb20r";
+const ENV_JOB: &str = "0b1c2d3e-4f50-4a6b-8c7d-8e9f0a1jb11x";
 
 /// A CA, and a server certificate for 127.0.0.1 signed by it: (CA PEM, server cert DER, key DER).
 fn certificates() -> (String, Vec<u8>, Vec<u8>) {
@@ -78,13 +80,14 @@ fn a_private_ca_is_trusted_only_with_ca_cert_and_a_bad_certificate_is_fatal() {
         .enable_all()
         .build()
         .unwrap();
+    let job = |id: &str| JobSpec {
+        id: id.into(),
+        name: "DRS-1".into(),
+        status: "INCRE_TRANSFER_STARTED".into(),
+        job_type: "sync".into(),
+    };
     let config = MockConfig {
-        jobs: vec![JobSpec {
-            id: JOB.into(),
-            name: "DRS-1".into(),
-            status: "INCRE_TRANSFER_STARTED".into(),
-            job_type: "sync".into(),
-        }],
+        jobs: vec![job(JOB), job(ENV_JOB)],
         token: Some(TOKEN.into()),
         stop_delay: Duration::from_millis(200),
         ..MockConfig::default()
@@ -97,47 +100,65 @@ fn a_private_ca_is_trusted_only_with_ca_cert_and_a_bad_certificate_is_fatal() {
 
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("ca.pem"), &ca_pem).unwrap();
-    let runbook = format!(
-        "version: 1\nname: tls\ntarget:\n  endpoint: {url}\n  project_id: 054ba152d480d55b2f5dc0069e7ddef0\n  auth: {{ token_env: TLS_TOKEN }}\ndefaults: {{ wait: {{ timeout: 20s, poll: 100ms }} }}\nphases:\n  - name: all\n    stops:\n      - job: {JOB}\n"
-    );
-    std::fs::write(dir.path().join("tls.yaml"), runbook).unwrap();
-    let run = |extra: &[&str]| {
-        stopbook(["run", "tls.yaml", "--no-progress", "--journal"])
-            .args(extra)
-            .current_dir(dir.path())
-            .env("TLS_TOKEN", TOKEN)
-            .env_remove("SSL_CERT_FILE")
-            .timeout(Duration::from_secs(60))
-            .output()
-            .unwrap()
-    };
+    for (file, id) in [("tls.yaml", JOB), ("env.yaml", ENV_JOB)] {
+        let runbook = format!(
+            "version: 1\nname: tls\ntarget:\n  endpoint: {url}\n  project_id: 054ba152d480d55b2f5dc0069e7ddef0\n  auth: {{ token_env: TLS_TOKEN }}\ndefaults: {{ wait: {{ timeout: 20s, poll: 100ms }} }}\nphases:\n  - name: all\n    stops:\n      - job: {id}\n"
+        );
+        std::fs::write(dir.path().join(file), runbook).unwrap();
+    }
+    let run =
+        |runbook: &str, journal: &str, extra: &[&str], cert_file: Option<&std::path::Path>| {
+            let mut cmd = stopbook(["run", runbook, "--no-progress", "--journal", journal]);
+            cmd.args(extra)
+                .current_dir(dir.path())
+                .env("TLS_TOKEN", TOKEN)
+                .env_remove("SSL_CERT_FILE")
+                .timeout(Duration::from_secs(60));
+            if let Some(file) = cert_file {
+                cmd.env("SSL_CERT_FILE", file);
+            }
+            cmd.output().unwrap()
+        };
 
-    let untrusted = run(&["untrusted.jsonl"]);
+    let untrusted = run("tls.yaml", "untrusted.jsonl", &[], None);
     let err = String::from_utf8_lossy(&untrusted.stderr).into_owned();
     assert_eq!(untrusted.status.code(), Some(3), "{err}");
     assert!(
         err.contains("TLS failure") && err.contains("certificate"),
         "the certificate error is named plainly: {err}"
     );
-    let log = runtime.block_on(async { reqwest_free_get(mock.addr()).await });
+    assert!(err.contains("--ca-cert"), "and says what to do: {err}");
+    let log = runtime.block_on(request_log(mock.addr()));
     assert!(
         !log.contains("/stop"),
         "no stop went through an untrusted connection: {log}"
     );
 
-    let trusted = run(&["trusted.jsonl", "--ca-cert", "ca.pem"]);
+    let trusted = run("tls.yaml", "trusted.jsonl", &["--ca-cert", "ca.pem"], None);
     assert_eq!(
         trusted.status.code(),
         Some(0),
         "{}",
         String::from_utf8_lossy(&trusted.stderr)
     );
-    let log = runtime.block_on(async { reqwest_free_get(mock.addr()).await });
-    assert!(log.contains("/stop"), "{log}");
+    let by_env = run(
+        "env.yaml",
+        "env.jsonl",
+        &[],
+        Some(&dir.path().join("ca.pem")),
+    );
+    assert_eq!(
+        by_env.status.code(),
+        Some(0),
+        "SSL_CERT_FILE names trusted roots too: {}",
+        String::from_utf8_lossy(&by_env.stderr)
+    );
+    let log = runtime.block_on(request_log(mock.addr()));
+    assert_eq!(log.matches("/stop\"").count(), 2, "{log}");
 }
 
 /// The mock's request log, read over a plain TCP connection (no HTTP client needed).
-async fn reqwest_free_get(addr: std::net::SocketAddr) -> String {
+async fn request_log(addr: std::net::SocketAddr) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     stream
