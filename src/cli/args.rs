@@ -130,7 +130,7 @@ pub struct MockArgs {
         env = "STOPBOOK_MOCK_TOKEN",
         hide_env_values = true
     )]
-    pub token: Option<String>,
+    pub token: Option<crate::secret::Secret>,
     /// Accept AK/SK-signed requests (SDK-HMAC-SHA256) with this access key.
     #[arg(long, value_name = "AK", requires = "sk")]
     pub ak: Option<String>,
@@ -142,7 +142,7 @@ pub struct MockArgs {
         hide_env_values = true,
         requires = "ak"
     )]
-    pub sk: Option<String>,
+    pub sk: Option<crate::secret::Secret>,
     /// The user name the IAM token endpoint accepts (any, when absent).
     #[arg(long, value_name = "NAME", requires = "iam_password")]
     pub iam_user: Option<String>,
@@ -154,7 +154,7 @@ pub struct MockArgs {
         hide_env_values = true,
         requires = "iam_user"
     )]
-    pub iam_password: Option<String>,
+    pub iam_password: Option<crate::secret::Secret>,
     /// A fault profile; the fault flags below change single settings of it.
     #[arg(long, value_name = "NAME", default_value = "faithful", value_parser = profile_names())]
     pub profile: String,

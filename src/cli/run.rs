@@ -316,7 +316,7 @@ async fn connect(
             let token = Secret::new(format!("embedded-{}", fastrand::u64(..)));
             let config = MockConfig {
                 jobs: embedded_jobs(&plan.runbook),
-                token: Some(token.expose().to_owned()),
+                token: Some(token.clone()),
                 stop_delay: EMBEDDED_STOP_DELAY,
                 ..MockConfig::default()
             };

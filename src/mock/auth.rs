@@ -36,7 +36,7 @@ pub fn check(shared: &Shared, incoming: &Incoming) -> Result<(), ApiError> {
         return Err(ApiError::unauthorized("no X-Auth-Token or signature"));
     };
     match (&shared.config.token, &shared.config.aksk) {
-        (Some(expected), _) if token == expected => Ok(()),
+        (Some(expected), _) if token == expected.expose() => Ok(()),
         (None, None) => Ok(()),
         _ if lock(&shared.auth).issued.contains(token) => Ok(()),
         _ => Err(ApiError::unauthorized("the token is invalid or expired")),
@@ -85,7 +85,7 @@ fn check_signature(shared: &Shared, incoming: &Incoming, value: &str) -> Result<
 fn verify(
     incoming: &Incoming,
     auth: &signing::Authorization<'_>,
-    sk: &str,
+    sk: &crate::secret::Secret,
 ) -> Result<(), &'static str> {
     if !auth.signed_headers.contains(&"x-sdk-date") {
         return Err("x-sdk-date must be signed");
@@ -113,7 +113,7 @@ fn verify(
         body: &incoming.body,
         date,
     };
-    if signing::verify(sk.as_bytes(), &request, auth.signature) {
+    if signing::verify(sk.expose().as_bytes(), &request, auth.signature) {
         Ok(())
     } else {
         Err("verify aksk signature fail")

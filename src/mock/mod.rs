@@ -24,6 +24,8 @@ use std::time::{Duration, Instant};
 
 pub use auth::iso8601;
 pub use defects::Defect;
+
+use crate::secret::Secret;
 pub use faults::Faults;
 pub use jobs::JobSpec;
 pub use server::MockServer;
@@ -34,11 +36,11 @@ pub struct MockConfig {
     pub jobs: Vec<JobSpec>,
     /// Require this `X-Auth-Token` (tokens issued by the mock's IAM endpoint are accepted too).
     /// Without it and without `aksk`, any non-empty token is accepted.
-    pub token: Option<String>,
+    pub token: Option<Secret>,
     /// Accept requests signed with this access key and secret key.
-    pub aksk: Option<(String, String)>,
+    pub aksk: Option<(String, Secret)>,
     /// The IAM user name and password the token endpoint accepts (any, when absent).
-    pub iam_user: Option<(String, String)>,
+    pub iam_user: Option<(String, Secret)>,
     pub faults: Faults,
     pub seed: u64,
     /// How long an accepted graceful stop takes to end (a force stop: a quarter of it).

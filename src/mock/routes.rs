@@ -376,7 +376,7 @@ async fn iam_token(State(shared): State<Arc<Shared>>, Extension(call): Call) -> 
         );
     }
     if let Some((user_ok, password_ok)) = &shared.config.iam_user
-        && (name != user_ok || password != password_ok)
+        && (name != user_ok || password != password_ok.expose())
     {
         return iam_error(
             StatusCode::UNAUTHORIZED,
@@ -384,7 +384,7 @@ async fn iam_token(State(shared): State<Arc<Shared>>, Extension(call): Call) -> 
         );
     }
     let token = match &shared.config.token {
-        Some(token) => token.clone(),
+        Some(token) => token.expose().to_owned(),
         None => {
             let mut rng = fastrand::Rng::new();
             let token: String = std::iter::repeat_with(|| rng.alphanumeric())
