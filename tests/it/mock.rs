@@ -45,6 +45,7 @@ async fn start(config: MockConfig) -> Mock {
     let server = mock::start_embedded(config).await.expect("the mock starts");
     stopbook::api::client::install_crypto_provider();
     let http = reqwest::Client::builder()
+        .no_proxy()
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap();
@@ -905,7 +906,10 @@ fn the_binary_prints_its_address_serves_and_stops_on_sigint_and_sigterm() {
             .build()
             .unwrap();
         let answer = runtime.block_on(async {
-            reqwest::Client::new()
+            reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .unwrap()
                 .get(format!("{url}/v5/{P}/jobs?job_type=sync"))
                 .header("X-Auth-Token", TOKEN)
                 .send()

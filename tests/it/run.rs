@@ -51,7 +51,10 @@ impl External {
             .unwrap();
         stopbook::api::client::install_crypto_provider();
         runtime.block_on(async {
-            reqwest::get(url)
+            let client = reqwest::Client::builder().no_proxy().build().unwrap();
+            client
+                .get(url)
+                .send()
                 .await
                 .unwrap()
                 .json::<Value>()
@@ -1064,4 +1067,43 @@ fn credentials_never_go_to_a_plaintext_remote_endpoint() {
             "nothing was started"
         );
     }
+}
+
+#[test]
+fn proxies_from_the_environment_are_honoured() {
+    let mock = External::start(config(jobs(0..1, "INCRE_TRANSFER_STARTED")));
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "defaults: {{ wait: false, retry: {{ attempts: 2, backoff: 10ms }} }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml([job_id(0)])
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let attempt = |no_proxy: Option<&str>, journal: &str| {
+        let mut cmd = stopbook([
+            "run",
+            path.to_str().unwrap(),
+            "--no-progress",
+            "--journal",
+            journal,
+        ]);
+        // A proxy on a closed loopback port: a request that goes through it cannot connect.
+        cmd.current_dir(dir.path())
+            .env("STOPBOOK_TEST_TOKEN", TOKEN)
+            .env("HTTP_PROXY", "http://127.0.0.1:1")
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy");
+        if let Some(hosts) = no_proxy {
+            cmd.env("NO_PROXY", hosts);
+        }
+        cmd.timeout(Duration::from_secs(60)).output().unwrap()
+    };
+    let proxied = attempt(None, "proxied.jsonl");
+    assert_eq!(proxied.status.code(), Some(1), "{}", stderr(&proxied));
+    assert!(
+        mock.stops().is_empty(),
+        "the request went to the proxy, not straight to the mock"
+    );
+    let direct = attempt(Some("127.0.0.1"), "direct.jsonl");
+    assert_eq!(direct.status.code(), Some(0), "{}", stderr(&direct));
+    assert_eq!(mock.stops().len(), 1);
 }

@@ -16,6 +16,17 @@ where
 {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_stopbook"));
     cmd.current_dir(root()).args(args).env_remove("RUST_LOG");
+    // All traffic in the tests is loopback: a proxy in the environment must not reroute it.
+    for proxy in [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ] {
+        cmd.env_remove(proxy);
+    }
     cmd
 }
 
