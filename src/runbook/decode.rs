@@ -209,14 +209,6 @@ impl<'n> MapReader<'n> {
             .map(|(_, v)| v)
     }
 
-    /// Where `key` is written, if present.
-    pub fn key_span(&self, key: &str) -> Option<Span> {
-        self.entries
-            .iter()
-            .find(|(k, _)| k.name == key)
-            .map(|(k, _)| k.span)
-    }
-
     /// Whether `key` is written in the map, valid or not. Checks for a missing key ask this, so
     /// an invalid value is reported once, not again as missing.
     pub fn wrote(&self, key: &str) -> bool {
