@@ -51,6 +51,22 @@ enum IamState {
 /// IAM tokens are valid for 24 hours [doc]; one is renewed an hour before that.
 const TOKEN_LIFETIME: Duration = Duration::from_secs(23 * 3600);
 
+/// A request as the conformance suite shapes it.
+#[derive(Debug, Clone)]
+pub struct Probe<'a> {
+    pub method: reqwest::Method,
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    pub body: &'a [u8],
+    /// The Content-Type header, if any.
+    pub content_type: Option<&'a str>,
+    /// The X-Language header, if any.
+    pub language: Option<&'a str>,
+    /// Whether to send the credentials.
+    pub authenticate: bool,
+    pub timeout: Duration,
+}
+
 /// An answer the server gave.
 #[derive(Debug, Clone)]
 pub struct Answer {
@@ -172,30 +188,65 @@ impl Client {
         body: &[u8],
         timeout: Duration,
     ) -> Result<Answer, CallError> {
+        let post = method == reqwest::Method::POST;
+        let language = self.language.map(|l| l.to_string());
+        let probe = Probe {
+            method,
+            path,
+            query,
+            body,
+            content_type: post.then_some("application/json"),
+            language: language.as_deref(),
+            authenticate: true,
+            timeout,
+        };
+        self.probe(&probe).await
+    }
+
+    /// `/v5/{project_id}` followed by `rest`: the paths of this client's project.
+    pub fn project_path(&self, rest: &str) -> String {
+        format!("/v5/{}{rest}", self.project_id)
+    }
+
+    /// Sends a request shaped by `probe`, which may leave out what the documented calls send
+    /// (the conformance suite asks what a server does with such requests).
+    pub async fn probe(&self, probe: &Probe<'_>) -> Result<Answer, CallError> {
+        let Probe {
+            method,
+            path,
+            query,
+            body,
+            timeout,
+            ..
+        } = probe;
+        let (path, query, body, timeout) = (*path, *query, *body, *timeout);
         let url = match query {
             Some(q) => format!("{}{path}?{q}", self.base),
             None => format!("{}{path}", self.base),
         };
+        let bad = |e: reqwest::header::InvalidHeaderValue| CallError::Fatal(e.to_string());
         let mut headers = HeaderMap::new();
-        if method == reqwest::Method::POST {
-            headers.insert("content-type", HeaderValue::from_static("application/json"));
-        }
-        if let Some(language) = self.language {
+        if let Some(content_type) = probe.content_type {
             headers.insert(
-                "x-language",
-                HeaderValue::from_str(&language.to_string())
-                    .map_err(|e| CallError::Fatal(e.to_string()))?,
+                "content-type",
+                HeaderValue::from_str(content_type).map_err(bad)?,
             );
         }
-        if let Credentials::Iam(login) = &self.credentials {
-            let token = self.iam_token(login).await?;
-            let mut value = HeaderValue::from_str(token.expose()).map_err(|e| {
-                CallError::Fatal(format!("the IAM token is not a valid header value: {e}"))
-            })?;
-            value.set_sensitive(true);
-            headers.insert("x-auth-token", value);
+        if let Some(language) = probe.language {
+            headers.insert("x-language", HeaderValue::from_str(language).map_err(bad)?);
         }
-        self.authenticate(&mut headers, method.as_str(), path, query, body)?;
+        if probe.authenticate {
+            if let Credentials::Iam(login) = &self.credentials {
+                let token = self.iam_token(login).await?;
+                let mut value = HeaderValue::from_str(token.expose()).map_err(|e| {
+                    CallError::Fatal(format!("the IAM token is not a valid header value: {e}"))
+                })?;
+                value.set_sensitive(true);
+                headers.insert("x-auth-token", value);
+            }
+            self.authenticate(&mut headers, method.as_str(), path, query, body)?;
+        }
+        let method = method.clone();
         let request = self
             .http
             .request(method, url)
@@ -255,8 +306,12 @@ impl Client {
                     .unwrap_or("")
                     .to_owned();
                 let mut signed: Vec<(&str, &str)> = vec![("host", &host), ("x-sdk-date", &date)];
-                if method == "POST" {
-                    signed.push(("content-type", "application/json"));
+                let content_type = headers
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                if let Some(content_type) = &content_type {
+                    signed.push(("content-type", content_type));
                 }
                 let request = signing::Request {
                     method,

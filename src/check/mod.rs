@@ -1,5 +1,10 @@
-//! Judging answers: the documented body rules every answer must keep, and whether a stop met the
-//! outcome its runbook expects. Failed checks are values, not errors.
+//! Judging answers: the documented body rules every answer must keep, whether a stop met the
+//! outcome its runbook expects, and the rule catalogue the conformance suite checks endpoints
+//! against. Failed checks are values, not errors.
+
+pub mod conform;
+pub mod fixtures;
+pub mod rules;
 
 use crate::api::client::Answer;
 use crate::runbook::model::Expectation;

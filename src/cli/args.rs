@@ -24,6 +24,10 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Serve the mock DRS API on a TCP port until SIGINT or SIGTERM.
     Mock(Box<MockArgs>),
+    /// Check an endpoint against every documented rule (the embedded mock without FIXTURES).
+    Conform(ConformArgs),
+    /// List the rule catalogue: ID, citation tag, meaning.
+    Rules,
 }
 
 #[derive(Debug, Args)]
@@ -219,4 +223,23 @@ fn probability(text: &str) -> Result<f64, String> {
         Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
         _ => Err(format!("`{text}` is not a probability from 0 to 1")),
     }
+}
+
+#[derive(Debug, Args)]
+pub struct ConformArgs {
+    /// The endpoint and the disposable tasks to check with (YAML); absent: the embedded mock.
+    #[arg(value_name = "FIXTURES")]
+    pub fixtures: Option<PathBuf>,
+    /// Check only these rules (IDs from `stopbook rules`, comma-separated).
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub rules: Vec<String>,
+    /// Write the JSON report here.
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<PathBuf>,
+    /// Write the JUnit report here.
+    #[arg(long, value_name = "FILE")]
+    pub report_junit: Option<PathBuf>,
+    /// Trust this CA certificate (PEM) as well as the platform's.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
 }

@@ -2,9 +2,11 @@
 //! contract's exit codes. The only module that wires the others together.
 
 mod args;
+mod conform;
 mod mock;
 mod plan;
 mod run;
+mod target;
 mod validate;
 
 use std::process::ExitCode;
@@ -58,6 +60,8 @@ pub fn run(cli: Cli) -> Exit {
         Command::Plan(args) => plan::run(&args),
         Command::Mock(args) => mock::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Conform(args) => conform::run(&args),
+        Command::Rules => conform::list_rules(),
         Command::Schema => match crate::output::write_stdout(|out| {
             std::io::Write::write_all(
                 out,

@@ -8,14 +8,13 @@ use tokio::sync::{mpsc, watch};
 
 use super::Exit;
 use super::args::RunArgs;
-use crate::api::client::{Client, Credentials, IamLogin};
+use crate::api::client::{Client, Credentials};
 use crate::exec::{self, RunOutcome, journal};
 use crate::mock::{self, JobSpec, MockConfig};
 use crate::output;
 use crate::plan::Plan;
 use crate::report::{self, progress};
-use crate::runbook::model::{Auth, Expectation, Host, RemoteTarget, Runbook, Target};
-use crate::runbook::values::Endpoint;
+use crate::runbook::model::{Expectation, RemoteTarget, Runbook, Target};
 use crate::runbook::{self};
 use crate::secret::Secret;
 
@@ -139,53 +138,11 @@ fn resolve_target(runbook: &Runbook, args: &RunArgs) -> Result<Resolved, String>
         Target::EmbeddedMock => return Ok(Resolved::Embedded),
         Target::Remote(remote) => remote,
     };
-    let base = match (&args.endpoint, &remote.host) {
-        (Some(url), _) => url
-            .parse::<Endpoint>()
-            .map_err(|e| format!("error: --endpoint: {e}"))?
-            .to_string(),
-        (None, Host::Endpoint(e)) => e.to_string(),
-        (None, Host::Region(region)) => region.drs_endpoint().to_string(),
-    };
-    let env = |name: &str| {
-        std::env::var(name).map_err(|_| format!("error: the environment variable `{name}` is not set (it should hold a credential); nothing was sent"))
-    };
-    let credentials = match &remote.auth {
-        Auth::TokenEnv(name) => Credentials::Token(Secret::new(env(name.as_str())?)),
-        Auth::TokenFile { written, path } => {
-            let token = std::fs::read_to_string(path).map_err(|e| {
-                format!("error: cannot read token_file `{written}`: {e}; nothing was sent")
-            })?;
-            Credentials::Token(Secret::new(token.trim()))
-        }
-        Auth::AkSk {
-            ak_env,
-            sk_env,
-            security_token_env,
-        } => Credentials::AkSk {
-            ak: env(ak_env.as_str())?,
-            sk: Secret::new(env(sk_env.as_str())?),
-            security_token: security_token_env
-                .as_ref()
-                .map(|n| env(n.as_str()).map(Secret::new))
-                .transpose()?,
-        },
-        Auth::IamPassword {
-            endpoint,
-            user_env,
-            password_env,
-            domain,
-        } => Credentials::Iam(IamLogin {
-            endpoint: endpoint.to_string(),
-            user: env(user_env.as_str())?,
-            password: Secret::new(env(password_env.as_str())?),
-            domain: domain.clone(),
-        }),
-    };
+    let remote = super::target::remote(remote, args.endpoint.as_deref())?;
     Ok(Resolved::Remote {
-        base,
-        project_id: remote.project_id.to_string(),
-        credentials,
+        base: remote.base,
+        project_id: remote.project_id,
+        credentials: remote.credentials,
         language: remote.language,
     })
 }

@@ -155,7 +155,11 @@ async fn stop(
     let now = Instant::now();
     let outcome = {
         let mut jobs = lock(&shared.jobs);
-        if shared.defect(Defect::Example200) && jobs.view(&job_id, now).is_some() {
+        if shared.defect(Defect::Example200)
+            && jobs
+                .view(&job_id, now)
+                .is_some_and(|j| crate::api::status::RUNNING.contains(&j.status.as_str()))
+        {
             return (StatusCode::OK, axum::Json(json!({"status": "failed"}))).into_response();
         }
         jobs.stop(

@@ -1,6 +1,7 @@
 //! Turning a run into what people read: live progress, the closing summary, and the JSON, JUnit
 //! and Markdown reports. Reports are written atomically, also when a run aborts or is interrupted.
 
+pub mod conformance;
 pub mod json;
 pub mod junit;
 pub mod markdown;

@@ -11,7 +11,7 @@
 pub mod decode;
 pub mod model;
 pub mod raw;
-mod resolve;
+pub(crate) mod resolve;
 pub mod schema;
 pub mod stops_file;
 pub mod values;
@@ -50,7 +50,8 @@ pub fn load_str(name: &str, text: String, base_dir: &Path) -> Result<Runbook, Di
     }
 }
 
-fn read_limited(path: &Path, shown: &str) -> Result<String, Diagnostic> {
+/// Reads a YAML input file of at most the runbook size limit, as UTF-8.
+pub(crate) fn read_limited(path: &Path, shown: &str) -> Result<String, Diagnostic> {
     let fail = |e: std::io::Error| {
         Diagnostic::without_place(format!(
             "cannot read `{shown}`: {}",

@@ -57,7 +57,8 @@ pub fn resolve(raw: RawRunbook, base_dir: &Path, cx: &mut Cx) -> Option<Runbook>
     })
 }
 
-fn resolve_target(t: &RawTarget, base_dir: &Path, cx: &mut Cx) -> Option<RemoteTarget> {
+/// A `target` map resolved on its own (runbooks and conformance fixtures share the format).
+pub(crate) fn resolve_target(t: &RawTarget, base_dir: &Path, cx: &mut Cx) -> Option<RemoteTarget> {
     let wrote = |key| t.written.has(key);
     let host = match (&t.endpoint, &t.region) {
         (Some(e), None) if !wrote("region") => Some(Host::Endpoint(e.value.clone())),
