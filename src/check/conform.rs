@@ -27,7 +27,7 @@ pub struct Jobs {
 pub const RUNNING_NEEDED: usize = 3;
 pub const ABNORMAL_NEEDED: usize = 3;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Pass,

@@ -7,6 +7,7 @@ mod plan;
 mod properties;
 mod run;
 mod schema;
+mod spec_tests;
 mod support;
 mod tls;
 mod validate;
