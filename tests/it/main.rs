@@ -3,6 +3,7 @@
 
 mod conform;
 mod mock;
+mod openapi;
 mod plan;
 mod properties;
 mod run;
