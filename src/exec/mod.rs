@@ -127,6 +127,16 @@ pub struct Report {
     pub halted: Option<String>,
 }
 
+impl Report {
+    /// The stops that failed, in plan order.
+    pub fn failures(&self) -> Vec<&StopResult> {
+        self.results
+            .iter()
+            .filter(|r| r.outcome == Outcome::Failed)
+            .collect()
+    }
+}
+
 /// Whether `seq` belongs to shard `k` of `n` (1-based k): a deterministic round-robin split.
 pub fn in_shard(seq: usize, shard: Option<(usize, usize)>) -> bool {
     shard.is_none_or(|(k, n)| (seq - 1) % n == k - 1)

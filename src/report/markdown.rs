@@ -26,11 +26,7 @@ pub fn write<W: Write>(
     if let Some(reason) = &report.halted {
         writeln!(out, "- **stopped early:** {}", escape(reason))?;
     }
-    let failures: Vec<&StopResult> = report
-        .results
-        .iter()
-        .filter(|r| r.outcome == Outcome::Failed)
-        .collect();
+    let failures = report.failures();
     if !failures.is_empty() {
         writeln!(out)?;
         writeln!(out, "## Failures")?;

@@ -31,11 +31,7 @@ pub fn summary(results: &[StopResult]) -> Summary {
 /// The closing lines on the terminal: failures first, then the counts and the verdict.
 pub fn closing(report: &Report) -> String {
     let mut out = String::new();
-    let failures: Vec<&StopResult> = report
-        .results
-        .iter()
-        .filter(|r| r.outcome == Outcome::Failed)
-        .collect();
+    let failures = report.failures();
     if !failures.is_empty() {
         out.push_str(&format!("failed stops ({}):\n", failures.len()));
         for r in failures.iter().take(20) {
