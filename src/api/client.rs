@@ -189,14 +189,13 @@ impl Client {
         timeout: Duration,
     ) -> Result<Answer, CallError> {
         let post = method == reqwest::Method::POST;
-        let language = self.language.map(|l| l.to_string());
         let probe = Probe {
             method,
             path,
             query,
             body,
             content_type: post.then_some("application/json"),
-            language: language.as_deref(),
+            language: self.language.map(Language::as_str),
             authenticate: true,
             timeout,
         };

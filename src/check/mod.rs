@@ -8,7 +8,6 @@ pub mod rules;
 
 use crate::api::client::Answer;
 use crate::runbook::model::Expectation;
-use crate::runbook::raw::ResultWord;
 
 /// The documented rules an answer of the stop call breaks [T4]/[T5]: `error_code` exactly 12
 /// characters, `error_msg` 1 to 512, and `status` present in a 200.
@@ -93,10 +92,7 @@ pub fn judge_answer(expect: &Expectation, answer: &Answer) -> Result<(), String>
                 ));
             }
             if let Some(word) = result {
-                let wanted = match word {
-                    ResultWord::Success => "success",
-                    ResultWord::Failed => "failed",
-                };
+                let wanted = word.as_str();
                 if status != Some(wanted) {
                     differences.push(format!("status {status:?} instead of {wanted}"));
                 }
@@ -142,6 +138,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::runbook::raw::ResultWord;
 
     fn answer(http: u16, body: serde_json::Value) -> Answer {
         Answer {

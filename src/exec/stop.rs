@@ -62,13 +62,7 @@ fn expected_text(e: &Expectation) -> String {
             http,
             result: Some(word),
             ..
-        } => format!(
-            "HTTP {http} status {}",
-            serde_json::to_value(word)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        ),
+        } => format!("HTTP {http} status {}", word.as_str()),
         Expectation::Answer { http, .. } => format!("HTTP {http}"),
     }
 }

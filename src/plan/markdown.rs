@@ -6,7 +6,6 @@ use std::io::{self, Write};
 
 use super::Plan;
 use crate::runbook::model::{Auth, Expectation, Host, Phase, Settings, Target};
-use crate::runbook::raw::ResultWord;
 
 pub(super) fn write(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
     let rb = &plan.runbook;
@@ -218,10 +217,8 @@ fn expectation(e: &Expectation) -> String {
             if let Some(text) = error_msg_contains {
                 parts.push(format!("message contains \"{}\"", escape(text)));
             }
-            match result {
-                Some(ResultWord::Success) => parts.push("status success".to_owned()),
-                Some(ResultWord::Failed) => parts.push("status failed".to_owned()),
-                None => {}
+            if let Some(word) = result {
+                parts.push(format!("status {}", word.as_str()));
             }
             parts.join(", ")
         }

@@ -516,6 +516,16 @@ pub enum ResultWord {
     Failed,
 }
 
+impl ResultWord {
+    /// The word as the API writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResultWord::Success => "success",
+            ResultWord::Failed => "failed",
+        }
+    }
+}
+
 impl Decode for ResultWord {
     fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
         match &node.value {

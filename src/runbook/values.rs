@@ -387,12 +387,19 @@ impl FromStr for Language {
     }
 }
 
-impl fmt::Display for Language {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Language {
+    /// The header value.
+    pub fn as_str(self) -> &'static str {
+        match self {
             Language::EnUs => "en-us",
             Language::ZhCn => "zh-cn",
-        })
+        }
+    }
+}
+
+impl fmt::Display for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
