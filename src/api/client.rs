@@ -107,6 +107,8 @@ impl std::fmt::Display for CallError {
 pub struct Client {
     http: reqwest::Client,
     base: String,
+    /// `base` parsed once; each request's URL is a copy with its own path and query.
+    base_url: reqwest::Url,
     project_id: String,
     credentials: Credentials,
     language: Option<Language>,
@@ -129,7 +131,9 @@ impl Client {
             .pool_max_idle_per_host(pool.max(1))
             .pool_idle_timeout(Duration::from_secs(60))
             .connect_timeout(Duration::from_secs(10))
-            .tcp_nodelay(true);
+            .tcp_nodelay(true)
+            // The DRS API does not redirect; a 3xx to a stop is reported, never followed.
+            .redirect(reqwest::redirect::Policy::none());
         if let Some(pem) = ca_pem {
             let certificates = reqwest::Certificate::from_pem_bundle(pem)
                 .map_err(|e| format!("error: --ca-cert is not a PEM certificate: {e}"))?;
@@ -140,9 +144,13 @@ impl Client {
         let http = builder
             .build()
             .map_err(|e| format!("error: cannot build the HTTP client: {e}"))?;
+        let base = base.trim_end_matches('/');
+        let base_url = reqwest::Url::parse(base)
+            .map_err(|e| format!("error: the endpoint `{base}` is not a URL: {e}"))?;
         Ok(Client {
             http,
-            base: base.trim_end_matches('/').to_owned(),
+            base: base.to_owned(),
+            base_url,
             project_id: project_id.to_owned(),
             credentials,
             language,
@@ -219,10 +227,12 @@ impl Client {
             ..
         } = probe;
         let (path, query, body, timeout) = (*path, *query, *body, *timeout);
-        let url = match query {
-            Some(q) => format!("{}{path}?{q}", self.base),
-            None => format!("{}{path}", self.base),
-        };
+        let mut url = self.base_url.clone();
+        match self.base_url.path() {
+            "/" => url.set_path(path),
+            prefix => url.set_path(&format!("{prefix}{path}")),
+        }
+        url.set_query(query);
         let bad = |e: reqwest::header::InvalidHeaderValue| CallError::Fatal(e.to_string());
         let mut headers = HeaderMap::new();
         if let Some(content_type) = probe.content_type {
