@@ -213,7 +213,13 @@ async fn run_async(args: &RunArgs, prepared: Prepared) -> Exit {
         cancel,
         events,
     };
-    let report = exec::run(&plan, setup).await;
+    // On a worker of the runtime, where waking the stops it starts is cheapest.
+    let plan = std::sync::Arc::new(plan);
+    let running = tokio::spawn(exec::run(std::sync::Arc::clone(&plan), setup));
+    let report = match running.await {
+        Ok(report) => report,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    };
     let _ = shown.await;
     if let Some(server) = mock_server {
         server.shutdown().await;

@@ -1,10 +1,14 @@
 //! The journal: an append-only record of every stop, so an interrupted run resumes without
 //! stopping anything twice.
 //!
-//! Each stop writes its intent before the request is sent (durably: `fsync` before sending),
-//! `accepted` once the server took it, and its result at the end. Writes from all stops go
-//! through one writer thread that commits them in groups, so a large run pays one `fsync` per
-//! batch, not per line. A torn last line (a `kill -9` mid-write) is ignored on reading.
+//! A stop's `intent` is on disk (`fsync`ed) before its request is sent. The scheduler writes
+//! intents a window of stops ahead (see [`super::intents`]), so a large run pays one `fsync` per
+//! window, not per stop; an intent therefore means "may have been sent from here on", and a
+//! resumed run reads the job's status before doing anything for it. `accepted` (when the job is
+//! waited for) and the `result` follow without waiting for the disk: they reach the file in
+//! order, a `kill -9` does not lose what was written, and losing them to a power cut costs only
+//! status reads. All writes go through one writer thread that commits them in groups. A torn
+//! last line (a crash mid-write) is ignored on reading.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -14,7 +18,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
-use super::StopResult;
+use super::{Outcome, StopResult};
+use crate::runbook::values::JobId;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -25,24 +30,60 @@ pub enum Entry {
     },
     Intent {
         seq: usize,
-        job: String,
+        job: JobId,
         force: bool,
     },
     Accepted {
         seq: usize,
-        job: String,
+        job: JobId,
     },
     Result {
         seq: usize,
-        result: Box<StopResult>,
+        job: JobId,
+        result: Finished,
     },
+}
+
+/// What a finished stop came to: the parts of its result that the plan cannot give again
+/// (phase, job, force and expectation are the plan's, and are rebuilt from it on resume).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finished {
+    pub outcome: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub http_status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub error_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub final_status: Option<String>,
+    pub attempts: u32,
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub escalated: bool,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub violations: Vec<String>,
+}
+
+impl Finished {
+    pub fn of(result: &StopResult) -> Self {
+        Finished {
+            outcome: result.outcome,
+            http_status: result.http_status,
+            error_code: result.error_code.clone(),
+            final_status: result.final_status.clone(),
+            attempts: result.attempts,
+            escalated: result.escalated,
+            reason: result.reason.clone(),
+            violations: result.violations.clone(),
+        }
+    }
 }
 
 /// What an earlier run left for each stop.
 #[derive(Debug, Clone)]
 pub enum Earlier {
     /// Finished: its result stands.
-    Done(Box<StopResult>),
+    Done(Box<Finished>),
     /// Accepted by the server: wait for it, never resend.
     Accepted,
     /// A request may have been sent: read the job's status before anything else.
@@ -82,19 +123,33 @@ pub fn read(path: &Path, plan_id: &str) -> Result<HashMap<usize, Earlier>, Strin
             Entry::Accepted { seq, .. } => {
                 earlier.insert(seq, Earlier::Accepted);
             }
-            Entry::Result { seq, result } => {
-                earlier.insert(seq, Earlier::Done(result));
+            Entry::Result { seq, result, .. } => {
+                earlier.insert(seq, Earlier::Done(Box::new(result)));
             }
         }
     }
     Ok(earlier)
 }
 
+/// How long the writer lets entries that nobody waits for gather before writing them.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// What the writer thread is asked to do.
+enum Job {
+    /// Append, without waiting for the disk.
+    Append(Entry),
+    /// Append (possibly nothing), then `fsync` before answering.
+    Durable(Vec<Entry>, oneshot::Sender<Result<(), String>>),
+}
+
 /// Appends entries through a group-committing writer thread.
 #[derive(Clone)]
 pub struct Journal {
-    sender: mpsc::UnboundedSender<(Entry, oneshot::Sender<Result<(), String>>)>,
+    sender: mpsc::UnboundedSender<Job>,
 }
+
+/// Resolves once entries handed to [`Journal::declare`] are on disk.
+pub type Durable = oneshot::Receiver<Result<(), String>>;
 
 impl Journal {
     /// Opens `path` for appending (creating it and its folder) and writes the run header.
@@ -116,56 +171,102 @@ impl Journal {
             .map_err(|e| format!("cannot start the journal writer: {e}"))?;
         let journal = Journal { sender };
         journal
-            .write(Entry::Run {
+            .write(vec![Entry::Run {
                 plan_id: plan_id.to_owned(),
                 runbook: runbook.to_owned(),
-            })
+            }])
             .await?;
         Ok(journal)
     }
 
-    /// Appends `entry` without waiting for the disk. For entries whose loss a resume survives:
-    /// an intent alone makes the resumed run read the job's status before anything else.
+    /// Appends `entry` without waiting for the disk: for entries whose loss a resume survives
+    /// (an intent alone makes the resumed run read the job's status before anything else).
     pub fn record(&self, entry: Entry) {
-        let (done, _) = oneshot::channel();
-        let _ = self.sender.send((entry, done));
+        let _ = self.sender.send(Job::Append(entry));
     }
 
-    /// Appends `entry` and returns once it is on disk.
-    pub async fn write(&self, entry: Entry) -> Result<(), String> {
-        let (done, written) = oneshot::channel();
-        self.sender
-            .send((entry, done))
-            .map_err(|_| "the journal writer stopped".to_owned())?;
-        written
-            .await
-            .map_err(|_| "the journal writer stopped".to_owned())?
+    /// Hands `entries` to the writer now; the answer says when they are on disk. Lets the
+    /// caller go on while the `fsync` runs.
+    pub fn declare(&self, entries: Vec<Entry>) -> Durable {
+        let (done, durable) = oneshot::channel();
+        if let Err(mpsc::error::SendError(Job::Durable(_, done))) =
+            self.sender.send(Job::Durable(entries, done))
+        {
+            let _ = done.send(Err("the journal writer stopped".to_owned()));
+        }
+        durable
+    }
+
+    /// Appends `entries` and returns once they, and everything recorded before, are on disk.
+    pub async fn write(&self, entries: Vec<Entry>) -> Result<(), String> {
+        settled(self.declare(entries)).await
+    }
+
+    /// Returns once everything recorded so far is on disk.
+    pub async fn sync(&self) -> Result<(), String> {
+        self.write(Vec::new()).await
     }
 }
 
-fn writer(
-    file: File,
-    path: PathBuf,
-    mut receiver: mpsc::UnboundedReceiver<(Entry, oneshot::Sender<Result<(), String>>)>,
-) {
-    let mut out = BufWriter::new(file);
+/// What a [`Durable`] came to.
+pub async fn settled(durable: Durable) -> Result<(), String> {
+    durable
+        .await
+        .map_err(|_| "the journal writer stopped".to_owned())?
+}
+
+fn writer(file: File, path: PathBuf, mut receiver: mpsc::UnboundedReceiver<Job>) {
+    let mut out = BufWriter::with_capacity(256 * 1024, file);
+    let mut line = Vec::with_capacity(512);
+    let mut batch = Vec::new();
+    let mut failed: Option<String> = None;
     while let Some(first) = receiver.blocking_recv() {
-        let mut batch = vec![first];
+        batch.push(first);
         while let Ok(more) = receiver.try_recv() {
             batch.push(more);
         }
         let mut result = Ok(());
-        for (entry, _) in &batch {
-            let line = serde_json::to_string(entry).map_err(|e| e.to_string());
-            result = result.and(line.and_then(|l| writeln!(out, "{l}").map_err(|e| e.to_string())));
+        let mut awaited = false;
+        for job in &batch {
+            let entries = match job {
+                Job::Append(entry) => std::slice::from_ref(entry),
+                Job::Durable(entries, _) => {
+                    awaited = true;
+                    entries.as_slice()
+                }
+            };
+            for entry in entries {
+                line.clear();
+                let written = serde_json::to_writer(&mut line, entry)
+                    .map_err(|e| e.to_string())
+                    .and_then(|()| {
+                        line.push(b'\n');
+                        out.write_all(&line).map_err(|e| e.to_string())
+                    });
+                result = result.and(written);
+            }
         }
-        result = result
-            .and(out.flush().map_err(|e| e.to_string()))
-            .and(out.get_ref().sync_data().map_err(|e| e.to_string()));
-        let result =
-            result.map_err(|e| format!("cannot write the journal `{}`: {e}", path.display()));
-        for (_, done) in batch {
-            let _ = done.send(result.clone());
+        // Every line reaches the file at once, so a crash of this process loses none; only
+        // what someone waits for is also forced to the disk.
+        result = result.and(out.flush().map_err(|e| e.to_string()));
+        if awaited {
+            result = result.and(out.get_ref().sync_data().map_err(|e| e.to_string()));
+        }
+        // A failure sticks: whoever waits next learns that something was lost.
+        if let Err(e) = result {
+            failed.get_or_insert_with(|| {
+                format!("cannot write the journal `{}`: {e}", path.display())
+            });
+        }
+        let result = failed.clone().map_or(Ok(()), Err);
+        for job in batch.drain(..) {
+            if let Job::Durable(_, done) = job {
+                let _ = done.send(result.clone());
+            }
+        }
+        // With nobody waiting, let entries gather: one wake-up per linger, not per entry.
+        if !awaited {
+            std::thread::sleep(LINGER);
         }
     }
 }

@@ -4,8 +4,10 @@
 //! `exec` never prints. It sends [`Event`]s as stops finish and returns every result in plan
 //! order; `report` turns both into progress, summaries and files.
 
+mod intents;
 pub mod journal;
 mod limits;
+mod phase;
 mod stop;
 
 use std::collections::HashMap;
@@ -13,13 +15,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::{Semaphore, mpsc, watch};
-use tokio::task::JoinSet;
+use tokio::sync::{mpsc, watch};
 
 use crate::api::client::Client;
 use crate::plan::Plan;
 use crate::runbook::values::{JobId, Rate};
 use journal::{Earlier, Journal};
+use phase::Phase;
 
 pub use limits::Limits;
 
@@ -101,7 +103,11 @@ pub enum Event {
         name: String,
         stops: usize,
     },
-    Finished(Box<StopResult>),
+    /// A stop finished (its result is in the run's [`Report`]).
+    Finished {
+        seq: usize,
+        outcome: Outcome,
+    },
     Halted(String),
 }
 
@@ -187,7 +193,7 @@ impl Context {
     }
 }
 
-pub async fn run(plan: &Plan, setup: Setup) -> Report {
+pub async fn run(plan: Arc<Plan>, setup: Setup) -> Report {
     let runbook = &plan.runbook;
     let selected = |seq: usize| in_shard(seq, setup.shard);
     let total = (1..=runbook.stop_count()).filter(|s| selected(*s)).count();
@@ -222,89 +228,40 @@ pub async fn run(plan: &Plan, setup: Setup) -> Report {
         phases: phases.clone(),
     });
 
-    let mut results: Vec<StopResult> = Vec::with_capacity(total);
-    let mut timings: Vec<Timing> = Vec::with_capacity(total);
-    let mut seq = 0;
-    for (index, phase) in runbook.phases.iter().enumerate() {
-        let first_seq = seq + 1;
-        seq += phase.stops.len();
-        if phases[index].1 == 0 {
+    let mut done = phase::Done {
+        results: Vec::with_capacity(total),
+        timings: Vec::with_capacity(total),
+    };
+    let mut first_seq = 1;
+    for (index, stops) in phases.iter().map(|(_, n)| *n).enumerate() {
+        let first = first_seq;
+        first_seq += runbook.phases[index].stops.len();
+        if stops == 0 {
             continue;
         }
         let _ = events.send(Event::PhaseStarted {
             index,
-            name: phase.name.clone(),
-            stops: phases[index].1,
+            name: runbook.phases[index].name.clone(),
+            stops,
         });
-        let permits = Arc::new(Semaphore::new(phase.concurrency.max(1) as usize));
-        let phase_name: Arc<str> = Arc::from(phase.name.as_str());
-        // Results go straight into the run's list; the phase's share is put in plan order at
-        // its end. A finished task keeps its memory until joined, so they are joined as they go.
-        let phase_start = results.len();
-        let mut running: JoinSet<(StopResult, Timing)> = JoinSet::new();
-        for (offset, stop) in phase.stops.iter().enumerate() {
-            let seq = first_seq + offset;
-            if !selected(seq) {
-                continue;
-            }
-            while let Some(done) = running.try_join_next() {
-                if let Ok((result, timing)) = done {
-                    results.push(result);
-                    timings.push(timing);
-                }
-            }
-            if let Some(Earlier::Done(result)) = ctx.earlier.get(&seq) {
-                let result = StopResult {
-                    resumed: true,
-                    ..(**result).clone()
-                };
-                let _ = events.send(Event::Finished(Box::new(result.clone())));
-                results.push(result);
-                continue;
-            }
-            let permit = tokio::select! {
-                permit = Arc::clone(&permits).acquire_owned() => permit.ok(),
-                _ = wait_for_stop(&ctx) => None,
-            };
-            let Some(permit) = permit.filter(|_| !ctx.stopping()) else {
-                let result = stop::skipped(&phase_name, seq, stop, skip_reason(&ctx));
-                let _ = events.send(Event::Finished(Box::new(result.clone())));
-                results.push(result);
-                continue;
-            };
-            let (ctx, events, phase_name, stop) = (
-                Arc::clone(&ctx),
-                events.clone(),
-                Arc::clone(&phase_name),
-                stop.clone(),
-            );
-            running.spawn(async move {
-                let started = ctx.started.elapsed();
-                let result = stop::execute(&ctx, &phase_name, seq, &stop).await;
-                // Count a failure before giving the place back, so the next stop cannot start
-                // past the failure budget.
-                if result.outcome == Outcome::Failed {
-                    ctx.failed();
-                }
-                drop(permit);
-                let timing = Timing {
-                    seq,
-                    started_ms: started.as_millis() as u64,
-                    duration_ms: (ctx.started.elapsed() - started).as_millis() as u64,
-                };
-                let _ = events.send(Event::Finished(Box::new(result.clone())));
-                (result, timing)
-            });
-        }
-        while let Some(done) = running.join_next().await {
-            if let Ok((result, timing)) = done {
-                results.push(result);
-                timings.push(timing);
-            }
-        }
-        results[phase_start..].sort_by_key(|r| r.seq);
+        let phase_start = done.results.len();
+        let phase = Phase::new(Arc::clone(&plan), index, first, setup.shard, done);
+        done = phase.run(&ctx, stops, &events).await;
+        done.results[phase_start..].sort_by_key(|r| r.seq);
     }
+    let phase::Done {
+        results,
+        mut timings,
+    } = done;
     timings.sort_by_key(|t| t.seq);
+    if let Some(journal) = &ctx.journal
+        && let Err(e) = journal.sync().await
+    {
+        ctx.halt(
+            format!("{e}: the journal may not hold every result"),
+            RunOutcome::Aborted,
+        );
+    }
 
     let halt = ctx
         .halt_reason
@@ -335,6 +292,7 @@ pub async fn run(plan: &Plan, setup: Setup) -> Report {
     }
 }
 
+/// Why a stop was not started.
 fn skip_reason(ctx: &Context) -> String {
     if ctx.cancelled() {
         return "not started: the run was interrupted".to_owned();
@@ -342,19 +300,5 @@ fn skip_reason(ctx: &Context) -> String {
     match &*ctx.halt_reason.lock().unwrap_or_else(|p| p.into_inner()) {
         Some((reason, _)) => format!("not started: {reason}"),
         None => "not started".to_owned(),
-    }
-}
-
-/// Resolves once the run should start nothing new.
-async fn wait_for_stop(ctx: &Context) {
-    let mut cancel = ctx.cancel.clone();
-    loop {
-        if ctx.stopping() {
-            return;
-        }
-        tokio::select! {
-            _ = cancel.changed() => {}
-            _ = tokio::time::sleep(std::time::Duration::from_millis(50)) => {}
-        }
     }
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use tokio::time::Instant;
 
-use super::journal::{Earlier, Entry};
+use super::journal::{Earlier, Entry, Finished};
 use super::{Context, Outcome, RunOutcome, StopResult};
 use crate::api::client::{Answer, CallError};
 use crate::api::status;
@@ -27,6 +27,32 @@ pub fn skipped(phase: &Arc<str>, seq: usize, stop: &Stop, reason: String) -> Sto
     result.outcome = Outcome::Skipped;
     result.reason = Some(reason);
     result
+}
+
+/// A stop an earlier run finished, as that run's journal has it.
+pub fn resumed(phase: &Arc<str>, seq: usize, stop: &Stop, finished: &Finished) -> StopResult {
+    let Finished {
+        outcome,
+        http_status,
+        error_code,
+        final_status,
+        attempts,
+        escalated,
+        reason,
+        violations,
+    } = finished.clone();
+    StopResult {
+        outcome,
+        http_status,
+        error_code,
+        final_status,
+        attempts,
+        escalated,
+        reason,
+        violations,
+        resumed: true,
+        ..blank(phase, seq, stop)
+    }
 }
 
 fn blank(phase: &Arc<str>, seq: usize, stop: &Stop) -> StopResult {
@@ -89,19 +115,8 @@ pub async fn execute(ctx: &Context, phase: &Arc<str>, seq: usize, stop: &Stop) -
         _ => {}
     }
 
+    // The scheduler put this stop's intent on disk before starting it (see `intents`).
     if !accepted {
-        if let Some(journal) = &ctx.journal
-            && let Err(e) = journal
-                .write(Entry::Intent {
-                    seq,
-                    job: stop.job.to_string(),
-                    force: settings.force,
-                })
-                .await
-        {
-            ctx.halt(e.clone(), RunOutcome::Aborted);
-            return finish(ctx, result, Outcome::Skipped, format!("not sent: {e}")).await;
-        }
         match send(ctx, stop, settings.force, &mut result.attempts).await {
             Sent::Answer(answer) => {
                 result.http_status = Some(answer.http);
@@ -134,17 +149,17 @@ pub async fn execute(ctx: &Context, phase: &Arc<str>, seq: usize, stop: &Stop) -
                 return finish(ctx, result, Outcome::Failed, reason).await;
             }
         }
-        if accepted && let Some(journal) = &ctx.journal {
-            journal.record(Entry::Accepted {
-                seq,
-                job: stop.job.to_string(),
-            });
-        }
     }
 
     let Some(wait) = settings.effective_wait().filter(|_| accepted) else {
+        // The result, written next, says as much as an `accepted` entry would.
         return finish_keep(ctx, result, Outcome::Passed).await;
     };
+    if !matches!(ctx.earlier.get(&seq), Some(Earlier::Accepted))
+        && let Some(journal) = &ctx.journal
+    {
+        journal.record(Entry::Accepted { seq, job: stop.job });
+    }
     wait_for_end(ctx, stop, wait, settings, result).await
 }
 
@@ -389,7 +404,8 @@ async fn finish_keep(ctx: &Context, mut result: StopResult, outcome: Outcome) ->
     if let Some(journal) = &ctx.journal {
         journal.record(Entry::Result {
             seq: result.seq,
-            result: Box::new(result.clone()),
+            job: result.job,
+            result: Finished::of(&result),
         });
     }
     result
@@ -400,4 +416,51 @@ fn finish_unjournaled(mut result: StopResult, outcome: Outcome, reason: String) 
     result.outcome = outcome;
     result.reason = Some(reason);
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runbook::model::Settings;
+
+    #[test]
+    fn a_result_comes_back_whole_from_its_journal_line() {
+        let stop = Stop {
+            job: "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9".parse().unwrap(),
+            label: Some("orders".to_owned()),
+            settings: Arc::new(Settings {
+                force: true,
+                ..Settings::default()
+            }),
+        };
+        let phase: Arc<str> = Arc::from("drain");
+        let original = StopResult {
+            outcome: Outcome::Failed,
+            http_status: Some(400),
+            error_code: Some("DRS.10000010".to_owned()),
+            final_status: Some("RELEASE_RESOURCE_FAILED".to_owned()),
+            attempts: 3,
+            escalated: true,
+            reason: Some("the job ended in RELEASE_RESOURCE_FAILED".to_owned()),
+            violations: vec!["error_msg is empty".to_owned()],
+            ..blank(&phase, 7, &stop)
+        };
+        let line = serde_json::to_string(&Entry::Result {
+            seq: 7,
+            job: stop.job,
+            result: Finished::of(&original),
+        })
+        .unwrap();
+        let Ok(Entry::Result { result, .. }) = serde_json::from_str(&line) else {
+            panic!("not a result line: {line}");
+        };
+        let back = resumed(&phase, 7, &stop, &result);
+        assert_eq!(
+            back,
+            StopResult {
+                resumed: true,
+                ..original
+            }
+        );
+    }
 }

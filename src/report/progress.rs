@@ -12,6 +12,10 @@ use crate::exec::{Event, Outcome};
 /// How often plain progress lines are printed.
 const PLAIN_EVERY: Duration = Duration::from_secs(2);
 
+/// The most events taken at once, and the rest after each batch.
+const BATCH: usize = 4096;
+const REST: Duration = Duration::from_millis(20);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
     Bars,
@@ -35,55 +39,65 @@ pub async fn show(style: Style, mut events: mpsc::UnboundedReceiver<Event>) {
     let mut state = State::default();
     let bars = (style == Style::Bars).then(Bars::new);
     let mut last_line = Instant::now();
-    while let Some(event) = events.recv().await {
-        match event {
-            Event::Started { total, .. } => {
-                state.total = total;
-                state.started = Some(Instant::now());
-                if let Some(b) = &bars {
-                    b.all.set_length(total as u64);
+    let mut batch = Vec::with_capacity(BATCH);
+    // Events are taken a batch at a time with a short rest between, so a fast run wakes this
+    // task a few dozen times a second, not once per stop.
+    while events.recv_many(&mut batch, BATCH).await > 0 {
+        for event in batch.drain(..) {
+            match event {
+                Event::Started { total, .. } => {
+                    state.total = total;
+                    state.started = Some(Instant::now());
+                    if let Some(b) = &bars {
+                        b.all.set_length(total as u64);
+                        b.all.set_message("0 failed");
+                    }
                 }
-            }
-            Event::PhaseStarted { name, stops, .. } => {
-                state.phase = name.clone();
-                state.phase_total = stops;
-                state.phase_done = 0;
-                if let Some(b) = &bars {
-                    b.phase.set_length(stops as u64);
-                    b.phase.set_position(0);
-                    b.phase.set_prefix(name.clone());
-                    b.phase.reset_eta();
+                Event::PhaseStarted { name, stops, .. } => {
+                    state.phase = name.clone();
+                    state.phase_total = stops;
+                    state.phase_done = 0;
+                    if let Some(b) = &bars {
+                        b.phase.set_length(stops as u64);
+                        b.phase.set_position(0);
+                        b.phase.set_prefix(name.clone());
+                        b.phase.reset_eta();
+                    }
+                    if style == Style::Lines {
+                        eprintln!("phase {name}: {stops} stops");
+                    }
                 }
-                if style == Style::Lines {
-                    eprintln!("phase {name}: {stops} stops");
+                Event::Finished { outcome, .. } => {
+                    state.done += 1;
+                    state.phase_done += 1;
+                    let failed = outcome == Outcome::Failed;
+                    if failed {
+                        state.failed += 1;
+                    }
+                    if let Some(b) = &bars {
+                        b.all.inc(1);
+                        b.phase.inc(1);
+                        if failed {
+                            b.all.set_message(format!("{} failed", state.failed));
+                        }
+                    }
+                    if style == Style::Lines
+                        && (last_line.elapsed() >= PLAIN_EVERY || state.done == state.total)
+                    {
+                        last_line = Instant::now();
+                        eprintln!("{}", state.line());
+                    }
                 }
-            }
-            Event::Finished(result) => {
-                state.done += 1;
-                state.phase_done += 1;
-                if result.outcome == Outcome::Failed {
-                    state.failed += 1;
-                }
-                if let Some(b) = &bars {
-                    b.all.inc(1);
-                    b.phase.inc(1);
-                    b.all.set_message(format!("{} failed", state.failed));
-                }
-                if style == Style::Lines
-                    && (last_line.elapsed() >= PLAIN_EVERY || state.done == state.total)
-                {
-                    last_line = Instant::now();
-                    eprintln!("{}", state.line());
-                }
-            }
-            Event::Halted(reason) => {
-                if let Some(b) = &bars {
-                    b.all.println(format!("stopping: {reason}"));
-                } else if style == Style::Lines {
-                    eprintln!("stopping: {reason}");
+                Event::Halted(reason) => {
+                    if let Some(b) = &bars {
+                        b.all.println(format!("stopping: {reason}"));
+                    } else if style == Style::Lines {
+                        eprintln!("stopping: {reason}");
+                    }
                 }
             }
         }
+        tokio::time::sleep(REST).await;
     }
     if let Some(b) = bars {
         b.all.finish();

@@ -776,6 +776,85 @@ fn kill_9_then_resume_stops_every_job_exactly_once() {
 }
 
 #[test]
+fn a_finished_run_resumed_sends_nothing_and_reports_the_same_results() {
+    let mut jobs = jobs(0..6, "INCRE_TRANSFER_STARTED");
+    jobs.extend(self::jobs(6..8, "RELEASE_RESOURCE_COMPLETE"));
+    let mock = External::start(config(jobs));
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "limits: {{ concurrency: 4 }}\ndefaults: {{ wait: {{ timeout: 30s, poll: 100ms }} }}\nphases:\n  - name: running\n    stops:\n{}  - name: ended\n    stops:\n{}",
+        stops_yaml((0..6).map(job_id)),
+        stops_yaml((6..8).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let args = [
+        path.to_str().unwrap(),
+        "--report-json",
+        "report.json",
+        "--no-progress",
+    ];
+    let first = run(dir.path(), &args);
+    assert_eq!(
+        first.status.code(),
+        Some(1),
+        "two stops of ended jobs fail: {}",
+        stderr(&first)
+    );
+    let before = report(dir.path());
+    let sent = mock.requests().len();
+
+    let resumed = run(dir.path(), &[&args[..], &["--resume"]].concat());
+    assert_eq!(resumed.status.code(), Some(1), "{}", stderr(&resumed));
+    assert_eq!(
+        mock.requests().len(),
+        sent,
+        "a finished run sends nothing when resumed"
+    );
+    let after = report(dir.path());
+    let results = after["results"].as_array().unwrap();
+    assert_eq!(results.len(), 8);
+    for (was, is) in before["results"].as_array().unwrap().iter().zip(results) {
+        assert_eq!(is["resumed"], true, "{is}");
+        let mut is = is.clone();
+        is.as_object_mut().unwrap().remove("resumed");
+        assert_eq!(&is, was, "the journal gave back a different result");
+    }
+}
+
+#[test]
+fn a_journal_that_cannot_be_written_stops_the_run_before_anything_is_sent() {
+    let mock = External::start(config(jobs(0..3, "INCRE_TRANSFER_STARTED")));
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "defaults: {{ wait: false }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml((0..3).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    // The journal's folder cannot be made: a file stands in its place. (Failing writes are
+    // covered by the journal's unit tests, with /dev/full.)
+    std::fs::write(dir.path().join("taken"), "").unwrap();
+    let output = run(
+        dir.path(),
+        &[
+            path.to_str().unwrap(),
+            "--journal",
+            "taken/journal.jsonl",
+            "--no-progress",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("nothing was sent"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        mock.requests().is_empty(),
+        "a stop was sent without a journal"
+    );
+}
+
+#[test]
 fn sigint_finishes_in_flight_requests_writes_reports_and_exits_130() {
     let mock = External::start(MockConfig {
         stop_delay: Duration::from_secs(20),
