@@ -5,8 +5,7 @@
 //! The client signs with [`sign`]; the mock verifies with [`verify`] (the same canonical form,
 //! pinned by the vectors, so a shared mistake cannot hide).
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::{Digest, Sha256};
+use ring::{digest, hmac};
 
 pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
 
@@ -27,10 +26,8 @@ pub struct Request<'a> {
 
 /// The hex signature of `request` with secret key `sk`.
 pub fn sign(sk: &[u8], request: &Request<'_>) -> String {
-    let mut mac =
-        <Hmac<Sha256> as KeyInit>::new_from_slice(sk).expect("HMAC takes keys of any length");
-    mac.update(string_to_sign(request).as_bytes());
-    hex(&mac.finalize().into_bytes())
+    let key = hmac::Key::new(hmac::HMAC_SHA256, sk);
+    hex(hmac::sign(&key, string_to_sign(request).as_bytes()).as_ref())
 }
 
 /// Whether `signature` (hex) is `request`'s signature with `sk`, compared in constant time.
@@ -38,10 +35,8 @@ pub fn verify(sk: &[u8], request: &Request<'_>, signature: &str) -> bool {
     let Some(expected) = unhex(signature) else {
         return false;
     };
-    let mut mac =
-        <Hmac<Sha256> as KeyInit>::new_from_slice(sk).expect("HMAC takes keys of any length");
-    mac.update(string_to_sign(request).as_bytes());
-    mac.verify_slice(&expected).is_ok()
+    let key = hmac::Key::new(hmac::HMAC_SHA256, sk);
+    hmac::verify(&key, string_to_sign(request).as_bytes(), &expected).is_ok()
 }
 
 /// `Authorization: SDK-HMAC-SHA256 Access=AK, SignedHeaders=a;b, Signature=hex`.
@@ -81,7 +76,8 @@ pub fn parse_authorization(value: &str) -> Option<Authorization<'_>> {
 }
 
 pub fn string_to_sign(request: &Request<'_>) -> String {
-    let hashed = hex(&Sha256::digest(canonical_request(request).as_bytes()));
+    let hashed =
+        hex(digest::digest(&digest::SHA256, canonical_request(request).as_bytes()).as_ref());
     format!("{ALGORITHM}\n{}\n{hashed}", request.date)
 }
 
@@ -93,7 +89,7 @@ pub fn canonical_request(request: &Request<'_>) -> String {
         canonical_query(request.query.unwrap_or("")),
         canonical_headers(request),
         signed_headers(request),
-        hex(&Sha256::digest(request.body)),
+        hex(digest::digest(&digest::SHA256, request.body).as_ref()),
     )
 }
 

@@ -14,8 +14,6 @@ mod markdown;
 use std::io::{self, Write};
 use std::sync::mpsc;
 
-use sha2::{Digest, Sha256};
-
 use crate::runbook::Runbook;
 
 /// A runbook resolved into its ordered stops, identified by `plan_id`.
@@ -64,16 +62,17 @@ fn totals(runbook: &Runbook) -> Totals {
 
 /// `sha256:` of the canonical JSON. Serialising and hashing overlap: this thread writes the
 /// canonical form in chunks while a helper thread hashes them (hashing is most of the cost of
-/// planning a large runbook on a CPU without SHA instructions).
+/// planning a large runbook; ring's assembly does it in about half the time of a portable
+/// implementation on CPUs without SHA instructions).
 fn plan_id_of(runbook: &Runbook) -> String {
     let digest = std::thread::scope(|scope| {
         let (chunks, received) = mpsc::sync_channel::<Vec<u8>>(4);
         let hasher = scope.spawn(move || {
-            let mut hasher = Sha256::new();
+            let mut hasher = ring::digest::Context::new(&ring::digest::SHA256);
             for chunk in received {
                 hasher.update(&chunk);
             }
-            hasher.finalize()
+            hasher.finish()
         });
         let mut out = ChunkWriter {
             chunk: Vec::with_capacity(CHUNK),
@@ -85,7 +84,7 @@ fn plan_id_of(runbook: &Runbook) -> String {
         drop(out);
         hasher.join().expect("the hashing thread does not panic")
     });
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
     format!("sha256:{hex}")
 }
 
