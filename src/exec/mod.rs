@@ -247,13 +247,15 @@ pub async fn run(plan: Arc<Plan>, setup: Setup) -> Report {
         let phase_start = done.results.len();
         let phase = Phase::new(Arc::clone(&plan), index, first, setup.shard, done);
         done = phase.run(&ctx, stops, &events).await;
-        done.results[phase_start..].sort_by_key(|r| r.seq);
+        // Seqs are unique, so an unstable sort gives the same order without a scratch copy of
+        // half the results (21 MB for 200,000 stops).
+        done.results[phase_start..].sort_unstable_by_key(|r| r.seq);
     }
     let phase::Done {
         results,
         mut timings,
     } = done;
-    timings.sort_by_key(|t| t.seq);
+    timings.sort_unstable_by_key(|t| t.seq);
     if let Some(journal) = &ctx.journal
         && let Err(e) = journal.sync().await
     {
