@@ -8,10 +8,12 @@
 
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderValue};
+use bytes::Bytes;
+use http::header::{HeaderMap, HeaderValue};
 use serde_json::Value;
 
 use super::signing;
+use super::transport::Transport;
 use crate::runbook::values::{JobId, Language};
 use crate::secret::Secret;
 
@@ -54,7 +56,7 @@ const TOKEN_LIFETIME: Duration = Duration::from_secs(23 * 3600);
 /// A request as the conformance suite shapes it.
 #[derive(Debug, Clone)]
 pub struct Probe<'a> {
-    pub method: reqwest::Method,
+    pub method: http::Method,
     pub path: &'a str,
     pub query: Option<&'a str>,
     pub body: &'a [u8],
@@ -105,10 +107,9 @@ impl std::fmt::Display for CallError {
 
 #[derive(Debug, Clone)]
 pub struct Client {
-    http: reqwest::Client,
+    transport: Transport,
+    /// The endpoint, without a trailing `/`; request URIs are this followed by a path.
     base: String,
-    /// `base` parsed once; each request's URL is a copy with its own path and query.
-    base_url: reqwest::Url,
     project_id: String,
     credentials: Credentials,
     language: Option<Language>,
@@ -126,31 +127,13 @@ impl Client {
         pool: usize,
         ca_pem: Option<&[u8]>,
     ) -> Result<Self, String> {
-        install_crypto_provider();
-        let mut builder = reqwest::Client::builder()
-            .pool_max_idle_per_host(pool.max(1))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .connect_timeout(Duration::from_secs(10))
-            .tcp_nodelay(true)
-            // The DRS API does not redirect; a 3xx to a stop is reported, never followed.
-            .redirect(reqwest::redirect::Policy::none());
-        if let Some(pem) = ca_pem {
-            let certificates = reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|e| format!("error: --ca-cert is not a PEM certificate: {e}"))?;
-            for certificate in certificates {
-                builder = builder.add_root_certificate(certificate);
-            }
-        }
-        let http = builder
-            .build()
-            .map_err(|e| format!("error: cannot build the HTTP client: {e}"))?;
         let base = base.trim_end_matches('/');
-        let base_url = reqwest::Url::parse(base)
+        let endpoint: http::Uri = base
+            .parse()
             .map_err(|e| format!("error: the endpoint `{base}` is not a URL: {e}"))?;
         Ok(Client {
-            http,
+            transport: Transport::new(&endpoint, pool, ca_pem)?,
             base: base.to_owned(),
-            base_url,
             project_id: project_id.to_owned(),
             credentials,
             language,
@@ -171,32 +154,26 @@ impl Client {
         } else {
             &b"{\"is_force_stop\":false}"[..]
         };
-        self.call(reqwest::Method::POST, &path, None, body, timeout)
+        self.call(http::Method::POST, &path, None, body, timeout)
             .await
     }
 
     /// `GET /v5/{project_id}/jobs/{job_id}?type=detail`.
     pub async fn detail(&self, job: &JobId, timeout: Duration) -> Result<Answer, CallError> {
         let path = format!("/v5/{}/jobs/{job}", self.project_id);
-        self.call(
-            reqwest::Method::GET,
-            &path,
-            Some("type=detail"),
-            b"",
-            timeout,
-        )
-        .await
+        self.call(http::Method::GET, &path, Some("type=detail"), b"", timeout)
+            .await
     }
 
     async fn call(
         &self,
-        method: reqwest::Method,
+        method: http::Method,
         path: &str,
         query: Option<&str>,
         body: &[u8],
         timeout: Duration,
     ) -> Result<Answer, CallError> {
-        let post = method == reqwest::Method::POST;
+        let post = method == http::Method::POST;
         let probe = Probe {
             method,
             path,
@@ -227,13 +204,11 @@ impl Client {
             ..
         } = probe;
         let (path, query, body, timeout) = (*path, *query, *body, *timeout);
-        let mut url = self.base_url.clone();
-        match self.base_url.path() {
-            "/" => url.set_path(path),
-            prefix => url.set_path(&format!("{prefix}{path}")),
-        }
-        url.set_query(query);
-        let bad = |e: reqwest::header::InvalidHeaderValue| CallError::Fatal(e.to_string());
+        let uri = match query {
+            Some(q) => format!("{}{path}?{q}", self.base),
+            None => format!("{}{path}", self.base),
+        };
+        let bad = |e: http::header::InvalidHeaderValue| CallError::Fatal(e.to_string());
         let mut headers = HeaderMap::new();
         if let Some(content_type) = probe.content_type {
             headers.insert(
@@ -255,28 +230,22 @@ impl Client {
             }
             self.authenticate(&mut headers, method.as_str(), path, query, body)?;
         }
-        let method = method.clone();
-        let request = self
-            .http
-            .request(method, url)
-            .headers(headers)
-            .body(body.to_vec())
-            .timeout(timeout);
-        let response = request.send().await.map_err(classify)?;
-        let http = response.status().as_u16();
+        let mut request = http::Request::builder()
+            .method(method.clone())
+            .uri(uri)
+            .body(Bytes::copy_from_slice(body))
+            .map_err(|e| CallError::Fatal(format!("cannot build the request: {e}")))?;
+        *request.headers_mut() = headers;
+        let response = self.transport.send(request, timeout).await?;
         let retry_after = response
             .headers()
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| CallError::Unknown(format!("the answer was cut off: {}", plain(&e))))?;
         Ok(Answer {
-            http,
-            body: serde_json::from_slice(&bytes).ok(),
+            http: response.status().as_u16(),
+            body: serde_json::from_slice(response.body()).ok(),
             retry_after,
         })
     }
@@ -289,7 +258,7 @@ impl Client {
         query: Option<&str>,
         body: &[u8],
     ) -> Result<(), CallError> {
-        let bad = |e: reqwest::header::InvalidHeaderValue| {
+        let bad = |e: http::header::InvalidHeaderValue| {
             CallError::Fatal(format!("a credential is not a valid header value: {e}"))
         };
         match &self.credentials {
@@ -363,15 +332,16 @@ impl Client {
             }}},
             "scope": {"project": {"id": self.project_id}},
         }});
-        let url = format!("{}/v3/auth/tokens", login.endpoint.trim_end_matches('/'));
+        let uri = format!("{}/v3/auth/tokens", login.endpoint.trim_end_matches('/'));
+        let request = http::Request::post(uri)
+            .header("content-type", "application/json")
+            .body(Bytes::from(body.to_string()))
+            .map_err(|e| CallError::Fatal(format!("the IAM endpoint is not a URL: {e}")))?;
         let response = self
-            .http
-            .post(url)
-            .json(&body)
-            .timeout(Duration::from_secs(30))
-            .send()
+            .transport
+            .send(request, Duration::from_secs(30))
             .await
-            .map_err(|e| match classify(e) {
+            .map_err(|e| match e {
                 CallError::Fatal(m) => CallError::Fatal(m),
                 other => CallError::NotSent(format!("the IAM token exchange failed: {other}")),
             })?;
@@ -401,32 +371,6 @@ impl Client {
     }
 }
 
-/// Sorts a transport error by whether the request may have been applied.
-fn classify(e: reqwest::Error) -> CallError {
-    let text = plain(&e);
-    if text.contains("certificate") || text.contains("tls") || text.contains("TLS") {
-        CallError::Fatal(format!(
-            "TLS failure: {text} (for an endpoint with a private CA, pass its certificate with --ca-cert FILE)"
-        ))
-    } else if e.is_connect() {
-        CallError::NotSent(text)
-    } else {
-        CallError::Unknown(text)
-    }
-}
-
-/// An error with its causes, for messages (reqwest's own text says little).
-fn plain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 /// `YYYYMMDDTHHMMSSZ` for `X-Sdk-Date`.
 pub fn sdk_date(t: std::time::SystemTime) -> String {
     let iso = crate::mock::iso8601(t);
@@ -442,7 +386,7 @@ pub fn sdk_date(t: std::time::SystemTime) -> String {
 }
 
 /// rustls needs one process-wide crypto provider; ring's builds with the C compiler alone.
-/// Call before building any reqwest client in this process (idempotent).
+/// Call before building any TLS client in this process (idempotent).
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }

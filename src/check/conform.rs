@@ -120,7 +120,7 @@ async fn observe(client: &Client, jobs: &Jobs, wait: Wait) -> Observations {
         let path = stop_path(&job);
         async move {
             let probe = Probe {
-                method: reqwest::Method::POST,
+                method: http::Method::POST,
                 path: &path,
                 query: None,
                 body: body.as_bytes(),
