@@ -27,9 +27,12 @@ use super::client::CallError;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// hyper's pool of connections to the endpoint.
+type Direct = Pool<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+
 #[derive(Debug, Clone)]
 pub enum Transport {
-    Direct(Pool<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>),
+    Direct(Direct),
     Proxied(reqwest::Client),
 }
 
@@ -50,35 +53,7 @@ impl Transport {
         if proxied {
             return proxied_client(pool, &extra).map(Transport::Proxied);
         }
-        let provider = rustls::crypto::CryptoProvider::get_default()
-            .cloned()
-            .ok_or("error: no TLS crypto provider is installed")?;
-        let verifier = if extra.is_empty() {
-            rustls_platform_verifier::Verifier::new(Arc::clone(&provider))
-        } else {
-            rustls_platform_verifier::Verifier::new_with_extra_roots(extra, Arc::clone(&provider))
-        }
-        .map_err(|e| format!("error: cannot load the trusted certificates: {e}"))?;
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| format!("error: cannot configure TLS: {e}"))?
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(verifier))
-            .with_no_client_auth();
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        http.set_connect_timeout(Some(CONNECT_TIMEOUT));
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
-        let pool = Pool::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(pool.max(1))
-            .pool_idle_timeout(IDLE_TIMEOUT)
-            .build(connector);
-        Ok(Transport::Direct(pool))
+        direct_pool(pool, extra).map(Transport::Direct)
     }
 
     /// Sends `request` and reads the whole answer, all within `timeout`.
@@ -130,6 +105,38 @@ impl Transport {
     }
 }
 
+/// hyper's pool of HTTP/1.1 connections, TLS by rustls with the platform verifier.
+fn direct_pool(pool: usize, extra: Vec<CertificateDer<'static>>) -> Result<Direct, String> {
+    let provider = rustls::crypto::CryptoProvider::get_default()
+        .cloned()
+        .ok_or("error: no TLS crypto provider is installed")?;
+    let verifier = if extra.is_empty() {
+        rustls_platform_verifier::Verifier::new(Arc::clone(&provider))
+    } else {
+        rustls_platform_verifier::Verifier::new_with_extra_roots(extra, Arc::clone(&provider))
+    }
+    .map_err(|e| format!("error: cannot load the trusted certificates: {e}"))?;
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("error: cannot configure TLS: {e}"))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(CONNECT_TIMEOUT));
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http);
+    Ok(Pool::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(pool.max(1))
+        .pool_idle_timeout(IDLE_TIMEOUT)
+        .build(connector))
+}
+
 fn proxied_client(pool: usize, extra: &[CertificateDer<'_>]) -> Result<reqwest::Client, String> {
     let mut builder = reqwest::Client::builder()
         .pool_max_idle_per_host(pool.max(1))
@@ -163,7 +170,7 @@ fn classify(e: &dyn std::error::Error, connect: bool) -> CallError {
 }
 
 /// An error with its causes, for messages (the HTTP libraries' own text says little).
-pub fn plain(e: &dyn std::error::Error) -> String {
+fn plain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(cause) = source {

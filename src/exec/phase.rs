@@ -69,7 +69,7 @@ impl Phase {
         };
         Phase {
             name: Arc::from(phase.name.as_str()),
-            plan: Arc::clone(&plan),
+            plan,
             index,
             first,
             shard,

@@ -36,72 +36,96 @@ impl Style {
 
 /// Consumes run events until the run ends.
 pub async fn show(style: Style, mut events: mpsc::UnboundedReceiver<Event>) {
-    let mut state = State::default();
-    let bars = (style == Style::Bars).then(Bars::new);
-    let mut last_line = Instant::now();
+    let mut screen = Screen {
+        style,
+        state: State::default(),
+        bars: (style == Style::Bars).then(Bars::new),
+        last_line: Instant::now(),
+    };
     let mut batch = Vec::with_capacity(BATCH);
     // Events are taken a batch at a time with a short rest between, so a fast run wakes this
     // task a few dozen times a second, not once per stop.
     while events.recv_many(&mut batch, BATCH).await > 0 {
         for event in batch.drain(..) {
-            match event {
-                Event::Started { total, .. } => {
-                    state.total = total;
-                    state.started = Some(Instant::now());
-                    if let Some(b) = &bars {
-                        b.all.set_length(total as u64);
-                        b.all.set_message("0 failed");
-                    }
-                }
-                Event::PhaseStarted { name, stops, .. } => {
-                    state.phase = name.clone();
-                    state.phase_total = stops;
-                    state.phase_done = 0;
-                    if let Some(b) = &bars {
-                        b.phase.set_length(stops as u64);
-                        b.phase.set_position(0);
-                        b.phase.set_prefix(name.clone());
-                        b.phase.reset_eta();
-                    }
-                    if style == Style::Lines {
-                        eprintln!("phase {name}: {stops} stops");
-                    }
-                }
-                Event::Finished { outcome, .. } => {
-                    state.done += 1;
-                    state.phase_done += 1;
-                    let failed = outcome == Outcome::Failed;
-                    if failed {
-                        state.failed += 1;
-                    }
-                    if let Some(b) = &bars {
-                        b.all.inc(1);
-                        b.phase.inc(1);
-                        if failed {
-                            b.all.set_message(format!("{} failed", state.failed));
-                        }
-                    }
-                    if style == Style::Lines
-                        && (last_line.elapsed() >= PLAIN_EVERY || state.done == state.total)
-                    {
-                        last_line = Instant::now();
-                        eprintln!("{}", state.line());
-                    }
-                }
-                Event::Halted(reason) => {
-                    if let Some(b) = &bars {
-                        b.all.println(format!("stopping: {reason}"));
-                    } else if style == Style::Lines {
-                        eprintln!("stopping: {reason}");
-                    }
-                }
-            }
+            screen.show(event);
         }
         tokio::time::sleep(REST).await;
     }
-    if let Some(b) = bars {
+    if let Some(b) = screen.bars {
         b.all.finish();
         b.phase.finish_and_clear();
+    }
+}
+
+/// What is shown, and where.
+struct Screen {
+    style: Style,
+    state: State,
+    bars: Option<Bars>,
+    /// When the last plain line was printed.
+    last_line: Instant,
+}
+
+impl Screen {
+    fn show(&mut self, event: Event) {
+        let Screen {
+            style,
+            state,
+            bars,
+            last_line,
+        } = self;
+        match event {
+            Event::Started { total, .. } => {
+                state.total = total;
+                state.started = Some(Instant::now());
+                if let Some(b) = bars {
+                    b.all.set_length(total as u64);
+                    b.all.set_message("0 failed");
+                }
+            }
+            Event::PhaseStarted { name, stops, .. } => {
+                state.phase = name.clone();
+                state.phase_total = stops;
+                state.phase_done = 0;
+                if let Some(b) = bars {
+                    b.phase.set_length(stops as u64);
+                    b.phase.set_position(0);
+                    b.phase.set_prefix(name.clone());
+                    b.phase.reset_eta();
+                }
+                if *style == Style::Lines {
+                    eprintln!("phase {name}: {stops} stops");
+                }
+            }
+            Event::Finished { outcome, .. } => {
+                state.done += 1;
+                state.phase_done += 1;
+                let failed = outcome == Outcome::Failed;
+                if failed {
+                    state.failed += 1;
+                }
+                if let Some(b) = bars {
+                    b.all.inc(1);
+                    b.phase.inc(1);
+                    if failed {
+                        b.all.set_message(format!("{} failed", state.failed));
+                    }
+                }
+                if *style == Style::Lines
+                    && (last_line.elapsed() >= PLAIN_EVERY || state.done == state.total)
+                {
+                    *last_line = Instant::now();
+                    eprintln!("{}", state.line());
+                }
+            }
+            Event::Halted(reason) => {
+                if let Some(b) = bars {
+                    b.all.println(format!("stopping: {reason}"));
+                } else if *style == Style::Lines {
+                    eprintln!("stopping: {reason}");
+                }
+            }
+        }
     }
 }
 
