@@ -60,6 +60,16 @@ pub fn is_terminal(status: &str) -> bool {
     status == FAILED || (ENDING_OR_ENDED.contains(&status) && status != STARTED)
 }
 
+/// `status` as one of the known statuses' own `'static` names.
+pub fn canonical(status: &str) -> Option<&'static str> {
+    RUNNING
+        .iter()
+        .chain(ABNORMAL)
+        .chain(ENDING_OR_ENDED)
+        .find(|s| **s == status)
+        .copied()
+}
+
 /// Every status the mock knows (the SDKs list 29).
 pub fn is_known(status: &str) -> bool {
     RUNNING.contains(&status) || ABNORMAL.contains(&status) || ENDING_OR_ENDED.contains(&status)

@@ -88,6 +88,12 @@ pub struct RunArgs {
     /// Continue an interrupted run from its journal, never stopping a job twice.
     #[arg(long)]
     pub resume: bool,
+    /// With --resume: try the stops that failed again too (each job's status is read first).
+    #[arg(long, requires = "resume")]
+    pub retry_failed: bool,
+    /// Run through this phase, then stop cleanly (outcome `paused`); --resume goes on.
+    #[arg(long, value_name = "PHASE")]
+    pub until: Option<String>,
     /// Refuse to run (exit 2) unless the runbook still plans to this plan file's plan_id.
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
@@ -192,6 +198,12 @@ pub struct MockArgs {
     /// Chance (0 to 1) of a connection reset after the request is applied.
     #[arg(long, value_name = "P", help_heading = "Faults", value_parser = probability)]
     pub reset_after: Option<f64>,
+    /// Chance (0 to 1) that a request is applied and then answered 502/504 by the gateway.
+    #[arg(long, value_name = "P", help_heading = "Faults", value_parser = probability)]
+    pub error_after: Option<f64>,
+    /// For up to this long after a stop is applied, reads show the job's old status.
+    #[arg(long, value_name = "DURATION", help_heading = "Faults")]
+    pub status_lag: Option<crate::runbook::values::Duration>,
     /// Chance (0 to 1) that a JSON answer is cut short.
     #[arg(long, value_name = "P", help_heading = "Faults", value_parser = probability)]
     pub truncate: Option<f64>,

@@ -70,6 +70,12 @@ fn config(args: &MockArgs) -> Result<MockConfig, String> {
     if let Some(p) = args.reset_after {
         faults.reset_after = p;
     }
+    if let Some(p) = args.error_after {
+        faults.error_after = p;
+    }
+    if let Some(d) = args.status_lag {
+        faults.status_lag = ms(d);
+    }
     if let Some(p) = args.truncate {
         faults.truncate = p;
     }

@@ -27,6 +27,9 @@ pub fn check(shared: &Shared, incoming: &Incoming) -> Result<(), ApiError> {
     if shared.defect(Defect::AuthToken) {
         return Ok(());
     }
+    if shared.revoked.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(ApiError::unauthorized("the credentials were revoked"));
+    }
     if let Some(value) = incoming.header("authorization")
         && value.starts_with(signing::ALGORITHM)
     {

@@ -23,6 +23,12 @@ pub struct Faults {
     pub reset_before: f64,
     /// Chance the connection is reset after the request is applied (the client cannot know).
     pub reset_after: f64,
+    /// Chance the request is applied and then answered with a gateway's 5xx (502 or 504, with
+    /// an HTML or a JSON body): a gateway that gave up waiting for the backend.
+    pub error_after: f64,
+    /// For up to this long after a stop is applied, reads of the job still show its status from
+    /// before the stop (each stop draws its lag from half this to all of it).
+    pub status_lag: Duration,
     /// Chance the JSON answer is cut short.
     pub truncate: f64,
     /// Chance the JSON answer is malformed.
@@ -49,6 +55,10 @@ pub const PROFILES: &[(&str, &str)] = &[
     ),
     ("garbled", "5% of answers truncated, 5% malformed"),
     ("slow", "answer bodies trickle in 16-byte pieces every 50ms"),
+    (
+        "gateway",
+        "10% of requests applied, then answered 502/504 by the gateway; 1s of status lag",
+    ),
     ("chaos", "all of the above at once, at lower rates"),
 ];
 
@@ -88,6 +98,11 @@ impl FromStr for Faults {
                 slow_body: Some(ms(50)),
                 ..none
             },
+            "gateway" => Faults {
+                error_after: 0.10,
+                status_lag: ms(1000),
+                ..none
+            },
             "chaos" => Faults {
                 latency: ms(10),
                 latency_jitter: ms(40),
@@ -96,6 +111,8 @@ impl FromStr for Faults {
                 throttle: Some(50),
                 reset_before: 0.02,
                 reset_after: 0.02,
+                error_after: 0.02,
+                status_lag: ms(500),
                 truncate: 0.02,
                 malformed: 0.02,
                 slow_body: None,
@@ -108,6 +125,49 @@ impl FromStr for Faults {
                 ));
             }
         })
+    }
+}
+
+/// A change of faults while the mock runs (`PUT /__mock/faults`): the fields given replace
+/// the current ones; durations in milliseconds.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultsPatch {
+    pub profile: Option<String>,
+    pub latency_ms: Option<u64>,
+    pub error_rate: Option<f64>,
+    pub burst: Option<u32>,
+    pub throttle: Option<u32>,
+    pub reset_before: Option<f64>,
+    pub reset_after: Option<f64>,
+    pub error_after: Option<f64>,
+    pub status_lag_ms: Option<u64>,
+    pub truncate: Option<f64>,
+    pub malformed: Option<f64>,
+}
+
+impl FaultsPatch {
+    /// `faults` with this patch applied (a `profile` first, then the single fields).
+    pub fn apply(self, faults: Faults) -> Faults {
+        let mut f = self.profile.and_then(|p| p.parse().ok()).unwrap_or(faults);
+        let ms = Duration::from_millis;
+        let p = |v: Option<f64>, old: f64| v.map_or(old, |v| v.clamp(0.0, 1.0));
+        f.latency = self.latency_ms.map_or(f.latency, ms);
+        f.error_rate = p(self.error_rate, f.error_rate);
+        f.burst = self.burst.unwrap_or(f.burst);
+        if f.error_rate > 0.0 && f.burst == 0 {
+            f.burst = 1;
+        }
+        f.throttle = self
+            .throttle
+            .map_or(f.throttle, |n| Some(n).filter(|n| *n > 0));
+        f.reset_before = p(self.reset_before, f.reset_before);
+        f.reset_after = p(self.reset_after, f.reset_after);
+        f.error_after = p(self.error_after, f.error_after);
+        f.status_lag = self.status_lag_ms.map_or(f.status_lag, ms);
+        f.truncate = p(self.truncate, f.truncate);
+        f.malformed = p(self.malformed, f.malformed);
+        f
     }
 }
 
@@ -125,6 +185,12 @@ pub enum Before {
 pub enum After {
     Pass,
     Reset,
+    /// Applied, then answered by the gateway with this 5xx; `html` says the body is a
+    /// gateway's HTML page rather than JSON.
+    GatewayError {
+        http: u16,
+        html: bool,
+    },
     Truncate,
     Malformed,
 }
@@ -154,6 +220,12 @@ impl Injector {
 
     pub fn faults(&self) -> &Faults {
         &self.faults
+    }
+
+    /// New faults from now on; the generator goes on where it was.
+    pub fn set_faults(&mut self, faults: Faults) {
+        self.faults = faults;
+        self.burst_left = 0;
     }
 
     /// The latency to add to this request.
@@ -197,12 +269,26 @@ impl Injector {
     pub fn after(&mut self) -> After {
         if self.chance(self.faults.reset_after) {
             After::Reset
+        } else if self.chance(self.faults.error_after) {
+            After::GatewayError {
+                http: if self.rng.bool() { 504 } else { 502 },
+                html: self.rng.bool(),
+            }
         } else if self.chance(self.faults.truncate) {
             After::Truncate
         } else if self.chance(self.faults.malformed) {
             After::Malformed
         } else {
             After::Pass
+        }
+    }
+
+    /// How long reads of a job just stopped go on showing its old status.
+    pub fn status_lag(&mut self) -> Duration {
+        let most = self.faults.status_lag.as_millis() as u64;
+        match most {
+            0 => Duration::ZERO,
+            _ => Duration::from_millis(self.rng.u64(most / 2..=most)),
         }
     }
 

@@ -33,6 +33,17 @@ struct Job {
     stop: Option<AcceptedStop>,
 }
 
+impl Job {
+    fn view(&self, status: &str) -> JobView {
+        JobView {
+            id: self.spec.id.clone(),
+            name: self.spec.name.clone(),
+            status: status.to_owned(),
+            job_type: self.spec.job_type.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct AcceptedStop {
     at: Instant,
@@ -40,9 +51,13 @@ struct AcceptedStop {
     last: &'static str,
     /// The `async.ends` defect: the task never gets past RELEASE_RESOURCE_STARTED.
     stuck: bool,
+    /// Status lag: until `at + lag`, reads show `before`.
+    lag: Duration,
+    before: &'static str,
 }
 
 impl Job {
+    /// The status as it truly is.
     fn status(&self, now: Instant) -> &str {
         match &self.stop {
             None => &self.spec.status,
@@ -50,6 +65,25 @@ impl Job {
             Some(_) => status::STARTED,
         }
     }
+
+    /// The status as reads show it: during a stop's lag, the status from before the stop.
+    fn shown_status(&self, now: Instant) -> &str {
+        match &self.stop {
+            Some(s) if now < s.at + s.lag => s.before,
+            _ => self.status(now),
+        }
+    }
+}
+
+/// How a stop request is applied: the model's timing and the faults around it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Applying {
+    /// How long an accepted graceful stop takes (a force stop: a quarter of it).
+    pub delay: Duration,
+    /// The `async.ends` defect.
+    pub stuck: bool,
+    /// Reads show the old status for this long after the stop.
+    pub lag: Duration,
 }
 
 /// The outcome of one stop request on one task.
@@ -84,44 +118,46 @@ impl Jobs {
         Jobs { jobs }
     }
 
+    /// A task as the API's reads show it (status lag included).
     pub fn view(&self, id: &str, now: Instant) -> Option<JobView> {
-        self.jobs.get(id).map(|job| JobView {
-            id: job.spec.id.clone(),
-            name: job.spec.name.clone(),
-            status: job.status(now).to_owned(),
-            job_type: job.spec.job_type.clone(),
-        })
+        self.jobs.get(id).map(|job| job.view(job.shown_status(now)))
     }
 
+    /// Every task as the API's reads show it.
     pub fn all(&self, now: Instant) -> Vec<JobView> {
         self.jobs
-            .keys()
-            .filter_map(|id| self.view(id, now))
+            .values()
+            .map(|job| job.view(job.shown_status(now)))
+            .collect()
+    }
+
+    /// Every task as it truly is, for the admin endpoint: tests judge by this.
+    pub fn truth(&self, now: Instant) -> Vec<JobView> {
+        self.jobs
+            .values()
+            .map(|job| job.view(job.status(now)))
             .collect()
     }
 
     /// Applies a stop, following the simulator model.
-    pub fn stop(
-        &mut self,
-        id: &str,
-        force: bool,
-        delay: Duration,
-        now: Instant,
-        stuck: bool,
-    ) -> StopOutcome {
+    pub fn stop(&mut self, id: &str, force: bool, how: Applying, now: Instant) -> StopOutcome {
         let Some(job) = self.jobs.get_mut(id) else {
             return StopOutcome::Unknown;
         };
         let name = job.spec.name.clone();
-        match status::stop_effect(job.status(now), force) {
+        let current = job.status(now);
+        match status::stop_effect(current, force) {
             StopEffect::Refused => StopOutcome::AlreadyEnding { name },
             StopEffect::Ends { last, quick } => {
-                let takes = if quick { delay / 4 } else { delay };
+                let takes = if quick { how.delay / 4 } else { how.delay };
+                let before = status::canonical(current).unwrap_or(status::STARTED);
                 job.stop = Some(AcceptedStop {
                     at: now,
                     takes,
                     last,
-                    stuck,
+                    stuck: how.stuck,
+                    lag: how.lag,
+                    before,
                 });
                 StopOutcome::Accepted { name }
             }
@@ -197,6 +233,39 @@ mod tests {
 
     const ID: &str = "c7debc9c-8e09-4a5d-8dd6-cc44f78jb20r";
 
+    fn applying(delay: Duration) -> Applying {
+        Applying {
+            delay,
+            ..Applying::default()
+        }
+    }
+
+    #[test]
+    fn reads_lag_behind_a_stop_but_the_truth_does_not() {
+        let mut jobs = one("INCRE_TRANSFER_STARTED");
+        let t0 = Instant::now();
+        let how = Applying {
+            delay: Duration::from_secs(8),
+            lag: Duration::from_secs(1),
+            ..Applying::default()
+        };
+        jobs.stop(ID, false, how, t0);
+        assert_eq!(jobs.view(ID, t0).unwrap().status, "INCRE_TRANSFER_STARTED");
+        assert_eq!(jobs.truth(t0)[0].status, "RELEASE_RESOURCE_STARTED");
+        let later = t0 + Duration::from_secs(1);
+        assert_eq!(
+            jobs.view(ID, later).unwrap().status,
+            "RELEASE_RESOURCE_STARTED"
+        );
+        assert!(
+            matches!(
+                jobs.stop(ID, false, how, t0),
+                StopOutcome::AlreadyEnding { .. }
+            ),
+            "the backend refuses a second stop even while reads lag"
+        );
+    }
+
     fn one(status: &str) -> Jobs {
         Jobs::new(vec![JobSpec {
             id: ID.into(),
@@ -212,7 +281,7 @@ mod tests {
         let t0 = Instant::now();
         let delay = Duration::from_secs(8);
         assert_eq!(
-            jobs.stop(ID, false, delay, t0, false),
+            jobs.stop(ID, false, applying(delay), t0),
             StopOutcome::Accepted {
                 name: "DRS-1".into()
             }
@@ -226,7 +295,7 @@ mod tests {
             "RELEASE_RESOURCE_COMPLETE"
         );
         assert!(matches!(
-            jobs.stop(ID, true, delay, t0, false),
+            jobs.stop(ID, true, applying(delay), t0),
             StopOutcome::AlreadyEnding { .. }
         ));
     }
@@ -236,14 +305,14 @@ mod tests {
         let mut jobs = one("INCRE_TRANSFER_FAILED");
         let t0 = Instant::now();
         let delay = Duration::from_secs(8);
-        jobs.stop(ID, false, delay, t0, false);
+        jobs.stop(ID, false, applying(delay), t0);
         assert_eq!(
             jobs.view(ID, t0 + delay).unwrap().status,
             "RELEASE_RESOURCE_FAILED"
         );
         let t1 = t0 + delay;
         assert!(matches!(
-            jobs.stop(ID, true, delay, t1, false),
+            jobs.stop(ID, true, applying(delay), t1),
             StopOutcome::Accepted { .. }
         ));
         assert_eq!(

@@ -80,7 +80,9 @@ pub async fn start_embedded(config: MockConfig) -> std::io::Result<MockServer> {
 pub(crate) struct Shared {
     config: MockConfig,
     /// Whether any fault is configured; when not, requests skip the injector and its lock.
-    faulty: bool,
+    faulty: std::sync::atomic::AtomicBool,
+    /// Set by `/__mock/revoke`: every credential is refused from then on (401).
+    revoked: std::sync::atomic::AtomicBool,
     jobs: Mutex<jobs::Jobs>,
     injector: Mutex<faults::Injector>,
     log: Mutex<recorder::Recorder>,
@@ -97,13 +99,27 @@ impl Shared {
             log: Mutex::new(recorder::Recorder::new(config.log_limit)),
             auth: Mutex::new(auth::AuthState::default()),
             started: Instant::now(),
-            faulty: config.faults != Faults::default(),
+            faulty: (config.faults != Faults::default()).into(),
+            revoked: false.into(),
             config,
         })
     }
 
     fn defect(&self, defect: Defect) -> bool {
         self.config.defect == Some(defect)
+    }
+
+    fn faulty(&self) -> bool {
+        self.faulty.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The faults in force now (`/__mock/faults` may change them while the mock runs).
+    fn faults(&self) -> Faults {
+        if self.faulty() {
+            lock(&self.injector).faults().clone()
+        } else {
+            Faults::default()
+        }
     }
 }
 

@@ -15,7 +15,8 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::errors::{ApiError, Lang};
-use super::jobs::StopOutcome;
+use super::faults::FaultsPatch;
+use super::jobs::{Applying, StopOutcome};
 use super::{Defect, Shared, auth, lock};
 use crate::runbook::values::{JobId, ProjectId};
 
@@ -58,6 +59,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/v3/auth/tokens", post(iam_token))
         .route("/__mock/requests", get(admin_requests).delete(admin_clear))
         .route("/__mock/jobs", get(admin_jobs))
+        .route("/__mock/faults", axum::routing::put(admin_faults))
+        .route("/__mock/revoke", post(admin_revoke))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .with_state(shared)
@@ -162,13 +165,7 @@ async fn stop(
         {
             return (StatusCode::OK, axum::Json(json!({"status": "failed"}))).into_response();
         }
-        jobs.stop(
-            &job_id,
-            force,
-            shared.config.stop_delay,
-            now,
-            shared.defect(Defect::AsyncEnds),
-        )
+        jobs.stop(&job_id, force, applying(&shared), now)
     };
     match outcome {
         StopOutcome::Accepted { name } => {
@@ -188,6 +185,20 @@ async fn stop(
         }
         StopOutcome::Unknown => error(&shared, ApiError::job_not_found(), lang),
         StopOutcome::AlreadyEnding { .. } => error(&shared, ApiError::already_ending(), lang),
+    }
+}
+
+/// How a stop is applied now: the model's delay, the `async.ends` defect, a status lag drawn
+/// from the seeded faults.
+fn applying(shared: &Shared) -> Applying {
+    let lag = match shared.faulty() {
+        false => std::time::Duration::ZERO,
+        true => lock(&shared.injector).status_lag(),
+    };
+    Applying {
+        delay: shared.config.stop_delay,
+        stuck: shared.defect(Defect::AsyncEnds),
+        lag,
     }
 }
 
@@ -261,7 +272,7 @@ async fn batch_stop(
                 let failed = |e: ApiError, name: Option<String>| {
                     json!({"id": job_id, "name": name, "status": "failed", "error_code": e.code, "error_msg": e.message(lang)})
                 };
-                match jobs.stop(job_id, *force, shared.config.stop_delay, now, shared.defect(Defect::AsyncEnds)) {
+                match jobs.stop(job_id, *force, applying(&shared), now) {
                     StopOutcome::Accepted { name } => json!({"id": job_id, "name": name, "status": "success"}),
                     StopOutcome::Unknown => failed(ApiError::job_not_found(), None),
                     StopOutcome::AlreadyEnding { name } => failed(ApiError::already_ending(), Some(name)),
@@ -424,7 +435,33 @@ async fn admin_clear(State(shared): State<Arc<Shared>>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
+/// Changes the faults while the mock runs (a JSON object of the `Faults` fields to change, as
+/// in `FaultsPatch`): how tests make a gateway fail for a while and then heal.
+async fn admin_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let patch: FaultsPatch = match serde_json::from_slice(&body) {
+        Ok(patch) => patch,
+        Err(e) => return ApiError::bad_body(&e.to_string()).into_response(),
+    };
+    let mut injector = lock(&shared.injector);
+    let faults = patch.apply(injector.faults().clone());
+    shared.faulty.store(
+        faults != super::Faults::default(),
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    injector.set_faults(faults);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// Refuses every credential from now on, as when a token expires or a key is revoked mid-run.
+async fn admin_revoke(State(shared): State<Arc<Shared>>) -> StatusCode {
+    shared
+        .revoked
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    StatusCode::NO_CONTENT
+}
+
 async fn admin_jobs(State(shared): State<Arc<Shared>>) -> Response {
-    let jobs = lock(&shared.jobs).all(Instant::now());
+    // The truth, not what reads show during a status lag: tests judge by this.
+    let jobs = lock(&shared.jobs).truth(Instant::now());
     axum::Json(json!({ "jobs": jobs })).into_response()
 }

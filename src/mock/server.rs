@@ -176,7 +176,7 @@ async fn handle(
     let seq = (!admin).then(|| record_arrival(shared, &incoming));
 
     let mut fault = None;
-    if !admin && shared.faulty {
+    if !admin && shared.faulty() {
         let latency = lock(&shared.injector).latency();
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
@@ -189,7 +189,7 @@ async fn handle(
                 return None;
             }
             Before::Throttled { retry_after_secs } => {
-                let limit = shared.config.faults.throttle.unwrap_or(0);
+                let limit = shared.faults().throttle.unwrap_or(0);
                 let mut response = ApiError::throttled(limit).into_response_in(Default::default());
                 response
                     .headers_mut()
@@ -219,7 +219,7 @@ async fn handle(
         return Some(response);
     }
 
-    let after = if shared.faulty {
+    let after = if shared.faulty() {
         lock(&shared.injector).after()
     } else {
         After::Pass
@@ -230,6 +230,10 @@ async fn handle(
             finish(shared, seq, None, Some("reset after apply"));
             return None;
         }
+        After::GatewayError { http, html } => {
+            fault = Some("server error after apply");
+            gateway_error(http, html)
+        }
         After::Truncate | After::Malformed => {
             fault = Some(if after == After::Truncate {
                 "truncated"
@@ -239,7 +243,11 @@ async fn handle(
             garble(response, after).await
         }
     };
-    let response = match shared.config.faults.slow_body {
+    let slow_body = match shared.faulty() {
+        true => shared.faults().slow_body,
+        false => None,
+    };
+    let response = match slow_body {
         Some(pause) => trickle(response, pause).await,
         None => response,
     };
@@ -267,6 +275,34 @@ fn finish(shared: &Shared, seq: Option<u64>, status: Option<u16>, fault: Option<
     if let Some(seq) = seq {
         lock(&shared.log).finish(seq, elapsed_us(shared), status, fault.map(str::to_owned));
     }
+}
+
+/// What a gateway answers when it gave up waiting for the backend, which went on to apply the
+/// request: its own HTML page or its own JSON error, never the backend's answer.
+fn gateway_error(http: u16, html: bool) -> Response<Body> {
+    let status = StatusCode::from_u16(http).unwrap_or(StatusCode::BAD_GATEWAY);
+    let (content_type, body) = if html {
+        let reason = status.canonical_reason().unwrap_or("Gateway Error");
+        (
+            "text/html",
+            format!(
+                "<html><head><title>{http} {reason}</title></head><body><center><h1>{http} {reason}</h1></center></body></html>"
+            ),
+        )
+    } else {
+        (
+            "application/json",
+            r#"{"error_code":"APIGW.0202","error_msg":"The backend did not answer in time."}"#
+                .to_owned(),
+        )
+    };
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static(content_type),
+    );
+    response
 }
 
 /// Cuts the JSON answer in half, or breaks its syntax, keeping the status and a correct length.
