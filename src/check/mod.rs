@@ -8,6 +8,7 @@ pub mod rules;
 
 use crate::api::client::Answer;
 use crate::runbook::model::Expectation;
+use crate::runbook::raw::ResultWord;
 
 /// The documented rules an answer of the stop call breaks [T4]/[T5]: `error_code` exactly 12
 /// characters, `error_msg` 1 to 512, and `status` present in a 200.
@@ -101,7 +102,7 @@ pub fn judge_answer(expect: &Expectation, answer: &Answer) -> Result<(), String>
                 true => Ok(()),
                 false => Err(format!(
                     "expected {}, got {}: {}",
-                    describe_expected(expect),
+                    expected_text(expect),
                     describe(answer),
                     differences.join("; ")
                 )),
@@ -120,16 +121,46 @@ pub fn describe(answer: &Answer) -> String {
     }
 }
 
-fn describe_expected(expect: &Expectation) -> String {
-    match expect {
+/// An expectation in words: `stopped`, `accepted`, `HTTP 400 DRS.10000010`,
+/// `HTTP 200 status failed`. The one rendering reports and messages use.
+pub fn expected_text(e: &Expectation) -> String {
+    match e {
         Expectation::Stopped => "stopped".to_owned(),
         Expectation::Accepted => "accepted".to_owned(),
         Expectation::Answer {
-            http, error_code, ..
-        } => match error_code {
-            Some(code) => format!("HTTP {http} {code}"),
-            None => format!("HTTP {http}"),
-        },
+            http,
+            error_code: Some(code),
+            ..
+        } => format!("HTTP {http} {code}"),
+        Expectation::Answer {
+            http,
+            result: Some(word),
+            ..
+        } => format!("HTTP {http} status {}", word.as_str()),
+        Expectation::Answer { http, .. } => format!("HTTP {http}"),
+    }
+}
+
+/// Judges a stop whose answer was lost but whose job's status (`status`) showed the stop was
+/// taken: that is what `stopped` and `accepted` ask for; an exact answer cannot be checked.
+pub fn judge_taken(expect: &Expectation, status: &str) -> Result<(), String> {
+    let accepted = matches!(
+        expect,
+        Expectation::Stopped
+            | Expectation::Accepted
+            | Expectation::Answer {
+                http: 200,
+                error_code: None,
+                error_msg_contains: None,
+                result: None | Some(ResultWord::Success),
+            }
+    );
+    match accepted {
+        true => Ok(()),
+        false => Err(format!(
+            "expected {}, but the answer was lost and the job's status ({status}) shows a stop was taken: outcome unknown",
+            expected_text(expect)
+        )),
     }
 }
 

@@ -36,7 +36,9 @@ struct Prepared {
     target: Resolved,
     journal_path: Option<PathBuf>,
     earlier: std::collections::HashMap<usize, journal::Earlier>,
+    journal_age: Duration,
     concurrency: u32,
+    until: Option<usize>,
 }
 
 enum Resolved {
@@ -66,15 +68,22 @@ fn prepare(args: &RunArgs) -> Result<Prepared, String> {
         }
     }
     let mut plan = plan;
+    let until = match &args.until {
+        Some(name) => Some(phase_index(&plan.runbook, name)?),
+        None => None,
+    };
     let concurrency = args.concurrency.unwrap_or(plan.runbook.limits.concurrency);
     apply_overrides(&mut plan.runbook, args, concurrency);
     let target = resolve_target(&plan.runbook, args)?;
     let journal_path = match (&args.journal, &target) {
         (Some(path), _) => Some(path.clone()),
         (None, Resolved::Remote { .. }) => Some(default_journal(&plan.plan_id, args.shard)),
+        (None, Resolved::Embedded) if args.resume || until.is_some() => {
+            return Err("error: the embedded mock keeps no journal unless asked: give --journal FILE to --resume or --until".to_owned());
+        }
         (None, Resolved::Embedded) => None,
     };
-    let earlier = match &journal_path {
+    let (earlier, journal_age) = match &journal_path {
         Some(path) if path.exists() && !args.resume => {
             return Err(format!(
                 "error: the journal `{}` already exists: resume that run with --resume, or move the journal away to start over",
@@ -82,11 +91,18 @@ fn prepare(args: &RunArgs) -> Result<Prepared, String> {
             ));
         }
         Some(path) if path.exists() => {
-            journal::read(path, &plan.plan_id).map_err(|e| format!("error: {e}"))?
+            let mut earlier =
+                journal::read(path, &plan.plan_id).map_err(|e| format!("error: {e}"))?;
+            if args.retry_failed {
+                journal::retry_failed(&mut earlier);
+            }
+            (earlier, journal::age(path))
         }
-        Some(_) if args.resume => {
-            eprintln!("note: no journal to resume; starting a new run");
-            Default::default()
+        Some(path) if args.resume => {
+            return Err(format!(
+                "error: --resume: there is no journal at `{}`; nothing was sent\n  = give the journal of the run to resume with --journal FILE, or leave out --resume to start a new run",
+                path.display()
+            ));
         }
         _ => Default::default(),
     };
@@ -95,8 +111,49 @@ fn prepare(args: &RunArgs) -> Result<Prepared, String> {
         target,
         journal_path,
         earlier,
+        journal_age,
         concurrency,
+        until,
     })
+}
+
+/// The index of the phase `--until` names.
+fn phase_index(runbook: &Runbook, name: &str) -> Result<usize, String> {
+    runbook
+        .phases
+        .iter()
+        .position(|p| p.name == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = runbook.phases.iter().map(|p| p.name.as_str()).collect();
+            format!(
+                "error: --until `{name}`: the runbook has no such phase; its phases are: {}",
+                names.join(", ")
+            )
+        })
+}
+
+/// The line a resumed run opens with: what the journal holds for this run's stops.
+fn resume_line(
+    plan: &Plan,
+    earlier: &std::collections::HashMap<usize, journal::Earlier>,
+    shard: Option<(usize, usize)>,
+) -> String {
+    use journal::Earlier;
+    let (mut done, mut waiting, mut check) = (0, 0, 0);
+    let total = (1..=plan.runbook.stop_count())
+        .filter(|s| exec::in_shard(*s, shard))
+        .count();
+    for (_, e) in earlier.iter().filter(|(s, _)| exec::in_shard(**s, shard)) {
+        match e {
+            Earlier::Done(_) => done += 1,
+            Earlier::Accepted(_) => waiting += 1,
+            Earlier::MaybeSent => check += 1,
+        }
+    }
+    let left = total - done - waiting;
+    format!(
+        "resuming: {done} of {total} stops done, {waiting} accepted to wait for, {left} left ({check} of them may have been sent: their status is read first)"
+    )
 }
 
 /// The plan_id a plan file holds, JSON or Markdown.
@@ -169,8 +226,13 @@ async fn run_async(args: &RunArgs, prepared: Prepared) -> Exit {
         target,
         journal_path,
         earlier,
+        journal_age,
         concurrency,
+        until,
     } = prepared;
+    if args.resume {
+        eprintln!("{}", resume_line(&plan, &earlier, args.shard));
+    }
     let (mock_server, client) = match connect(&plan, target, args, concurrency).await {
         Ok(pair) => pair,
         Err(message) => {
@@ -209,6 +271,8 @@ async fn run_async(args: &RunArgs, prepared: Prepared) -> Exit {
         rate: plan.runbook.limits.rate,
         journal,
         earlier,
+        journal_age,
+        until,
         shard: args.shard,
         cancel,
         events,
@@ -227,7 +291,8 @@ async fn run_async(args: &RunArgs, prepared: Prepared) -> Exit {
 
     let mut exit = match report.outcome {
         RunOutcome::Passed => Exit::Success,
-        RunOutcome::Failed => Exit::Failed,
+        RunOutcome::Paused if report.failures().is_empty() => Exit::Success,
+        RunOutcome::Failed | RunOutcome::Paused => Exit::Failed,
         RunOutcome::Aborted => Exit::Aborted,
         RunOutcome::Interrupted => Exit::Interrupted,
     };

@@ -7,12 +7,16 @@
 //! resumed run reads the job's status before doing anything for it. `accepted` (when the job is
 //! waited for) and the `result` follow without waiting for the disk: they reach the file in
 //! order, a `kill -9` does not lose what was written, and losing them to a power cut costs only
-//! status reads. All writes go through one writer thread that commits them in groups. A torn
-//! last line (a crash mid-write) is ignored on reading.
+//! status reads. An escalation's force stop has an intent of its own (`escalating`, on disk
+//! before it is sent) and an `escalated` line when it was accepted, so a resumed run never sends
+//! a second one. All writes go through one writer thread that commits them in groups. A torn
+//! last line (a crash mid-write) is ignored on reading; any other line that cannot be read is
+//! an error naming it. The journal's folder is synced when the file is created, so the file
+//! itself survives a power cut.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -34,6 +38,16 @@ pub enum Entry {
         force: bool,
     },
     Accepted {
+        seq: usize,
+        job: JobId,
+    },
+    /// A force stop of an escalation is about to be sent.
+    Escalating {
+        seq: usize,
+        job: JobId,
+    },
+    /// The escalation's force stop was accepted.
+    Escalated {
         seq: usize,
         job: JobId,
     },
@@ -62,6 +76,10 @@ pub struct Finished {
     pub reason: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub violations: Vec<String>,
+    /// No request of this stop reached the server (every attempt failed to connect, or was
+    /// refused before it was looked at): `--resume` tries it again.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub unsent: bool,
 }
 
 impl Finished {
@@ -75,31 +93,53 @@ impl Finished {
             escalated: result.escalated,
             reason: result.reason.clone(),
             violations: result.violations.clone(),
+            unsent: result.unsent,
         }
     }
 }
 
 /// What an earlier run left for each stop.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Earlier {
     /// Finished: its result stands.
     Done(Box<Finished>),
     /// Accepted by the server: wait for it, never resend.
-    Accepted,
+    Accepted(Escalation),
     /// A request may have been sent: read the job's status before anything else.
     MaybeSent,
 }
 
+/// How far an accepted stop's escalation got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Escalation {
+    None,
+    /// Its force stop may have been sent: never send another.
+    MaybeSent,
+    Accepted,
+}
+
 /// Reads a journal for `plan_id`: what each stop reached, by seq.
 pub fn read(path: &Path, plan_id: &str) -> Result<HashMap<usize, Earlier>, String> {
-    let file = File::open(path)
+    let text = std::fs::read(path)
         .map_err(|e| format!("cannot read the journal `{}`: {e}", path.display()))?;
     let mut earlier = HashMap::new();
-    for (n, line) in BufReader::new(file).lines().enumerate() {
-        let line =
-            line.map_err(|e| format!("cannot read the journal `{}`: {e}", path.display()))?;
-        let Ok(entry) = serde_json::from_str::<Entry>(&line) else {
-            continue; // a line torn by a crash mid-write
+    let lines: Vec<&[u8]> = text.split(|b| *b == b'\n').collect();
+    let last = lines.len().saturating_sub(1);
+    for (n, line) in lines.iter().enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let entry = match serde_json::from_slice::<Entry>(line) {
+            Ok(entry) => entry,
+            // The last line torn by a crash mid-write: its stop's earlier lines say enough.
+            Err(_) if n == last || (n + 1 == last && lines[last].is_empty()) => continue,
+            Err(e) => {
+                return Err(format!(
+                    "the journal `{}` has an unreadable line {}: {e}; it was not written by stopbook, or was damaged",
+                    path.display(),
+                    n + 1
+                ));
+            }
         };
         match entry {
             Entry::Run { plan_id: id, .. } if id != plan_id => {
@@ -111,17 +151,20 @@ pub fn read(path: &Path, plan_id: &str) -> Result<HashMap<usize, Earlier>, Strin
             }
             Entry::Run { .. } => {}
             Entry::Intent { seq, .. } => {
-                earlier
-                    .entry(seq)
-                    .and_modify(|e| {
-                        if !matches!(e, Earlier::Done(_) | Earlier::Accepted) {
-                            *e = Earlier::MaybeSent;
-                        }
-                    })
-                    .or_insert(Earlier::MaybeSent);
+                earlier.entry(seq).or_insert(Earlier::MaybeSent);
             }
             Entry::Accepted { seq, .. } => {
-                earlier.insert(seq, Earlier::Accepted);
+                earlier.insert(seq, Earlier::Accepted(Escalation::None));
+            }
+            Entry::Escalating { seq, .. } => {
+                earlier.insert(seq, Earlier::Accepted(Escalation::MaybeSent));
+            }
+            Entry::Escalated { seq, .. } => {
+                earlier.insert(seq, Earlier::Accepted(Escalation::Accepted));
+            }
+            // A stop that never reached the server is tried again, as if never started.
+            Entry::Result { seq, result, .. } if result.unsent => {
+                earlier.remove(&seq);
             }
             Entry::Result { seq, result, .. } => {
                 earlier.insert(seq, Earlier::Done(Box::new(result)));
@@ -129,6 +172,28 @@ pub fn read(path: &Path, plan_id: &str) -> Result<HashMap<usize, Earlier>, Strin
         }
     }
     Ok(earlier)
+}
+
+/// For `--retry-failed`: the stops that failed are taken up again, their job's status read
+/// first (an earlier request of theirs may have been taken).
+pub fn retry_failed(earlier: &mut HashMap<usize, Earlier>) -> usize {
+    let mut count = 0;
+    for entry in earlier.values_mut() {
+        if matches!(entry, Earlier::Done(f) if f.outcome == Outcome::Failed) {
+            *entry = Earlier::MaybeSent;
+            count += 1;
+        }
+    }
+    count
+}
+
+/// How long ago the journal was last written: an earlier run sent nothing after that.
+pub fn age(path: &Path) -> std::time::Duration {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .unwrap_or_default()
 }
 
 /// How long the writer lets entries that nobody waits for gather before writing them.
@@ -154,15 +219,24 @@ pub type Durable = oneshot::Receiver<Result<(), String>>;
 impl Journal {
     /// Opens `path` for appending (creating it and its folder) and writes the run header.
     pub async fn open(path: &Path, plan_id: &str, runbook: &str) -> Result<Self, String> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
-        }
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+        let created = !path.exists();
         let file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
             .map_err(|e| format!("cannot open the journal `{}`: {e}", path.display()))?;
+        if created {
+            // The new file's name lives in the folder: sync it, or a power cut may lose the
+            // whole journal however often the file itself was synced.
+            sync_folder(dir)
+                .map_err(|e| format!("cannot sync the folder `{}`: {e}", dir.display()))?;
+        }
         let (sender, receiver) = mpsc::unbounded_channel();
         let path: PathBuf = path.to_owned();
         std::thread::Builder::new()
@@ -206,6 +280,16 @@ impl Journal {
     pub async fn sync(&self) -> Result<(), String> {
         self.write(Vec::new()).await
     }
+}
+
+#[cfg(unix)]
+fn sync_folder(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(not(unix))]
+fn sync_folder(_dir: &Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// What a [`Durable`] came to.
@@ -268,5 +352,83 @@ fn writer(file: File, path: PathBuf, mut receiver: mpsc::UnboundedReceiver<Job>)
         if !awaited {
             std::thread::sleep(LINGER);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const JOB: &str = "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9";
+
+    fn journal(lines: &[&str]) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        std::fs::write(&path, lines.concat()).unwrap();
+        (dir, path)
+    }
+
+    fn header() -> &'static str {
+        "{\"kind\":\"run\",\"plan_id\":\"sha256:x\",\"runbook\":\"t\"}\n"
+    }
+
+    #[test]
+    fn a_torn_last_line_is_tolerated() {
+        let intent =
+            format!("{{\"kind\":\"intent\",\"seq\":1,\"job\":\"{JOB}\",\"force\":false}}\n");
+        let (_dir, path) = journal(&[header(), &intent, "{\"kind\":\"acc"]);
+        let earlier = read(&path, "sha256:x").unwrap();
+        assert_eq!(earlier.get(&1), Some(&Earlier::MaybeSent));
+    }
+
+    #[test]
+    fn any_other_unreadable_line_is_an_error_that_names_it() {
+        let intent =
+            format!("{{\"kind\":\"intent\",\"seq\":1,\"job\":\"{JOB}\",\"force\":false}}\n");
+        let (_dir, path) = journal(&[header(), "garbage\n", &intent]);
+        let error = read(&path, "sha256:x").unwrap_err();
+        assert!(error.contains("line 2"), "{error}");
+    }
+
+    #[test]
+    fn escalations_and_unsent_results_are_read_back() {
+        let lines = [
+            header().to_owned(),
+            format!("{{\"kind\":\"intent\",\"seq\":1,\"job\":\"{JOB}\",\"force\":false}}\n"),
+            format!("{{\"kind\":\"accepted\",\"seq\":1,\"job\":\"{JOB}\"}}\n"),
+            format!("{{\"kind\":\"escalating\",\"seq\":1,\"job\":\"{JOB}\"}}\n"),
+            format!("{{\"kind\":\"intent\",\"seq\":2,\"job\":\"{JOB}\",\"force\":false}}\n"),
+            format!(
+                "{{\"kind\":\"result\",\"seq\":2,\"job\":\"{JOB}\",\"result\":{{\"outcome\":\"failed\",\"attempts\":2,\"unsent\":true}}}}\n"
+            ),
+            format!("{{\"kind\":\"intent\",\"seq\":3,\"job\":\"{JOB}\",\"force\":false}}\n"),
+            format!(
+                "{{\"kind\":\"result\",\"seq\":3,\"job\":\"{JOB}\",\"result\":{{\"outcome\":\"failed\",\"attempts\":1}}}}\n"
+            ),
+        ];
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let (_dir, path) = journal(&refs);
+        let mut earlier = read(&path, "sha256:x").unwrap();
+        assert_eq!(
+            earlier.get(&1),
+            Some(&Earlier::Accepted(Escalation::MaybeSent))
+        );
+        assert_eq!(earlier.get(&2), None, "never sent: tried again as new");
+        assert!(matches!(earlier.get(&3), Some(Earlier::Done(_))));
+        assert_eq!(retry_failed(&mut earlier), 1);
+        assert_eq!(earlier.get(&3), Some(&Earlier::MaybeSent));
+    }
+
+    #[tokio::test]
+    async fn a_journal_of_another_plan_is_refused() {
+        let (_dir, path) = journal(&[header()]);
+        assert!(
+            read(&path, "sha256:y")
+                .unwrap_err()
+                .contains("belongs to plan")
+        );
+        let fresh = path.with_file_name("new/j.jsonl");
+        Journal::open(&fresh, "sha256:y", "t").await.unwrap();
+        assert!(read(&fresh, "sha256:y").unwrap().is_empty());
     }
 }

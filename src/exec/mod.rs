@@ -4,22 +4,28 @@
 //! `exec` never prints. It sends [`Event`]s as stops finish and returns every result in plan
 //! order; `report` turns both into progress, summaries and files.
 
+mod budget;
 mod intents;
 pub mod journal;
 mod limits;
 mod phase;
+mod reply;
+mod settle;
 mod stop;
+mod wait;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{SemaphorePermit, mpsc, watch};
 
 use crate::api::client::Client;
 use crate::plan::Plan;
 use crate::runbook::values::{JobId, Rate};
+use budget::{Budgets, PhaseBudget};
 use journal::{Earlier, Journal};
 use phase::Phase;
 
@@ -60,6 +66,12 @@ pub struct StopResult {
     /// Taken from the journal of an earlier run.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub resumed: bool,
+    /// No request of this stop reached the server: `--resume` tries it again.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub unsent: bool,
+    /// Accepted, and the run ended before the job did: `--resume` waits for it.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub awaiting: bool,
 }
 
 /// When a stop ran, kept apart from its result.
@@ -78,6 +90,8 @@ pub enum RunOutcome {
     Failed,
     Aborted,
     Interrupted,
+    /// Stopped cleanly after the `--until` phase; `--resume` goes on.
+    Paused,
 }
 
 impl RunOutcome {
@@ -87,6 +101,7 @@ impl RunOutcome {
             RunOutcome::Failed => "failed",
             RunOutcome::Aborted => "aborted",
             RunOutcome::Interrupted => "interrupted",
+            RunOutcome::Paused => "paused",
         }
     }
 }
@@ -119,6 +134,10 @@ pub struct Setup {
     pub journal: Option<Journal>,
     /// What an earlier run of the same plan reached, by seq.
     pub earlier: HashMap<usize, Earlier>,
+    /// How long ago the earlier run last wrote its journal (it sent nothing after that).
+    pub journal_age: Duration,
+    /// Stop cleanly after the phase at this index (`--until`).
+    pub until: Option<usize>,
     /// `(k, n)`: run only stops whose `seq` falls in shard k of n.
     pub shard: Option<(usize, usize)>,
     pub cancel: watch::Receiver<bool>,
@@ -154,10 +173,14 @@ pub(crate) struct Context {
     limits: Limits,
     journal: Option<Journal>,
     earlier: HashMap<usize, Earlier>,
+    journal_age: Duration,
     cancel: watch::Receiver<bool>,
-    failures: AtomicU64,
-    allowed_failures: Option<u64>,
+    budgets: Budgets,
     halted: AtomicBool,
+    /// Set by a 401: no request starts any more.
+    auth_refused: AtomicBool,
+    /// Set after the `--until` phase: nothing new starts, cleanly.
+    paused: AtomicBool,
     halt_reason: Mutex<Option<(String, RunOutcome)>>,
     started: tokio::time::Instant,
 }
@@ -171,44 +194,111 @@ impl Context {
         self.halted.store(true, Ordering::SeqCst);
     }
 
+    /// Authentication was refused: the run ends, and no request starts any more (five bad
+    /// AK/SK signatures lock the key).
+    fn refuse_auth(&self, reason: String) {
+        self.auth_refused.store(true, Ordering::SeqCst);
+        self.halt(reason, RunOutcome::Aborted);
+    }
+
     fn cancelled(&self) -> bool {
         *self.cancel.borrow()
     }
 
     fn stopping(&self) -> bool {
-        self.halted.load(Ordering::SeqCst) || self.cancelled()
+        self.halted.load(Ordering::SeqCst) || self.cancelled() || self.paused.load(Ordering::SeqCst)
     }
 
-    /// Counts a failure against the budget; past it, nothing new starts.
-    fn failed(&self) {
-        let failures = self.failures.fetch_add(1, Ordering::SeqCst) + 1;
-        if let Some(allowed) = self.allowed_failures
-            && failures > allowed
-        {
-            self.halt(
-                format!("the failure budget was exceeded: {failures} failed, {allowed} allowed"),
-                RunOutcome::Aborted,
-            );
+    /// A place for one request within the shared limits; `None` once authentication was
+    /// refused, so that no request starts after a 401.
+    async fn permit(&self) -> Option<SemaphorePermit<'_>> {
+        if self.auth_refused.load(Ordering::SeqCst) {
+            return None;
+        }
+        let permit = self.limits.request().await;
+        (!self.auth_refused.load(Ordering::SeqCst)).then_some(permit)
+    }
+
+    /// Counts a failure of phase `index` against the budgets; past one, nothing new starts.
+    fn failed(&self, index: usize) {
+        if let Some(reason) = self.budgets.failed(index) {
+            self.halt(reason, RunOutcome::Aborted);
         }
     }
+
+    /// Sleeps for `d`; false if the run was interrupted meanwhile.
+    async fn sleep(&self, d: Duration) -> bool {
+        let mut cancel = self.cancel.clone();
+        if *cancel.borrow() {
+            return false;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(d) => true,
+            _ = cancel.wait_for(|c| *c) => false,
+        }
+    }
+}
+
+/// Each phase's budget, with the failures an earlier run's journal holds for it.
+fn phase_budgets(
+    plan: &Plan,
+    earlier: &HashMap<usize, Earlier>,
+    selected: impl Fn(usize) -> bool,
+) -> Vec<PhaseBudget> {
+    let mut seq = 0;
+    plan.runbook
+        .phases
+        .iter()
+        .map(|p| {
+            let seqs = (seq + 1..=seq + p.stops.len()).filter(|s| selected(*s));
+            seq += p.stops.len();
+            let (mut total, mut already) = (0, 0);
+            for s in seqs {
+                total += 1;
+                if matches!(earlier.get(&s), Some(Earlier::Done(f)) if f.outcome == Outcome::Failed)
+                {
+                    already += 1;
+                }
+            }
+            PhaseBudget {
+                name: p.name.clone(),
+                budget: p.max_failures,
+                total,
+                already,
+            }
+        })
+        .collect()
 }
 
 pub async fn run(plan: Arc<Plan>, setup: Setup) -> Report {
     let runbook = &plan.runbook;
     let selected = |seq: usize| in_shard(seq, setup.shard);
     let total = (1..=runbook.stop_count()).filter(|s| selected(*s)).count();
+    let budgets = Budgets::new(
+        runbook.limits.max_failures,
+        total,
+        phase_budgets(&plan, &setup.earlier, selected),
+    );
     let ctx = Arc::new(Context {
         client: setup.client,
         limits: Limits::new(setup.concurrency, setup.rate),
         journal: setup.journal,
         earlier: setup.earlier,
+        journal_age: setup.journal_age,
         cancel: setup.cancel,
-        failures: AtomicU64::new(0),
-        allowed_failures: runbook.limits.max_failures.map(|b| b.allowed(total)),
+        budgets,
         halted: AtomicBool::new(false),
+        auth_refused: AtomicBool::new(false),
+        paused: AtomicBool::new(false),
         halt_reason: Mutex::new(None),
         started: tokio::time::Instant::now(),
     });
+    if let Some(reason) = ctx.budgets.exceeded() {
+        ctx.halt(
+            format!("{reason} (failures the journal already holds)"),
+            RunOutcome::Aborted,
+        );
+    }
     let events = setup.events;
     let mut seq = 0;
     let phases: Vec<(String, usize)> = runbook
@@ -250,6 +340,9 @@ pub async fn run(plan: Arc<Plan>, setup: Setup) -> Report {
         // Seqs are unique, so an unstable sort gives the same order without a scratch copy of
         // half the results (21 MB for 200,000 stops).
         done.results[phase_start..].sort_unstable_by_key(|r| r.seq);
+        if setup.until == Some(index) && !ctx.stopping() {
+            ctx.paused.store(true, Ordering::SeqCst);
+        }
     }
     let phase::Done {
         results,
@@ -270,9 +363,11 @@ pub async fn run(plan: Arc<Plan>, setup: Setup) -> Report {
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .clone();
+    let paused = ctx.paused.load(Ordering::SeqCst);
     let outcome = match (&halt, ctx.cancelled()) {
         (_, true) => RunOutcome::Interrupted,
         (Some((_, outcome)), false) => *outcome,
+        (None, false) if paused => RunOutcome::Paused,
         (None, false) if results.iter().any(|r| r.outcome != Outcome::Passed) => RunOutcome::Failed,
         (None, false) => RunOutcome::Passed,
     };
@@ -281,6 +376,7 @@ pub async fn run(plan: Arc<Plan>, setup: Setup) -> Report {
             Some("interrupted: in-flight requests finished, the rest was not started".to_owned())
         }
         (Some((reason, _)), _) => Some(reason),
+        (None, false) if paused => Some(paused_reason(&plan, setup.until)),
         _ => None,
     };
     if let Some(reason) = &halted {
@@ -294,6 +390,13 @@ pub async fn run(plan: Arc<Plan>, setup: Setup) -> Report {
     }
 }
 
+fn paused_reason(plan: &Plan, until: Option<usize>) -> String {
+    let name = until
+        .and_then(|i| plan.runbook.phases.get(i))
+        .map_or("", |p| p.name.as_str());
+    format!("paused after phase `{name}` (--until): run again with --resume to go on")
+}
+
 /// Why a stop was not started.
 fn skip_reason(ctx: &Context) -> String {
     if ctx.cancelled() {
@@ -301,6 +404,9 @@ fn skip_reason(ctx: &Context) -> String {
     }
     match &*ctx.halt_reason.lock().unwrap_or_else(|p| p.into_inner()) {
         Some((reason, _)) => format!("not started: {reason}"),
+        None if ctx.paused.load(Ordering::SeqCst) => {
+            "not started: paused after the --until phase; `--resume` goes on".to_owned()
+        }
         None => "not started".to_owned(),
     }
 }

@@ -107,7 +107,7 @@ impl Phase {
         in_shard(seq, self.shard)
             && !matches!(
                 ctx.earlier.get(&seq),
-                Some(Earlier::Done(_) | Earlier::Accepted)
+                Some(Earlier::Done(_) | Earlier::Accepted(_))
             )
     }
 
@@ -163,7 +163,7 @@ async fn work(phase: Arc<Phase>, ctx: Arc<Context>, events: mpsc::UnboundedSende
                 let result = stop::execute(&ctx, &phase.name, seq, stop).await;
                 // Counted before claiming again, so no stop starts past the failure budget.
                 if result.outcome == Outcome::Failed {
-                    ctx.failed();
+                    ctx.failed(phase.index);
                 }
                 let timing = Timing {
                     seq,

@@ -55,10 +55,10 @@ impl<'a> PlanBody<'a> {
         PlanBody {
             limits: LimitsView {
                 concurrency: runbook.limits.concurrency,
-                max_failures: runbook.limits.max_failures.map(|budget| FailureView {
-                    allowed: budget.allowed(total),
-                    budget,
-                }),
+                max_failures: runbook
+                    .limits
+                    .max_failures
+                    .map(|budget| FailureView::of(budget, total)),
                 rate: runbook.limits.rate,
             },
             phases: runbook
@@ -90,6 +90,15 @@ struct FailureView {
     /// Failures tolerated among this plan's stops; one more aborts.
     allowed: u64,
     budget: FailureBudget,
+}
+
+impl FailureView {
+    fn of(budget: FailureBudget, total: usize) -> Self {
+        FailureView {
+            allowed: budget.allowed(total),
+            budget,
+        }
+    }
 }
 
 struct TargetView<'a>(&'a Target);
@@ -206,8 +215,14 @@ impl Serialize for PhaseView<'_> {
                 )
             }
         }
-        let mut st = s.serialize_struct("Phase", 3)?;
+        let mut st = s.serialize_struct("Phase", 4)?;
         st.serialize_field("concurrency", &self.phase.concurrency)?;
+        if let Some(budget) = self.phase.max_failures {
+            st.serialize_field(
+                "max_failures",
+                &FailureView::of(budget, self.phase.stops.len()),
+            )?;
+        }
         st.serialize_field("name", &self.phase.name)?;
         st.serialize_field("stops", &Stops(self))?;
         st.end()
@@ -269,11 +284,13 @@ impl Serialize for RetryView {
             attempts: u32,
             backoff: Duration,
             max_backoff: Duration,
+            settle: Duration,
         }
         View {
             attempts: self.0.attempts,
             backoff: self.0.backoff,
             max_backoff: self.0.max_backoff,
+            settle: self.0.settle,
         }
         .serialize(s)
     }

@@ -67,6 +67,19 @@ fn write_phase(
         plural(phase.stops.len()),
         phase.concurrency
     )?;
+    if let Some(budget) = phase.max_failures {
+        match budget.allowed(phase.stops.len()) {
+            0 => writeln!(
+                out,
+                "Phase failure budget `{budget}`: the first failure here ends the run."
+            )?,
+            n => writeln!(
+                out,
+                "Phase failure budget `{budget}`: {n} failure{} tolerated here, one more ends the run.",
+                plural(n as usize)
+            )?,
+        }
+    }
     let common = most_common_requests(phase);
     let notes = !common_everywhere(phase, common);
     writeln!(
@@ -151,12 +164,13 @@ fn same_requests(a: &Settings, b: &Settings) -> bool {
 
 fn requests(s: &Settings) -> String {
     format!(
-        "timeout {}, {} attempt{}, backoff {} up to {}",
+        "timeout {}, {} attempt{}, backoff {} up to {}, settle {}",
         s.request_timeout,
         s.retry.attempts,
         plural(s.retry.attempts as usize),
         s.retry.backoff,
-        s.retry.max_backoff
+        s.retry.max_backoff,
+        s.retry.settle
     )
 }
 

@@ -59,5 +59,20 @@ pub fn closing(report: &Report) -> String {
         "{outcome}: {} stops, {} passed, {} failed, {} skipped\n",
         s.total, s.passed, s.failed, s.skipped
     ));
+    if s.skipped > 0 {
+        out.push_str(&skipped_line(&report.results));
+    }
     out
+}
+
+/// What the skipped stops are: accepted and not yet ended, begun with an unknown outcome, or
+/// never started. Only the first two may have reached the server.
+fn skipped_line(results: &[StopResult]) -> String {
+    let skipped = || results.iter().filter(|r| r.outcome == Outcome::Skipped);
+    let awaiting = skipped().filter(|r| r.awaiting).count();
+    let begun = skipped().filter(|r| !r.awaiting && r.attempts > 0).count();
+    let not_started = skipped().count() - awaiting - begun;
+    format!(
+        "  skipped: {awaiting} accepted and not yet ended, {begun} sent with the outcome not yet known, {not_started} never started\n"
+    )
 }

@@ -52,7 +52,8 @@ pub async fn show(style: Style, mut events: mpsc::UnboundedReceiver<Event>) {
         tokio::time::sleep(REST).await;
     }
     if let Some(b) = screen.bars {
-        b.all.finish();
+        // Not `finish`, which would fill the bar: it stays where the run got to.
+        b.all.abandon();
         b.phase.finish_and_clear();
     }
 }
@@ -97,6 +98,12 @@ impl Screen {
                     eprintln!("phase {name}: {stops} stops");
                 }
             }
+            // A stop skipped by an interrupt or a halt is not done: the bar stays where the
+            // run really got to.
+            Event::Finished {
+                outcome: Outcome::Skipped,
+                ..
+            } => state.skipped += 1,
             Event::Finished { outcome, .. } => {
                 state.done += 1;
                 state.phase_done += 1;
@@ -119,6 +126,9 @@ impl Screen {
                 }
             }
             Event::Halted(reason) => {
+                if *style == Style::Lines {
+                    eprintln!("{}", state.line());
+                }
                 if let Some(b) = bars {
                     b.all.println(format!("stopping: {reason}"));
                 } else if *style == Style::Lines {
@@ -134,6 +144,7 @@ struct State {
     total: usize,
     done: usize,
     failed: usize,
+    skipped: usize,
     phase: String,
     phase_total: usize,
     phase_done: usize,
@@ -145,8 +156,14 @@ impl State {
         let started = *self.started.get_or_insert_with(Instant::now);
         let rate = self.done as f64 / started.elapsed().as_secs_f64().max(0.001);
         format!(
-            "progress: {}/{} stops done, {} failed; phase {} {}/{}; {rate:.1} stops/s",
-            self.done, self.total, self.failed, self.phase, self.phase_done, self.phase_total
+            "progress: {}/{} stops done, {} failed, {} skipped; phase {} {}/{}; {rate:.1} stops/s",
+            self.done,
+            self.total,
+            self.failed,
+            self.skipped,
+            self.phase,
+            self.phase_done,
+            self.phase_total
         )
     }
 }

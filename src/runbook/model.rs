@@ -91,6 +91,8 @@ pub struct Phase {
     pub name: String,
     /// Requests in flight within this phase (never above the run's).
     pub concurrency: u32,
+    /// The phase's own failure budget, besides the run's.
+    pub max_failures: Option<FailureBudget>,
     pub stops: Vec<Stop>,
 }
 
@@ -156,6 +158,8 @@ pub struct Retry {
     pub attempts: u32,
     pub backoff: Duration,
     pub max_backoff: Duration,
+    /// How long an unknown outcome is resolved by status reads before the stop is resent.
+    pub settle: Duration,
 }
 
 impl Default for Retry {
@@ -164,6 +168,7 @@ impl Default for Retry {
             attempts: 5,
             backoff: Duration::from_millis(500),
             max_backoff: Duration::from_millis(30_000),
+            settle: Duration::from_millis(10_000),
         }
     }
 }

@@ -232,6 +232,9 @@ pub struct RawPhase {
     /// Requests in flight at once within this phase; at most `limits.concurrency`.
     #[schemars(range(min = 1))]
     pub concurrency: Option<Spanned<u32>>,
+    /// Failed stops tolerated in this phase: a count or a percentage of the phase; one more
+    /// aborts the run (`0` on a canary phase: a failed canary ends the run).
+    pub max_failures: Option<Spanned<FailureBudget>>,
     /// Per-stop settings for this phase, over `defaults`.
     #[schemars(flatten)]
     pub settings: RawSettings,
@@ -257,6 +260,7 @@ impl Decode for RawPhase {
         let mut map = MapReader::open(node, what, cx)?;
         let name = map.required("name", cx);
         let concurrency = map.optional("concurrency", cx);
+        let max_failures = map.optional("max_failures", cx);
         let settings = RawSettings::read(&mut map, cx);
         let stops = map.optional("stops", cx);
         let stops_file = map.optional("stops_file", cx);
@@ -269,6 +273,7 @@ impl Decode for RawPhase {
         Some(RawPhase {
             name: name?,
             concurrency,
+            max_failures,
             settings,
             stops,
             stops_file,
@@ -380,6 +385,10 @@ pub struct RawRetry {
     pub backoff: Option<Spanned<Duration>>,
     /// The longest wait between attempts (default 30s).
     pub max_backoff: Option<Spanned<Duration>>,
+    /// After an answer that leaves the outcome unknown (a 5xx, a timeout, a reset), how long
+    /// the job's status is read before the stop counts as not taken and is sent again
+    /// (default 10s).
+    pub settle: Option<Spanned<Duration>>,
 }
 
 impl Decode for RawRetry {
@@ -389,6 +398,7 @@ impl Decode for RawRetry {
             attempts: map.optional("attempts", cx),
             backoff: map.optional("backoff", cx),
             max_backoff: map.optional("max_backoff", cx),
+            settle: map.optional("settle", cx),
         };
         map.finish(cx);
         Some(retry)

@@ -293,6 +293,7 @@ fn resolve_phases(
         phases.push(Phase {
             name: name.value.clone(),
             concurrency: concurrency.unwrap_or(1),
+            max_failures: phase.max_failures.as_ref().map(|m| m.value),
             stops,
         });
     }
@@ -376,9 +377,12 @@ impl Layers {
                 }),
             };
         }
-        let touched_wait = layer.wait.as_ref().map(|w| w.span);
+        // An inherited `escalate` is moot where this layer turns waiting off (as it is for
+        // `expect: accepted`); only both written here contradict each other.
+        let written_together = layer.wait.is_some() && layer.escalate.is_some();
         let touched_escalate = layer.escalate.as_ref().map(|e| e.span);
-        if let (Some(_), None, Some(span)) = (s.escalate, s.wait, touched_escalate.or(touched_wait))
+        if let (Some(_), None, Some(span), true) =
+            (s.escalate, s.wait, touched_escalate, written_together)
         {
             self.once(
                 cx,
@@ -453,6 +457,9 @@ impl Layers {
         }
         if let Some(m) = &raw.max_backoff {
             retry.max_backoff = m.value;
+        }
+        if let Some(s) = &raw.settle {
+            retry.settle = s.value;
         }
         if retry.backoff > retry.max_backoff
             && let Some(span) = raw

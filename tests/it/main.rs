@@ -2,6 +2,7 @@
 //! so the suite links once.
 
 mod conform;
+mod exactly_once;
 mod mock;
 mod openapi;
 mod plan;

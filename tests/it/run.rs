@@ -9,18 +9,23 @@ use stopbook::mock::{self, Faults, JobSpec, MockConfig};
 
 use crate::support::stopbook;
 
-const P: &str = "054ba152d480d55b2f5dc0069e7ddef0";
-const TOKEN: &str = "run-test-token-5f3a9c";
+pub(crate) const P: &str = "054ba152d480d55b2f5dc0069e7ddef0";
+pub(crate) const TOKEN: &str = "run-test-token-5f3a9c";
 
 /// A mock serving in a thread of its own, for as long as the value lives.
-struct External {
-    url: String,
+pub(crate) struct External {
+    pub(crate) url: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl External {
-    fn start(config: MockConfig) -> Self {
+    pub(crate) fn start(config: MockConfig) -> Self {
+        Self::start_at(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), config)
+    }
+
+    /// A mock on `addr` (a port that a test kept free).
+    pub(crate) fn start_at(addr: std::net::SocketAddr, config: MockConfig) -> Self {
         let (url_tx, url_rx) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -30,7 +35,7 @@ impl External {
                 .build()
                 .unwrap();
             runtime.block_on(async move {
-                let server = mock::start_embedded(config).await.unwrap();
+                let server = mock::start(addr, config).await.unwrap();
                 url_tx.send(server.url()).unwrap();
                 let _ = stopped.await;
                 server.shutdown().await;
@@ -43,7 +48,7 @@ impl External {
         }
     }
 
-    fn get(&self, path: &str) -> Value {
+    pub(crate) fn get(&self, path: &str) -> Value {
         let url = format!("{}{path}", self.url);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -64,14 +69,14 @@ impl External {
     }
 
     /// Every request the mock received.
-    fn requests(&self) -> Vec<Value> {
+    pub(crate) fn requests(&self) -> Vec<Value> {
         self.get("/__mock/requests")["requests"]
             .as_array()
             .cloned()
             .unwrap_or_default()
     }
 
-    fn stops(&self) -> Vec<Value> {
+    pub(crate) fn stops(&self) -> Vec<Value> {
         self.requests()
             .into_iter()
             .filter(|r| {
@@ -80,7 +85,7 @@ impl External {
             .collect()
     }
 
-    fn status(&self, job: &str) -> String {
+    pub(crate) fn status(&self, job: &str) -> String {
         let jobs = self.get("/__mock/jobs");
         jobs["jobs"]
             .as_array()
@@ -105,11 +110,11 @@ impl Drop for External {
     }
 }
 
-fn job_id(n: usize) -> String {
+pub(crate) fn job_id(n: usize) -> String {
     format!("{n:08}-0000-4000-8000-00000000jb{:02}", n % 100)
 }
 
-fn jobs(range: std::ops::Range<usize>, status: &str) -> Vec<JobSpec> {
+pub(crate) fn jobs(range: std::ops::Range<usize>, status: &str) -> Vec<JobSpec> {
     range
         .map(|n| JobSpec {
             id: job_id(n),
@@ -120,7 +125,7 @@ fn jobs(range: std::ops::Range<usize>, status: &str) -> Vec<JobSpec> {
         .collect()
 }
 
-fn config(jobs: Vec<JobSpec>) -> MockConfig {
+pub(crate) fn config(jobs: Vec<JobSpec>) -> MockConfig {
     MockConfig {
         jobs,
         token: Some(TOKEN.into()),
@@ -130,11 +135,11 @@ fn config(jobs: Vec<JobSpec>) -> MockConfig {
 }
 
 /// A runbook aimed at `url`, with `body` (limits, defaults, phases) after the target.
-fn runbook(dir: &Path, url: &str, body: &str) -> PathBuf {
+pub(crate) fn runbook(dir: &Path, url: &str, body: &str) -> PathBuf {
     runbook_with_auth(dir, url, "{ token_env: STOPBOOK_TEST_TOKEN }", body)
 }
 
-fn runbook_with_auth(dir: &Path, url: &str, auth: &str, body: &str) -> PathBuf {
+pub(crate) fn runbook_with_auth(dir: &Path, url: &str, auth: &str, body: &str) -> PathBuf {
     let text = format!(
         "version: 1\nname: test run\ntarget:\n  endpoint: {url}\n  project_id: {P}\n  auth: {auth}\n{body}"
     );
@@ -143,13 +148,13 @@ fn runbook_with_auth(dir: &Path, url: &str, auth: &str, body: &str) -> PathBuf {
     path
 }
 
-fn stops_yaml(ids: impl IntoIterator<Item = String>) -> String {
+pub(crate) fn stops_yaml(ids: impl IntoIterator<Item = String>) -> String {
     ids.into_iter()
         .map(|id| format!("      - job: {id}\n"))
         .collect()
 }
 
-fn run(dir: &Path, args: &[&str]) -> std::process::Output {
+pub(crate) fn run(dir: &Path, args: &[&str]) -> std::process::Output {
     let mut cmd = stopbook(["run"]);
     cmd.args(args)
         .current_dir(dir)
@@ -158,16 +163,16 @@ fn run(dir: &Path, args: &[&str]) -> std::process::Output {
     cmd.output().unwrap()
 }
 
-fn report(dir: &Path) -> Value {
+pub(crate) fn report(dir: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap()
 }
 
-fn stderr(output: &std::process::Output) -> String {
+pub(crate) fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// Requests whose answers were a stop refused as "already ending": a second stop of a job.
-fn doubled(mock: &External) -> Vec<Value> {
+pub(crate) fn doubled(mock: &External) -> Vec<Value> {
     mock.stops()
         .into_iter()
         .filter(|r| r["status"] == 400)
@@ -573,7 +578,7 @@ fn faults_are_survived_without_stopping_any_job_twice() {
     });
     let dir = tempfile::tempdir().unwrap();
     let body = format!(
-        "limits: {{ concurrency: 6 }}\ndefaults: {{ retry: {{ attempts: 8, backoff: 20ms, max_backoff: 200ms }}, wait: {{ timeout: 20s, poll: 100ms }} }}\nphases:\n  - name: all\n    stops:\n{}",
+        "limits: {{ concurrency: 6 }}\ndefaults: {{ retry: {{ attempts: 8, backoff: 20ms, max_backoff: 200ms, settle: 1s }}, wait: {{ timeout: 20s, poll: 100ms }} }}\nphases:\n  - name: all\n    stops:\n{}",
         stops_yaml((0..30).map(job_id))
     );
     let path = runbook(dir.path(), &mock.url, &body);
@@ -596,7 +601,8 @@ fn faults_are_survived_without_stopping_any_job_twice() {
         assert_eq!(
             mock.status(&job_id(n)),
             "RELEASE_RESOURCE_COMPLETE",
-            "job {n} was not stopped"
+            "job {n} was not stopped\n{}\n{report}",
+            stderr(&output)
         );
     }
     assert_eq!(
@@ -896,6 +902,17 @@ fn sigint_finishes_in_flight_requests_writes_reports_and_exits_130() {
     assert_eq!(
         report["summary"]["skipped"], 6,
         "two were waiting, four never started"
+    );
+    let err = stderr(&output);
+    assert!(
+        err.contains(
+            "2 accepted and not yet ended, 0 sent with the outcome not yet known, 4 never started"
+        ),
+        "{err}"
+    );
+    assert!(
+        !err.contains("progress: 6/6"),
+        "skipped stops are not counted as done: {err}"
     );
     assert!(dir.path().join("report.xml").exists());
     assert_eq!(

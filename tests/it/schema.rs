@@ -40,6 +40,7 @@ fn schema_is_draft_07_and_closed() {
             "escalate",
             "expect",
             "force",
+            "max_failures",
             "name",
             "request_timeout",
             "retry",

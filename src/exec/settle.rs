@@ -1,0 +1,144 @@
+//! Reading a job's status, and resolving an unknown outcome by reading it within the settle
+//! window.
+//!
+//! Real services show a new status late: a read right after an applied stop may still show the
+//! old one. So after an unknown outcome the status is read again and again until it shows that
+//! a stop took effect, or until `retry.settle` has passed with the job still as it was; only
+//! then is the stop sent again. `RELEASE_RESOURCE_FAILED` shows a stop took effect unless the
+//! job already had that status before it, in which case the status cannot tell and the stop is
+//! not sent again.
+
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use tokio::time::Instant;
+
+use super::Context;
+use crate::api::status;
+use crate::check;
+use crate::runbook::model::Stop;
+
+/// Status reads that may fail after the window before the outcome counts as unknown (at least;
+/// a stop's `retry.attempts` allows more), and not before `give_up_at`.
+const LATE_READS: u32 = 3;
+/// The longest pause between two reads of the window.
+const LONGEST_PAUSE: Duration = Duration::from_secs(2);
+
+/// One read of a job's status.
+#[derive(Debug)]
+pub enum Read {
+    Status(String),
+    /// The server says the job does not exist.
+    Missing,
+    /// No request may start: authentication was refused (here or elsewhere in the run).
+    Refused,
+    /// The read failed; reading changes nothing, so it may be tried again.
+    Error(String),
+}
+
+/// Reads the job's status once, within the run's shared limits.
+pub async fn read_status(ctx: &Context, stop: &Stop) -> Read {
+    let Some(permit) = ctx.permit().await else {
+        return Read::Refused;
+    };
+    let answer = ctx
+        .client
+        .detail(&stop.job, stop.settings.request_timeout.get())
+        .await;
+    drop(permit);
+    match answer {
+        Ok(a) if a.http == 200 => match a
+            .body
+            .as_ref()
+            .and_then(|b| b.get("job")?.get("status")?.as_str())
+        {
+            Some(s) => Read::Status(s.to_owned()),
+            None => Read::Error("the job detail has no job.status".to_owned()),
+        },
+        Ok(a) if a.http == 400 && a.field("error_code") == Some("DRS.10000010") => Read::Missing,
+        Ok(a) if a.http == 401 => {
+            ctx.refuse_auth(format!("authentication refused: {}", check::describe(&a)));
+            Read::Refused
+        }
+        Ok(a) => {
+            if a.http == 429 {
+                let cap = stop.settings.retry.max_backoff.get();
+                ctx.limits
+                    .pause(a.retry_after.map_or(Duration::from_secs(1), |d| d.min(cap)));
+            }
+            Read::Error(check::describe(&a))
+        }
+        Err(e) => Read::Error(e.to_string()),
+    }
+}
+
+/// What the status reads after an unknown outcome showed.
+#[derive(Debug)]
+pub enum Settled {
+    /// A stop took effect: the job is ending or ended (this status).
+    Taken(String),
+    /// The window passed with the job as it was: the stop did not take effect.
+    NotTaken,
+    /// The job does not exist: nothing can have been stopped.
+    Missing,
+    /// The status cannot tell: not sent again.
+    Unknown(String),
+    /// The run was interrupted meanwhile.
+    Interrupted,
+    /// No request may start any more.
+    Refused,
+}
+
+/// Reads the job's status until it shows a stop took effect or `retry.settle` has passed since
+/// `since`. `before` is the status the job had before the stop, when it is known.
+pub async fn settle(ctx: &Context, stop: &Stop, since: Instant, before: Option<&str>) -> Settled {
+    let retry = stop.settings.retry;
+    let deadline = since + retry.settle.get();
+    let longest = (retry.settle.get() / 4).clamp(Duration::from_millis(100), LONGEST_PAUSE);
+    let mut pauses = ExponentialBuilder::default()
+        .with_min_delay(retry.backoff.get().min(longest))
+        .with_max_delay(longest)
+        .without_max_times()
+        .build();
+    // Reads change nothing: after the window, failed reads go on for as long again (and a few
+    // seconds at least) before the outcome counts as unknown.
+    let give_up_at = deadline + retry.settle.get().max(LONGEST_PAUSE * 2);
+    let already_failed = before == Some(status::FAILED);
+    let mut late_errors = 0;
+    loop {
+        let read_at = Instant::now();
+        let late = read_at >= deadline;
+        match read_status(ctx, stop).await {
+            Read::Status(s) if status::is_ending_or_ended(&s) => return Settled::Taken(s),
+            Read::Status(s) if s == status::FAILED && !already_failed => {
+                return Settled::Taken(s);
+            }
+            Read::Status(s) if late && s == status::FAILED => {
+                return Settled::Unknown(format!(
+                    "the job was already {s} before this stop, so its status cannot tell whether the stop was taken"
+                ));
+            }
+            Read::Status(_) if late => return Settled::NotTaken,
+            Read::Status(_) => {}
+            Read::Missing => return Settled::Missing,
+            Read::Refused => return Settled::Refused,
+            Read::Error(e) if late => {
+                late_errors += 1;
+                if late_errors >= retry.attempts.max(LATE_READS) && read_at >= give_up_at {
+                    return Settled::Unknown(format!("its status cannot be read ({e})"));
+                }
+            }
+            Read::Error(_) => {}
+        }
+        let next = pauses.next().unwrap_or(longest);
+        let now = Instant::now();
+        // Land one read just past the deadline rather than sleeping far beyond it.
+        let pause = match deadline.checked_duration_since(now) {
+            Some(left) if !left.is_zero() => next.min(left),
+            _ => next,
+        };
+        if !ctx.sleep(pause).await {
+            return Settled::Interrupted;
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Waiting for an accepted stop's job to end, and escalating to a force stop when told to.
+//!
+//! Statuses show late, so a `RELEASE_RESOURCE_FAILED` read right after a stop was accepted may
+//! be the job's status from before it: it is believed once the job was seen moving, or once the
+//! settle window has passed. An escalation's force stop is journaled before it is sent, is sent
+//! at most once across every resume, and counts as `escalated` only when it was accepted.
+
+use tokio::time::Instant;
+
+use super::journal::{Entry, Escalation};
+use super::settle::{Read, read_status};
+use super::stop::{Sent, finish, finish_keep, interrupted, send};
+use super::{Context, Outcome, RunOutcome, StopResult};
+use crate::api::status;
+use crate::check;
+use crate::runbook::model::{Stop, Wait};
+
+/// Polls until the job ends or the wait times out; escalates at most once.
+pub async fn wait_for_end(
+    ctx: &Context,
+    stop: &Stop,
+    wait: Wait,
+    mut result: StopResult,
+    mut escalation: Escalation,
+) -> StopResult {
+    let accepted_at = Instant::now();
+    let deadline = accepted_at + wait.timeout.get();
+    let escalate_at = stop
+        .settings
+        .effective_escalate()
+        .map(|e| accepted_at + e.after.get());
+    let settle = stop.settings.retry.settle.get();
+    // When the last stop was sent, and whether the job was seen ending since.
+    let mut sent_at = accepted_at;
+    let mut moved = false;
+    let mut last = None;
+    result.awaiting = true;
+    loop {
+        match read_status(ctx, stop).await {
+            Read::Status(s) if s == status::COMPLETE => {
+                result.final_status = Some(s);
+                result.awaiting = false;
+                return finish_keep(ctx, result, Outcome::Passed);
+            }
+            Read::Status(s) => {
+                moved |= s == status::STARTED;
+                let failed = s == status::FAILED && (moved || sent_at.elapsed() >= settle);
+                let due = escalate_at.is_some_and(|at| Instant::now() >= at);
+                if escalate_at.is_some() && escalation == Escalation::None && (failed || due) {
+                    escalation = Escalation::MaybeSent;
+                    if let Err(early) = escalate(ctx, stop, &mut result, &s).await {
+                        return *early;
+                    }
+                    sent_at = Instant::now();
+                    moved = false;
+                } else if status::is_terminal(&s) && (s != status::FAILED || failed) {
+                    result.awaiting = false;
+                    result.final_status = Some(s.clone());
+                    let reason = ended_badly(&s, escalation, &result);
+                    return finish(ctx, result, Outcome::Failed, reason);
+                }
+                last = Some(s);
+            }
+            Read::Missing => {
+                result.awaiting = false;
+                let reason = "the job disappeared while being waited for".to_owned();
+                return finish(ctx, result, Outcome::Failed, reason);
+            }
+            Read::Refused => return interrupted(ctx, result),
+            Read::Error(_) => {}
+        }
+        if Instant::now() >= deadline {
+            result.awaiting = false;
+            result.final_status = last.clone();
+            let reason = format!(
+                "the job did not end within {} (last status: {}){}",
+                wait.timeout,
+                last.as_deref().unwrap_or("unknown"),
+                escalation_note(escalation, &result)
+            );
+            return finish(ctx, result, Outcome::Failed, reason);
+        }
+        let pause = wait
+            .poll
+            .get()
+            .min(deadline.saturating_duration_since(Instant::now()));
+        if !ctx.sleep(pause).await {
+            result.final_status = last;
+            return interrupted(ctx, result);
+        }
+    }
+}
+
+fn ended_badly(status: &str, escalation: Escalation, result: &StopResult) -> String {
+    format!(
+        "the job ended in {status}, not RELEASE_RESOURCE_COMPLETE{}",
+        escalation_note(escalation, result)
+    )
+}
+
+/// What a failure's reason adds about the escalation, when there is something to say.
+fn escalation_note(escalation: Escalation, result: &StopResult) -> String {
+    match result.reason.as_deref() {
+        Some(note) if note.starts_with("the escalation") => format!("; {note}"),
+        _ if escalation == Escalation::MaybeSent && !result.escalated && result.resumed => {
+            " (an earlier run may have sent the escalation's force stop: it was not sent again)"
+                .to_owned()
+        }
+        _ => String::new(),
+    }
+}
+
+/// Sends the escalation's force stop, its intent on disk first. `Err` is the stop's result when
+/// the run cannot go on with it.
+async fn escalate(
+    ctx: &Context,
+    stop: &Stop,
+    result: &mut StopResult,
+    status: &str,
+) -> Result<(), Box<StopResult>> {
+    let (seq, job) = (result.seq, stop.job);
+    if let Some(journal) = &ctx.journal
+        && let Err(e) = journal.write(vec![Entry::Escalating { seq, job }]).await
+    {
+        ctx.halt(format!("{e}: nothing more is sent"), RunOutcome::Aborted);
+        return Err(Box::new(interrupted(ctx, result.clone())));
+    }
+    let mut attempts = 0;
+    let sent = send(ctx, stop, true, &mut attempts, Some(status)).await;
+    result.attempts += attempts;
+    let refused = match sent {
+        Sent::Answer(a) if a.http == 200 && a.field("status") == Some("success") => None,
+        Sent::Taken(_) => None,
+        Sent::Answer(a) => Some(format!(
+            "the escalation's force stop was refused ({})",
+            check::describe(&a)
+        )),
+        Sent::GaveUp { reason, .. } => {
+            Some(format!("the escalation's force stop failed: {reason}"))
+        }
+        Sent::Halted(_) | Sent::Interrupted | Sent::Refused => {
+            return Err(Box::new(interrupted(ctx, result.clone())));
+        }
+    };
+    match refused {
+        None => {
+            result.escalated = true;
+            if let Some(journal) = &ctx.journal {
+                journal.record(Entry::Escalated { seq, job });
+            }
+        }
+        Some(note) => result.reason = Some(note),
+    }
+    Ok(())
+}
