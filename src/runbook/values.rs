@@ -339,6 +339,7 @@ impl Decode for EnvVarName {
             return cx.expected(node, "the name of an environment variable");
         };
         let message = if looks_like_credential(text) {
+            cx.file.hide(text);
             "this looks like a literal secret, not the name of an environment variable".to_owned()
         } else {
             match text.parse::<EnvVarName>() {
@@ -355,17 +356,7 @@ impl Decode for EnvVarName {
     }
 }
 
-/// Whether a string written where a variable name belongs looks like a pasted credential:
-/// long, with digits, and without the underscores variable names almost always have
-/// (AKs are 20 upper-case letters and digits, SKs 40 mixed-case characters, tokens far longer).
-pub fn looks_like_credential(s: &str) -> bool {
-    let has_digit = s.bytes().any(|b| b.is_ascii_digit());
-    let has_lower = s.bytes().any(|b| b.is_ascii_lowercase());
-    let has_upper = s.bytes().any(|b| b.is_ascii_uppercase());
-    let unusual = s.bytes().any(|b| !(b.is_ascii_alphanumeric() || b == b'_'));
-    (s.len() >= 16 && has_digit && !s.contains('_'))
-        || (s.len() >= 32 && (unusual || (has_lower && has_upper)))
-}
+pub use crate::diag::mask::looks_like_credential;
 
 /// The request language header: `en-us` or `zh-cn`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -491,8 +482,11 @@ pub fn is_loopback_host(host: &url::Host<&str>) -> bool {
 
 impl FromStr for Endpoint {
     type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let url = url::Url::parse(s).map_err(|e| {
+    fn from_str(text: &str) -> Result<Self, String> {
+        // Messages quote the URL: never with the user information it may carry.
+        let shown = crate::diag::mask::mask_text(text, &[]);
+        let s = shown.as_str();
+        let url = url::Url::parse(text).map_err(|e| {
             format!("invalid endpoint `{s}`: {e}; expected a URL like `https://drs.cn-north-4.myhuaweicloud.com`")
         })?;
         if !url.username().is_empty() || url.password().is_some() {

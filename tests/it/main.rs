@@ -8,6 +8,7 @@ mod plan;
 mod properties;
 mod run;
 mod schema;
+mod secrets;
 mod spec_tests;
 mod support;
 mod tls;
