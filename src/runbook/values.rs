@@ -172,6 +172,10 @@ pub enum Per {
     Minute,
 }
 
+/// The highest rate ceiling accepted: a microsecond between starts, far above what any
+/// endpoint serves, and short of the zero spacing a larger count would round to.
+pub const MAX_RATE_PER_SECOND: u64 = 1_000_000;
+
 /// A request-rate ceiling: never more than `count` requests start in any window of one `per`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Rate {
@@ -197,6 +201,13 @@ impl FromStr for Rate {
         if count == 0 {
             return Err(format!(
                 "rate `{s}` would never send anything: the count must be at least 1"
+            ));
+        }
+        let window = if per == Per::Second { 1 } else { 60 };
+        if u64::from(count) > MAX_RATE_PER_SECOND * window {
+            return Err(format!(
+                "rate `{s}` is beyond any endpoint: at most {MAX_RATE_PER_SECOND}/s (or {}/m)",
+                MAX_RATE_PER_SECOND * 60
             ));
         }
         Ok(Rate { count, per })
@@ -694,6 +705,14 @@ mod tests {
             assert!(bad.parse::<Rate>().is_err(), "{bad}");
         }
         assert!("0/s".parse::<Rate>().unwrap_err().contains("never send"));
+        assert!("1000000/s".parse::<Rate>().is_ok());
+        assert!("60000000/m".parse::<Rate>().is_ok());
+        for absurd in ["1000001/s", "60000001/m", "4294967295/s"] {
+            assert!(
+                absurd.parse::<Rate>().unwrap_err().contains("at most"),
+                "{absurd}"
+            );
+        }
     }
 
     #[test]
