@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod retry_after;
+pub mod route;
 pub mod signing;
 pub mod status;
 pub mod transport;

@@ -7,6 +7,7 @@ mod mock;
 mod openapi;
 mod plan;
 mod properties;
+mod proxy;
 mod run;
 mod schema;
 mod secrets;
