@@ -3,6 +3,7 @@
 
 mod bounds;
 mod conform;
+mod hostile;
 mod mock;
 mod openapi;
 mod plan;
