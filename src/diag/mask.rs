@@ -67,7 +67,10 @@ pub fn looks_random(s: &str) -> bool {
             .bytes()
             .any(|b| matches!(b, b'+' | b'=' | b'$' | b'!' | b'%'));
         let classes = [upper, lower, digit, symbol].iter().filter(|c| **c).count();
-        (len >= 16 && classes >= 3) || (len >= 20 && upper && digit) || (len >= 40 && classes >= 2)
+        (len >= 16 && classes >= 3)
+            || (len >= 8 && classes == 4)
+            || (len >= 20 && upper && digit)
+            || (len >= 40 && classes >= 2)
     })
 }
 
@@ -79,12 +82,20 @@ pub fn looks_like_password(s: &str) -> bool {
             .any(|c| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | ' ')))
 }
 
+/// A value of a `*_env` key that is not shown: anything but a plain variable name (a masked
+/// line costs nothing; a shown credential cannot be taken back).
+fn not_a_variable_name(s: &str) -> bool {
+    looks_like_credential(s)
+        || s.starts_with(|c: char| c.is_ascii_digit())
+        || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
 /// How a key that names where a credential is tells a credential written in its place.
 fn reference_check(key: &str) -> Option<fn(&str) -> bool> {
     match key {
         "token_file" | "file" | "path" => Some(looks_random),
         "domain" => Some(looks_like_password),
-        k if k.ends_with("_env") => Some(looks_like_credential),
+        k if k.ends_with("_env") => Some(not_a_variable_name),
         _ => None,
     }
 }
@@ -397,5 +408,6 @@ mod tests {
         }
         assert!(!looks_like_password("my-account_01"));
         assert!(looks_like_password("Pa55w0rd-Very$ecret-Indeed1"));
+        assert!(looks_random("Hunter2-Pa55w0rd!Secr3t"));
     }
 }

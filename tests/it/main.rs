@@ -5,6 +5,7 @@ mod bounds;
 mod conform;
 mod hostile;
 mod mock;
+mod mutations;
 mod openapi;
 mod plan;
 mod properties;
