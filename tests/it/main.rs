@@ -13,6 +13,7 @@ mod proxy;
 mod run;
 mod schema;
 mod secrets;
+mod secrets_everywhere;
 mod spec_tests;
 mod support;
 mod tls;
