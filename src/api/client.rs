@@ -75,7 +75,8 @@ pub struct Answer {
     pub http: u16,
     /// The body as JSON, or `None` when it is not JSON (truncated, malformed, empty).
     pub body: Option<Value>,
-    /// `Retry-After`, in seconds, when the server sent one.
+    /// `Retry-After`, when the server sent one that reads as seconds or a date; at most
+    /// [`super::retry_after::MAX_RETRY_AFTER`].
     pub retry_after: Option<Duration>,
 }
 
@@ -240,9 +241,7 @@ impl Client {
         let retry_after = response
             .headers()
             .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+            .and_then(|v| super::retry_after::parse(v.as_bytes(), std::time::SystemTime::now()));
         Ok(Answer {
             http: response.status().as_u16(),
             body: serde_json::from_slice(response.body()).ok(),

@@ -130,9 +130,9 @@ pub struct MockArgs {
     /// Tasks to serve: a JSON or YAML list of `{id, name, status}` (optionally `job_type`).
     #[arg(long, value_name = "FILE")]
     pub jobs: Option<PathBuf>,
-    /// Also serve this many healthy tasks generated from --seed.
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub generate: usize,
+    /// Also serve this many healthy tasks generated from --seed (at most 1,000,000).
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub generate: u32,
     /// Require this X-Auth-Token. Without it (and without --ak/--sk) any token is accepted.
     #[arg(
         long,

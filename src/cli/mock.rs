@@ -43,7 +43,7 @@ fn config(args: &MockArgs) -> Result<MockConfig, String> {
         Some(path) => mock::jobs::load(path)?,
         None => Vec::new(),
     };
-    jobs.extend(mock::jobs::generate(args.generate, args.seed));
+    jobs.extend(mock::jobs::generate(args.generate as usize, args.seed));
     let mut faults: Faults = args.profile.parse()?;
     let ms = |d: crate::runbook::values::Duration| d.get();
     if let Some(d) = args.latency {

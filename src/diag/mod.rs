@@ -7,6 +7,7 @@
 //! (`FILE:LINE:COLUMN: message`), and the output must not vary with terminal width or colour
 //! support, because it is snapshot-tested and read in CI logs.
 
+pub mod mask;
 mod render;
 mod source;
 mod suggest;

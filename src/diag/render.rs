@@ -10,29 +10,36 @@
 
 use std::fmt::{self, Write};
 
+use super::mask::{mask, mask_text};
 use super::{Diagnostic, Place};
-
-const MASK: &str = "********";
 
 /// Lines longer than this are shown as a window around the caret.
 const MAX_SHOWN: usize = 100;
 
 pub(super) fn render(d: &Diagnostic, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let known = d
+        .place
+        .as_ref()
+        .map(|p| p.file.hidden())
+        .unwrap_or_default();
+    let message = mask_text(&d.message, &known);
     let gutter = match &d.place {
         None => {
-            writeln!(f, "error: {}", d.message)?;
+            writeln!(f, "error: {message}")?;
             1
         }
         Some(place) => {
-            writeln!(f, "{place}: {}", d.message)?;
-            snippet(f, place, d.label.as_deref(), d.redact)?;
+            writeln!(f, "{place}: {message}")?;
+            let label = d.label.as_deref().map(|l| mask_text(l, &known));
+            snippet(f, place, label.as_deref(), d.redact)?;
             place.span.line.to_string().len()
         }
     };
     if let Some(hint) = &d.hint {
-        writeln!(f, "{} = {hint}", " ".repeat(gutter))?;
+        writeln!(f, "{} = {}", " ".repeat(gutter), mask_text(hint, &known))?;
     }
     if let Some((place, note)) = d.related.as_deref() {
+        let note = mask_text(note, &place.file.hidden());
         writeln!(f, "{place}: note: {note}")?;
         snippet(f, place, None, false)?;
     }
@@ -50,16 +57,12 @@ fn snippet(
     let start = (span.column.max(1) as usize - 1).min(line.len());
     let width = (span.width.max(1) as usize).min(line.len().saturating_sub(start).max(1));
 
-    let mut shown = String::new();
-    let (caret_start, caret_width) = if redact {
-        shown.extend(&line[..start]);
-        shown.push_str(MASK);
-        shown.extend(&line[(start + width).min(line.len())..]);
-        (start, MASK.len())
-    } else {
-        shown.extend(&line);
-        (start, width)
-    };
+    // Every shown line is masked, whichever problem it is shown for; `redact` also masks the
+    // value under the caret, which the diagnostic itself found to be a secret.
+    let text: String = line.iter().collect();
+    let redacted = redact.then_some((start, start + width));
+    let (shown, caret_start, caret_width) =
+        mask(&text, &place.file.hidden(), redacted, (start, width));
     // Tabs would make the caret drift: show them as single spaces.
     let shown: Vec<char> = shown.replace('\t', " ").chars().collect();
     let (shown, caret_start) = crop(&shown, caret_start, caret_width);

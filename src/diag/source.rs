@@ -1,4 +1,10 @@
-//! A source file held in memory with a line index, so diagnostics can show any line cheaply.
+//! A source file held in memory with a line index, so diagnostics can show any line cheaply,
+//! and the secrets found in it, so no shown line ever holds one.
+
+use std::fmt;
+use std::sync::Mutex;
+
+use crate::secret::Secret;
 
 /// A position in a file: 1-based line and column (in characters), and a width in characters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -24,11 +30,22 @@ impl Span {
 }
 
 /// The text of one input and the name it is shown under (the path as the user gave it).
-#[derive(Debug)]
 pub struct SourceFile {
     name: String,
     text: String,
     line_starts: Vec<usize>,
+    /// Secrets the decoder recognised in the text: masked wherever a line of it is shown.
+    hidden: Mutex<Vec<Secret>>,
+}
+
+/// The text may hold secrets: never shown by `{:?}` (a panic message, a test's `unwrap_err`).
+impl fmt::Debug for SourceFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SourceFile")
+            .field("name", &self.name)
+            .field("lines", &self.line_starts.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl SourceFile {
@@ -41,7 +58,24 @@ impl SourceFile {
             name: name.into(),
             text,
             line_starts,
+            hidden: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Records `secret` as a secret of this file: every line of it is masked when shown.
+    pub fn hide(&self, secret: &str) {
+        if !secret.trim().is_empty() {
+            self.hidden_lock().push(Secret::new(secret));
+        }
+    }
+
+    /// The secrets recorded with [`SourceFile::hide`].
+    pub fn hidden(&self) -> Vec<Secret> {
+        self.hidden_lock().clone()
+    }
+
+    fn hidden_lock(&self) -> std::sync::MutexGuard<'_, Vec<Secret>> {
+        self.hidden.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn name(&self) -> &str {

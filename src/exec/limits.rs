@@ -26,8 +26,11 @@ impl Limits {
             };
             // A ceiling with no burst: requests are spaced evenly, so no window of one second
             // (or minute) ever holds more than `count` starts.
-            let quota = Quota::with_period(window / r.count.max(1))
-                .expect("a positive period")
+            // A rate from a Rate value is at most 1,000,000/s; never let a larger one round the
+            // spacing down to zero.
+            let period = (window / r.count.max(1)).max(Duration::from_nanos(1));
+            let quota = Quota::with_period(period)
+                .unwrap_or_else(|| Quota::per_second(NonZeroU32::MAX))
                 .allow_burst(NonZeroU32::MIN);
             RateLimiter::direct(quota)
         });
@@ -82,6 +85,15 @@ mod tests {
             "a request started during the pause"
         );
         drop((a, b));
+    }
+
+    #[tokio::test]
+    async fn a_rate_beyond_nanosecond_spacing_does_not_panic() {
+        let rate = Rate {
+            count: u32::MAX,
+            per: Per::Second,
+        };
+        drop(Limits::new(1, Some(rate)).request().await);
     }
 
     #[tokio::test]

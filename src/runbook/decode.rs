@@ -11,6 +11,7 @@ use std::sync::Arc;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 
 use super::yaml::{Key, Node, Value};
+use crate::diag::mask::is_secret_key;
 use crate::diag::{Diagnostic, Diagnostics, Place, SourceFile, Span, did_you_mean};
 
 /// Where decoding records what it finds wrong.
@@ -55,6 +56,18 @@ impl Cx {
             node.span,
             format!("expected {expected}{key}, found {}", node.value.kind()),
         )
+    }
+
+    /// Records every scalar of `node` as a secret of this file, so no diagnostic shows it.
+    pub fn hide(&self, node: &Node) {
+        match &node.value {
+            Value::Str(s) => self.file.hide(s),
+            Value::Int(i) => self.file.hide(&i.to_string()),
+            Value::Float(x) => self.file.hide(&x.to_string()),
+            Value::Seq(items) => items.iter().for_each(|n| self.hide(n)),
+            Value::Map(entries) => entries.iter().for_each(|(_, n)| self.hide(n)),
+            Value::Null | Value::Bool(_) => {}
+        }
     }
 
     /// Decodes the value of `key`, naming the key in type errors.
@@ -247,7 +260,8 @@ impl<'n> MapReader<'n> {
             if self.known.contains(&key.name.as_str()) {
                 continue;
             }
-            if looks_like_literal_secret(&key.name) {
+            if is_secret_key(&key.name) {
+                cx.hide(value);
                 let d = Diagnostic::at(
                     cx.place(value.span),
                     format!("literal secret under `{}` in {}", key.name, self.what),
@@ -283,24 +297,27 @@ impl Written {
     }
 }
 
-/// Key names under which people paste credentials.
-fn looks_like_literal_secret(key: &str) -> bool {
-    let key = key.to_ascii_lowercase();
-    [
-        "token",
-        "password",
-        "passwd",
-        "secret",
-        "sk",
-        "ak",
-        "security_token",
-        "access_key",
-        "secret_key",
-        "auth_token",
-    ]
-    .contains(&key.as_str())
-        || key.ends_with("_password")
-        || key.ends_with("_secret")
+/// Keeps `value`, written where a name or a path belongs, unless `check` finds it looks like
+/// the credential itself; then it is reported as a literal secret, masked wherever shown.
+pub fn not_a_secret(
+    value: Spanned<String>,
+    cx: &mut Cx,
+    check: fn(&str) -> bool,
+    (belongs, hint): (&str, &str),
+) -> Option<Spanned<String>> {
+    if !check(&value.value) {
+        return Some(value);
+    }
+    cx.file.hide(&value.value);
+    let d = Diagnostic::at(
+        cx.place(value.span),
+        format!("this looks like a literal secret, not {belongs}"),
+    )
+    .label("never write a secret into a runbook")
+    .hint(hint)
+    .redacted();
+    cx.report(d);
+    None
 }
 
 /// Reads a scalar string and parses it with `parse`, reporting the parser's message.

@@ -7,11 +7,12 @@
 
 use schemars::JsonSchema;
 
-use super::decode::{Cx, Decode, MapReader, Spanned, Written};
+use super::decode::{Cx, Decode, MapReader, Spanned, Written, not_a_secret};
 use super::values::{
     Duration, Endpoint, EnvVarName, FailureBudget, JobId, Language, ProjectId, Rate, Region,
 };
 use super::yaml::{Node, Value};
+use crate::diag::mask::{looks_like_password, looks_random};
 use crate::diag::{Diagnostic, Span};
 
 /// A stopbook runbook, format v1: stops of DRS tasks grouped in ordered phases.
@@ -117,6 +118,16 @@ impl Decode for RawTarget {
     }
 }
 
+/// What a credential written in place of a file path, or of an account name, is told.
+const TOKEN_FILE_SECRET: (&str, &str) = (
+    "a file path",
+    "write the path of a file that holds the token, e.g. `token_file: secrets/drs-token`",
+);
+const DOMAIN_SECRET: (&str, &str) = (
+    "an account name",
+    "`domain` is the account the IAM user belongs to; the password goes in the variable `password_env` names",
+);
+
 /// Credentials, by reference only: environment variable names or a file path.
 #[derive(Debug, JsonSchema)]
 #[schemars(rename = "Auth", deny_unknown_fields)]
@@ -144,7 +155,9 @@ impl Decode for RawAuth {
         let mut map = MapReader::open(node, "`auth`", cx)?;
         let auth = RawAuth {
             token_env: map.optional("token_env", cx),
-            token_file: map.optional("token_file", cx),
+            token_file: map
+                .optional("token_file", cx)
+                .and_then(|f| not_a_secret(f, cx, looks_random, TOKEN_FILE_SECRET)),
             ak_env: map.optional("ak_env", cx),
             sk_env: map.optional("sk_env", cx),
             security_token_env: map.optional("security_token_env", cx),
@@ -182,7 +195,9 @@ impl Decode for RawIamPassword {
         let span = map.span();
         let user_env = map.required("user_env", cx);
         let password_env = map.required("password_env", cx);
-        let domain = map.required("domain", cx);
+        let domain = map
+            .required("domain", cx)
+            .and_then(|d| not_a_secret(d, cx, looks_like_password, DOMAIN_SECRET));
         map.finish(cx);
         if written && endpoint.is_none() {
             return None;

@@ -172,6 +172,10 @@ pub enum Per {
     Minute,
 }
 
+/// The highest rate ceiling accepted: a microsecond between starts, far above what any
+/// endpoint serves, and short of the zero spacing a larger count would round to.
+pub const MAX_RATE_PER_SECOND: u64 = 1_000_000;
+
 /// A request-rate ceiling: never more than `count` requests start in any window of one `per`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Rate {
@@ -197,6 +201,13 @@ impl FromStr for Rate {
         if count == 0 {
             return Err(format!(
                 "rate `{s}` would never send anything: the count must be at least 1"
+            ));
+        }
+        let window = if per == Per::Second { 1 } else { 60 };
+        if u64::from(count) > MAX_RATE_PER_SECOND * window {
+            return Err(format!(
+                "rate `{s}` is beyond any endpoint: at most {MAX_RATE_PER_SECOND}/s (or {}/m)",
+                MAX_RATE_PER_SECOND * 60
             ));
         }
         Ok(Rate { count, per })
@@ -339,6 +350,7 @@ impl Decode for EnvVarName {
             return cx.expected(node, "the name of an environment variable");
         };
         let message = if looks_like_credential(text) {
+            cx.file.hide(text);
             "this looks like a literal secret, not the name of an environment variable".to_owned()
         } else {
             match text.parse::<EnvVarName>() {
@@ -355,17 +367,7 @@ impl Decode for EnvVarName {
     }
 }
 
-/// Whether a string written where a variable name belongs looks like a pasted credential:
-/// long, with digits, and without the underscores variable names almost always have
-/// (AKs are 20 upper-case letters and digits, SKs 40 mixed-case characters, tokens far longer).
-pub fn looks_like_credential(s: &str) -> bool {
-    let has_digit = s.bytes().any(|b| b.is_ascii_digit());
-    let has_lower = s.bytes().any(|b| b.is_ascii_lowercase());
-    let has_upper = s.bytes().any(|b| b.is_ascii_uppercase());
-    let unusual = s.bytes().any(|b| !(b.is_ascii_alphanumeric() || b == b'_'));
-    (s.len() >= 16 && has_digit && !s.contains('_'))
-        || (s.len() >= 32 && (unusual || (has_lower && has_upper)))
-}
+pub use crate::diag::mask::looks_like_credential;
 
 /// The request language header: `en-us` or `zh-cn`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -491,8 +493,11 @@ pub fn is_loopback_host(host: &url::Host<&str>) -> bool {
 
 impl FromStr for Endpoint {
     type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let url = url::Url::parse(s).map_err(|e| {
+    fn from_str(text: &str) -> Result<Self, String> {
+        // Messages quote the URL: never with the user information it may carry.
+        let shown = crate::diag::mask::mask_text(text, &[]);
+        let s = shown.as_str();
+        let url = url::Url::parse(text).map_err(|e| {
             format!("invalid endpoint `{s}`: {e}; expected a URL like `https://drs.cn-north-4.myhuaweicloud.com`")
         })?;
         if !url.username().is_empty() || url.password().is_some() {
@@ -700,6 +705,14 @@ mod tests {
             assert!(bad.parse::<Rate>().is_err(), "{bad}");
         }
         assert!("0/s".parse::<Rate>().unwrap_err().contains("never send"));
+        assert!("1000000/s".parse::<Rate>().is_ok());
+        assert!("60000000/m".parse::<Rate>().is_ok());
+        for absurd in ["1000001/s", "60000001/m", "4294967295/s"] {
+            assert!(
+                absurd.parse::<Rate>().unwrap_err().contains("at most"),
+                "{absurd}"
+            );
+        }
     }
 
     #[test]

@@ -1,14 +1,20 @@
 //! Black-box tests of the `stopbook` binary, plus property tests of the library: one test binary,
 //! so the suite links once.
 
+mod bounds;
 mod conform;
 mod exactly_once;
+mod hostile;
 mod mock;
+mod mutations;
 mod openapi;
 mod plan;
 mod properties;
+mod proxy;
 mod run;
 mod schema;
+mod secrets;
+mod secrets_everywhere;
 mod spec_tests;
 mod support;
 mod tls;

@@ -16,6 +16,11 @@ const ENV_JOB: &str = "0b1c2d3e-4f50-4a6b-8c7d-8e9f0a1jb11x";
 
 /// A CA, and a server certificate for 127.0.0.1 signed by it: (CA PEM, server cert DER, key DER).
 fn certificates() -> (String, Vec<u8>, Vec<u8>) {
+    certificates_for("127.0.0.1")
+}
+
+/// A CA, and a server certificate for `name` signed by it: (CA PEM, server cert DER, key DER).
+pub fn certificates_for(name: &str) -> (String, Vec<u8>, Vec<u8>) {
     let ca_key = KeyPair::generate().unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -23,7 +28,7 @@ fn certificates() -> (String, Vec<u8>, Vec<u8>) {
     let ca_cert = ca_params.self_signed(&ca_key).unwrap();
     let issuer = Issuer::from_params(&ca_params, &ca_key);
     let server_key = KeyPair::generate().unwrap();
-    let server_cert = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+    let server_cert = CertificateParams::new(vec![name.to_owned()])
         .unwrap()
         .signed_by(&server_key, &issuer)
         .unwrap();
@@ -35,7 +40,7 @@ fn certificates() -> (String, Vec<u8>, Vec<u8>) {
 }
 
 /// Serves TLS on a loopback port and forwards the plaintext to the mock at `backend`.
-fn tls_front(
+pub fn tls_front(
     runtime: &tokio::runtime::Runtime,
     backend: std::net::SocketAddr,
     cert: Vec<u8>,

@@ -1,0 +1,177 @@
+//! Which way a request travels, and the ways it must never take.
+//!
+//! Proxies come from the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`, the
+//! rules curl and reqwest read), with two departures that keep credentials safe:
+//!
+//! - a loopback host (`localhost`, `127.0.0.0/8`, `::1`) is never proxied, as Go's and curl's
+//!   conventions do for localhost: a proxy elsewhere would otherwise receive the credentials that
+//!   the loopback-only `http://` rule sends in plaintext;
+//! - a request to a host that is not loopback is https only, so through a proxy it travels in a
+//!   CONNECT tunnel with TLS end to end; the proxy sees the host name and nothing else. A proxy
+//!   URL that carries its own credentials over plaintext `http://` to a host that is not loopback
+//!   is refused, since they would cross the network in clear.
+
+use hyper_util::client::proxy::matcher::Matcher;
+
+/// How a request to one host travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// Straight to the host.
+    Direct,
+    /// Through the environment's proxy, tunnelled.
+    Proxied,
+}
+
+/// The environment's proxy settings, read once.
+pub struct Router {
+    matcher: Matcher,
+}
+
+impl std::fmt::Debug for Router {
+    /// Proxy URLs may carry credentials: never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Router")
+    }
+}
+
+impl Router {
+    pub fn from_env() -> Self {
+        Router {
+            matcher: Matcher::from_env(),
+        }
+    }
+
+    /// How a request to `uri` travels, or why it may not be sent at all.
+    pub fn route(&self, uri: &http::Uri) -> Result<Route, String> {
+        if is_loopback(uri) {
+            return Ok(Route::Direct);
+        }
+        if uri.scheme_str() != Some("https") {
+            return Err(format!(
+                "error: `{}` is not https and not a loopback host: credentials would cross the network in clear; nothing was sent",
+                shown(uri)
+            ));
+        }
+        let Some(intercept) = self.matcher.intercept(uri) else {
+            return Ok(Route::Direct);
+        };
+        let proxy = intercept.uri();
+        match proxy.scheme_str() {
+            Some("https") => Ok(Route::Proxied),
+            Some("http") if intercept.basic_auth().is_some() && !is_loopback(proxy) => {
+                Err(format!(
+                    "error: the proxy `{}` (from the environment) carries credentials over plaintext http://: they would cross the network in clear; use an https:// proxy, or one without credentials; nothing was sent",
+                    shown(proxy)
+                ))
+            }
+            Some("http") => Ok(Route::Proxied),
+            _ => Err(format!(
+                "error: the proxy `{}` (from the environment) is not an http:// or https:// proxy; nothing was sent",
+                shown(proxy)
+            )),
+        }
+    }
+
+    /// The proxy for a request to `url`, as reqwest asks for it (its credentials, if any, come
+    /// from [`Router::proxy_auth`]); `None` for a request that goes direct.
+    pub fn proxy_for(&self, url: &url::Url) -> Option<url::Url> {
+        let uri: http::Uri = url.as_str().parse().ok()?;
+        if self.route(&uri) != Ok(Route::Proxied) {
+            return None;
+        }
+        url::Url::parse(&self.matcher.intercept(&uri)?.uri().to_string()).ok()
+    }
+
+    /// The `Proxy-Authorization` the proxy for `uri` takes, if its URL carries credentials.
+    pub fn proxy_auth(&self, uri: &http::Uri) -> Option<http::HeaderValue> {
+        let mut auth = self.matcher.intercept(uri)?.basic_auth()?.clone();
+        auth.set_sensitive(true);
+        Some(auth)
+    }
+}
+
+/// Whether `uri`'s host is a loopback name or address.
+pub fn is_loopback(uri: &http::Uri) -> bool {
+    let Some(host) = uri.host() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A URI as messages show it: scheme, host and port, never user information.
+fn shown(uri: &http::Uri) -> String {
+    let host = uri.host().unwrap_or("");
+    match (uri.scheme_str(), uri.port_u16()) {
+        (Some(scheme), Some(port)) => format!("{scheme}://{host}:{port}"),
+        (Some(scheme), None) => format!("{scheme}://{host}"),
+        (None, _) => host.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uri(s: &str) -> http::Uri {
+        s.parse().unwrap()
+    }
+
+    fn router(all_proxy: &str) -> Router {
+        Router {
+            matcher: Matcher::builder().all(all_proxy.to_owned()).build(),
+        }
+    }
+
+    #[test]
+    fn loopback_is_never_proxied() {
+        let r = router("http://proxy.example:3128");
+        for host in [
+            "http://127.0.0.1:8080",
+            "http://localhost",
+            "https://[::1]:9",
+        ] {
+            assert_eq!(r.route(&uri(host)), Ok(Route::Direct), "{host}");
+            assert!(r.proxy_for(&host.parse().unwrap()).is_none(), "{host}");
+        }
+        assert_eq!(r.route(&uri("https://drs.example.com")), Ok(Route::Proxied));
+    }
+
+    #[test]
+    fn plaintext_to_a_remote_host_is_refused() {
+        let err = router("")
+            .route(&uri("http://drs.example.com"))
+            .unwrap_err();
+        assert!(err.contains("not https"), "{err}");
+    }
+
+    #[test]
+    fn proxy_credentials_never_go_over_plaintext_to_a_remote_proxy() {
+        let err = router("http://u:hunter22@proxy.example:3128")
+            .route(&uri("https://drs.example.com"))
+            .unwrap_err();
+        assert!(err.contains("carries credentials"), "{err}");
+        assert!(!err.contains("hunter22"), "{err}");
+        let local = router("http://u:hunter22@127.0.0.1:3128");
+        assert_eq!(
+            local.route(&uri("https://drs.example.com")),
+            Ok(Route::Proxied)
+        );
+        let target = "https://drs.example.com";
+        let proxy = local.proxy_for(&target.parse().unwrap()).unwrap();
+        assert_eq!(proxy.as_str(), "http://127.0.0.1:3128/");
+        assert!(local.proxy_auth(&uri(target)).is_some());
+        assert_eq!(
+            router("https://u:p@proxy.example").route(&uri("https://drs.example.com")),
+            Ok(Route::Proxied)
+        );
+        assert!(
+            router("socks5://proxy.example")
+                .route(&uri("https://drs.example.com"))
+                .is_err()
+        );
+    }
+}

@@ -1,0 +1,80 @@
+//! `stopbook run` against the hostile server: every stop gets some hostile answer, and the run
+//! still ends in a verdict with its reports written, never in a panic.
+
+use std::time::Duration;
+
+use super::{Hostile, Script, answer, runtime};
+use crate::support::stopbook;
+
+const JOBS: [&str; 6] = [
+    "c7debc9c-8e09-4a5d-8dd6-cc44f78jb20r",
+    "0b1c2d3e-4f50-4a6b-8c7d-8e9f0a1jb11x",
+    "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7ab99",
+    "a4c123b1-612d-d272-d137-1c17149djb01",
+    "439536b3-216f-daee-b975-729fae92jb02",
+    "3d5a4fd1-2aab-fe22-8f21-9e9cb0ebjb03",
+];
+
+fn hostile_answers() -> Vec<Script> {
+    let giant = format!("x-big: {}", "h".repeat(256 * 1024));
+    vec![
+        answer(
+            "200 OK",
+            &["content-type: application/json"],
+            &vec![b' '; 2 << 20],
+        ),
+        answer("600 Beyond", &[], b"{}"),
+        answer("200 OK", &[], b"\xff\xfe\xfd"),
+        answer("302 Found", &["location: http://127.0.0.1:1/"], b""),
+        Script::Bytes(b"HTTP/1.1 100 Continue\r\n\r\n".to_vec()),
+        answer("200 OK", &[&giant], b"{}"),
+        answer("429 Slow Down", &["retry-after: soon"], b"{}"),
+        Script::Bytes(b"\x00\x01\x02 not http\r\n\r\n".to_vec()),
+    ]
+}
+
+#[test]
+fn a_run_against_a_hostile_server_ends_in_a_verdict_with_its_reports() {
+    let runtime = runtime();
+    let mut answers = hostile_answers();
+    // Round after round of the same hostile answers, for the retries and status reads too.
+    for _ in 0..6 {
+        answers.extend(hostile_answers());
+    }
+    let server = Hostile::start(&runtime, answers);
+    let dir = tempfile::tempdir().unwrap();
+    let stops: String = JOBS.iter().map(|j| format!("      - job: {j}\n")).collect();
+    std::fs::write(
+        dir.path().join("rb.yaml"),
+        format!(
+            "version: 1\nname: hostile\ntarget:\n  endpoint: {}\n  project_id: 054ba152d480d55b2f5dc0069e7ddef0\n  auth: {{ token_env: HOSTILE_TOKEN }}\ndefaults:\n  wait: false\n  request_timeout: 1s\n  retry: {{ attempts: 2, backoff: 10ms, max_backoff: 20ms }}\nlimits: {{ concurrency: 2 }}\nphases:\n  - name: all\n    stops:\n{stops}",
+            server.url
+        ),
+    )
+    .unwrap();
+    let output = stopbook([
+        "run",
+        "rb.yaml",
+        "--no-progress",
+        "--journal",
+        "j.jsonl",
+        "--report-json",
+        "r.json",
+    ])
+    .current_dir(dir.path())
+    .env("HOSTILE_TOKEN", "hostile-token-value")
+    .timeout(Duration::from_secs(240))
+    .output()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        matches!(output.status.code(), Some(1 | 3)),
+        "{:?}\n{stderr}",
+        output.status
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("r.json")).unwrap()).unwrap();
+    assert_eq!(report["results"].as_array().unwrap().len(), JOBS.len());
+    assert!(server.served() >= 1);
+}
