@@ -26,6 +26,8 @@ pub enum Exit {
     Invalid = 2,
     /// Aborted: the failure budget was exceeded, or a fatal error made going on pointless.
     Aborted = 3,
+    /// An internal error (a panic): what was recorded is in the journal and the reports.
+    Internal = 70,
     /// Interrupted by SIGINT or SIGTERM; in-flight requests finished, journal and reports written.
     Interrupted = 130,
 }
@@ -50,7 +52,23 @@ fn runtime() -> Result<tokio::runtime::Runtime, Exit> {
 /// Parses the process's arguments and runs the command.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    run(cli).into()
+    std::panic::set_hook(Box::new(|info| {
+        // The location and the message only: no backtrace of values, and a plea to report it.
+        let at = info
+            .location()
+            .map_or_else(String::new, |l| format!(" at {}:{}", l.file(), l.line()));
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        eprintln!("internal error{at}: {message}\n  = this is a bug in stopbook; please report it");
+    }));
+    match std::panic::catch_unwind(|| run(cli)) {
+        Ok(exit) => exit.into(),
+        Err(_) => Exit::Internal.into(),
+    }
 }
 
 /// Runs one parsed command line.

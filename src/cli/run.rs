@@ -290,6 +290,7 @@ async fn run_async(args: &RunArgs, prepared: Prepared) -> Exit {
     }
 
     let mut exit = match report.outcome {
+        _ if report.crashed => Exit::Internal,
         RunOutcome::Passed => Exit::Success,
         RunOutcome::Paused if report.failures().is_empty() => Exit::Success,
         RunOutcome::Failed | RunOutcome::Paused => Exit::Failed,

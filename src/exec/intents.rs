@@ -77,6 +77,11 @@ impl IntentWindows {
         Ok(())
     }
 
+    /// Whether the intent of the stop at `seq` was handed to the journal.
+    pub fn declared(&self, seq: usize) -> bool {
+        seq < self.cursor
+    }
+
     /// Hands the next window of intents to the journal.
     fn declare(&mut self, journal: &Journal, stops: &[Stop], sends: &impl Fn(usize) -> bool) {
         let mut entries = Vec::with_capacity(self.window);

@@ -51,6 +51,11 @@ pub enum Entry {
         seq: usize,
         job: JobId,
     },
+    /// An intent declared ahead whose stop was never sent (the run stopped first).
+    Unsent {
+        seq: usize,
+        job: JobId,
+    },
     Result {
         seq: usize,
         job: JobId,
@@ -165,6 +170,11 @@ pub fn read(path: &Path, plan_id: &str) -> Result<HashMap<usize, Earlier>, Strin
             // A stop that never reached the server is tried again, as if never started.
             Entry::Result { seq, result, .. } if result.unsent => {
                 earlier.remove(&seq);
+            }
+            Entry::Unsent { seq, .. } => {
+                if earlier.get(&seq) == Some(&Earlier::MaybeSent) {
+                    earlier.remove(&seq);
+                }
             }
             Entry::Result { seq, result, .. } => {
                 earlier.insert(seq, Earlier::Done(Box::new(result)));

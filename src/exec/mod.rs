@@ -5,6 +5,7 @@
 //! order; `report` turns both into progress, summaries and files.
 
 mod budget;
+mod failpoint;
 mod intents;
 pub mod journal;
 mod limits;
@@ -146,6 +147,8 @@ pub struct Setup {
 
 pub struct Report {
     pub outcome: RunOutcome,
+    /// A stop's task panicked: a bug in stopbook (exit 70).
+    pub crashed: bool,
     pub results: Vec<StopResult>,
     pub timings: Vec<Timing>,
     /// Why the run stopped early, if it did.
@@ -181,6 +184,8 @@ pub(crate) struct Context {
     auth_refused: AtomicBool,
     /// Set after the `--until` phase: nothing new starts, cleanly.
     paused: AtomicBool,
+    /// Set when a stop's task panicked (a bug): the run stops, exit 70.
+    crashed: AtomicBool,
     halt_reason: Mutex<Option<(String, RunOutcome)>>,
     started: tokio::time::Instant,
 }
@@ -199,6 +204,19 @@ impl Context {
     fn refuse_auth(&self, reason: String) {
         self.auth_refused.store(true, Ordering::SeqCst);
         self.halt(reason, RunOutcome::Aborted);
+    }
+
+    /// A stop's task panicked: nothing new starts.
+    fn crash(&self) {
+        self.crashed.store(true, Ordering::SeqCst);
+        self.halt(
+            "an internal error (a panic) stopped the run; what was recorded is in the journal and reports".to_owned(),
+            RunOutcome::Aborted,
+        );
+    }
+
+    fn crashed(&self) -> bool {
+        self.crashed.load(Ordering::SeqCst)
     }
 
     fn cancelled(&self) -> bool {
@@ -290,6 +308,7 @@ pub async fn run(plan: Arc<Plan>, setup: Setup) -> Report {
         halted: AtomicBool::new(false),
         auth_refused: AtomicBool::new(false),
         paused: AtomicBool::new(false),
+        crashed: AtomicBool::new(false),
         halt_reason: Mutex::new(None),
         started: tokio::time::Instant::now(),
     });
@@ -384,6 +403,7 @@ pub async fn run(plan: Arc<Plan>, setup: Setup) -> Report {
     }
     Report {
         outcome,
+        crashed: ctx.crashed(),
         results,
         timings,
         halted,

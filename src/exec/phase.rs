@@ -13,7 +13,7 @@ use tokio::sync::{Mutex, mpsc};
 use tokio::task::JoinSet;
 
 use super::intents::{self, IntentWindows};
-use super::journal::{Earlier, Finished};
+use super::journal::{Earlier, Entry, Finished};
 use super::{Context, Event, Outcome, RunOutcome, StopResult, Timing, in_shard, stop};
 use crate::plan::Plan;
 
@@ -96,10 +96,45 @@ impl Phase {
             if let Err(e) = worker
                 && e.is_panic()
             {
-                std::panic::resume_unwind(e.into_panic());
+                // A bug, not a verdict: the run stops, and what it recorded is still reported.
+                ctx.crash();
             }
         }
-        std::mem::take(&mut *phase.done.lock().unwrap_or_else(|p| p.into_inner()))
+        let mut done = std::mem::take(&mut *phase.done.lock().unwrap_or_else(|p| p.into_inner()));
+        phase.account_for_lost(ctx, &mut done).await;
+        done
+    }
+
+    /// Gives every stop of the phase a result: a stop whose worker panicked has none, and is
+    /// reported skipped (left out of the journal's results, so `--resume` takes it up).
+    async fn account_for_lost(&self, ctx: &Context, done: &mut Done) {
+        if !ctx.crashed() {
+            return;
+        }
+        // Hand out what the panicked workers left unclaimed, as any halted run does.
+        let stops = &self.plan.runbook.phases[self.index].stops;
+        while let Some(claim) = self.claim(ctx).await {
+            done.results.push(match claim {
+                Claim::Done(seq, finished) => {
+                    stop::resumed(&self.name, seq, &stops[seq - self.first], finished)
+                }
+                Claim::Skip(seq) | Claim::Start(seq) => {
+                    let reason = super::skip_reason(ctx);
+                    stop::skipped(&self.name, seq, &stops[seq - self.first], reason)
+                }
+            });
+        }
+        let have: std::collections::HashSet<usize> = done.results.iter().map(|r| r.seq).collect();
+        for (i, stop) in stops.iter().enumerate() {
+            let seq = self.first + i;
+            if in_shard(seq, self.shard) && !have.contains(&seq) {
+                let reason =
+                    "not finished: an internal error stopped the run; `--resume` takes it up"
+                        .to_owned();
+                done.results
+                    .push(stop::skipped(&self.name, seq, stop, reason));
+            }
+        }
     }
 
     /// Whether the stop at `seq` may be sent in this run.
@@ -129,6 +164,15 @@ impl Phase {
                 return Some(Claim::Done(seq, finished));
             }
             if ctx.stopping() {
+                // An intent declared ahead for a stop that never starts: say so, so that a
+                // resumed run need not read its status (unless an earlier run's intent stands).
+                if let Some(journal) = &ctx.journal
+                    && claims.intents.declared(seq)
+                    && !matches!(ctx.earlier.get(&seq), Some(Earlier::MaybeSent))
+                {
+                    let job = stops[seq - self.first].job;
+                    journal.record(Entry::Unsent { seq, job });
+                }
                 return Some(Claim::Skip(seq));
             }
             if let Some(journal) = &ctx.journal {

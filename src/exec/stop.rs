@@ -78,6 +78,7 @@ fn blank(phase: &Arc<str>, seq: usize, stop: &Stop) -> StopResult {
 }
 
 pub async fn execute(ctx: &Context, phase: &Arc<str>, seq: usize, stop: &Stop) -> StopResult {
+    super::failpoint::before_stop(seq);
     let mut result = blank(phase, seq, stop);
     let expect = stop.settings.effective_expect();
     let mut escalation = Escalation::None;

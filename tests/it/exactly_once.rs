@@ -542,3 +542,43 @@ fn a_resumed_run_never_sends_a_second_force_stop() {
         .to_owned();
     assert!(reason.contains("not sent again"), "{reason}");
 }
+
+#[test]
+fn a_panic_in_a_stop_still_writes_the_journal_and_reports_and_exits_70() {
+    let mock = External::start(config(jobs(0..4, "INCRE_TRANSFER_STARTED")));
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "limits: {{ concurrency: 1 }}\ndefaults: {{ wait: {{ timeout: 30s, poll: 100ms }} }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml((0..4).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let args = [
+        path.to_str().unwrap(),
+        "--journal",
+        "j.jsonl",
+        "--report-json",
+        "report.json",
+        "--no-progress",
+    ];
+    let mut cmd = crate::support::stopbook(["run"]);
+    cmd.args(args)
+        .current_dir(dir.path())
+        .env("STOPBOOK_TEST_TOKEN", TOKEN)
+        .env("STOPBOOK_FAILPOINT", "panic-at-stop:2")
+        .timeout(Duration::from_secs(60));
+    let output = cmd.output().unwrap();
+    assert_eq!(output.status.code(), Some(70), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("internal error"),
+        "{}",
+        stderr(&output)
+    );
+    let report = report(dir.path());
+    assert_eq!(report["summary"]["total"], 4, "every stop has a result");
+    assert_eq!(report["summary"]["passed"], 1);
+    assert_eq!(report["summary"]["skipped"], 3);
+
+    let resumed = run(dir.path(), &[args.as_slice(), &["--resume"]].concat());
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    assert_eq!(mock.stops().len(), 4, "each job stopped once");
+}

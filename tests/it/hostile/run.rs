@@ -78,3 +78,45 @@ fn a_run_against_a_hostile_server_ends_in_a_verdict_with_its_reports() {
     assert_eq!(report["results"].as_array().unwrap().len(), JOBS.len());
     assert!(server.served() >= 1);
 }
+
+#[test]
+fn a_huge_retry_after_is_capped_at_the_stops_max_backoff() {
+    let runtime = runtime();
+    let ok = br#"{"id":"c7debc9c-8e09-4a5d-8dd6-cc44f78jb20r","name":"DRS-1","status":"success"}"#;
+    let server = Hostile::start(
+        &runtime,
+        vec![
+            answer(
+                "429 Too Many Requests",
+                &["retry-after: 18446744073709551615"],
+                b"{}",
+            ),
+            answer(
+                "429 Too Many Requests",
+                &["retry-after: Fri, 31 Dec 9999 23:59:59 GMT"],
+                b"{}",
+            ),
+            answer("200 OK", &["content-type: application/json"], ok),
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rb.yaml"),
+        format!(
+            "version: 1\nname: hostile\ntarget:\n  endpoint: {}\n  project_id: 054ba152d480d55b2f5dc0069e7ddef0\n  auth: {{ token_env: HOSTILE_TOKEN }}\ndefaults:\n  wait: false\n  retry: {{ attempts: 3, backoff: 10ms, max_backoff: 200ms }}\nphases:\n  - name: all\n    stops:\n      - job: {}\n",
+            server.url, JOBS[0]
+        ),
+    )
+    .unwrap();
+    let output = stopbook(["run", "rb.yaml", "--no-progress", "--report-json", "r.json"])
+        .current_dir(dir.path())
+        .env("HOSTILE_TOKEN", "hostile-token-value")
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("r.json")).unwrap()).unwrap();
+    assert_eq!(report["results"][0]["attempts"], 3, "{report}");
+}
