@@ -7,6 +7,10 @@
 //! (c) 5,000 stops at concurrency 50 against a mock adding 100 ms to every answer: the wall
 //!     time against the ideal 5,000 / 50 × 100 ms = 10 s (target within 5 %).
 //!
+//! (d) 2,000 stops at concurrency 50 against a mock that answers 10 % of requests with a 502/504
+//!     after applying them and shows new statuses 1 s late: the wall time against the same run
+//!     without faults (what exactly-once costs when answers are lost).
+//!
 //! The mocks are `stopbook mock` processes, and the run journals durably, as for real.
 
 mod support;
@@ -20,6 +24,7 @@ use support::{MockProcess, job_id};
 const STOPS: usize = 200_000;
 const ROUNDS: usize = 3;
 const LATENCY_STOPS: usize = 5_000;
+const GATEWAY_STOPS: usize = 2_000;
 const TOKEN: &str = "bench-token";
 
 fn main() {
@@ -73,6 +78,8 @@ fn main() {
     let latency_wall = latency_wall.as_secs_f64();
     let peak_mib = peak_kib as f64 / 1024.0;
 
+    gateway_runs(exe, dir.path(), &jobs);
+
     println!(
         "      median ratio run / wrk {:.2}  (rounds {:.2}..{:.2}; target at least 0.50)",
         ratios[ROUNDS / 2],
@@ -86,6 +93,31 @@ fn main() {
     println!(
         "  (c) {LATENCY_STOPS} stops at 100 ms, concurrency 50: {latency_wall:.2} s against the ideal {ideal:.0} s, ratio {:.3} (target at most 1.05)",
         latency_wall / ideal
+    );
+}
+
+/// (d): the same 2,000 stops without faults, then with 10 % 5xx-after-apply and 1 s status lag;
+/// prints both wall times and their ratio.
+fn gateway_runs(exe: &str, dir: &Path, jobs: &Path) {
+    let ids: String = (0..GATEWAY_STOPS).map(|n| job_id(n) + "\n").collect();
+    std::fs::write(dir.join("gateway.txt"), ids).expect("write gateway.txt");
+    let mut walls = Vec::new();
+    for faults in [
+        &[][..],
+        &["--error-after", "0.1", "--status-lag", "1s", "--seed", "3"][..],
+    ] {
+        let _ = std::fs::remove_dir_all(dir.join(".stopbook"));
+        let mock = MockProcess::start(exe, mock_args(jobs, faults));
+        let runbook = write_runbook(dir, "gateway.yaml", &mock.url, 50, "gateway.txt");
+        let (wall, _, status) = support::timed(run_command(exe, dir, &runbook));
+        assert_eq!(status, 0, "the gateway run failed");
+        drop(mock);
+        walls.push(wall.as_secs_f64());
+    }
+    let (clean, faulty) = (walls[0], walls[1]);
+    println!(
+        "  (d) {GATEWAY_STOPS} stops, concurrency 50: {clean:.2} s without faults, {faulty:.2} s with 10 % 5xx-after-apply and 1 s status lag, ratio {:.1}",
+        faulty / clean
     );
 }
 

@@ -12,9 +12,11 @@ use bytes::Bytes;
 use http::header::{HeaderMap, HeaderValue};
 use serde_json::Value;
 
+use super::error::CallError;
+use super::sdk_time::sdk_date;
 use super::signing;
 use super::transport::Transport;
-use crate::runbook::values::{JobId, Language};
+use crate::drs::{JobId, Language};
 use crate::secret::Secret;
 
 /// How requests prove who sends them.
@@ -83,26 +85,6 @@ pub struct Answer {
 impl Answer {
     pub fn field(&self, name: &str) -> Option<&str> {
         self.body.as_ref()?.get(name)?.as_str()
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CallError {
-    /// The request surely did not reach the server (it could not connect).
-    NotSent(String),
-    /// The request may have reached the server: timeout, reset or a cut answer after sending.
-    Unknown(String),
-    /// TLS or certificate failure: going on is pointless.
-    Fatal(String),
-}
-
-impl std::fmt::Display for CallError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CallError::NotSent(m) => write!(f, "not sent: {m}"),
-            CallError::Unknown(m) => write!(f, "outcome unknown: {m}"),
-            CallError::Fatal(m) => write!(f, "{m}"),
-        }
     }
 }
 
@@ -368,24 +350,4 @@ impl Client {
         *cached = IamState::Token(token.clone(), std::time::Instant::now());
         Ok(token)
     }
-}
-
-/// `YYYYMMDDTHHMMSSZ` for `X-Sdk-Date`.
-pub fn sdk_date(t: std::time::SystemTime) -> String {
-    let iso = crate::mock::iso8601(t);
-    format!(
-        "{}{}{}T{}{}{}Z",
-        &iso[0..4],
-        &iso[5..7],
-        &iso[8..10],
-        &iso[11..13],
-        &iso[14..16],
-        &iso[17..19]
-    )
-}
-
-/// rustls needs one process-wide crypto provider; ring's builds with the C compiler alone.
-/// Call before building any TLS client in this process (idempotent).
-pub fn install_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
 }

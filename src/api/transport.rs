@@ -25,7 +25,7 @@ use hyper_util::rt::TokioExecutor;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
-use super::client::CallError;
+use super::error::CallError;
 use super::route::{Route, Router};
 
 /// How long a connection may take to open, and to stay idle in the pool.
@@ -57,7 +57,7 @@ impl Transport {
     /// certificates (PEM) to the platform's trusted roots. Refuses a route that would send
     /// credentials in clear (see [`super::route`]).
     pub fn new(endpoint: &http::Uri, pool: usize, ca_pem: Option<&[u8]>) -> Result<Self, String> {
-        super::client::install_crypto_provider();
+        install_crypto_provider();
         let extra = match ca_pem {
             Some(pem) => CertificateDer::pem_slice_iter(pem)
                 .collect::<Result<Vec<_>, _>>()
@@ -268,4 +268,10 @@ fn plain(e: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// rustls needs one process-wide crypto provider; ring's builds with the C compiler alone.
+/// Call before building any TLS client in this process (idempotent).
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }

@@ -15,11 +15,11 @@ use std::sync::Arc;
 
 use super::conform::{ABNORMAL_NEEDED, Jobs, RUNNING_NEEDED, Wait};
 use crate::diag::{Diagnostic, Diagnostics, SourceFile, Span};
+use crate::drs::JobId;
 use crate::runbook::decode::{Cx, MapReader, Spanned};
 use crate::runbook::model::RemoteTarget;
 use crate::runbook::raw::{RawTarget, RawWait};
-use crate::runbook::values::JobId;
-use crate::runbook::{read_limited, resolve, yaml};
+use crate::runbook::{read_limited, target, yaml};
 
 pub struct Fixtures {
     pub target: RemoteTarget,
@@ -43,7 +43,7 @@ pub fn load(path: &Path) -> Result<Fixtures, Diagnostics> {
     let missing: Option<Spanned<Vec<Spanned<JobId>>>> = map.optional("missing", &mut cx);
     let wait: Option<Spanned<RawWait>> = map.optional("wait", &mut cx);
     map.finish(&mut cx);
-    let target = target.and_then(|t| resolve::resolve_target(&t, base_dir, &mut cx));
+    let target = target.and_then(|t| target::resolve_target(&t, base_dir, &mut cx));
 
     let mut seen: HashMap<JobId, Span> = HashMap::new();
     let mut ids = |list: &Option<Spanned<Vec<Spanned<JobId>>>>, cx: &mut Cx| -> Vec<JobId> {

@@ -102,7 +102,7 @@ pub fn judge_answer(expect: &Expectation, answer: &Answer) -> Result<(), String>
                 true => Ok(()),
                 false => Err(format!(
                     "expected {}, got {}: {}",
-                    expected_text(expect),
+                    expect,
                     describe(answer),
                     differences.join("; ")
                 )),
@@ -118,26 +118,6 @@ pub fn describe(answer: &Answer) -> String {
         (None, Some(status)) => format!("HTTP {} status {status}", answer.http),
         _ if answer.body.is_none() => format!("HTTP {} (not JSON)", answer.http),
         _ => format!("HTTP {}", answer.http),
-    }
-}
-
-/// An expectation in words: `stopped`, `accepted`, `HTTP 400 DRS.10000010`,
-/// `HTTP 200 status failed`. The one rendering reports and messages use.
-pub fn expected_text(e: &Expectation) -> String {
-    match e {
-        Expectation::Stopped => "stopped".to_owned(),
-        Expectation::Accepted => "accepted".to_owned(),
-        Expectation::Answer {
-            http,
-            error_code: Some(code),
-            ..
-        } => format!("HTTP {http} {code}"),
-        Expectation::Answer {
-            http,
-            result: Some(word),
-            ..
-        } => format!("HTTP {http} status {}", word.as_str()),
-        Expectation::Answer { http, .. } => format!("HTTP {http}"),
     }
 }
 
@@ -159,7 +139,7 @@ pub fn judge_taken(expect: &Expectation, status: &str) -> Result<(), String> {
         true => Ok(()),
         false => Err(format!(
             "expected {}, but the answer was lost and the job's status ({status}) shows a stop was taken: outcome unknown",
-            expected_text(expect)
+            expect
         )),
     }
 }

@@ -5,13 +5,12 @@ use std::time::Duration;
 
 use super::Exit;
 use super::args::ConformArgs;
-use crate::api::client::{Client, Credentials};
+use super::connect::{self, Target};
 use crate::check::conform::{self, ABNORMAL_NEEDED, Jobs, Outcome, RUNNING_NEEDED, Verdict, Wait};
 use crate::check::{fixtures, rules};
-use crate::mock::{self, JobSpec, MockConfig};
+use crate::mock::{self, JobSpec};
 use crate::output;
 use crate::report::conformance;
-use crate::secret::Secret;
 
 pub fn list_rules() -> Exit {
     for rule in rules::CATALOGUE {
@@ -86,79 +85,49 @@ async fn check(
     loaded: Option<fixtures::Fixtures>,
 ) -> Result<(String, Vec<Verdict>), String> {
     let selected: Vec<&str> = args.rules.iter().map(String::as_str).collect();
-    let roots = match &args.ca_cert {
-        Some(path) => Some(
-            std::fs::read(path)
-                .map_err(|e| format!("error: cannot read --ca-cert `{}`: {e}", path.display()))?,
-        ),
-        None => None,
-    };
-    match loaded {
+    let (target, jobs, wait) = match loaded {
         Some(f) => {
             let remote = super::target::remote(&f.target, None)?;
-            let client = Client::new(
-                &remote.base,
-                &remote.project_id,
-                remote.credentials,
-                remote.language,
-                4,
-                roots.as_deref(),
-            )?;
-            eprintln!(
-                "checking {} ({} rules)",
-                remote.base,
-                if selected.is_empty() {
-                    rules::CATALOGUE.len()
-                } else {
-                    selected.len()
-                }
-            );
-            let verdicts = conform::run(&client, &f.jobs, f.wait, &selected).await;
-            Ok((remote.base, verdicts))
+            (Target::Remote(remote), f.jobs, f.wait)
         }
         None => {
             let jobs = embedded_jobs();
-            let token = Secret::new(format!("conform-{}", fastrand::u64(..)));
-            let config = MockConfig {
-                jobs: jobs
-                    .running
-                    .iter()
-                    .map(|id| spec(id, "INCRE_TRANSFER_STARTED"))
-                    .chain(
-                        jobs.abnormal
-                            .iter()
-                            .map(|id| spec(id, "INCRE_TRANSFER_FAILED")),
-                    )
-                    .collect(),
-                token: Some(token.clone()),
-                stop_delay: Duration::from_millis(400),
-                ..MockConfig::default()
-            };
-            let server = mock::start_embedded(config)
-                .await
-                .map_err(|e| format!("error: cannot start the embedded mock: {e}"))?;
-            let client = Client::new(
-                &server.url(),
-                EMBEDDED_PROJECT,
-                Credentials::Token(token),
-                None,
-                4,
-                None,
-            )?;
-            eprintln!("checking the embedded mock at {}", server.url());
+            let fleet = jobs
+                .running
+                .iter()
+                .map(|id| spec(id, "INCRE_TRANSFER_STARTED"))
+                .chain(
+                    jobs.abnormal
+                        .iter()
+                        .map(|id| spec(id, "INCRE_TRANSFER_FAILED")),
+                )
+                .collect();
+            let stop_delay = Duration::from_millis(400);
             let wait = Wait {
                 timeout: Duration::from_secs(30),
                 poll: Duration::from_millis(100),
             };
-            let verdicts = conform::run(&client, &jobs, wait, &selected).await;
-            let url = server.url();
-            server.shutdown().await;
-            Ok((url, verdicts))
+            (
+                Target::Embedded {
+                    jobs: fleet,
+                    stop_delay,
+                },
+                jobs,
+                wait,
+            )
         }
-    }
+    };
+    let connection = connect::connect(target, args.ca_cert.as_deref(), 4).await?;
+    let count = match selected.len() {
+        0 => rules::CATALOGUE.len(),
+        n => n,
+    };
+    eprintln!("checking {} ({count} rules)", connection.describe(None));
+    let verdicts = conform::run(&connection.client, &jobs, wait, &selected).await;
+    let url = connection.url.clone();
+    connection.close().await;
+    Ok((url, verdicts))
 }
-
-const EMBEDDED_PROJECT: &str = "054ba152d480d55b2f5dc0069e7ddef0";
 
 fn embedded_jobs() -> Jobs {
     let made = mock::jobs::generate(RUNNING_NEEDED + ABNORMAL_NEEDED, fastrand::u64(..));
@@ -173,7 +142,7 @@ fn embedded_jobs() -> Jobs {
     })
 }
 
-fn spec(id: &crate::runbook::values::JobId, status: &str) -> JobSpec {
+fn spec(id: &crate::drs::JobId, status: &str) -> JobSpec {
     JobSpec {
         id: id.to_string(),
         name: format!("DRS-{}", &id.as_str()[..4]),

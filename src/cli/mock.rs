@@ -31,7 +31,7 @@ pub fn run(args: &MockArgs) -> Exit {
         };
         println!("listening on {}", server.url());
         let _ = std::io::stdout().flush();
-        wait_for_signal().await;
+        super::connect::wait_for_signal().await;
         eprintln!("stopping: finishing requests in flight");
         server.shutdown().await;
         Exit::Success
@@ -96,26 +96,4 @@ fn config(args: &MockArgs) -> Result<MockConfig, String> {
         defect: args.defect.as_deref().map(str::parse).transpose()?,
         log_limit: MockConfig::default().log_limit,
     })
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut interrupt), Ok(mut terminate)) = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) else {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        };
-        tokio::select! {
-            _ = interrupt.recv() => {}
-            _ = terminate.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

@@ -3,9 +3,11 @@
 
 mod args;
 mod conform;
+mod connect;
 mod mock;
 mod plan;
 mod run;
+mod run_config;
 mod target;
 mod validate;
 

@@ -3,8 +3,8 @@
 //! `run` and `conform`; every failure here comes before anything is sent.
 
 use crate::api::client::{Credentials, IamLogin};
+use crate::drs::{Endpoint, Language};
 use crate::runbook::model::{Auth, Host, RemoteTarget};
-use crate::runbook::values::{Endpoint, Language};
 use crate::secret::Secret;
 
 pub struct Remote {

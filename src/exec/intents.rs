@@ -111,8 +111,8 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::drs::JobId;
     use crate::runbook::model::Settings;
-    use crate::runbook::values::JobId;
 
     fn stops(count: usize) -> Vec<Stop> {
         (0..count)

@@ -5,12 +5,15 @@
 //! order; `report` turns both into progress, summaries and files.
 
 mod budget;
+mod context;
 mod failpoint;
 mod intents;
 pub mod journal;
 mod limits;
 mod phase;
+mod record;
 mod reply;
+mod send;
 mod settle;
 mod stop;
 mod wait;
@@ -21,12 +24,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::{SemaphorePermit, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 
 use crate::api::client::Client;
+use crate::drs::JobId;
 use crate::plan::Plan;
-use crate::runbook::values::{JobId, Rate};
-use budget::{Budgets, PhaseBudget};
+use crate::runbook::values::Rate;
+use budget::Budgets;
+use context::Context;
 use journal::{Earlier, Journal};
 use phase::Phase;
 
@@ -127,10 +132,13 @@ pub enum Event {
     Halted(String),
 }
 
-/// What a run needs besides the plan.
+/// What a run needs besides the plan. The plan is the reviewed artifact and is never changed:
+/// limits the command line overrides arrive here, already validated.
 pub struct Setup {
     pub client: Client,
+    /// Requests in flight at most (each phase's own limit is held under it).
     pub concurrency: u32,
+    /// The request-rate ceiling.
     pub rate: Option<Rate>,
     pub journal: Option<Journal>,
     /// What an earlier run of the same plan reached, by seq.
@@ -170,136 +178,22 @@ pub fn in_shard(seq: usize, shard: Option<(usize, usize)>) -> bool {
     shard.is_none_or(|(k, n)| (seq - 1) % n == k - 1)
 }
 
-/// The state every stop of a run shares.
-pub(crate) struct Context {
-    client: Client,
-    limits: Limits,
-    journal: Option<Journal>,
-    earlier: HashMap<usize, Earlier>,
-    journal_age: Duration,
-    cancel: watch::Receiver<bool>,
-    budgets: Budgets,
-    halted: AtomicBool,
-    /// Set by a 401: no request starts any more.
-    auth_refused: AtomicBool,
-    /// Set after the `--until` phase: nothing new starts, cleanly.
-    paused: AtomicBool,
-    /// Set when a stop's task panicked (a bug): the run stops, exit 70.
-    crashed: AtomicBool,
-    halt_reason: Mutex<Option<(String, RunOutcome)>>,
-    started: tokio::time::Instant,
-}
-
-impl Context {
-    fn halt(&self, reason: String, outcome: RunOutcome) {
-        let mut slot = self.halt_reason.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.is_none() {
-            *slot = Some((reason, outcome));
-        }
-        self.halted.store(true, Ordering::SeqCst);
-    }
-
-    /// Authentication was refused: the run ends, and no request starts any more (five bad
-    /// AK/SK signatures lock the key).
-    fn refuse_auth(&self, reason: String) {
-        self.auth_refused.store(true, Ordering::SeqCst);
-        self.halt(reason, RunOutcome::Aborted);
-    }
-
-    /// A stop's task panicked: nothing new starts.
-    fn crash(&self) {
-        self.crashed.store(true, Ordering::SeqCst);
-        self.halt(
-            "an internal error (a panic) stopped the run; what was recorded is in the journal and reports".to_owned(),
-            RunOutcome::Aborted,
-        );
-    }
-
-    fn crashed(&self) -> bool {
-        self.crashed.load(Ordering::SeqCst)
-    }
-
-    fn cancelled(&self) -> bool {
-        *self.cancel.borrow()
-    }
-
-    fn stopping(&self) -> bool {
-        self.halted.load(Ordering::SeqCst) || self.cancelled() || self.paused.load(Ordering::SeqCst)
-    }
-
-    /// A place for one request within the shared limits; `None` once authentication was
-    /// refused, so that no request starts after a 401.
-    async fn permit(&self) -> Option<SemaphorePermit<'_>> {
-        if self.auth_refused.load(Ordering::SeqCst) {
-            return None;
-        }
-        let permit = self.limits.request().await;
-        (!self.auth_refused.load(Ordering::SeqCst)).then_some(permit)
-    }
-
-    /// Counts a failure of phase `index` against the budgets; past one, nothing new starts.
-    fn failed(&self, index: usize) {
-        if let Some(reason) = self.budgets.failed(index) {
-            self.halt(reason, RunOutcome::Aborted);
-        }
-    }
-
-    /// Sleeps for `d`; false if the run was interrupted meanwhile.
-    async fn sleep(&self, d: Duration) -> bool {
-        let mut cancel = self.cancel.clone();
-        if *cancel.borrow() {
-            return false;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(d) => true,
-            _ = cancel.wait_for(|c| *c) => false,
-        }
-    }
-}
-
-/// Each phase's budget, with the failures an earlier run's journal holds for it.
-fn phase_budgets(
-    plan: &Plan,
-    earlier: &HashMap<usize, Earlier>,
-    selected: impl Fn(usize) -> bool,
-) -> Vec<PhaseBudget> {
-    let mut seq = 0;
-    plan.runbook
-        .phases
-        .iter()
-        .map(|p| {
-            let seqs = (seq + 1..=seq + p.stops.len()).filter(|s| selected(*s));
-            seq += p.stops.len();
-            let (mut total, mut already) = (0, 0);
-            for s in seqs {
-                total += 1;
-                if matches!(earlier.get(&s), Some(Earlier::Done(f)) if f.outcome == Outcome::Failed)
-                {
-                    already += 1;
-                }
-            }
-            PhaseBudget {
-                name: p.name.clone(),
-                budget: p.max_failures,
-                total,
-                already,
-            }
-        })
-        .collect()
-}
-
+/// Runs `plan`: phases in order, stops within each up to its concurrency, under the shared
+/// limits and budgets, journaling as it goes. Returns every selected stop's result in plan order.
 pub async fn run(plan: Arc<Plan>, setup: Setup) -> Report {
-    let runbook = &plan.runbook;
     let selected = |seq: usize| in_shard(seq, setup.shard);
+    let runbook = &plan.runbook;
     let total = (1..=runbook.stop_count()).filter(|s| selected(*s)).count();
     let budgets = Budgets::new(
         runbook.limits.max_failures,
         total,
-        phase_budgets(&plan, &setup.earlier, selected),
+        context::phase_budgets(&plan, &setup.earlier, selected),
     );
     let ctx = Arc::new(Context {
         client: setup.client,
         limits: Limits::new(setup.concurrency, setup.rate),
+        concurrency: setup.concurrency,
+        rate: setup.rate,
         journal: setup.journal,
         earlier: setup.earlier,
         journal_age: setup.journal_age,
@@ -313,56 +207,71 @@ pub async fn run(plan: Arc<Plan>, setup: Setup) -> Report {
         started: tokio::time::Instant::now(),
     });
     if let Some(reason) = ctx.budgets.exceeded() {
-        ctx.halt(
-            format!("{reason} (failures the journal already holds)"),
-            RunOutcome::Aborted,
-        );
+        let reason = format!("{reason} (failures the journal already holds)");
+        ctx.halt(reason, RunOutcome::Aborted);
     }
-    let events = setup.events;
+    let done = run_phases(&plan, &ctx, &setup.events, setup.shard, setup.until, total).await;
+    conclude(&plan, &ctx, done, &setup.events, setup.until).await
+}
+
+/// Each phase in turn, a barrier between them; pauses after the `until` phase.
+async fn run_phases(
+    plan: &Arc<Plan>,
+    ctx: &Arc<Context>,
+    events: &mpsc::UnboundedSender<Event>,
+    shard: Option<(usize, usize)>,
+    until: Option<usize>,
+    total: usize,
+) -> phase::Done {
     let mut seq = 0;
-    let phases: Vec<(String, usize)> = runbook
+    let phases: Vec<(String, usize)> = plan
+        .runbook
         .phases
         .iter()
         .map(|p| {
             let first = seq + 1;
             seq += p.stops.len();
-            (
-                p.name.clone(),
-                (first..=seq).filter(|s| selected(*s)).count(),
-            )
+            let selected = (first..=seq).filter(|s| in_shard(*s, shard)).count();
+            (p.name.clone(), selected)
         })
         .collect();
     let _ = events.send(Event::Started {
         total,
         phases: phases.clone(),
     });
-
     let mut done = phase::Done {
         results: Vec::with_capacity(total),
         timings: Vec::with_capacity(total),
     };
-    let mut first_seq = 1;
-    for (index, stops) in phases.iter().map(|(_, n)| *n).enumerate() {
-        let first = first_seq;
-        first_seq += runbook.phases[index].stops.len();
+    let mut first = 1;
+    for (index, (name, stops)) in phases.into_iter().enumerate() {
+        let phase_first = first;
+        first += plan.runbook.phases[index].stops.len();
         if stops == 0 {
             continue;
         }
-        let _ = events.send(Event::PhaseStarted {
-            index,
-            name: runbook.phases[index].name.clone(),
-            stops,
-        });
+        let _ = events.send(Event::PhaseStarted { index, name, stops });
         let phase_start = done.results.len();
-        let phase = Phase::new(Arc::clone(&plan), index, first, setup.shard, done);
-        done = phase.run(&ctx, stops, &events).await;
+        let phase = Phase::new(ctx, Arc::clone(plan), index, phase_first, shard, done);
+        done = phase.run(ctx, stops, events).await;
         // Seqs are unique, so an unstable sort gives the same order without a scratch copy of
         // half the results (21 MB for 200,000 stops).
         done.results[phase_start..].sort_unstable_by_key(|r| r.seq);
-        if setup.until == Some(index) && !ctx.stopping() {
+        if until == Some(index) && !ctx.stopping() {
             ctx.paused.store(true, Ordering::SeqCst);
         }
     }
+    done
+}
+
+/// The run's verdict, once every phase is done and the journal is on disk.
+async fn conclude(
+    plan: &Plan,
+    ctx: &Context,
+    done: phase::Done,
+    events: &mpsc::UnboundedSender<Event>,
+    until: Option<usize>,
+) -> Report {
     let phase::Done {
         results,
         mut timings,
@@ -371,12 +280,9 @@ pub async fn run(plan: Arc<Plan>, setup: Setup) -> Report {
     if let Some(journal) = &ctx.journal
         && let Err(e) = journal.sync().await
     {
-        ctx.halt(
-            format!("{e}: the journal may not hold every result"),
-            RunOutcome::Aborted,
-        );
+        let reason = format!("{e}: the journal may not hold every result");
+        ctx.halt(reason, RunOutcome::Aborted);
     }
-
     let halt = ctx
         .halt_reason
         .lock()
@@ -395,7 +301,7 @@ pub async fn run(plan: Arc<Plan>, setup: Setup) -> Report {
             Some("interrupted: in-flight requests finished, the rest was not started".to_owned())
         }
         (Some((reason, _)), _) => Some(reason),
-        (None, false) if paused => Some(paused_reason(&plan, setup.until)),
+        (None, false) if paused => Some(paused_reason(plan, until)),
         _ => None,
     };
     if let Some(reason) = &halted {

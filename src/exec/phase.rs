@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 
 use super::intents::{self, IntentWindows};
 use super::journal::{Earlier, Entry, Finished};
-use super::{Context, Event, Outcome, RunOutcome, StopResult, Timing, in_shard, stop};
+use super::{Context, Event, Outcome, RunOutcome, StopResult, Timing, in_shard, record, stop};
 use crate::plan::Plan;
 
 /// Where a phase is and what it needs to know to hand out its stops.
@@ -55,6 +55,7 @@ enum Claim<'a> {
 
 impl Phase {
     pub fn new(
+        ctx: &Context,
         plan: Arc<Plan>,
         index: usize,
         first: usize,
@@ -62,7 +63,7 @@ impl Phase {
         done: Done,
     ) -> Self {
         let phase = &plan.runbook.phases[index];
-        let window = intents::window(phase.concurrency, plan.runbook.limits.rate);
+        let window = intents::window(ctx.phase_concurrency(phase), ctx.rate);
         let claims = Claims {
             next: first,
             intents: IntentWindows::new(first, phase.stops.len(), window),
@@ -86,7 +87,7 @@ impl Phase {
         selected: usize,
         events: &mpsc::UnboundedSender<Event>,
     ) -> Done {
-        let concurrency = self.plan.runbook.phases[self.index].concurrency.max(1) as usize;
+        let concurrency = ctx.phase_concurrency(&self.plan.runbook.phases[self.index]) as usize;
         let phase = Arc::new(self);
         let mut workers = JoinSet::new();
         for _ in 0..concurrency.min(selected) {
@@ -116,11 +117,11 @@ impl Phase {
         while let Some(claim) = self.claim(ctx).await {
             done.results.push(match claim {
                 Claim::Done(seq, finished) => {
-                    stop::resumed(&self.name, seq, &stops[seq - self.first], finished)
+                    record::resumed(&self.name, seq, &stops[seq - self.first], finished)
                 }
                 Claim::Skip(seq) | Claim::Start(seq) => {
                     let reason = super::skip_reason(ctx);
-                    stop::skipped(&self.name, seq, &stops[seq - self.first], reason)
+                    record::skipped(&self.name, seq, &stops[seq - self.first], reason)
                 }
             });
         }
@@ -132,7 +133,7 @@ impl Phase {
                     "not finished: an internal error stopped the run; `--resume` takes it up"
                         .to_owned();
                 done.results
-                    .push(stop::skipped(&self.name, seq, stop, reason));
+                    .push(record::skipped(&self.name, seq, stop, reason));
             }
         }
     }
@@ -194,12 +195,12 @@ async fn work(phase: Arc<Phase>, ctx: Arc<Context>, events: mpsc::UnboundedSende
         let (result, timing) = match claim {
             Claim::Done(seq, finished) => {
                 let stop = &stops[seq - phase.first];
-                (stop::resumed(&phase.name, seq, stop, finished), None)
+                (record::resumed(&phase.name, seq, stop, finished), None)
             }
             Claim::Skip(seq) => {
                 let stop = &stops[seq - phase.first];
                 let reason = super::skip_reason(&ctx);
-                (stop::skipped(&phase.name, seq, stop, reason), None)
+                (record::skipped(&phase.name, seq, stop, reason), None)
             }
             Claim::Start(seq) => {
                 let stop = &stops[seq - phase.first];

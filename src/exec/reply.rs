@@ -7,7 +7,8 @@
 
 use std::time::Duration;
 
-use crate::api::client::{Answer, CallError};
+use crate::api::client::Answer;
+use crate::api::error::CallError;
 use crate::check;
 
 /// What one attempt of a stop came to.

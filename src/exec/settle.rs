@@ -14,8 +14,8 @@ use backon::{BackoffBuilder, ExponentialBuilder};
 use tokio::time::Instant;
 
 use super::Context;
-use crate::api::status;
 use crate::check;
+use crate::drs::{codes, status};
 use crate::runbook::model::Stop;
 
 /// Status reads that may fail after the window before the outcome counts as unknown (at least;
@@ -55,7 +55,9 @@ pub async fn read_status(ctx: &Context, stop: &Stop) -> Read {
             Some(s) => Read::Status(s.to_owned()),
             None => Read::Error("the job detail has no job.status".to_owned()),
         },
-        Ok(a) if a.http == 400 && a.field("error_code") == Some("DRS.10000010") => Read::Missing,
+        Ok(a) if a.http == 400 && a.field("error_code") == Some(codes::JOB_NOT_FOUND) => {
+            Read::Missing
+        }
         Ok(a) if a.http == 401 => {
             ctx.refuse_auth(format!("authentication refused: {}", check::describe(&a)));
             Read::Refused

@@ -8,11 +8,12 @@
 use tokio::time::Instant;
 
 use super::journal::{Entry, Escalation};
+use super::record::{finish, finish_keep, interrupted};
+use super::send::{Sent, send};
 use super::settle::{Read, read_status};
-use super::stop::{Sent, finish, finish_keep, interrupted, send};
 use super::{Context, Outcome, RunOutcome, StopResult};
-use crate::api::status;
 use crate::check;
+use crate::drs::status;
 use crate::runbook::model::{Stop, Wait};
 
 /// Polls until the job ends or the wait times out; escalates at most once.

@@ -1,6 +1,7 @@
 //! The error answers of the mock: `{"error_code", "error_msg"}` with the vendor's codes where it
 //! documents them, and 12-character codes of the model's own where it does not (marked).
 
+use crate::drs::codes;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -41,7 +42,7 @@ impl ApiError {
     pub fn job_not_found() -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
-            "DRS.10000010",
+            codes::JOB_NOT_FOUND,
             "Job does not exist, please check job id.",
             "任务不存在，请检查任务ID。",
         )
@@ -51,7 +52,7 @@ impl ApiError {
     pub fn already_ending() -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
-            "DRS.10000001",
+            codes::ALREADY_ENDING,
             "Failed. The job is already being stopped or has been stopped.",
             "失败。任务正在结束或已经结束。",
         )
@@ -91,7 +92,7 @@ impl ApiError {
     pub fn unauthorized(reason: &str) -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
-            "APIGW.0301",
+            codes::UNAUTHORIZED,
             format!("Incorrect IAM authentication information: {reason}"),
             format!("IAM认证信息错误：{reason}"),
         )
@@ -101,7 +102,7 @@ impl ApiError {
     pub fn throttled(limit: u32) -> Self {
         Self::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "APIGW.0308",
+            codes::THROTTLED,
             format!(
                 "The throttling threshold has been reached: policy user over ratelimit,limit:{limit},time:1 second"
             ),

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::status::{self, StopEffect};
-use crate::runbook::values::JobId;
+use crate::drs::JobId;
+use crate::drs::status::{self, StopEffect};
 
 /// A task as loaded from `--jobs` or generated.
 #[derive(Debug, Clone, Deserialize, Serialize)]

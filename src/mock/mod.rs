@@ -13,6 +13,7 @@ mod auth;
 pub mod defects;
 mod errors;
 pub mod faults;
+mod incoming;
 pub mod jobs;
 mod recorder;
 mod routes;
@@ -22,7 +23,6 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-pub use auth::iso8601;
 pub use defects::Defect;
 
 use crate::secret::Secret;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::routes::Incoming;
+use super::incoming::Incoming;
 
 const MASK: &str = "<redacted>";
 

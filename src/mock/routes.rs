@@ -9,39 +9,17 @@ use std::time::{Instant, SystemTime};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::errors::{ApiError, Lang};
 use super::faults::FaultsPatch;
+use super::incoming::Incoming;
 use super::jobs::{Applying, StopOutcome};
 use super::{Defect, Shared, auth, lock};
-use crate::runbook::values::{JobId, ProjectId};
-
-/// The request as received, with its body read, for handlers and the signature check.
-#[derive(Debug)]
-pub struct Incoming {
-    pub method: Method,
-    pub path: String,
-    pub query: Option<String>,
-    pub headers: HeaderMap,
-    pub body: Bytes,
-}
-
-impl Incoming {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    fn query_param(&self, name: &str) -> Option<String> {
-        let query = self.query.as_deref()?;
-        url::form_urlencoded::parse(query.as_bytes())
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-    }
-}
+use crate::drs::{JobId, ProjectId};
 
 type Call = Extension<Arc<Incoming>>;
 
@@ -161,7 +139,7 @@ async fn stop(
         if shared.defect(Defect::Example200)
             && jobs
                 .view(&job_id, now)
-                .is_some_and(|j| crate::api::status::RUNNING.contains(&j.status.as_str()))
+                .is_some_and(|j| crate::drs::status::RUNNING.contains(&j.status.as_str()))
         {
             return (StatusCode::OK, axum::Json(json!({"status": "failed"}))).into_response();
         }
@@ -178,7 +156,7 @@ async fn stop(
         }
         StopOutcome::Unknown if shared.defect(Defect::Example400) => {
             let e = ApiError {
-                code: "DRS.10000001",
+                code: crate::drs::codes::ALREADY_ENDING,
                 ..ApiError::job_not_found()
             };
             error(&shared, e, lang)
@@ -414,8 +392,8 @@ async fn iam_token(State(shared): State<Arc<Shared>>, Extension(call): Call) -> 
     let expires = now + std::time::Duration::from_secs(24 * 3600);
     let body = json!({"token": {
         "methods": ["password"],
-        "issued_at": auth::iso8601(now),
-        "expires_at": auth::iso8601(expires),
+        "issued_at": crate::api::sdk_time::iso8601(now),
+        "expires_at": crate::api::sdk_time::iso8601(expires),
         "project": {"id": project_id},
         "user": {"name": name, "domain": {"name": user["domain"]["name"]}},
     }});

@@ -23,8 +23,9 @@ use tower::ServiceExt;
 
 use super::errors::ApiError;
 use super::faults::{After, Before};
+use super::incoming::Incoming;
 use super::recorder::Record;
-use super::routes::{Incoming, router};
+use super::routes::router;
 use super::{MockConfig, Shared, lock};
 
 /// Largest request body read.
@@ -174,41 +175,12 @@ async fn handle(
     });
     let admin = incoming.path.starts_with("/__mock/");
     let seq = (!admin).then(|| record_arrival(shared, &incoming));
-
-    let mut fault = None;
-    if !admin && shared.faulty() {
-        let latency = lock(&shared.injector).latency();
-        if !latency.is_zero() {
-            tokio::time::sleep(latency).await;
-        }
-        let before = lock(&shared.injector).before(Instant::now());
-        let early = match before {
-            Before::Pass => None,
-            Before::Reset => {
-                finish(shared, seq, None, Some("reset before apply"));
-                return None;
-            }
-            Before::Throttled { retry_after_secs } => {
-                let limit = shared.faults().throttle.unwrap_or(0);
-                let mut response = ApiError::throttled(limit).into_response_in(Default::default());
-                response
-                    .headers_mut()
-                    .insert("retry-after", retry_after_secs.into());
-                fault = Some("throttled");
-                Some(response)
-            }
-            Before::ServerError(code) => {
-                let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-                fault = Some("server error");
-                Some(ApiError::injected(status).into_response_in(Default::default()))
-            }
-        };
-        if let Some(response) = early {
-            finish(shared, seq, Some(response.status().as_u16()), fault);
-            return Some(response);
-        }
+    if !admin
+        && shared.faulty()
+        && let Some(early) = faults_before(shared, seq).await
+    {
+        return early;
     }
-
     let mut request = Request::from_parts(parts, Body::from(body));
     request.extensions_mut().insert(incoming);
     let response = match routes.oneshot(request).await {
@@ -218,12 +190,53 @@ async fn handle(
     if admin {
         return Some(response);
     }
+    faults_after(shared, seq, response).await
+}
 
-    let after = if shared.faulty() {
-        lock(&shared.injector).after()
-    } else {
-        After::Pass
+/// Latency, then a fault that keeps the request from being applied: `Some` is the answer
+/// given instead (`Some(None)`: the connection is reset).
+async fn faults_before(shared: &Arc<Shared>, seq: Option<u64>) -> Option<Option<Response<Body>>> {
+    let latency = lock(&shared.injector).latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let before = lock(&shared.injector).before(Instant::now());
+    let (response, fault) = match before {
+        Before::Pass => return None,
+        Before::Reset => {
+            finish(shared, seq, None, Some("reset before apply"));
+            return Some(None);
+        }
+        Before::Throttled { retry_after_secs } => {
+            let limit = shared.faults().throttle.unwrap_or(0);
+            let mut response = ApiError::throttled(limit).into_response_in(Default::default());
+            response
+                .headers_mut()
+                .insert("retry-after", retry_after_secs.into());
+            (response, "throttled")
+        }
+        Before::ServerError(code) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            let response = ApiError::injected(status).into_response_in(Default::default());
+            (response, "server error")
+        }
     };
+    finish(shared, seq, Some(response.status().as_u16()), Some(fault));
+    Some(Some(response))
+}
+
+/// What happens to an applied request's answer: a reset, a gateway's 5xx, a garbled or slow
+/// body, or nothing; `None` resets the connection.
+async fn faults_after(
+    shared: &Arc<Shared>,
+    seq: Option<u64>,
+    response: Response<Body>,
+) -> Option<Response<Body>> {
+    let after = match shared.faulty() {
+        true => lock(&shared.injector).after(),
+        false => After::Pass,
+    };
+    let mut fault = None;
     let response = match after {
         After::Pass => response,
         After::Reset => {
@@ -235,10 +248,9 @@ async fn handle(
             gateway_error(http, html)
         }
         After::Truncate | After::Malformed => {
-            fault = Some(if after == After::Truncate {
-                "truncated"
-            } else {
-                "malformed"
+            fault = Some(match after {
+                After::Truncate => "truncated",
+                _ => "malformed",
             });
             garble(response, after).await
         }

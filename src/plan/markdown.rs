@@ -5,6 +5,7 @@
 use std::io::{self, Write};
 
 use super::Plan;
+use crate::markdown::escape;
 use crate::runbook::model::{Auth, Expectation, Host, Phase, Settings, Target};
 
 pub(super) fn write(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
@@ -67,19 +68,7 @@ fn write_phase(
         plural(phase.stops.len()),
         phase.concurrency
     )?;
-    if let Some(budget) = phase.max_failures {
-        match budget.allowed(phase.stops.len()) {
-            0 => writeln!(
-                out,
-                "Phase failure budget `{budget}`: the first failure here ends the run."
-            )?,
-            n => writeln!(
-                out,
-                "Phase failure budget `{budget}`: {n} failure{} tolerated here, one more ends the run.",
-                plural(n as usize)
-            )?,
-        }
-    }
+    write_phase_budget(out, phase)?;
     let common = most_common_requests(phase);
     let notes = !common_everywhere(phase, common);
     writeln!(
@@ -89,6 +78,36 @@ fn write_phase(
         if notes { " (unless noted)" } else { "" }
     )?;
     writeln!(out)?;
+    write_stops(out, phase, common, notes, seq)
+}
+
+/// The phase's own failure budget, when it has one.
+fn write_phase_budget(out: &mut dyn Write, phase: &Phase) -> io::Result<()> {
+    let Some(budget) = phase.max_failures else {
+        return Ok(());
+    };
+    match budget.allowed(phase.stops.len()) {
+        0 => writeln!(
+            out,
+            "Phase failure budget `{budget}`: the first failure here ends the run."
+        ),
+        n => writeln!(
+            out,
+            "Phase failure budget `{budget}`: {n} failure{} tolerated here, one more ends the run.",
+            plural(n as usize)
+        ),
+    }
+}
+
+/// The table of the phase's stops; `notes` adds a column for request settings that differ
+/// from the phase's `common` ones.
+fn write_stops(
+    out: &mut dyn Write,
+    phase: &Phase,
+    common: &Settings,
+    notes: bool,
+    seq: &mut usize,
+) -> io::Result<()> {
     if notes {
         writeln!(
             out,
@@ -215,48 +234,11 @@ fn target(t: &Target) -> String {
 }
 
 fn expectation(e: &Expectation) -> String {
-    match e {
-        Expectation::Stopped => "stopped".to_owned(),
-        Expectation::Accepted => "accepted".to_owned(),
-        Expectation::Answer {
-            http,
-            error_code,
-            error_msg_contains,
-            result,
-        } => {
-            let mut parts = vec![format!("HTTP {http}")];
-            if let Some(code) = error_code {
-                parts.push(format!("`{}`", escape(code)));
-            }
-            if let Some(text) = error_msg_contains {
-                parts.push(format!("message contains \"{}\"", escape(text)));
-            }
-            if let Some(word) = result {
-                parts.push(format!("status {}", word.as_str()));
-            }
-            parts.join(", ")
-        }
-    }
+    escape(&e.to_string())
 }
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
-}
-
-/// Makes user text safe inside a Markdown table cell or heading.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\n' | '\r' => out.push(' '),
-            '|' | '\\' | '`' | '*' | '_' | '<' | '>' | '[' | ']' | '#' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

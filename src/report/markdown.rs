@@ -5,7 +5,9 @@ use std::io::{self, Write};
 
 use super::summary;
 use crate::exec::{Outcome, Report, StopResult};
+use crate::markdown::escape;
 
+/// Writes the Markdown report of `report`.
 pub fn write<W: Write>(
     mut out: W,
     runbook: &str,
@@ -26,6 +28,12 @@ pub fn write<W: Write>(
     if let Some(reason) = &report.halted {
         writeln!(out, "- **stopped early:** {}", escape(reason))?;
     }
+    write_failures(&mut out, report)?;
+    write_phases(&mut out, report)
+}
+
+/// Failures first, then answers that broke a documented rule.
+fn write_failures(out: &mut impl Write, report: &Report) -> io::Result<()> {
     let failures = report.failures();
     if !failures.is_empty() {
         writeln!(out)?;
@@ -62,6 +70,11 @@ pub fn write<W: Write>(
             )?;
         }
     }
+    Ok(())
+}
+
+/// A table per phase, every stop in plan order.
+fn write_phases(out: &mut impl Write, report: &Report) -> io::Result<()> {
     let mut phase: Option<&str> = None;
     for r in &report.results {
         if phase != Some(&*r.phase) {
@@ -96,11 +109,4 @@ pub fn write<W: Write>(
         )?;
     }
     Ok(())
-}
-
-fn escape(text: &str) -> String {
-    text.replace('\n', " ")
-        .replace('|', "\\|")
-        .replace('_', "\\_")
-        .replace('`', "\\`")
 }

@@ -14,6 +14,7 @@ pub mod raw;
 pub(crate) mod resolve;
 pub mod schema;
 pub mod stops_file;
+pub(crate) mod target;
 pub mod values;
 pub mod yaml;
 

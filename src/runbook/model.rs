@@ -3,13 +3,13 @@
 //! Nothing here can be invalid: the types only hold values that passed [`super::resolve`]. The
 //! planner and the executor read this model and never the YAML.
 
+use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::raw::ResultWord;
-use super::values::{
-    Duration, Endpoint, EnvVarName, FailureBudget, JobId, Language, ProjectId, Rate, Region,
-};
+use super::values::{Duration, EnvVarName, FailureBudget, Rate};
+use crate::drs::{Endpoint, JobId, Language, ProjectId, Region};
 
 #[derive(Debug, Clone)]
 pub struct Runbook {
@@ -207,4 +207,32 @@ pub enum Expectation {
         error_msg_contains: Option<String>,
         result: Option<ResultWord>,
     },
+}
+
+/// An expectation in words: `stopped`, `accepted`, `HTTP 400 DRS.10000010`,
+/// `HTTP 200 status failed`: the one rendering reports, plans and messages use.
+impl fmt::Display for Expectation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expectation::Stopped => f.write_str("stopped"),
+            Expectation::Accepted => f.write_str("accepted"),
+            Expectation::Answer {
+                http,
+                error_code,
+                error_msg_contains,
+                result,
+            } => {
+                write!(f, "HTTP {http}")?;
+                if let Some(code) = error_code {
+                    write!(f, " {code}")?;
+                } else if let Some(word) = result {
+                    write!(f, " status {}", word.as_str())?;
+                }
+                if let Some(part) = error_msg_contains {
+                    write!(f, ", message contains {part:?}")?;
+                }
+                Ok(())
+            }
+        }
+    }
 }

@@ -8,12 +8,11 @@
 use schemars::JsonSchema;
 
 use super::decode::{Cx, Decode, MapReader, Spanned, Written, not_a_secret};
-use super::values::{
-    Duration, Endpoint, EnvVarName, FailureBudget, JobId, Language, ProjectId, Rate, Region,
-};
+use super::values::{Duration, EnvVarName, FailureBudget, Rate};
 use super::yaml::{Node, Value};
 use crate::diag::mask::{looks_like_password, looks_random};
 use crate::diag::{Diagnostic, Span};
+use crate::drs::{Endpoint, JobId, Language, ProjectId, Region};
 
 /// A stopbook runbook, format v1: stops of DRS tasks grouped in ordered phases.
 #[derive(Debug, JsonSchema)]

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::diag::{Diagnostic, Diagnostics, Place, SourceFile, Span};
 
-use super::values::JobId;
+use crate::drs::JobId;
 
 /// Largest stops file accepted: about 1.5 million job IDs.
 pub const MAX_STOPS_FILE_BYTES: u64 = 64 * 1024 * 1024;

@@ -1,6 +1,7 @@
 //! Black-box tests of the `stopbook` binary, plus property tests of the library: one test binary,
 //! so the suite links once.
 
+mod architecture;
 mod bounds;
 mod conform;
 mod exactly_once;

@@ -254,7 +254,7 @@ fn secrets_from_the_environment_never_reach_reports_journals_or_logs() {
 }
 
 fn fetch(url: &str) -> String {
-    stopbook::api::client::install_crypto_provider();
+    stopbook::api::transport::install_crypto_provider();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -9,9 +9,10 @@ mod server;
 
 use std::time::{Duration, Instant};
 
-use stopbook::api::client::{Answer, CallError, Client, Credentials};
+use stopbook::api::client::{Answer, Client, Credentials};
+use stopbook::api::error::CallError;
 use stopbook::api::retry_after::MAX_RETRY_AFTER;
-use stopbook::runbook::values::JobId;
+use stopbook::drs::JobId;
 
 pub use server::{Hostile, Script, answer};
 

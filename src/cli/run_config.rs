@@ -1,0 +1,226 @@
+//! `stopbook run`, first half: from raw flags and the runbook to one validated run
+//! configuration, before anything is sent (every refusal here is exit 2).
+//!
+//! The plan is the reviewed artifact: it is never changed after its `plan_id` was computed.
+//! Overrides (`--concurrency`, `--rate`, `--endpoint`) are carried beside it, and the effective
+//! limits are worked out once, here.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::args::RunArgs;
+use super::connect::Target;
+use crate::exec::{self, journal};
+use crate::mock::JobSpec;
+use crate::plan::Plan;
+use crate::runbook::model::{Expectation, Runbook, Target as RunbookTarget};
+use crate::runbook::values::Rate;
+use crate::runbook::{self};
+
+/// How long an accepted stop takes in the embedded mock (a force stop: a quarter of it).
+const EMBEDDED_STOP_DELAY: Duration = Duration::from_secs(1);
+
+/// Everything a run needs, validated.
+pub struct RunConfig {
+    pub plan: Plan,
+    /// Requests in flight at most, and the rate ceiling: the runbook's, or the overrides.
+    pub concurrency: u32,
+    pub rate: Option<Rate>,
+    pub target: Target,
+    /// The remote project, for messages (none for the embedded mock).
+    pub project_id: Option<String>,
+    pub journal: Option<JournalState>,
+    /// Stop cleanly after the phase at this index.
+    pub until: Option<usize>,
+}
+
+/// The journal a run writes, and what an earlier run of the same plan left in it.
+pub struct JournalState {
+    pub path: PathBuf,
+    pub earlier: HashMap<usize, journal::Earlier>,
+    /// How long ago the earlier run last wrote it.
+    pub age: Duration,
+}
+
+impl RunConfig {
+    /// Reads, plans and checks everything that can refuse the run before anything is sent.
+    pub fn new(args: &RunArgs) -> Result<Self, String> {
+        let runbook = runbook::load(&args.runbook).map_err(|d| d.to_string())?;
+        let plan = Plan::new(runbook);
+        if let Some(file) = &args.plan {
+            check_approved(args, &plan, file)?;
+        }
+        let until = match &args.until {
+            Some(name) => Some(phase_index(&plan.runbook, name)?),
+            None => None,
+        };
+        let (target, project_id) = target(&plan.runbook, args)?;
+        let journal_path = match (&args.journal, &project_id) {
+            (Some(path), _) => Some(path.clone()),
+            (None, Some(_)) => Some(default_journal(&plan.plan_id, args.shard)),
+            (None, None) if args.resume || until.is_some() => {
+                return Err("error: the embedded mock keeps no journal unless asked: give --journal FILE to --resume or --until".to_owned());
+            }
+            (None, None) => None,
+        };
+        let journal = match journal_path {
+            Some(path) => Some(journal_state(args, &plan, path)?),
+            None => None,
+        };
+        Ok(RunConfig {
+            concurrency: args.concurrency.unwrap_or(plan.runbook.limits.concurrency),
+            rate: args.rate.or(plan.runbook.limits.rate),
+            plan,
+            target,
+            project_id,
+            journal,
+            until,
+        })
+    }
+}
+
+fn check_approved(args: &RunArgs, plan: &Plan, file: &Path) -> Result<(), String> {
+    let approved = plan_id_in(file)?;
+    if approved == plan.plan_id {
+        return Ok(());
+    }
+    Err(format!(
+        "error: plan drift: `{}` now plans to {}, but `{}` holds {approved}; nothing was sent\n  = review the new plan (`stopbook plan {}`) and approve it again",
+        args.runbook.display(),
+        plan.plan_id,
+        file.display(),
+        args.runbook.display()
+    ))
+}
+
+/// The journal at `path`: refused without `--resume` when it exists, required with it.
+fn journal_state(args: &RunArgs, plan: &Plan, path: PathBuf) -> Result<JournalState, String> {
+    match (path.exists(), args.resume) {
+        (true, false) => Err(format!(
+            "error: the journal `{}` already exists: resume that run with --resume, or move the journal away to start over",
+            path.display()
+        )),
+        (true, true) => {
+            let mut earlier =
+                journal::read(&path, &plan.plan_id).map_err(|e| format!("error: {e}"))?;
+            if args.retry_failed {
+                journal::retry_failed(&mut earlier);
+            }
+            let age = journal::age(&path);
+            Ok(JournalState { path, earlier, age })
+        }
+        (false, true) => Err(format!(
+            "error: --resume: there is no journal at `{}`; nothing was sent\n  = give the journal of the run to resume with --journal FILE, or leave out --resume to start a new run",
+            path.display()
+        )),
+        (false, false) => Ok(JournalState {
+            path,
+            earlier: HashMap::new(),
+            age: Duration::ZERO,
+        }),
+    }
+}
+
+/// The index of the phase `--until` names.
+fn phase_index(runbook: &Runbook, name: &str) -> Result<usize, String> {
+    runbook
+        .phases
+        .iter()
+        .position(|p| p.name == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = runbook.phases.iter().map(|p| p.name.as_str()).collect();
+            format!(
+                "error: --until `{name}`: the runbook has no such phase; its phases are: {}",
+                names.join(", ")
+            )
+        })
+}
+
+/// The line a resumed run opens with: what the journal holds for this run's stops.
+pub fn resume_line(
+    plan: &Plan,
+    earlier: &HashMap<usize, journal::Earlier>,
+    shard: Option<(usize, usize)>,
+) -> String {
+    use journal::Earlier;
+    let (mut done, mut waiting, mut check) = (0, 0, 0);
+    let total = (1..=plan.runbook.stop_count())
+        .filter(|s| exec::in_shard(*s, shard))
+        .count();
+    for (_, e) in earlier.iter().filter(|(s, _)| exec::in_shard(**s, shard)) {
+        match e {
+            Earlier::Done(_) => done += 1,
+            Earlier::Accepted(_) => waiting += 1,
+            Earlier::MaybeSent => check += 1,
+        }
+    }
+    let left = total - done - waiting;
+    format!(
+        "resuming: {done} of {total} stops done, {waiting} accepted to wait for, {left} left ({check} of them may have been sent: their status is read first)"
+    )
+}
+
+/// The plan_id a plan file holds, JSON or Markdown.
+fn plan_id_in(file: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("error: cannot read the plan `{}`: {e}", file.display()))?;
+    let start = text
+        .find("sha256:")
+        .ok_or_else(|| format!("error: `{}` holds no plan_id", file.display()))?;
+    let id: String = text[start..].chars().take(7 + 64).collect();
+    if id.len() == 71 && id[7..].bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(id)
+    } else {
+        Err(format!(
+            "error: `{}` holds a malformed plan_id",
+            file.display()
+        ))
+    }
+}
+
+/// Where the run goes: the runbook's target with `--endpoint` applied, or the embedded mock
+/// seeded with the runbook's jobs. The remote project ID comes back for messages.
+fn target(runbook: &Runbook, args: &RunArgs) -> Result<(Target, Option<String>), String> {
+    let remote = match &runbook.target {
+        RunbookTarget::EmbeddedMock if args.endpoint.is_some() => {
+            return Err(
+                "error: --endpoint needs a `target` in the runbook, for its project_id and auth"
+                    .to_owned(),
+            );
+        }
+        RunbookTarget::EmbeddedMock => {
+            let jobs = embedded_jobs(runbook);
+            let stop_delay = EMBEDDED_STOP_DELAY;
+            return Ok((Target::Embedded { jobs, stop_delay }, None));
+        }
+        RunbookTarget::Remote(remote) => remote,
+    };
+    let remote = super::target::remote(remote, args.endpoint.as_deref())?;
+    let project = remote.project_id.clone();
+    Ok((Target::Remote(remote), Some(project)))
+}
+
+fn default_journal(plan_id: &str, shard: Option<(usize, usize)>) -> PathBuf {
+    let id = plan_id.trim_start_matches("sha256:");
+    let shard = shard
+        .map(|(k, n)| format!("-shard-{k}-of-{n}"))
+        .unwrap_or_default();
+    PathBuf::from(".stopbook").join(format!("journal-{}{shard}.jsonl", &id[..16.min(id.len())]))
+}
+
+/// The runbook's jobs as running tasks, except those the runbook expects not to exist.
+fn embedded_jobs(runbook: &Runbook) -> Vec<JobSpec> {
+    let missing = |e: &Expectation| matches!(e, Expectation::Answer { error_code: Some(code), .. } if code == crate::drs::codes::JOB_NOT_FOUND);
+    runbook
+        .stops()
+        .enumerate()
+        .filter(|(_, (_, stop))| !missing(&stop.settings.effective_expect()))
+        .map(|(i, (_, stop))| JobSpec {
+            id: stop.job.to_string(),
+            name: format!("DRS-{}", 1000 + i),
+            status: "INCRE_TRANSFER_STARTED".to_owned(),
+            job_type: "sync".to_owned(),
+        })
+        .collect()
+}

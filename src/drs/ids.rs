@@ -1,0 +1,89 @@
+//! The identifiers of the API's paths: a job ID and a project ID, each parsed with a message
+//! that says what was expected.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A DRS job ID: 36 characters, groups of 8-4-4-4-12 lowercase letters and digits.
+///
+/// Not a UUID: the vendor's own example ends in `jb20r`, which is not hex. Held inline (no heap
+/// allocation), because a large maintenance window lists hundreds of thousands of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct JobId([u8; 36]);
+
+impl JobId {
+    pub fn as_str(&self) -> &str {
+        // Only ASCII letters, digits and `-` are ever stored (see `from_str`).
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl FromStr for JobId {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        // A byte scan without allocation: large runbooks parse hundreds of thousands of these.
+        let bytes = s.as_bytes();
+        let shape_ok = bytes.len() == 36
+            && bytes.iter().enumerate().all(|(i, &b)| match i {
+                8 | 13 | 18 | 23 => b == b'-',
+                _ => b.is_ascii_alphanumeric(),
+            });
+        if shape_ok && !bytes.iter().any(u8::is_ascii_uppercase) {
+            let mut id = [0u8; 36];
+            id.copy_from_slice(bytes);
+            return Ok(JobId(id));
+        }
+        let mut message = format!(
+            "invalid job ID `{s}`: expected 36 characters in groups of 8-4-4-4-12 lowercase letters and digits, like `c7debc9c-8e09-4a5d-8dd6-cc44f78jb20r`"
+        );
+        if shape_ok {
+            message.push_str(" (job IDs are lower case)");
+        }
+        Err(message)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for JobId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A tenant's project ID in a region: 32 lowercase hex characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ProjectId(String);
+
+impl FromStr for ProjectId {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            Ok(ProjectId(s.to_owned()))
+        } else {
+            Err(format!(
+                "invalid project ID `{s}`: expected 32 lowercase hex characters, like `054ba152d480d55b2f5dc0069e7ddef0`"
+            ))
+        }
+    }
+}
+
+impl ProjectId {
+    /// The text form.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ProjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+serialize_as_text!(JobId, ProjectId);

@@ -1,0 +1,46 @@
+//! The `X-Language` header the API answers in.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// The request language header: `en-us` or `zh-cn`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Language {
+    EnUs,
+    ZhCn,
+}
+
+impl FromStr for Language {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "en-us" => Ok(Language::EnUs),
+            "zh-cn" => Ok(Language::ZhCn),
+            _ => Err(format!(
+                "invalid language `{s}`: expected `en-us` or `zh-cn`"
+            )),
+        }
+    }
+}
+
+impl Language {
+    /// The header value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::EnUs => "en-us",
+            Language::ZhCn => "zh-cn",
+        }
+    }
+}
+
+impl fmt::Display for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for Language {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}

@@ -1,0 +1,144 @@
+//! The state every stop of a run shares: the client and its limits, the journal and what an
+//! earlier run left, the failure budgets, and the flags that stop the run (a halt, a 401, a
+//! pause after `--until`, an interrupt, a crash).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::sync::{SemaphorePermit, watch};
+
+use super::budget::{Budgets, PhaseBudget};
+use super::journal::{Earlier, Journal};
+use super::{Limits, Outcome, RunOutcome};
+use crate::api::client::Client;
+use crate::plan::Plan;
+use crate::runbook::model::Phase;
+use crate::runbook::values::Rate;
+
+/// The state every stop of a run shares.
+pub(crate) struct Context {
+    pub(super) client: Client,
+    pub(super) limits: Limits,
+    /// The run's effective limits (the runbook's, or the command line's overrides).
+    pub(super) concurrency: u32,
+    pub(super) rate: Option<Rate>,
+    pub(super) journal: Option<Journal>,
+    pub(super) earlier: HashMap<usize, Earlier>,
+    pub(super) journal_age: Duration,
+    pub(super) cancel: watch::Receiver<bool>,
+    pub(super) budgets: Budgets,
+    pub(super) halted: AtomicBool,
+    /// Set by a 401: no request starts any more.
+    pub(super) auth_refused: AtomicBool,
+    /// Set after the `--until` phase: nothing new starts, cleanly.
+    pub(super) paused: AtomicBool,
+    /// Set when a stop's task panicked (a bug): the run stops, exit 70.
+    pub(super) crashed: AtomicBool,
+    pub(super) halt_reason: Mutex<Option<(String, RunOutcome)>>,
+    pub(super) started: tokio::time::Instant,
+}
+
+impl Context {
+    pub(super) fn halt(&self, reason: String, outcome: RunOutcome) {
+        let mut slot = self.halt_reason.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some((reason, outcome));
+        }
+        self.halted.store(true, Ordering::SeqCst);
+    }
+
+    /// How many stops of `phase` run at once: its own concurrency, held under the run's.
+    pub(super) fn phase_concurrency(&self, phase: &Phase) -> u32 {
+        phase.concurrency.min(self.concurrency).max(1)
+    }
+
+    /// Authentication was refused: the run ends, and no request starts any more (five bad
+    /// AK/SK signatures lock the key).
+    pub(super) fn refuse_auth(&self, reason: String) {
+        self.auth_refused.store(true, Ordering::SeqCst);
+        self.halt(reason, RunOutcome::Aborted);
+    }
+
+    /// A stop's task panicked: nothing new starts.
+    pub(super) fn crash(&self) {
+        self.crashed.store(true, Ordering::SeqCst);
+        self.halt(
+            "an internal error (a panic) stopped the run; what was recorded is in the journal and reports".to_owned(),
+            RunOutcome::Aborted,
+        );
+    }
+
+    pub(super) fn crashed(&self) -> bool {
+        self.crashed.load(Ordering::SeqCst)
+    }
+
+    pub(super) fn cancelled(&self) -> bool {
+        *self.cancel.borrow()
+    }
+
+    pub(super) fn stopping(&self) -> bool {
+        self.halted.load(Ordering::SeqCst) || self.cancelled() || self.paused.load(Ordering::SeqCst)
+    }
+
+    /// A place for one request within the shared limits; `None` once authentication was
+    /// refused, so that no request starts after a 401.
+    pub(super) async fn permit(&self) -> Option<SemaphorePermit<'_>> {
+        if self.auth_refused.load(Ordering::SeqCst) {
+            return None;
+        }
+        let permit = self.limits.request().await;
+        (!self.auth_refused.load(Ordering::SeqCst)).then_some(permit)
+    }
+
+    /// Counts a failure of phase `index` against the budgets; past one, nothing new starts.
+    pub(super) fn failed(&self, index: usize) {
+        if let Some(reason) = self.budgets.failed(index) {
+            self.halt(reason, RunOutcome::Aborted);
+        }
+    }
+
+    /// Sleeps for `d`; false if the run was interrupted meanwhile.
+    pub(super) async fn sleep(&self, d: Duration) -> bool {
+        let mut cancel = self.cancel.clone();
+        if *cancel.borrow() {
+            return false;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(d) => true,
+            _ = cancel.wait_for(|c| *c) => false,
+        }
+    }
+}
+
+/// Each phase's budget, with the failures an earlier run's journal holds for it.
+pub(super) fn phase_budgets(
+    plan: &Plan,
+    earlier: &HashMap<usize, Earlier>,
+    selected: impl Fn(usize) -> bool,
+) -> Vec<PhaseBudget> {
+    let mut seq = 0;
+    plan.runbook
+        .phases
+        .iter()
+        .map(|p| {
+            let seqs = (seq + 1..=seq + p.stops.len()).filter(|s| selected(*s));
+            seq += p.stops.len();
+            let (mut total, mut already) = (0, 0);
+            for s in seqs {
+                total += 1;
+                if matches!(earlier.get(&s), Some(Earlier::Done(f)) if f.outcome == Outcome::Failed)
+                {
+                    already += 1;
+                }
+            }
+            PhaseBudget {
+                name: p.name.clone(),
+                budget: p.max_failures,
+                total,
+                already,
+            }
+        })
+        .collect()
+}

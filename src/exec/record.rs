@@ -1,0 +1,156 @@
+//! A stop's result: the blank it starts from, the ones made without running it (skipped, or
+//! taken from an earlier run's journal), and how a finished one is recorded in the journal.
+
+use std::sync::Arc;
+
+use super::journal::{Entry, Finished};
+use super::{Context, Outcome, StopResult};
+use crate::runbook::model::Stop;
+
+/// A stop the run did not start.
+pub fn skipped(phase: &Arc<str>, seq: usize, stop: &Stop, reason: String) -> StopResult {
+    let mut result = blank(phase, seq, stop);
+    result.outcome = Outcome::Skipped;
+    result.reason = Some(reason);
+    result
+}
+
+/// A stop an earlier run finished, as that run's journal has it.
+pub fn resumed(phase: &Arc<str>, seq: usize, stop: &Stop, finished: &Finished) -> StopResult {
+    let Finished {
+        outcome,
+        http_status,
+        error_code,
+        final_status,
+        attempts,
+        escalated,
+        reason,
+        violations,
+        unsent,
+    } = finished.clone();
+    StopResult {
+        outcome,
+        http_status,
+        error_code,
+        final_status,
+        attempts,
+        escalated,
+        reason,
+        violations,
+        unsent,
+        resumed: true,
+        ..blank(phase, seq, stop)
+    }
+}
+
+pub fn blank(phase: &Arc<str>, seq: usize, stop: &Stop) -> StopResult {
+    StopResult {
+        seq,
+        phase: Arc::clone(phase),
+        job: stop.job,
+        label: stop.label.clone(),
+        force: stop.settings.force,
+        expected: stop.settings.effective_expect().to_string().into(),
+        outcome: Outcome::Failed,
+        http_status: None,
+        error_code: None,
+        final_status: None,
+        attempts: 0,
+        escalated: false,
+        reason: None,
+        violations: Vec::new(),
+        resumed: false,
+        unsent: false,
+        awaiting: false,
+    }
+}
+
+/// Records `result` as `outcome` with `reason` in the journal.
+pub fn finish(
+    ctx: &Context,
+    mut result: StopResult,
+    outcome: Outcome,
+    reason: String,
+) -> StopResult {
+    result.reason = Some(reason);
+    finish_keep(ctx, result, outcome)
+}
+
+/// Records the result in the journal, keeping any reason already given.
+pub fn finish_keep(ctx: &Context, mut result: StopResult, outcome: Outcome) -> StopResult {
+    result.outcome = outcome;
+    if let Some(journal) = &ctx.journal {
+        journal.record(Entry::Result {
+            seq: result.seq,
+            job: result.job,
+            result: Finished::of(&result),
+        });
+    }
+    result
+}
+
+/// A stop the run could not finish (interrupted, or no request may start any more): reported
+/// skipped and left out of the journal's results, so `--resume` takes it up where it was.
+pub fn interrupted(ctx: &Context, mut result: StopResult) -> StopResult {
+    result.outcome = Outcome::Skipped;
+    let why = match ctx.cancelled() {
+        true => "interrupted",
+        false => "the run was halted",
+    };
+    result.reason = Some(match result.awaiting {
+        true => format!(
+            "{why} while waiting for the job to end: the stop was accepted, and `--resume` waits for it"
+        ),
+        false => format!(
+            "{why} before this stop's outcome was known: `--resume` reads the job's status and finishes it"
+        ),
+    });
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runbook::model::Settings;
+
+    #[test]
+    fn a_result_comes_back_whole_from_its_journal_line() {
+        let stop = Stop {
+            job: "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9".parse().unwrap(),
+            label: Some("orders".to_owned()),
+            settings: Arc::new(Settings {
+                force: true,
+                ..Settings::default()
+            }),
+        };
+        let phase: Arc<str> = Arc::from("drain");
+        let original = StopResult {
+            outcome: Outcome::Failed,
+            http_status: Some(400),
+            error_code: Some("DRS.10000010".to_owned()),
+            final_status: Some("RELEASE_RESOURCE_FAILED".to_owned()),
+            attempts: 3,
+            escalated: true,
+            reason: Some("the job ended in RELEASE_RESOURCE_FAILED".to_owned()),
+            violations: vec!["error_msg is empty".to_owned()],
+            ..blank(&phase, 7, &stop)
+        };
+        let line = serde_json::to_string(&Entry::Result {
+            seq: 7,
+            job: stop.job,
+            result: Finished::of(&original),
+        })
+        .unwrap();
+        let Ok(Entry::Result { result, .. }) = serde_json::from_str(&line) else {
+            panic!("not a result line: {line}");
+        };
+        let back = resumed(&phase, 7, &stop, &result);
+        assert_eq!(
+            back,
+            StopResult {
+                resumed: true,
+                ..original
+            }
+        );
+    }
+}

@@ -1,0 +1,116 @@
+//! Sending a stop, and sending it again only when the evidence says the last one did not take
+//! effect ([`super::reply`] sorts each answer; [`super::settle`] resolves an unknown outcome).
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use tokio::time::Instant;
+
+use super::reply::{self, Reply};
+use super::settle::{self, Settled};
+use super::{Context, RunOutcome};
+use crate::api::client::Answer;
+use crate::runbook::model::Stop;
+
+/// What sending came to.
+#[derive(Debug)]
+pub enum Sent {
+    /// An answer to judge.
+    Answer(Answer),
+    /// The outcome was unknown and the job's status (this one) showed a stop was taken.
+    Taken(String),
+    /// Tried as often as allowed, or the outcome cannot be known; `unsent` when no attempt
+    /// reached the server.
+    GaveUp { reason: String, unsent: bool },
+    /// A fatal answer ended the run (401, TLS): nothing was taken.
+    Halted(String),
+    /// The run was interrupted while this stop waited.
+    Interrupted,
+    /// No request may start any more (authentication was refused elsewhere in the run).
+    Refused,
+}
+
+/// Sends a stop, again only when the evidence says the last one did not take effect. `before`
+/// is the job's status before this stop, when known (an escalation knows it).
+pub async fn send(
+    ctx: &Context,
+    stop: &Stop,
+    force: bool,
+    attempts: &mut u32,
+    before: Option<&str>,
+) -> Sent {
+    let retry = stop.settings.retry;
+    let mut delays = ExponentialBuilder::default()
+        .with_min_delay(retry.backoff.get())
+        .with_max_delay(retry.max_backoff.get())
+        .with_max_times(retry.attempts.saturating_sub(1) as usize)
+        .with_jitter()
+        .build();
+    let mut reached = false;
+    loop {
+        let Some(permit) = ctx.permit().await else {
+            return Sent::Refused;
+        };
+        *attempts += 1;
+        let answer = ctx
+            .client
+            .stop(&stop.job, force, stop.settings.request_timeout.get())
+            .await;
+        drop(permit);
+        let (why, pause) = match reply::classify(answer, retry.max_backoff.get()) {
+            Reply::Judged(answer) => return Sent::Answer(answer),
+            Reply::AuthRefused(reason) => {
+                ctx.refuse_auth(reason.clone());
+                return Sent::Halted(reason);
+            }
+            Reply::Fatal(reason) => {
+                ctx.halt(reason.clone(), RunOutcome::Aborted);
+                return Sent::Halted(reason);
+            }
+            Reply::Resend { why, pause } => (why, pause),
+            Reply::Unknown(why) => {
+                reached = true;
+                match settle::settle(ctx, stop, Instant::now(), before).await {
+                    Settled::Taken(status) => return Sent::Taken(status),
+                    Settled::NotTaken | Settled::Missing if *attempts < retry.attempts => continue,
+                    Settled::NotTaken | Settled::Missing => {
+                        let reason = format!(
+                            "gave up after {}: {why}, and the job's status showed no stop within the settle window",
+                            plural_attempts(*attempts)
+                        );
+                        return Sent::GaveUp {
+                            reason,
+                            unsent: false,
+                        };
+                    }
+                    Settled::Unknown(detail) => {
+                        let reason =
+                            format!("outcome unknown: {why}, and {detail}: not sent again");
+                        return Sent::GaveUp {
+                            reason,
+                            unsent: false,
+                        };
+                    }
+                    Settled::Interrupted => return Sent::Interrupted,
+                    Settled::Refused => return Sent::Refused,
+                }
+            }
+        };
+        let Some(delay) = delays.next() else {
+            let reason = format!("gave up after {}: {why}", plural_attempts(*attempts));
+            return Sent::GaveUp {
+                reason,
+                unsent: !reached,
+            };
+        };
+        let delay = pause.unwrap_or(delay);
+        if pause.is_some() {
+            ctx.limits.pause(delay);
+        }
+        if !ctx.sleep(delay).await {
+            return Sent::Interrupted;
+        }
+    }
+}
+
+fn plural_attempts(n: u32) -> String {
+    format!("{n} attempt{}", if n == 1 { "" } else { "s" })
+}

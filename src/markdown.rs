@@ -1,0 +1,29 @@
+//! Text made safe for a Markdown table cell or heading, for every Markdown stopbook writes
+//! (plans and reports): one set of characters, escaped one way.
+
+/// `text` with Markdown's special characters escaped and line breaks turned into spaces.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            '|' | '\\' | '`' | '*' | '_' | '<' | '>' | '[' | ']' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn special_characters_are_escaped_and_lines_joined() {
+        assert_eq!(
+            super::escape("a|b_c\n`d` *e* <f> [g] #h \\"),
+            "a\\|b\\_c \\`d\\` \\*e\\* \\<f\\> \\[g\\] \\#h \\\\"
+        );
+    }
+}

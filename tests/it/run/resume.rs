@@ -1,0 +1,226 @@
+//! Interrupted runs: kill -9 and SIGINT, the journal, and `--resume`.
+
+use std::time::{Duration, Instant};
+
+use stopbook::mock::MockConfig;
+
+use super::*;
+
+#[test]
+fn kill_9_then_resume_stops_every_job_exactly_once() {
+    let mock = External::start(MockConfig {
+        stop_delay: Duration::from_millis(1500),
+        ..config(jobs(0..12, "INCRE_TRANSFER_STARTED"))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "limits: {{ concurrency: 3 }}\ndefaults: {{ wait: {{ timeout: 30s, poll: 100ms }} }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml((0..12).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stopbook"))
+        .args(["run", path.to_str().unwrap(), "--no-progress"])
+        .current_dir(dir.path())
+        .env("STOPBOOK_TEST_TOKEN", TOKEN)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while mock.stops().len() < 4 {
+        assert!(Instant::now() < deadline, "the run never got going");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL: no chance to tidy up
+    child.wait().unwrap();
+    let before = mock.stops().len();
+    assert!(before < 12, "the run had finished before it was killed");
+    let journal = std::fs::read_dir(dir.path().join(".stopbook"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert!(
+        std::fs::read_to_string(&journal)
+            .unwrap()
+            .contains("\"kind\":\"intent\"")
+    );
+
+    let again = run(
+        dir.path(),
+        &[
+            path.to_str().unwrap(),
+            "--report-json",
+            "report.json",
+            "--no-progress",
+        ],
+    );
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "without --resume an existing journal is refused: {}",
+        stderr(&again)
+    );
+    let resumed = run(
+        dir.path(),
+        &[
+            path.to_str().unwrap(),
+            "--resume",
+            "--report-json",
+            "report.json",
+            "--no-progress",
+        ],
+    );
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    assert!(
+        doubled(&mock).is_empty(),
+        "a job was stopped twice: {:?}",
+        doubled(&mock)
+    );
+    assert_eq!(mock.stops().len(), 12, "each job was sent exactly one stop");
+    for n in 0..12 {
+        assert_eq!(mock.status(&job_id(n)), "RELEASE_RESOURCE_COMPLETE");
+    }
+    assert_eq!(report(dir.path())["summary"]["passed"], 12);
+}
+
+#[test]
+fn a_finished_run_resumed_sends_nothing_and_reports_the_same_results() {
+    let mut jobs = jobs(0..6, "INCRE_TRANSFER_STARTED");
+    jobs.extend(self::jobs(6..8, "RELEASE_RESOURCE_COMPLETE"));
+    let mock = External::start(config(jobs));
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "limits: {{ concurrency: 4 }}\ndefaults: {{ wait: {{ timeout: 30s, poll: 100ms }} }}\nphases:\n  - name: running\n    stops:\n{}  - name: ended\n    stops:\n{}",
+        stops_yaml((0..6).map(job_id)),
+        stops_yaml((6..8).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let args = [
+        path.to_str().unwrap(),
+        "--report-json",
+        "report.json",
+        "--no-progress",
+    ];
+    let first = run(dir.path(), &args);
+    assert_eq!(
+        first.status.code(),
+        Some(1),
+        "two stops of ended jobs fail: {}",
+        stderr(&first)
+    );
+    let before = report(dir.path());
+    let sent = mock.requests().len();
+
+    let resumed = run(dir.path(), &[&args[..], &["--resume"]].concat());
+    assert_eq!(resumed.status.code(), Some(1), "{}", stderr(&resumed));
+    assert_eq!(
+        mock.requests().len(),
+        sent,
+        "a finished run sends nothing when resumed"
+    );
+    let after = report(dir.path());
+    let results = after["results"].as_array().unwrap();
+    assert_eq!(results.len(), 8);
+    for (was, is) in before["results"].as_array().unwrap().iter().zip(results) {
+        assert_eq!(is["resumed"], true, "{is}");
+        let mut is = is.clone();
+        is.as_object_mut().unwrap().remove("resumed");
+        assert_eq!(&is, was, "the journal gave back a different result");
+    }
+}
+
+#[test]
+fn a_journal_that_cannot_be_written_stops_the_run_before_anything_is_sent() {
+    let mock = External::start(config(jobs(0..3, "INCRE_TRANSFER_STARTED")));
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "defaults: {{ wait: false }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml((0..3).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    // The journal's folder cannot be made: a file stands in its place. (Failing writes are
+    // covered by the journal's unit tests, with /dev/full.)
+    std::fs::write(dir.path().join("taken"), "").unwrap();
+    let output = run(
+        dir.path(),
+        &[
+            path.to_str().unwrap(),
+            "--journal",
+            "taken/journal.jsonl",
+            "--no-progress",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("nothing was sent"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        mock.requests().is_empty(),
+        "a stop was sent without a journal"
+    );
+}
+
+#[test]
+fn sigint_finishes_in_flight_requests_writes_reports_and_exits_130() {
+    let mock = External::start(MockConfig {
+        stop_delay: Duration::from_secs(20),
+        ..config(jobs(0..6, "INCRE_TRANSFER_STARTED"))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "limits: {{ concurrency: 2 }}\ndefaults: {{ wait: {{ timeout: 60s, poll: 100ms }} }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml((0..6).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_stopbook"))
+        .args([
+            "run",
+            path.to_str().unwrap(),
+            "--report-json",
+            "report.json",
+            "--report-junit",
+            "report.xml",
+            "--no-progress",
+        ])
+        .current_dir(dir.path())
+        .env("STOPBOOK_TEST_TOKEN", TOKEN)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while mock.stops().len() < 2 {
+        assert!(Instant::now() < deadline, "the run never got going");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    let report = report(dir.path());
+    assert_eq!(report["outcome"], "interrupted");
+    assert_eq!(report["summary"]["total"], 6);
+    assert_eq!(
+        report["summary"]["skipped"], 6,
+        "two were waiting, four never started"
+    );
+    let err = stderr(&output);
+    assert!(
+        err.contains(
+            "2 accepted and not yet ended, 0 sent with the outcome not yet known, 4 never started"
+        ),
+        "{err}"
+    );
+    assert!(
+        !err.contains("progress: 6/6"),
+        "skipped stops are not counted as done: {err}"
+    );
+    assert!(dir.path().join("report.xml").exists());
+    assert_eq!(
+        mock.stops().len(),
+        2,
+        "nothing new started after the signal"
+    );
+}
