@@ -12,7 +12,7 @@ use bytes::Bytes;
 use http::header::{HeaderMap, HeaderValue};
 use serde_json::Value;
 
-use super::error::CallError;
+use super::error::{CallError, SetupError};
 use super::sdk_time::sdk_date;
 use super::signing;
 use super::transport::Transport;
@@ -109,11 +109,12 @@ impl Client {
         language: Option<Language>,
         pool: usize,
         ca_pem: Option<&[u8]>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, SetupError> {
         let base = base.trim_end_matches('/');
-        let endpoint: http::Uri = base
-            .parse()
-            .map_err(|e| format!("error: the endpoint `{base}` is not a URL: {e}"))?;
+        let endpoint: http::Uri = base.parse().map_err(|e| SetupError::NotAUrl {
+            endpoint: base.to_owned(),
+            reason: format!("{e}"),
+        })?;
         Ok(Client {
             transport: Transport::new(&endpoint, pool, ca_pem)?,
             base: base.to_owned(),

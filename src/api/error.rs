@@ -14,3 +14,43 @@ pub enum CallError {
     #[error("{0}")]
     Fatal(String),
 }
+
+/// Why a client cannot be built: nothing was sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SetupError {
+    /// The endpoint does not parse as a URL.
+    #[error("the endpoint `{endpoint}` is not a URL: {reason}")]
+    NotAUrl { endpoint: String, reason: String },
+    /// `--ca-cert` holds no usable certificate.
+    #[error("--ca-cert is not a PEM certificate: {0}")]
+    CaCert(String),
+    /// The TLS configuration or the trusted roots cannot be loaded.
+    #[error("cannot set up TLS: {0}")]
+    Tls(String),
+    /// The HTTP client itself cannot be built.
+    #[error("cannot build the HTTP client: {0}")]
+    Client(String),
+    /// The endpoint may not be reached the way the environment would send it.
+    #[error(transparent)]
+    Route(#[from] RouteError),
+}
+
+/// Why a request may not be sent at all: credentials would cross a network in clear.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RouteError {
+    /// A plaintext endpoint that is not loopback.
+    #[error(
+        "`{0}` is not https and not a loopback host: credentials would cross the network in clear; nothing was sent"
+    )]
+    Plaintext(String),
+    /// A plaintext proxy with credentials, not on loopback.
+    #[error(
+        "the proxy `{0}` (from the environment) carries credentials over plaintext http://: they would cross the network in clear; use an https:// proxy, or one without credentials; nothing was sent"
+    )]
+    PlaintextProxy(String),
+    /// A proxy of another scheme than http or https.
+    #[error(
+        "the proxy `{0}` (from the environment) is not an http:// or https:// proxy; nothing was sent"
+    )]
+    ProxyScheme(String),
+}

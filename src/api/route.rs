@@ -11,6 +11,7 @@
 //!   URL that carries its own credentials over plaintext `http://` to a host that is not loopback
 //!   is refused, since they would cross the network in clear.
 
+use super::error::RouteError;
 use hyper_util::client::proxy::matcher::Matcher;
 
 /// How a request to one host travels.
@@ -42,15 +43,12 @@ impl Router {
     }
 
     /// How a request to `uri` travels, or why it may not be sent at all.
-    pub fn route(&self, uri: &http::Uri) -> Result<Route, String> {
+    pub fn route(&self, uri: &http::Uri) -> Result<Route, RouteError> {
         if is_loopback(uri) {
             return Ok(Route::Direct);
         }
         if uri.scheme_str() != Some("https") {
-            return Err(format!(
-                "error: `{}` is not https and not a loopback host: credentials would cross the network in clear; nothing was sent",
-                shown(uri)
-            ));
+            return Err(RouteError::Plaintext(shown(uri)));
         }
         let Some(intercept) = self.matcher.intercept(uri) else {
             return Ok(Route::Direct);
@@ -59,16 +57,10 @@ impl Router {
         match proxy.scheme_str() {
             Some("https") => Ok(Route::Proxied),
             Some("http") if intercept.basic_auth().is_some() && !is_loopback(proxy) => {
-                Err(format!(
-                    "error: the proxy `{}` (from the environment) carries credentials over plaintext http://: they would cross the network in clear; use an https:// proxy, or one without credentials; nothing was sent",
-                    shown(proxy)
-                ))
+                Err(RouteError::PlaintextProxy(shown(proxy)))
             }
             Some("http") => Ok(Route::Proxied),
-            _ => Err(format!(
-                "error: the proxy `{}` (from the environment) is not an http:// or https:// proxy; nothing was sent",
-                shown(proxy)
-            )),
+            _ => Err(RouteError::ProxyScheme(shown(proxy))),
         }
     }
 
@@ -145,7 +137,7 @@ mod tests {
         let err = router("")
             .route(&uri("http://drs.example.com"))
             .unwrap_err();
-        assert!(err.contains("not https"), "{err}");
+        assert!(err.to_string().contains("not https"), "{err}");
     }
 
     #[test]
@@ -153,8 +145,8 @@ mod tests {
         let err = router("http://u:hunter22@proxy.example:3128")
             .route(&uri("https://drs.example.com"))
             .unwrap_err();
-        assert!(err.contains("carries credentials"), "{err}");
-        assert!(!err.contains("hunter22"), "{err}");
+        assert!(err.to_string().contains("carries credentials"), "{err}");
+        assert!(!err.to_string().contains("hunter22"), "{err}");
         let local = router("http://u:hunter22@127.0.0.1:3128");
         assert_eq!(
             local.route(&uri("https://drs.example.com")),

@@ -25,7 +25,7 @@ use hyper_util::rt::TokioExecutor;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
-use super::error::CallError;
+use super::error::{CallError, SetupError};
 use super::route::{Route, Router};
 
 /// How long a connection may take to open, and to stay idle in the pool.
@@ -44,7 +44,7 @@ type Direct = Pool<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 pub struct Transport {
     direct: Direct,
     /// reqwest through the proxy, built when a request first needs it.
-    proxied: Arc<OnceLock<Result<reqwest::Client, String>>>,
+    proxied: Arc<OnceLock<Result<reqwest::Client, SetupError>>>,
     router: Arc<Router>,
     /// The endpoint's host and port, and its route, decided once.
     base: (Option<http::uri::Authority>, Route),
@@ -56,12 +56,16 @@ impl Transport {
     /// A transport to `endpoint` keeping up to `pool` idle connections; `ca_pem` adds
     /// certificates (PEM) to the platform's trusted roots. Refuses a route that would send
     /// credentials in clear (see [`super::route`]).
-    pub fn new(endpoint: &http::Uri, pool: usize, ca_pem: Option<&[u8]>) -> Result<Self, String> {
+    pub fn new(
+        endpoint: &http::Uri,
+        pool: usize,
+        ca_pem: Option<&[u8]>,
+    ) -> Result<Self, SetupError> {
         install_crypto_provider();
         let extra = match ca_pem {
             Some(pem) => CertificateDer::pem_slice_iter(pem)
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| format!("error: --ca-cert is not a PEM certificate: {e}"))?,
+                .map_err(|e| SetupError::CaCert(e.to_string()))?,
             None => Vec::new(),
         };
         let router = Router::from_env();
@@ -88,7 +92,10 @@ impl Transport {
     ) -> Result<http::Response<Bytes>, CallError> {
         let route = match &self.base {
             (Some(base), route) if request.uri().authority() == Some(base) => *route,
-            _ => self.router.route(request.uri()).map_err(CallError::Fatal)?,
+            _ => self
+                .router
+                .route(request.uri())
+                .map_err(|e| CallError::Fatal(e.to_string()))?,
         };
         let exchange = async {
             match route {
@@ -134,7 +141,7 @@ impl Transport {
     ) -> Result<http::Response<Bytes>, CallError> {
         let client = self
             .proxied_client(request.uri())
-            .map_err(CallError::Fatal)?;
+            .map_err(|e| CallError::Fatal(e.to_string()))?;
         let request = reqwest::Request::try_from(request)
             .map_err(|e| CallError::Fatal(format!("cannot build the request: {e}")))?;
         let mut response = client
@@ -162,7 +169,7 @@ impl Transport {
 
     /// reqwest through the environment's proxy; the proxy's credentials, if any, are those of
     /// the proxy `uri` goes through.
-    fn proxied_client(&self, uri: &http::Uri) -> Result<&reqwest::Client, String> {
+    fn proxied_client(&self, uri: &http::Uri) -> Result<&reqwest::Client, SetupError> {
         self.proxied
             .get_or_init(|| {
                 let router = Arc::clone(&self.router);
@@ -187,19 +194,19 @@ fn too_large(status: http::StatusCode) -> CallError {
 }
 
 /// hyper's pool of HTTP/1.1 connections, TLS by rustls with the platform verifier.
-fn direct_pool(pool: usize, extra: Vec<CertificateDer<'static>>) -> Result<Direct, String> {
+fn direct_pool(pool: usize, extra: Vec<CertificateDer<'static>>) -> Result<Direct, SetupError> {
     let provider = rustls::crypto::CryptoProvider::get_default()
         .cloned()
-        .ok_or("error: no TLS crypto provider is installed")?;
+        .ok_or_else(|| SetupError::Tls("no crypto provider is installed".to_owned()))?;
     let verifier = if extra.is_empty() {
         rustls_platform_verifier::Verifier::new(Arc::clone(&provider))
     } else {
         rustls_platform_verifier::Verifier::new_with_extra_roots(extra, Arc::clone(&provider))
     }
-    .map_err(|e| format!("error: cannot load the trusted certificates: {e}"))?;
+    .map_err(|e| SetupError::Tls(format!("cannot load the trusted certificates: {e}")))?;
     let tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("error: cannot configure TLS: {e}"))?
+        .map_err(|e| SetupError::Tls(e.to_string()))?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
@@ -224,7 +231,7 @@ fn proxied_client(
     pool: usize,
     extra: &[CertificateDer<'_>],
     proxy: reqwest::Proxy,
-) -> Result<reqwest::Client, String> {
+) -> Result<reqwest::Client, SetupError> {
     let mut builder = reqwest::Client::builder()
         .proxy(proxy)
         .http1_max_headers(MAX_HEADERS)
@@ -236,12 +243,12 @@ fn proxied_client(
         .redirect(reqwest::redirect::Policy::none());
     for certificate in extra {
         let certificate = reqwest::Certificate::from_der(certificate)
-            .map_err(|e| format!("error: --ca-cert is not a certificate: {e}"))?;
+            .map_err(|e| SetupError::CaCert(e.to_string()))?;
         builder = builder.add_root_certificate(certificate);
     }
     builder
         .build()
-        .map_err(|e| format!("error: cannot build the HTTP client: {e}"))
+        .map_err(|e| SetupError::Client(e.to_string()))
 }
 
 /// Sorts a transport error by whether the request may have been applied.

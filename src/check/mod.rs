@@ -51,7 +51,11 @@ pub fn body_violations(answer: &Answer) -> Vec<String> {
 }
 
 /// Whether an answer is the one `expect` asks for (waiting aside); if not, what differed.
-pub fn judge_answer(expect: &Expectation, answer: &Answer) -> Result<(), String> {
+pub fn judge_answer(expect: &Expectation, answer: &Answer) -> Result<(), Mismatch> {
+    answer_differences(expect, answer).map_err(Mismatch)
+}
+
+fn answer_differences(expect: &Expectation, answer: &Answer) -> Result<(), String> {
     let status = answer.field("status");
     match expect {
         Expectation::Stopped | Expectation::Accepted => {
@@ -111,6 +115,23 @@ pub fn judge_answer(expect: &Expectation, answer: &Answer) -> Result<(), String>
     }
 }
 
+/// Why an observed outcome is not the expected one: recorded as the stop's reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch(pub String);
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Mismatch {
+    /// The reason, as recorded.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
 /// `HTTP 400 DRS.10000010` or `HTTP 200 status success`, for messages.
 pub fn describe(answer: &Answer) -> String {
     match (answer.field("error_code"), answer.field("status")) {
@@ -123,7 +144,11 @@ pub fn describe(answer: &Answer) -> String {
 
 /// Judges a stop whose answer was lost but whose job's status (`status`) showed the stop was
 /// taken: that is what `stopped` and `accepted` ask for; an exact answer cannot be checked.
-pub fn judge_taken(expect: &Expectation, status: &str) -> Result<(), String> {
+pub fn judge_taken(expect: &Expectation, status: &str) -> Result<(), Mismatch> {
+    taken_differences(expect, status).map_err(Mismatch)
+}
+
+fn taken_differences(expect: &Expectation, status: &str) -> Result<(), String> {
     let accepted = matches!(
         expect,
         Expectation::Stopped
@@ -211,7 +236,7 @@ mod tests {
         };
         assert!(judge_answer(&expect, &missing).is_ok());
         let e = judge_answer(&expect, &ok).unwrap_err();
-        assert!(e.contains("HTTP 200 instead of 400"), "{e}");
+        assert!(e.0.contains("HTTP 200 instead of 400"), "{e}");
         let failed = Expectation::Answer {
             http: 200,
             error_code: None,

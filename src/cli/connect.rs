@@ -77,7 +77,8 @@ pub async fn connect(
                 .map_err(|e| format!("error: cannot start the embedded mock: {e}"))?;
             let url = server.url();
             let credentials = Credentials::Token(token);
-            let client = Client::new(&url, EMBEDDED_PROJECT, credentials, None, pool, None)?;
+            let client = Client::new(&url, EMBEDDED_PROJECT, credentials, None, pool, None)
+                .map_err(|e| format!("error: {e}"))?;
             Ok(Connection {
                 client,
                 server: Some(server),
@@ -92,7 +93,8 @@ pub async fn connect(
                 remote.language,
                 pool,
                 roots.as_deref(),
-            )?;
+            )
+            .map_err(|e| format!("error: {e}"))?;
             Ok(Connection {
                 client,
                 server: None,

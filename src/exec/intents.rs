@@ -62,7 +62,7 @@ impl IntentWindows {
         stops: &[Stop],
         sends: impl Fn(usize) -> bool,
         seq: usize,
-    ) -> Result<(), String> {
+    ) -> Result<(), journal::JournalError> {
         while self.cursor <= seq && self.cursor < self.end {
             self.declare(journal, stops, &sends);
         }

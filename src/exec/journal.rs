@@ -103,6 +103,46 @@ impl Finished {
     }
 }
 
+/// What can go wrong with a journal; each names the file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JournalError {
+    /// The file cannot be read.
+    #[error("cannot read the journal `{path}`: {reason}")]
+    Read { path: String, reason: String },
+    /// A line that is not the torn last one cannot be read.
+    #[error(
+        "the journal `{path}` has an unreadable line {line}: {reason}; it was not written by stopbook, or was damaged"
+    )]
+    Unreadable {
+        path: String,
+        line: usize,
+        reason: String,
+    },
+    /// The journal is of another plan.
+    #[error(
+        "the journal `{path}` (line {line}) belongs to plan {found}, not {expected}: the runbook changed since"
+    )]
+    OtherPlan {
+        path: String,
+        line: usize,
+        found: String,
+        expected: String,
+    },
+    /// The file or its folder cannot be created, opened or synced.
+    #[error("cannot open the journal `{path}`: {reason}")]
+    Open { path: String, reason: String },
+    /// A write or an fsync failed; what was handed over after it may be lost.
+    #[error("cannot write the journal `{path}`: {reason}")]
+    Write { path: String, reason: String },
+    /// The writer thread is gone.
+    #[error("the journal writer stopped")]
+    WriterStopped,
+}
+
+fn shown(path: &Path) -> String {
+    path.display().to_string()
+}
+
 /// What an earlier run left for each stop.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Earlier {
@@ -124,9 +164,11 @@ pub enum Escalation {
 }
 
 /// Reads a journal for `plan_id`: what each stop reached, by seq.
-pub fn read(path: &Path, plan_id: &str) -> Result<HashMap<usize, Earlier>, String> {
-    let text = std::fs::read(path)
-        .map_err(|e| format!("cannot read the journal `{}`: {e}", path.display()))?;
+pub fn read(path: &Path, plan_id: &str) -> Result<HashMap<usize, Earlier>, JournalError> {
+    let text = std::fs::read(path).map_err(|e| JournalError::Read {
+        path: shown(path),
+        reason: e.to_string(),
+    })?;
     let mut earlier = HashMap::new();
     let lines: Vec<&[u8]> = text.split(|b| *b == b'\n').collect();
     let last = lines.len().saturating_sub(1);
@@ -139,20 +181,21 @@ pub fn read(path: &Path, plan_id: &str) -> Result<HashMap<usize, Earlier>, Strin
             // The last line torn by a crash mid-write: its stop's earlier lines say enough.
             Err(_) if n == last || (n + 1 == last && lines[last].is_empty()) => continue,
             Err(e) => {
-                return Err(format!(
-                    "the journal `{}` has an unreadable line {}: {e}; it was not written by stopbook, or was damaged",
-                    path.display(),
-                    n + 1
-                ));
+                return Err(JournalError::Unreadable {
+                    path: shown(path),
+                    line: n + 1,
+                    reason: e.to_string(),
+                });
             }
         };
         match entry {
             Entry::Run { plan_id: id, .. } if id != plan_id => {
-                return Err(format!(
-                    "the journal `{}` (line {}) belongs to plan {id}, not {plan_id}: the runbook changed since",
-                    path.display(),
-                    n + 1
-                ));
+                return Err(JournalError::OtherPlan {
+                    path: shown(path),
+                    line: n + 1,
+                    found: id,
+                    expected: plan_id.to_owned(),
+                });
             }
             Entry::Run { .. } => {}
             Entry::Intent { seq, .. } => {
@@ -214,7 +257,7 @@ enum Job {
     /// Append, without waiting for the disk.
     Append(Entry),
     /// Append (possibly nothing), then `fsync` before answering.
-    Durable(Vec<Entry>, oneshot::Sender<Result<(), String>>),
+    Durable(Vec<Entry>, oneshot::Sender<Result<(), JournalError>>),
 }
 
 /// Appends entries through a group-committing writer thread.
@@ -224,35 +267,46 @@ pub struct Journal {
 }
 
 /// Resolves once entries handed to [`Journal::declare`] are on disk.
-pub type Durable = oneshot::Receiver<Result<(), String>>;
+pub type Durable = oneshot::Receiver<Result<(), JournalError>>;
 
 impl Journal {
     /// Opens `path` for appending (creating it and its folder) and writes the run header.
-    pub async fn open(path: &Path, plan_id: &str, runbook: &str) -> Result<Self, String> {
+    pub async fn open(path: &Path, plan_id: &str, runbook: &str) -> Result<Self, JournalError> {
         let dir = path
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(|e| JournalError::Open {
+            path: shown(path),
+            reason: format!("cannot create its folder `{}`: {e}", dir.display()),
+        })?;
         let created = !path.exists();
         let file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
-            .map_err(|e| format!("cannot open the journal `{}`: {e}", path.display()))?;
+            .map_err(|e| JournalError::Open {
+                path: shown(path),
+                reason: e.to_string(),
+            })?;
         if created {
             // The new file's name lives in the folder: sync it, or a power cut may lose the
             // whole journal however often the file itself was synced.
-            sync_folder(dir)
-                .map_err(|e| format!("cannot sync the folder `{}`: {e}", dir.display()))?;
+            sync_folder(dir).map_err(|e| JournalError::Open {
+                path: shown(path),
+                reason: format!("cannot sync its folder `{}`: {e}", dir.display()),
+            })?;
         }
         let (sender, receiver) = mpsc::unbounded_channel();
+        let shown_path = shown(path);
         let path: PathBuf = path.to_owned();
         std::thread::Builder::new()
             .name("journal".into())
             .spawn(move || writer(file, path, receiver))
-            .map_err(|e| format!("cannot start the journal writer: {e}"))?;
+            .map_err(|e| JournalError::Open {
+                path: shown_path,
+                reason: format!("cannot start the journal writer: {e}"),
+            })?;
         let journal = Journal { sender };
         journal
             .write(vec![Entry::Run {
@@ -276,18 +330,18 @@ impl Journal {
         if let Err(mpsc::error::SendError(Job::Durable(_, done))) =
             self.sender.send(Job::Durable(entries, done))
         {
-            let _ = done.send(Err("the journal writer stopped".to_owned()));
+            let _ = done.send(Err(JournalError::WriterStopped));
         }
         durable
     }
 
     /// Appends `entries` and returns once they, and everything recorded before, are on disk.
-    pub async fn write(&self, entries: Vec<Entry>) -> Result<(), String> {
+    pub async fn write(&self, entries: Vec<Entry>) -> Result<(), JournalError> {
         settled(self.declare(entries)).await
     }
 
     /// Returns once everything recorded so far is on disk.
-    pub async fn sync(&self) -> Result<(), String> {
+    pub async fn sync(&self) -> Result<(), JournalError> {
         self.write(Vec::new()).await
     }
 }
@@ -303,17 +357,15 @@ fn sync_folder(_dir: &Path) -> std::io::Result<()> {
 }
 
 /// What a [`Durable`] came to.
-pub async fn settled(durable: Durable) -> Result<(), String> {
-    durable
-        .await
-        .map_err(|_| "the journal writer stopped".to_owned())?
+pub async fn settled(durable: Durable) -> Result<(), JournalError> {
+    durable.await.map_err(|_| JournalError::WriterStopped)?
 }
 
 fn writer(file: File, path: PathBuf, mut receiver: mpsc::UnboundedReceiver<Job>) {
     let mut out = BufWriter::with_capacity(256 * 1024, file);
     let mut line = Vec::with_capacity(512);
     let mut batch = Vec::new();
-    let mut failed: Option<String> = None;
+    let mut failed: Option<JournalError> = None;
     while let Some(first) = receiver.blocking_recv() {
         batch.push(first);
         while let Ok(more) = receiver.try_recv() {
@@ -348,8 +400,9 @@ fn writer(file: File, path: PathBuf, mut receiver: mpsc::UnboundedReceiver<Job>)
         }
         // A failure sticks: whoever waits next learns that something was lost.
         if let Err(e) = result {
-            failed.get_or_insert_with(|| {
-                format!("cannot write the journal `{}`: {e}", path.display())
+            failed.get_or_insert_with(|| JournalError::Write {
+                path: shown(&path),
+                reason: e,
             });
         }
         let result = failed.clone().map_or(Ok(()), Err);
@@ -397,7 +450,10 @@ mod tests {
             format!("{{\"kind\":\"intent\",\"seq\":1,\"job\":\"{JOB}\",\"force\":false}}\n");
         let (_dir, path) = journal(&[header(), "garbage\n", &intent]);
         let error = read(&path, "sha256:x").unwrap_err();
-        assert!(error.contains("line 2"), "{error}");
+        assert!(
+            matches!(error, JournalError::Unreadable { line: 2, .. }),
+            "{error}"
+        );
     }
 
     #[test]
@@ -435,6 +491,7 @@ mod tests {
         assert!(
             read(&path, "sha256:y")
                 .unwrap_err()
+                .to_string()
                 .contains("belongs to plan")
         );
         let fresh = path.with_file_name("new/j.jsonl");

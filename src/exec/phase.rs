@@ -179,7 +179,7 @@ impl Phase {
             if let Some(journal) = &ctx.journal {
                 let sends = |seq| self.sends(ctx, seq);
                 if let Err(e) = claims.intents.ready(journal, stops, sends, seq).await {
-                    ctx.halt(e, RunOutcome::Aborted);
+                    ctx.halt(e.to_string(), RunOutcome::Aborted);
                     return Some(Claim::Skip(seq));
                 }
             }

@@ -32,13 +32,13 @@ pub async fn execute(ctx: &Context, phase: &Arc<str>, seq: usize, stop: &Stop) -
             Sent::Answer(answer) => {
                 record_answer(&mut result, &answer);
                 if let Err(reason) = check::judge_answer(&expect, &answer) {
-                    return finish(ctx, result, Outcome::Failed, reason);
+                    return finish(ctx, result, Outcome::Failed, reason.into_string());
                 }
                 accepted = answer.http == 200 && answer.field("status") == Some("success");
             }
             Sent::Taken(status) => {
                 if let Err(reason) = check::judge_taken(&expect, &status) {
-                    return finish(ctx, result, Outcome::Failed, reason);
+                    return finish(ctx, result, Outcome::Failed, reason.into_string());
                 }
                 result.reason = Some(format!(
                     "the outcome of the request was unknown; the job's status ({status}) showed the stop was taken"
@@ -93,7 +93,12 @@ async fn take_up(
             match settle::settle(ctx, stop, since, None).await {
                 Settled::Taken(status) => {
                     if let Err(reason) = check::judge_taken(expect, &status) {
-                        return done(finish(ctx, result.clone(), Outcome::Failed, reason));
+                        return done(finish(
+                            ctx,
+                            result.clone(),
+                            Outcome::Failed,
+                            reason.into_string(),
+                        ));
                     }
                     result.reason = Some(format!(
                         "an earlier run's stop was taken: the job's status is {status}"
