@@ -15,7 +15,7 @@ use crate::report::conformance;
 pub fn list_rules() -> Exit {
     for rule in rules::CATALOGUE {
         let reading = if rule.reading { " (our reading)" } else { "" };
-        println!("{:<28} {:<20} {}{reading}", rule.id, rule.tag, rule.meaning);
+        out!("{:<28} {:<20} {}{reading}", rule.id, rule.tag, rule.meaning);
     }
     Exit::Success
 }
@@ -24,7 +24,7 @@ pub fn run(args: &ConformArgs) -> Exit {
     for id in &args.rules {
         if rules::find(id).is_none() {
             let ids: Vec<&str> = rules::CATALOGUE.iter().map(|r| r.id).collect();
-            eprintln!(
+            say!(
                 "error: unknown rule `{id}`; the rules are: {}",
                 ids.join(", ")
             );
@@ -35,7 +35,7 @@ pub fn run(args: &ConformArgs) -> Exit {
         Some(path) => match fixtures::load(path) {
             Ok(f) => Some(f),
             Err(diagnostics) => {
-                eprintln!("{diagnostics}");
+                say!("{diagnostics}");
                 return Exit::Invalid;
             }
         },
@@ -49,7 +49,7 @@ pub fn run(args: &ConformArgs) -> Exit {
         let (endpoint, verdicts) = match check(args, loaded).await {
             Ok(done) => done,
             Err(message) => {
-                eprintln!("{message}");
+                say!("{message}");
                 return Exit::Invalid;
             }
         };
@@ -64,7 +64,7 @@ pub fn run(args: &ConformArgs) -> Exit {
                 conformance::write_json(out, &endpoint, &verdicts)
             })
         {
-            eprintln!("error: cannot write `{}`: {e}", path.display());
+            say!("error: cannot write `{}`: {e}", path.display());
             exit = Exit::Invalid;
         }
         if let Some(path) = &args.report_junit
@@ -72,7 +72,7 @@ pub fn run(args: &ConformArgs) -> Exit {
                 conformance::write_junit(out, &endpoint, &verdicts)
             })
         {
-            eprintln!("error: cannot write `{}`: {e}", path.display());
+            say!("error: cannot write `{}`: {e}", path.display());
             exit = Exit::Invalid;
         }
         exit
@@ -122,7 +122,7 @@ async fn check(
         0 => rules::CATALOGUE.len(),
         n => n,
     };
-    eprintln!("checking {} ({count} rules)", connection.describe(None));
+    say!("checking {} ({count} rules)", connection.describe(None));
     let verdicts = conform::run(&connection.client, &jobs, wait, &selected).await;
     let url = connection.url.clone();
     connection.close().await;
@@ -159,18 +159,18 @@ fn show(verdicts: &[Verdict]) {
             Outcome::Fail => "FAIL",
             Outcome::Skip => "skip",
         };
-        println!("{word} {:<28} {:<20} {}", v.id, v.tag, v.detail);
+        out!("{word} {:<28} {:<20} {}", v.id, v.tag, v.detail);
         if v.outcome == Outcome::Fail {
             if let Some(request) = &v.request {
-                println!("       request: {request}");
+                out!("       request: {request}");
             }
             if let Some(answer) = &v.answer {
-                println!("       answer:  {answer}");
+                out!("       answer:  {answer}");
             }
         }
     }
     let count = |o: Outcome| verdicts.iter().filter(|v| v.outcome == o).count();
-    println!(
+    out!(
         "{} rules: {} passed, {} failed, {} skipped",
         verdicts.len(),
         count(Outcome::Pass),

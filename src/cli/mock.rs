@@ -10,12 +10,12 @@ pub fn run(args: &MockArgs) -> Exit {
     let config = match config(args) {
         Ok(config) => config,
         Err(message) => {
-            eprintln!("error: {message}");
+            say!("error: {message}");
             return Exit::Invalid;
         }
     };
     if config.jobs.is_empty() {
-        eprintln!("note: no tasks to serve; give --jobs FILE or --generate N");
+        say!("note: no tasks to serve; give --jobs FILE or --generate N");
     }
     let runtime = match super::runtime() {
         Ok(runtime) => runtime,
@@ -25,14 +25,14 @@ pub fn run(args: &MockArgs) -> Exit {
         let server = match mock::start(args.listen, config).await {
             Ok(server) => server,
             Err(e) => {
-                eprintln!("error: cannot listen on {}: {e}", args.listen);
+                say!("error: cannot listen on {}: {e}", args.listen);
                 return Exit::Invalid;
             }
         };
-        println!("listening on {}", server.url());
+        out!("listening on {}", server.url());
         let _ = std::io::stdout().flush();
         super::connect::wait_for_signal().await;
-        eprintln!("stopping: finishing requests in flight");
+        say!("stopping: finishing requests in flight");
         server.shutdown().await;
         Exit::Success
     })

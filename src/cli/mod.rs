@@ -46,7 +46,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, Exit> {
         .enable_all()
         .build()
         .map_err(|e| {
-            eprintln!("error: cannot start the async runtime: {e}");
+            say!("error: cannot start the async runtime: {e}");
             Exit::Invalid
         })
 }
@@ -65,7 +65,7 @@ pub fn main() -> ExitCode {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        eprintln!("internal error{at}: {message}\n  = this is a bug in stopbook; please report it");
+        say!("internal error{at}: {message}\n  = this is a bug in stopbook; please report it");
     }));
     match std::panic::catch_unwind(|| run(cli)) {
         Ok(exit) => exit.into(),
@@ -90,7 +90,7 @@ pub fn run(cli: Cli) -> Exit {
         }) {
             Ok(()) => Exit::Success,
             Err(e) => {
-                eprintln!("error: cannot write the schema: {e}");
+                say!("error: cannot write the schema: {e}");
                 Exit::Invalid
             }
         },

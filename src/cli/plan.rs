@@ -12,7 +12,7 @@ pub fn run(args: &PlanArgs) -> Exit {
     let runbook = match runbook::load(&args.runbook) {
         Ok(rb) => rb,
         Err(diagnostics) => {
-            eprintln!("{diagnostics}");
+            say!("{diagnostics}");
             return Exit::Invalid;
         }
     };
@@ -23,7 +23,7 @@ pub fn run(args: &PlanArgs) -> Exit {
     });
     let written = match &args.out {
         Some(path) => output::write_atomic(path, |out| render(&plan, format, out)).map(|()| {
-            eprintln!("wrote {} ({})", path.display(), plan.plan_id);
+            say!("wrote {} ({})", path.display(), plan.plan_id);
         }),
         None => output::write_stdout(|out| render(&plan, format, out)),
     };
@@ -35,7 +35,7 @@ pub fn run(args: &PlanArgs) -> Exit {
                 .out
                 .as_ref()
                 .map_or("standard output".to_owned(), |p| p.display().to_string());
-            eprintln!("error: cannot write the plan to {target}: {e}");
+            say!("error: cannot write the plan to {target}: {e}");
             Exit::Invalid
         }
     }

@@ -20,7 +20,7 @@ pub fn run(args: &RunArgs) -> Exit {
     let config = match RunConfig::new(args) {
         Ok(config) => config,
         Err(message) => {
-            eprintln!("{message}");
+            say!("{message}");
             return Exit::Invalid;
         }
     };
@@ -46,22 +46,22 @@ async fn run_async(args: &RunArgs, config: RunConfig) -> Exit {
         None => (None, Default::default(), Default::default()),
     };
     if args.resume {
-        eprintln!("{}", resume_line(&plan, &earlier, args.shard));
+        say!("{}", resume_line(&plan, &earlier, args.shard));
     }
     let pool = concurrency as usize;
     let connection = match connect::connect(target, args.ca_cert.as_deref(), pool).await {
         Ok(connection) => connection,
         Err(message) => {
-            eprintln!("{message}");
+            say!("{message}");
             return Exit::Invalid;
         }
     };
-    eprintln!("target: {}", connection.describe(project_id.as_deref()));
+    say!("target: {}", connection.describe(project_id.as_deref()));
     let journal = match &journal_path {
         Some(path) => match journal::Journal::open(path, &plan.plan_id, &plan.runbook.name).await {
             Ok(journal) => Some(journal),
             Err(e) => {
-                eprintln!("error: {e}; nothing was sent");
+                say!("error: {e}; nothing was sent");
                 return Exit::Invalid;
             }
         },
@@ -97,9 +97,7 @@ async fn supervise(
 ) -> Report {
     tokio::spawn(async move {
         connect::wait_for_signal().await;
-        eprintln!(
-            "interrupted: finishing the requests in flight, then writing the journal and reports"
-        );
+        say!("interrupted: finishing the requests in flight, then writing the journal and reports");
         let _ = cancel.send(true);
     });
     let style = progress::Style::choose(args.no_progress);
@@ -139,15 +137,15 @@ fn finish(args: &RunArgs, plan: &Plan, report: &Report, journal: Option<&PathBuf
         });
         if let Err(e) = written {
             let path = path.display();
-            eprintln!("error: cannot write the {kind} report `{path}`: {e}");
+            say!("error: cannot write the {kind} report `{path}`: {e}");
             if exit == Exit::Success {
                 exit = Exit::Failed;
             }
         }
     }
-    eprint!("{}", report::closing(report));
+    say_part!("{}", report::closing(report));
     if let Some(path) = journal {
-        eprintln!("journal: {}", path.display());
+        say!("journal: {}", path.display());
     }
     exit
 }

@@ -10,7 +10,7 @@ pub fn run(args: &ValidateArgs) -> Exit {
         match runbook::load(path) {
             Ok(rb) => {
                 let forced = rb.stops().filter(|(_, s)| s.settings.force).count();
-                println!(
+                out!(
                     "ok: {}: {} phase{}, {} stop{} ({forced} forced)",
                     path.display(),
                     rb.phases.len(),
@@ -20,7 +20,7 @@ pub fn run(args: &ValidateArgs) -> Exit {
                 );
             }
             Err(diagnostics) => {
-                eprintln!("{diagnostics}");
+                say!("{diagnostics}");
                 exit = Exit::Invalid;
             }
         }

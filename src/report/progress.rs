@@ -95,7 +95,7 @@ impl Screen {
                     b.phase.reset_eta();
                 }
                 if *style == Style::Lines {
-                    eprintln!("phase {name}: {stops} stops");
+                    say!("phase {name}: {stops} stops");
                 }
             }
             // A stop skipped by an interrupt or a halt is not done: the bar stays where the
@@ -122,17 +122,17 @@ impl Screen {
                     && (last_line.elapsed() >= PLAIN_EVERY || state.done == state.total)
                 {
                     *last_line = Instant::now();
-                    eprintln!("{}", state.line());
+                    say!("{}", state.line());
                 }
             }
             Event::Halted(reason) => {
                 if *style == Style::Lines {
-                    eprintln!("{}", state.line());
+                    say!("{}", state.line());
                 }
                 if let Some(b) = bars {
                     b.all.println(format!("stopping: {reason}"));
                 } else if *style == Style::Lines {
-                    eprintln!("stopping: {reason}");
+                    say!("stopping: {reason}");
                 }
             }
         }

@@ -228,6 +228,9 @@ fn violations(sources: &[Source]) -> Vec<String> {
                 "eprint!(",
                 "stdout()",
                 "stderr()",
+                "say!(",
+                "say_part!(",
+                "out!(",
             ]
             .iter()
             .any(|p| source.code().contains(p))

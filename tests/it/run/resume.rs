@@ -224,3 +224,23 @@ fn sigint_finishes_in_flight_requests_writes_reports_and_exits_130() {
         "nothing new started after the signal"
     );
 }
+
+#[test]
+fn a_closed_stderr_does_not_crash_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stopbook"))
+        .args(["run", "runbooks/quickstart.yaml", "--report-json"])
+        .arg(dir.path().join("r.json"))
+        .current_dir(crate::support::root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away at once, as `| head -c 100` does: every write to stderr fails.
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("r.json")).unwrap()).unwrap();
+    assert_eq!(report["summary"]["passed"], 20);
+}
