@@ -152,7 +152,7 @@ pub fn resume_line(
         match e {
             Earlier::Done(_) => done += 1,
             Earlier::Accepted(_) => waiting += 1,
-            Earlier::MaybeSent => check += 1,
+            Earlier::MaybeSent | Earlier::Retry => check += 1,
         }
     }
     let left = total - done - waiting;

@@ -46,12 +46,25 @@ pub enum Entry {
         seq: usize,
         job: JobId,
     },
+    /// A stop (or an escalation's force stop) is sent again: written before it goes, so the
+    /// journal's last write is never older than the last send.
+    Resending {
+        seq: usize,
+        job: JobId,
+    },
     /// The escalation's force stop was accepted.
     Escalated {
         seq: usize,
         job: JobId,
     },
-    /// An intent declared ahead whose stop was never sent (the run stopped first).
+    /// An escalation's force stop that surely never reached the server (the run stopped while
+    /// it waited to resend after a 429 or a refused connection).
+    EscalationUnsent {
+        seq: usize,
+        job: JobId,
+    },
+    /// A stop whose intent was declared but that surely never reached the server (the run
+    /// stopped first).
     Unsent {
         seq: usize,
         job: JobId,
@@ -152,6 +165,9 @@ pub enum Earlier {
     Accepted(Escalation),
     /// A request may have been sent: read the job's status before anything else.
     MaybeSent,
+    /// Failed in an earlier run and to be tried again (`--retry-failed`): read the job's status
+    /// first; a job still `RELEASE_RESOURCE_FAILED` is stopped again.
+    Retry,
 }
 
 /// How far an accepted stop's escalation got.
@@ -214,6 +230,14 @@ pub fn read(path: &Path, plan_id: &str) -> Result<HashMap<usize, Earlier>, Journ
             Entry::Result { seq, result, .. } if result.unsent => {
                 earlier.remove(&seq);
             }
+            Entry::Resending { seq, .. } => {
+                earlier.entry(seq).or_insert(Earlier::MaybeSent);
+            }
+            Entry::EscalationUnsent { seq, .. } => {
+                if earlier.get(&seq) == Some(&Earlier::Accepted(Escalation::MaybeSent)) {
+                    earlier.insert(seq, Earlier::Accepted(Escalation::None));
+                }
+            }
             Entry::Unsent { seq, .. } => {
                 if earlier.get(&seq) == Some(&Earlier::MaybeSent) {
                     earlier.remove(&seq);
@@ -233,7 +257,7 @@ pub fn retry_failed(earlier: &mut HashMap<usize, Earlier>) -> usize {
     let mut count = 0;
     for entry in earlier.values_mut() {
         if matches!(entry, Earlier::Done(f) if f.outcome == Outcome::Failed) {
-            *entry = Earlier::MaybeSent;
+            *entry = Earlier::Retry;
             count += 1;
         }
     }
@@ -289,6 +313,14 @@ impl Journal {
                 path: shown(path),
                 reason: e.to_string(),
             })?;
+        if !created {
+            // A line torn by a crash would be followed by the lines appended now, and no
+            // longer be the last: cut it off first (its stop's earlier lines say enough).
+            trim_torn_tail(path).map_err(|e| JournalError::Open {
+                path: shown(path),
+                reason: format!("cannot cut off its torn last line: {e}"),
+            })?;
+        }
         if created {
             // The new file's name lives in the folder: sync it, or a power cut may lose the
             // whole journal however often the file itself was synced.
@@ -344,6 +376,34 @@ impl Journal {
     pub async fn sync(&self) -> Result<(), JournalError> {
         self.write(Vec::new()).await
     }
+}
+
+/// Cuts the file after its last newline, if it ends in a partial line.
+fn trim_torn_tail(path: &Path) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = OpenOptions::new().read(true).write(true).open(path)?;
+    let len = file.metadata()?.len();
+    let mut end = len;
+    let mut chunk = vec![0u8; 4096];
+    while end > 0 {
+        let start = end.saturating_sub(chunk.len() as u64);
+        let piece = &mut chunk[..(end - start) as usize];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(piece)?;
+        if end == len && piece.last() == Some(&b'\n') {
+            return Ok(());
+        }
+        if let Some(at) = piece.iter().rposition(|b| *b == b'\n') {
+            end = start + at as u64 + 1;
+            break;
+        }
+        end = start;
+    }
+    if end < len {
+        file.set_len(end)?;
+        file.sync_data()?;
+    }
+    Ok(())
 }
 
 #[cfg(unix)]
@@ -444,6 +504,21 @@ mod tests {
         assert_eq!(earlier.get(&1), Some(&Earlier::MaybeSent));
     }
 
+    #[tokio::test]
+    async fn a_torn_last_line_is_cut_off_before_anything_is_appended() {
+        let intent =
+            format!("{{\"kind\":\"intent\",\"seq\":1,\"job\":\"{JOB}\",\"force\":false}}\n");
+        let (_dir, path) = journal(&[header(), &intent, "{\"kind\":\"acc"]);
+        let journal = Journal::open(&path, "sha256:x", "t").await.unwrap();
+        journal.sync().await.unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("{\"kind\":\"acc"), "{text}");
+        assert_eq!(
+            read(&path, "sha256:x").unwrap().get(&1),
+            Some(&Earlier::MaybeSent)
+        );
+    }
+
     #[test]
     fn any_other_unreadable_line_is_an_error_that_names_it() {
         let intent =
@@ -482,7 +557,7 @@ mod tests {
         assert_eq!(earlier.get(&2), None, "never sent: tried again as new");
         assert!(matches!(earlier.get(&3), Some(Earlier::Done(_))));
         assert_eq!(retry_failed(&mut earlier), 1);
-        assert_eq!(earlier.get(&3), Some(&Earlier::MaybeSent));
+        assert_eq!(earlier.get(&3), Some(&Earlier::Retry));
     }
 
     #[tokio::test]

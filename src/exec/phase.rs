@@ -169,7 +169,10 @@ impl Phase {
                 // resumed run need not read its status (unless an earlier run's intent stands).
                 if let Some(journal) = &ctx.journal
                     && claims.intents.declared(seq)
-                    && !matches!(ctx.earlier.get(&seq), Some(Earlier::MaybeSent))
+                    && !matches!(
+                        ctx.earlier.get(&seq),
+                        Some(Earlier::MaybeSent | Earlier::Retry)
+                    )
                 {
                     let job = stops[seq - self.first].job;
                     journal.record(Entry::Unsent { seq, job });

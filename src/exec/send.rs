@@ -4,8 +4,9 @@
 use backon::{BackoffBuilder, ExponentialBuilder};
 use tokio::time::Instant;
 
+use super::journal::Entry;
 use super::reply::{self, Reply};
-use super::settle::{self, Settled};
+use super::settle::{self, Prior, Settled};
 use super::{Context, RunOutcome};
 use crate::api::client::Answer;
 use crate::runbook::model::Stop;
@@ -22,17 +23,31 @@ pub enum Sent {
     GaveUp { reason: String, unsent: bool },
     /// A fatal answer ended the run (401, TLS): nothing was taken.
     Halted(String),
-    /// The run was interrupted while this stop waited.
-    Interrupted,
+    /// The run was interrupted while this stop waited; `reached` when an attempt may have
+    /// reached the server.
+    Interrupted { reached: bool },
     /// No request may start any more (authentication was refused elsewhere in the run).
-    Refused,
+    Refused { reached: bool },
+}
+
+impl Sent {
+    /// Whether an attempt may have reached the server (false: every attempt surely did not,
+    /// so a resumed run may send it without reading the job's status first).
+    pub fn reached(&self) -> bool {
+        match self {
+            Sent::Interrupted { reached } | Sent::Refused { reached } => *reached,
+            Sent::GaveUp { unsent, .. } => !unsent,
+            Sent::Halted(_) => false,
+            Sent::Answer(_) | Sent::Taken(_) => true,
+        }
+    }
 }
 
 /// Sends a stop, again only when the evidence says the last one did not take effect. `before`
 /// is the job's status before this stop, when known (an escalation knows it).
 pub async fn send(
     ctx: &Context,
-    stop: &Stop,
+    (seq, stop): (usize, &Stop),
     force: bool,
     attempts: &mut u32,
     before: Option<&str>,
@@ -45,9 +60,21 @@ pub async fn send(
         .with_jitter()
         .build();
     let mut reached = false;
+    let mut first = true;
     loop {
+        // A resend is on disk before it goes: a resumed run measures its settle window from
+        // the journal's last write, which must not be older than the last send.
+        if !std::mem::take(&mut first)
+            && let Some(journal) = &ctx.journal
+            && let Err(e) = journal
+                .write(vec![Entry::Resending { seq, job: stop.job }])
+                .await
+        {
+            ctx.halt(format!("{e}: nothing more is sent"), RunOutcome::Aborted);
+            return Sent::Refused { reached };
+        }
         let Some(permit) = ctx.permit().await else {
-            return Sent::Refused;
+            return Sent::Refused { reached };
         };
         *attempts += 1;
         let answer = ctx
@@ -68,7 +95,11 @@ pub async fn send(
             Reply::Resend { why, pause } => (why, pause),
             Reply::Unknown(why) => {
                 reached = true;
-                match settle::settle(ctx, stop, Instant::now(), before).await {
+                let prior = Prior {
+                    status: before,
+                    retrying: false,
+                };
+                match settle::settle(ctx, stop, Instant::now(), prior).await {
                     Settled::Taken(status) => return Sent::Taken(status),
                     Settled::NotTaken | Settled::Missing if *attempts < retry.attempts => continue,
                     Settled::NotTaken | Settled::Missing => {
@@ -89,8 +120,8 @@ pub async fn send(
                             unsent: false,
                         };
                     }
-                    Settled::Interrupted => return Sent::Interrupted,
-                    Settled::Refused => return Sent::Refused,
+                    Settled::Interrupted => return Sent::Interrupted { reached },
+                    Settled::Refused => return Sent::Refused { reached },
                 }
             }
         };
@@ -106,7 +137,7 @@ pub async fn send(
             ctx.limits.pause(delay);
         }
         if !ctx.sleep(delay).await {
-            return Sent::Interrupted;
+            return Sent::Interrupted { reached };
         }
     }
 }

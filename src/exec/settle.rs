@@ -91,9 +91,24 @@ pub enum Settled {
     Refused,
 }
 
+/// What is known of the job before the stop whose outcome is being settled.
+#[derive(Debug, Clone, Copy)]
+pub struct Prior<'a> {
+    /// Its status before the stop, when known (an escalation knows it).
+    pub status: Option<&'a str>,
+    /// The operator asked to try a failed stop again (`--retry-failed`): a job still
+    /// `RELEASE_RESOURCE_FAILED` after the window is stopped again, as a stop is how a job
+    /// gets out of that status.
+    pub retrying: bool,
+}
+
 /// Reads the job's status until it shows a stop took effect or `retry.settle` has passed since
-/// `since`. `before` is the status the job had before the stop, when it is known.
-pub async fn settle(ctx: &Context, stop: &Stop, since: Instant, before: Option<&str>) -> Settled {
+/// `since`.
+///
+/// `RELEASE_RESOURCE_FAILED` shows a stop took effect only when the job is known to have had
+/// another status before it (the prior status, or an earlier read of this window): a job that
+/// shows nothing else may have had it all along, and then the status cannot tell.
+pub async fn settle(ctx: &Context, stop: &Stop, since: Instant, prior: Prior<'_>) -> Settled {
     let retry = stop.settings.retry;
     let deadline = since + retry.settle.get();
     let longest = (retry.settle.get() / 4).clamp(Duration::from_millis(100), LONGEST_PAUSE);
@@ -105,23 +120,26 @@ pub async fn settle(ctx: &Context, stop: &Stop, since: Instant, before: Option<&
     // Reads change nothing: after the window, failed reads go on for as long again (and a few
     // seconds at least) before the outcome counts as unknown.
     let give_up_at = deadline + retry.settle.get().max(LONGEST_PAUSE * 2);
-    let already_failed = before == Some(status::FAILED);
+    // Whether the job is known to have had a status other than RELEASE_RESOURCE_FAILED.
+    let mut seen_other = prior.status.is_some_and(|s| s != status::FAILED);
     let mut late_errors = 0;
     loop {
         let read_at = Instant::now();
         let late = read_at >= deadline;
         match read_status(ctx, stop).await {
             Read::Status(s) if status::is_ending_or_ended(&s) => return Settled::Taken(s),
-            Read::Status(s) if s == status::FAILED && !already_failed => {
-                return Settled::Taken(s);
+            Read::Status(s) if s == status::FAILED && seen_other => return Settled::Taken(s),
+            Read::Status(s) if s == status::FAILED && late && prior.retrying => {
+                return Settled::NotTaken;
             }
-            Read::Status(s) if late && s == status::FAILED => {
+            Read::Status(s) if s == status::FAILED && late => {
                 return Settled::Unknown(format!(
-                    "the job was already {s} before this stop, so its status cannot tell whether the stop was taken"
+                    "the job shows {s}, which it may have had before this stop, so its status cannot tell whether the stop was taken (`--resume --retry-failed` stops it again)"
                 ));
             }
+            Read::Status(s) if s == status::FAILED => {}
             Read::Status(_) if late => return Settled::NotTaken,
-            Read::Status(_) => {}
+            Read::Status(_) => seen_other = true,
             Read::Missing => return Settled::Missing,
             Read::Refused => return Settled::Refused,
             Read::Error(e) if late => {

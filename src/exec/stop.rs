@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use super::journal::{Earlier, Entry, Escalation};
 use super::record::{blank, finish, finish_keep, interrupted};
 use super::send::{Sent, send};
-use super::settle::{self, Settled};
+use super::settle::{self, Prior, Settled};
 use super::{Context, Outcome, StopResult, wait};
 use crate::api::client::Answer;
 use crate::check;
@@ -28,7 +28,15 @@ pub async fn execute(ctx: &Context, phase: &Arc<str>, seq: usize, stop: &Stop) -
     };
     // The scheduler put this stop's intent on disk before starting it (see `intents`).
     if !accepted {
-        match send(ctx, stop, stop.settings.force, &mut result.attempts, None).await {
+        match send(
+            ctx,
+            (seq, stop),
+            stop.settings.force,
+            &mut result.attempts,
+            None,
+        )
+        .await
+        {
             Sent::Answer(answer) => {
                 record_answer(&mut result, &answer);
                 if let Err(reason) = check::judge_answer(&expect, &answer) {
@@ -53,7 +61,15 @@ pub async fn execute(ctx: &Context, phase: &Arc<str>, seq: usize, stop: &Stop) -
                 result.unsent = true;
                 return finish(ctx, result, Outcome::Failed, reason);
             }
-            Sent::Interrupted | Sent::Refused => return interrupted(ctx, result),
+            sent @ (Sent::Interrupted { .. } | Sent::Refused { .. }) => {
+                // Every attempt surely never arrived: a resumed run sends it without waiting.
+                if !sent.reached()
+                    && let Some(journal) = &ctx.journal
+                {
+                    journal.record(Entry::Unsent { seq, job: stop.job });
+                }
+                return interrupted(ctx, result);
+            }
         }
     }
     let Some(wait) = stop.settings.effective_wait().filter(|_| accepted) else {
@@ -83,14 +99,18 @@ async fn take_up(
             result.escalated = *e == Escalation::Accepted;
             Ok((true, *e))
         }
-        Some(Earlier::MaybeSent) => {
+        Some(earlier @ (Earlier::MaybeSent | Earlier::Retry)) => {
             result.resumed = true;
             // An earlier run sent nothing after its journal's last write.
             let since = Instant::now()
                 .checked_sub(ctx.journal_age)
                 .unwrap_or_else(Instant::now);
             let done = |r: StopResult| Err(Box::new(r));
-            match settle::settle(ctx, stop, since, None).await {
+            let prior = Prior {
+                status: None,
+                retrying: *earlier == Earlier::Retry,
+            };
+            match settle::settle(ctx, stop, since, prior).await {
                 Settled::Taken(status) => {
                     if let Err(reason) = check::judge_taken(expect, &status) {
                         return done(finish(

@@ -31,8 +31,14 @@ pub async fn wait_for_end(
         .effective_escalate()
         .map(|e| accepted_at + e.after.get());
     let settle = stop.settings.retry.settle.get();
-    // When the last stop was sent, and whether the job was seen ending since.
-    let mut sent_at = accepted_at;
+    // When the last stop was sent (for a resumed stop: no later than the journal's last write),
+    // and whether the job was seen ending since.
+    let mut sent_at = match result.resumed {
+        true => accepted_at
+            .checked_sub(ctx.journal_age)
+            .unwrap_or(accepted_at),
+        false => accepted_at,
+    };
     let mut moved = false;
     let mut last = None;
     result.awaiting = true;
@@ -127,19 +133,25 @@ async fn escalate(
         return Err(Box::new(interrupted(ctx, result.clone())));
     }
     let mut attempts = 0;
-    let sent = send(ctx, stop, true, &mut attempts, Some(status)).await;
+    let sent = send(ctx, (seq, stop), true, &mut attempts, Some(status)).await;
     result.attempts += attempts;
-    let refused = match sent {
+    let refused = match &sent {
         Sent::Answer(a) if a.http == 200 && a.field("status") == Some("success") => None,
         Sent::Taken(_) => None,
         Sent::Answer(a) => Some(format!(
             "the escalation's force stop was refused ({})",
-            check::describe(&a)
+            check::describe(a)
         )),
         Sent::GaveUp { reason, .. } => {
             Some(format!("the escalation's force stop failed: {reason}"))
         }
-        Sent::Halted(_) | Sent::Interrupted | Sent::Refused => {
+        Sent::Halted(_) | Sent::Interrupted { .. } | Sent::Refused { .. } => {
+            // A force stop that surely never reached the server may go out on resume.
+            if !sent.reached()
+                && let Some(journal) = &ctx.journal
+            {
+                journal.record(Entry::EscalationUnsent { seq, job });
+            }
             return Err(Box::new(interrupted(ctx, result.clone())));
         }
     };

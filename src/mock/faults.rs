@@ -19,6 +19,8 @@ pub struct Faults {
     pub burst: u32,
     /// At most this many API requests a second; more get 429 with `Retry-After`.
     pub throttle: Option<u32>,
+    /// The `Retry-After` of a throttled answer, in seconds (1 when not set).
+    pub throttle_retry_after: Option<u64>,
     /// Chance the connection is reset before the request is applied.
     pub reset_before: f64,
     /// Chance the connection is reset after the request is applied (the client cannot know).
@@ -116,6 +118,7 @@ impl FromStr for Faults {
                 truncate: 0.02,
                 malformed: 0.02,
                 slow_body: None,
+                throttle_retry_after: None,
             },
             _ => {
                 let names: Vec<&str> = PROFILES.iter().map(|(n, _)| *n).collect();
@@ -138,6 +141,7 @@ pub struct FaultsPatch {
     pub error_rate: Option<f64>,
     pub burst: Option<u32>,
     pub throttle: Option<u32>,
+    pub retry_after_s: Option<u64>,
     pub reset_before: Option<f64>,
     pub reset_after: Option<f64>,
     pub error_after: Option<f64>,
@@ -248,7 +252,7 @@ impl Injector {
             self.window_count += 1;
             if self.window_count > limit {
                 return Before::Throttled {
-                    retry_after_secs: 1,
+                    retry_after_secs: self.faults.throttle_retry_after.unwrap_or(1),
                 };
             }
         }

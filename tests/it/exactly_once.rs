@@ -582,3 +582,186 @@ fn a_panic_in_a_stop_still_writes_the_journal_and_reports_and_exits_70() {
     assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
     assert_eq!(mock.stops().len(), 4, "each job stopped once");
 }
+
+#[test]
+fn a_resend_after_a_backoff_is_settled_from_when_it_was_sent_on_resume() {
+    // One request a second: the test takes this second's place, so the stop is throttled (429,
+    // surely not applied) and resent 4 s later; that resend is applied and answered 5xx, with
+    // 2 to 4 s of status lag; the run is killed right after it.
+    let mock = External::start(MockConfig {
+        faults: Faults {
+            throttle: Some(1),
+            throttle_retry_after: Some(4),
+            ..Faults::default()
+        },
+        ..config(jobs(0..1, "INCRE_TRANSFER_STARTED"))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "defaults: {{ wait: {{ timeout: 30s, poll: 200ms }}, retry: {{ settle: 5500ms }} }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml([job_id(0)])
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let args = [
+        path.to_str().unwrap(),
+        "--journal",
+        "j.jsonl",
+        "--report-json",
+        "report.json",
+        "--no-progress",
+    ];
+    mock.get(&format!(
+        "/v5/{}/jobs/{}?type=detail",
+        crate::run::P,
+        job_id(0)
+    ));
+    let mut child = spawn(dir.path(), &args);
+    wait_until("the stop was throttled", || {
+        mock.stops().iter().any(|r| r["status"] == 429)
+    });
+    admin(
+        &mock,
+        reqwest::Method::PUT,
+        "/__mock/faults",
+        json!({"throttle": 0, "error_after": 1.0, "status_lag_ms": 4000}),
+    );
+    wait_until("the resend was applied", || {
+        mock.stops()
+            .iter()
+            .any(|r| r["fault"] == "server error after apply")
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    admin(
+        &mock,
+        reqwest::Method::PUT,
+        "/__mock/faults",
+        json!({"error_after": 0.0}),
+    );
+
+    let resumed = run(dir.path(), &[args.as_slice(), &["--resume"]].concat());
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    assert_eq!(
+        applied_per_job(&mock).get(&job_id(0)),
+        Some(&1),
+        "{:?}",
+        mock.stops()
+    );
+    assert_eq!(mock.stops().len(), 2, "one throttled, one applied");
+}
+
+/// A journal a run left when it was killed right after declaring its stop(s): header and intents.
+fn killed_journal(dir: &Path, path: &Path, lines: &[Value]) {
+    let plan = stopbook::plan::Plan::new(stopbook::runbook::load(path).unwrap());
+    let mut text = format!(
+        "{}\n",
+        json!({"kind": "run", "plan_id": plan.plan_id, "runbook": "test run"})
+    );
+    for line in lines {
+        text.push_str(&format!("{line}\n"));
+    }
+    std::fs::write(dir.join("j.jsonl"), text).unwrap();
+}
+
+#[test]
+fn a_failed_status_that_cannot_tell_is_outcome_unknown_and_retry_failed_stops_it_again() {
+    // The job was RELEASE_RESOURCE_FAILED before its force stop, whose intent is all the journal
+    // holds: the status cannot tell whether the stop was taken.
+    let mock = External::start(config(vec![spec(0, "RELEASE_RESOURCE_FAILED")]));
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "defaults: {{ force: true, wait: {{ timeout: 10s, poll: 100ms }}, retry: {{ settle: 1s }} }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml([job_id(0)])
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    killed_journal(
+        dir.path(),
+        &path,
+        &[json!({"kind": "intent", "seq": 1, "job": job_id(0), "force": true})],
+    );
+    let args = [
+        path.to_str().unwrap(),
+        "--journal",
+        "j.jsonl",
+        "--resume",
+        "--report-json",
+        "report.json",
+        "--no-progress",
+    ];
+    let first = run(dir.path(), &args);
+    assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
+    let reason = report(dir.path())["results"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(reason.contains("outcome unknown"), "{reason}");
+    assert!(
+        mock.stops().is_empty(),
+        "not resent: the status cannot tell"
+    );
+
+    let again = run(dir.path(), &[args.as_slice(), &["--retry-failed"]].concat());
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert_eq!(
+        mock.stops().len(),
+        1,
+        "the operator asked: stopped again, once"
+    );
+    assert_eq!(mock.status(&job_id(0)), "RELEASE_RESOURCE_COMPLETE");
+}
+
+#[test]
+fn an_escalation_interrupted_while_throttled_is_finished_by_resume() {
+    let mock = External::start(config(vec![spec(0, "INCRE_TRANSFER_FAILED")]));
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "defaults: {{ wait: {{ timeout: 30s, poll: 100ms }}, escalate: {{ after: 30s }}, retry: {{ max_backoff: 5s, settle: 1s }} }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml([job_id(0)])
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let args = [
+        path.to_str().unwrap(),
+        "--journal",
+        "j.jsonl",
+        "--report-json",
+        "report.json",
+        "--no-progress",
+    ];
+    let child = spawn(dir.path(), &args);
+    wait_until("the graceful stop was accepted", || {
+        mock.stops().iter().any(|r| r["status"] == 200)
+    });
+    // The job ends RELEASE_RESOURCE_FAILED; from now on the gateway throttles hard.
+    admin(
+        &mock,
+        reqwest::Method::PUT,
+        "/__mock/faults",
+        json!({"throttle": 1, "retry_after_s": 30}),
+    );
+    let forced = |r: &Value| r["body"].as_str().unwrap_or("").contains("true");
+    wait_until("the force stop was throttled", || {
+        mock.stops().iter().any(|r| forced(r) && r["status"] == 429)
+    });
+    sigint(&child);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    assert!(!mock.stops().iter().any(|r| forced(r) && r["status"] == 200));
+
+    admin(
+        &mock,
+        reqwest::Method::PUT,
+        "/__mock/faults",
+        json!({"throttle": 0}),
+    );
+    let resumed = run(dir.path(), &[args.as_slice(), &["--resume"]].concat());
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    let result = &report(dir.path())["results"][0];
+    assert_eq!(result["escalated"], true, "{result}");
+    let applied = mock
+        .stops()
+        .iter()
+        .filter(|r| forced(r) && r["status"] == 200)
+        .count();
+    assert_eq!(applied, 1, "one force stop took effect");
+}
