@@ -30,6 +30,8 @@ pub(crate) struct Context {
     pub(super) cancel: watch::Receiver<bool>,
     pub(super) budgets: Budgets,
     pub(super) halted: AtomicBool,
+    /// The run halted because a failure budget was exceeded.
+    pub(super) budget_halted: AtomicBool,
     /// Set by a 401: no request starts any more.
     pub(super) auth_refused: AtomicBool,
     /// Set after the `--until` phase: nothing new starts, cleanly.
@@ -41,12 +43,15 @@ pub(crate) struct Context {
 }
 
 impl Context {
-    pub(super) fn halt(&self, reason: String, outcome: RunOutcome) {
+    /// Stops the run: nothing new starts. The first reason stands; true if it is this one.
+    pub(super) fn halt(&self, reason: String, outcome: RunOutcome) -> bool {
         let mut slot = self.halt_reason.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.is_none() {
+        let first = slot.is_none();
+        if first {
             *slot = Some((reason, outcome));
         }
         self.halted.store(true, Ordering::SeqCst);
+        first
     }
 
     /// How many stops of `phase` run at once: its own concurrency, held under the run's.
@@ -94,9 +99,31 @@ impl Context {
 
     /// Counts a failure of phase `index` against the budgets; past one, nothing new starts.
     pub(super) fn failed(&self, index: usize) {
-        if let Some(reason) = self.budgets.failed(index) {
-            self.halt(reason, RunOutcome::Aborted);
+        if let Some(reason) = self.budgets.failed(index)
+            && self.halt(reason, RunOutcome::Aborted)
+        {
+            self.budget_halted.store(true, Ordering::SeqCst);
         }
+    }
+
+    /// Why the run halted, as it stands at the end: a budget's line counts every failure,
+    /// those of stops that were in flight when it was exceeded too, so it agrees with the
+    /// summary.
+    pub(super) fn final_halt(&self) -> Option<(String, RunOutcome)> {
+        let halt = self
+            .halt_reason
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()?;
+        if !self.budget_halted.load(Ordering::SeqCst) {
+            return Some(halt);
+        }
+        let now = self.budgets.exceeded().unwrap_or_else(|| halt.0.clone());
+        let note = match now == halt.0 {
+            true => "",
+            false => " (stops in flight when it was exceeded finished)",
+        };
+        Some((format!("{now}{note}"), halt.1))
     }
 
     /// Sleeps for `d`; false if the run was interrupted meanwhile.

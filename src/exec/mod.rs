@@ -200,6 +200,7 @@ pub async fn run(plan: Arc<Plan>, setup: Setup) -> Report {
         cancel: setup.cancel,
         budgets,
         halted: AtomicBool::new(false),
+        budget_halted: AtomicBool::new(false),
         auth_refused: AtomicBool::new(false),
         paused: AtomicBool::new(false),
         crashed: AtomicBool::new(false),
@@ -283,11 +284,7 @@ async fn conclude(
         let reason = format!("{e}: the journal may not hold every result");
         ctx.halt(reason, RunOutcome::Aborted);
     }
-    let halt = ctx
-        .halt_reason
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
+    let halt = ctx.final_halt();
     let paused = ctx.paused.load(Ordering::SeqCst);
     let outcome = match (&halt, ctx.cancelled()) {
         (_, true) => RunOutcome::Interrupted,

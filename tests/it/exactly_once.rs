@@ -765,3 +765,37 @@ fn an_escalation_interrupted_while_throttled_is_finished_by_resume() {
         .count();
     assert_eq!(applied, 1, "one force stop took effect");
 }
+
+#[test]
+fn the_budget_line_and_the_summary_agree() {
+    // Nothing listens: every stop fails, two at a time, and one failure is allowed.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "limits: {{ concurrency: 2, max_failures: 1 }}\ndefaults: {{ retry: {{ attempts: 1 }} }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml((0..5).map(job_id))
+    );
+    let path = runbook(dir.path(), &format!("http://{addr}"), &body);
+    let output = run(
+        dir.path(),
+        &[
+            path.to_str().unwrap(),
+            "--journal",
+            "j.jsonl",
+            "--report-json",
+            "report.json",
+            "--no-progress",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let report = report(dir.path());
+    let failed = report["summary"]["failed"].as_u64().unwrap();
+    let halted = report["halted"].as_str().unwrap();
+    assert!(
+        halted.contains(&format!("{failed} failed, 1 allowed")),
+        "{halted} / {failed}"
+    );
+}
