@@ -39,6 +39,37 @@ pub fn is_secret_key(key: &str) -> bool {
         || key.ends_with("_token")
 }
 
+/// Whether `key` is a credential key misspelt (`tokne`, `skk`, `pasword`): a value pasted under
+/// it is as secret as under the right key.
+fn is_misspelt_secret_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["token", "password", "secret", "sk", "ak", "passwd"]
+        .iter()
+        .any(|k| {
+            let distance = strsim::damerau_levenshtein(&key, k);
+            distance > 0 && (distance == 1 || (k.len() >= 5 && distance == 2))
+        })
+}
+
+/// A value that is not shown in a message: one that looks like a key, a token or a password.
+/// For messages that quote what was written (`invalid region `…``).
+pub fn shown_value(s: &str) -> &str {
+    match unnamed_secret(s) {
+        true => MASK,
+        false => s,
+    }
+}
+
+/// Whether a value written under a key that names no secret still looks like one: a key or a
+/// token, not an ID (hex digits alone, as project IDs are), a URL (see [`userinfo_ranges`]) or
+/// a map.
+fn unnamed_secret(value: &str) -> bool {
+    !value.starts_with(['{', '[', '|', '>', '&', '*', '!'])
+        && !value.contains("://")
+        && !value.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+        && looks_random(value)
+}
+
 /// Whether a string written where a variable name belongs looks like a pasted credential:
 /// long, with digits, and without the underscores variable names almost always have
 /// (AKs are 20 upper-case letters and digits, SKs 40 mixed-case characters, tokens far longer).
@@ -263,10 +294,12 @@ fn key_value_ranges(line: &[char]) -> Vec<(usize, usize)> {
         let (start, end) = value_at(line, colon + 1, depth > 0);
         let value: String = line[start..end].iter().collect();
         let value = value.trim_matches(['"', '\'']);
-        let secret = if is_secret_key(&key) {
+        let secret = if is_secret_key(&key) || is_misspelt_secret_key(&key) {
             !value.is_empty() && !value.starts_with(['{', '[', '|', '>', '&', '*', '!'])
         } else {
-            reference_check(&key.to_ascii_lowercase()).is_some_and(|check| check(value))
+            let check = reference_check(&key.to_ascii_lowercase());
+            // Whatever the key, a value that looks like a key or a token is not shown.
+            check.is_some_and(|check| check(value)) || unnamed_secret(value)
         };
         if secret {
             found.push((start, end));

@@ -21,7 +21,8 @@ impl FromStr for Region {
             Ok(Region(s.to_owned()))
         } else {
             Err(format!(
-                "invalid region `{s}`: expected a region name like `cn-north-4` or `ap-southeast-1`"
+                "invalid region `{}`: expected a region name like `cn-north-4` or `ap-southeast-1`",
+                crate::diag::mask::shown_value(s)
             ))
         }
     }

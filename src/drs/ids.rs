@@ -34,7 +34,8 @@ impl FromStr for JobId {
             return Ok(JobId(id));
         }
         let mut message = format!(
-            "invalid job ID `{s}`: expected 36 characters in groups of 8-4-4-4-12 lowercase letters and digits, like `c7debc9c-8e09-4a5d-8dd6-cc44f78jb20r`"
+            "invalid job ID `{}`: expected 36 characters in groups of 8-4-4-4-12 lowercase letters and digits, like `c7debc9c-8e09-4a5d-8dd6-cc44f78jb20r`",
+            crate::diag::mask::shown_value(s)
         );
         if shape_ok {
             message.push_str(" (job IDs are lower case)");
@@ -67,7 +68,8 @@ impl FromStr for ProjectId {
             Ok(ProjectId(s.to_owned()))
         } else {
             Err(format!(
-                "invalid project ID `{s}`: expected 32 lowercase hex characters, like `054ba152d480d55b2f5dc0069e7ddef0`"
+                "invalid project ID `{}`: expected 32 lowercase hex characters, like `054ba152d480d55b2f5dc0069e7ddef0`",
+                crate::diag::mask::shown_value(s)
             ))
         }
     }

@@ -17,7 +17,8 @@ impl FromStr for Language {
             "en-us" => Ok(Language::EnUs),
             "zh-cn" => Ok(Language::ZhCn),
             _ => Err(format!(
-                "invalid language `{s}`: expected `en-us` or `zh-cn`"
+                "invalid language `{}`: expected `en-us` or `zh-cn`",
+                crate::diag::mask::shown_value(s)
             )),
         }
     }

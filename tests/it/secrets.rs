@@ -128,3 +128,23 @@ fn plan_of_a_runbook_with_a_secret_shows_no_secret() {
     );
     assert!(!all.contains(TOKEN), "{all}");
 }
+
+#[test]
+fn secrets_under_misspelt_or_unknown_keys_are_masked_too() {
+    const SK: &str = "MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc";
+    for (body, secret) in [
+        (format!("  auth: {{ tokne: {TOKEN}, token_env: TOK }}\n"), TOKEN),
+        (format!("  auth:\n    tokne: {TOKEN}\n    token_env: TOK\n"), TOKEN),
+        (format!("  auth: {{ token_env: TOK, skk: {SK} }}\n"), SK),
+        (
+            "  auth: { iam_password: { endpoint: https://iam.example.com, user_env: U, password_env: P, domain: d, pasword: hunter2hunter2 } }\n"
+                .to_owned(),
+            "hunter2hunter2",
+        ),
+        (format!("  auth: {{ token_env: TOK }}\n  endpont: {SK}\n"), SK),
+        (format!("  auth: {{ token_env: TOK }}\n  region: {SK}\n"), SK),
+        (format!("  auth: {{ token_env: TOK }}\n  language: {SK}\n"), SK),
+    ] {
+        assert_masked(&format!("{HEAD}{body}{PHASES}"), secret);
+    }
+}
