@@ -48,6 +48,9 @@ pub enum RouteError {
         "the proxy `{0}` (from the environment) carries credentials over plaintext http://: they would cross the network in clear; use an https:// proxy, or one without credentials; nothing was sent"
     )]
     PlaintextProxy(String),
+    /// A proxy variable that is not a URL.
+    #[error("the proxy in `{0}` is not a URL: fix or unset it; nothing was sent")]
+    BadProxy(String),
     /// A proxy of another scheme than http or https.
     #[error(
         "the proxy `{0}` (from the environment) is not an http:// or https:// proxy; nothing was sent"

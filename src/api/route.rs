@@ -42,6 +42,35 @@ impl Router {
         }
     }
 
+    /// Refuses a proxy variable that is set but is not a URL: it would be ignored silently and
+    /// the request sent direct, which is not what the environment asked for.
+    pub fn check_env() -> Result<(), RouteError> {
+        for name in [
+            "HTTPS_PROXY",
+            "https_proxy",
+            "HTTP_PROXY",
+            "http_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+        ] {
+            let Ok(value) = std::env::var(name) else {
+                continue;
+            };
+            let value = value.trim();
+            if value.is_empty() {
+                continue;
+            }
+            let with_scheme = match value.contains("://") {
+                true => value.to_owned(),
+                false => format!("http://{value}"),
+            };
+            if url::Url::parse(&with_scheme).is_err() || with_scheme.parse::<http::Uri>().is_err() {
+                return Err(RouteError::BadProxy(name.to_owned()));
+            }
+        }
+        Ok(())
+    }
+
     /// How a request to `uri` travels, or why it may not be sent at all.
     pub fn route(&self, uri: &http::Uri) -> Result<Route, RouteError> {
         if is_loopback(uri) {

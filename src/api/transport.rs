@@ -68,6 +68,7 @@ impl Transport {
                 .map_err(|e| SetupError::CaCert(e.to_string()))?,
             None => Vec::new(),
         };
+        Router::check_env()?;
         let router = Router::from_env();
         let route = router.route(endpoint)?;
         let transport = Transport {

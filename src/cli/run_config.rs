@@ -48,6 +48,7 @@ impl RunConfig {
     pub fn new(args: &RunArgs) -> Result<Self, String> {
         let runbook = runbook::load(&args.runbook).map_err(|d| d.to_string())?;
         let plan = Plan::new(runbook);
+        check_report_paths(args)?;
         if let Some(file) = &args.plan {
             check_approved(args, &plan, file)?;
         }
@@ -78,6 +79,25 @@ impl RunConfig {
             until,
         })
     }
+}
+
+/// Each report's folder takes a file now, so a typo in a path is found before anything is sent
+/// rather than after the whole run.
+fn check_report_paths(args: &RunArgs) -> Result<(), String> {
+    let paths = [&args.report_json, &args.report_junit, &args.report_md];
+    for path in paths.into_iter().flatten() {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        if let Err(e) = tempfile::NamedTempFile::new_in(dir) {
+            return Err(format!(
+                "error: cannot write the report `{}`: {e}; nothing was sent",
+                path.display()
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn check_approved(args: &RunArgs, plan: &Plan, file: &Path) -> Result<(), String> {

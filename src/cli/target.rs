@@ -28,12 +28,7 @@ pub fn remote(remote: &RemoteTarget, endpoint_override: Option<&str>) -> Result<
     };
     let credentials = match &remote.auth {
         Auth::TokenEnv(name) => Credentials::Token(Secret::new(env(name.as_str())?)),
-        Auth::TokenFile { written, path } => {
-            let token = std::fs::read_to_string(path).map_err(|e| {
-                format!("error: cannot read token_file `{written}`: {e}; nothing was sent")
-            })?;
-            Credentials::Token(Secret::new(token.trim()))
-        }
+        Auth::TokenFile { written, path } => Credentials::Token(read_token_file(written, path)?),
         Auth::AkSk {
             ak_env,
             sk_env,
@@ -64,4 +59,33 @@ pub fn remote(remote: &RemoteTarget, endpoint_override: Option<&str>) -> Result<
         credentials,
         language: remote.language,
     })
+}
+
+/// The most a token file may hold: IAM tokens are a few KiB.
+const TOKEN_FILE_LIMIT: u64 = 64 * 1024;
+
+/// A token from `path`, read within a bound and checked to be one header value, so a wrong
+/// file (`/dev/zero`, an environment dump) is refused before anything is sent.
+fn read_token_file(written: &str, path: &std::path::Path) -> Result<Secret, String> {
+    use std::io::Read;
+    let refuse = |why: String| format!("error: token_file `{written}`: {why}; nothing was sent");
+    let file = std::fs::File::open(path).map_err(|e| refuse(format!("cannot read it: {e}")))?;
+    let mut bytes = Vec::new();
+    file.take(TOKEN_FILE_LIMIT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| refuse(format!("cannot read it: {e}")))?;
+    if bytes.len() as u64 > TOKEN_FILE_LIMIT {
+        return Err(refuse(format!(
+            "it holds more than {} KiB, far more than a token",
+            TOKEN_FILE_LIMIT / 1024
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| refuse("it is not text".to_owned()))?;
+    let token = text.trim();
+    if token.is_empty() || token.bytes().any(|b| !(0x21..=0x7e).contains(&b)) {
+        return Err(refuse(
+            "it does not hold one token (a single line of visible characters)".to_owned(),
+        ));
+    }
+    Ok(Secret::new(token))
 }

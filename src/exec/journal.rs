@@ -186,6 +186,7 @@ pub fn read(path: &Path, plan_id: &str) -> Result<HashMap<usize, Earlier>, Journ
         reason: e.to_string(),
     })?;
     let mut earlier = HashMap::new();
+    let mut headed = false;
     let lines: Vec<&[u8]> = text.split(|b| *b == b'\n').collect();
     let last = lines.len().saturating_sub(1);
     for (n, line) in lines.iter().enumerate() {
@@ -213,7 +214,15 @@ pub fn read(path: &Path, plan_id: &str) -> Result<HashMap<usize, Earlier>, Journ
                     expected: plan_id.to_owned(),
                 });
             }
-            Entry::Run { .. } => {}
+            Entry::Run { .. } => headed = true,
+            // Every journal opens with its run header: entries before one are not this tool's.
+            _ if !headed => {
+                return Err(JournalError::Unreadable {
+                    path: shown(path),
+                    line: n + 1,
+                    reason: "an entry before the journal's `run` header".to_owned(),
+                });
+            }
             Entry::Intent { seq, .. } => {
                 earlier.entry(seq).or_insert(Earlier::MaybeSent);
             }

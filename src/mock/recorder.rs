@@ -43,7 +43,7 @@ impl Record {
             "finished_us": self.finished_us,
             "method": request.method.as_str(),
             "path": request.path,
-            "query": request.query,
+            "query": request.query.as_deref().map(mask_loose),
             "headers": headers,
             "body": redact_body(&request.body),
             "status": self.status,
@@ -107,7 +107,11 @@ impl Recorder {
 /// Header values with credentials masked: tokens wholly, signatures but not the access key.
 pub fn redact_header(name: &str, value: &str) -> String {
     match name {
-        "x-auth-token" | "x-security-token" | "x-subject-token" | "cookie" => MASK.to_owned(),
+        "x-auth-token"
+        | "x-security-token"
+        | "x-subject-token"
+        | "cookie"
+        | "proxy-authorization" => MASK.to_owned(),
         "authorization" => match value.split_once("Signature=") {
             Some((head, _)) => format!("{head}Signature={MASK}"),
             None => MASK.to_owned(),
@@ -123,7 +127,42 @@ pub fn redact_body(body: &[u8]) -> String {
             mask_secrets(&mut value);
             value.to_string()
         }
-        Err(_) => String::from_utf8_lossy(body).into_owned(),
+        // Not JSON (cut off, form-encoded, garbage): what follows a credential's name is not
+        // shown, whatever its shape.
+        Err(_) => mask_loose(&String::from_utf8_lossy(body)),
+    }
+}
+
+/// Credential names a body or a query string may hold in any shape.
+const LOOSE_NAMES: &[&str] = &[
+    "password",
+    "token",
+    "secret",
+    "sk",
+    "access_key",
+    "secret_key",
+];
+
+/// `text` cut at the first credential name, the rest masked: a leak is worse than a short log.
+pub fn mask_loose(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let first = LOOSE_NAMES
+        .iter()
+        .filter_map(|name| {
+            lower.match_indices(name).map(|(at, _)| at).find(|at| {
+                // A name, not part of a longer word.
+                *at == 0 || !lower.as_bytes()[at - 1].is_ascii_alphanumeric()
+            })
+        })
+        .min();
+    match first {
+        Some(at) => {
+            let name_end = lower[at..]
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .map_or(text.len(), |n| at + n);
+            format!("{}{MASK}", &text[..name_end])
+        }
+        None => text.to_owned(),
     }
 }
 
@@ -157,6 +196,20 @@ fn mask_secrets(value: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_in_any_shape_are_masked() {
+        let cut = br#"{"auth":{"identity":{"password":{"user":{"name":"u","password":"hunter2"#;
+        assert!(!redact_body(cut).contains("hunter2"));
+        let form = b"user=u&password=hunter2&domain=d";
+        assert!(!redact_body(form).contains("hunter2"));
+        assert_eq!(
+            mask_loose("type=detail&token=abc"),
+            format!("type=detail&token{MASK}")
+        );
+        assert_eq!(mask_loose("type=detail"), "type=detail");
+        assert_eq!(redact_header("proxy-authorization", "Basic dTpw"), MASK);
+    }
 
     #[test]
     fn credentials_are_masked() {

@@ -342,6 +342,14 @@ impl Layers {
             retry.max_backoff = m.value;
         }
         if let Some(s) = &raw.settle {
+            if s.value.as_millis() == 0 {
+                self.once(
+                    cx,
+                    s.span,
+                    "settle",
+                    "`settle` must be longer than 0s: it is how long a lost answer's stop is looked for in the job's status before it is sent again (statuses show late)",
+                );
+            }
             retry.settle = s.value;
         }
         if retry.backoff > retry.max_backoff

@@ -12,6 +12,7 @@ mod openapi;
 mod plan;
 mod properties;
 mod proxy;
+mod refusals;
 mod run;
 mod schema;
 mod secrets;
