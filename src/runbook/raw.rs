@@ -97,8 +97,10 @@ pub struct RawTarget {
     pub auth: Option<RawAuth>,
     /// The `X-Language` header: `en-us` or `zh-cn`.
     pub language: Option<Spanned<Language>>,
+    /// Where `target` starts, for problems of the map as a whole.
     #[schemars(skip)]
     pub span: Span,
+    /// The keys written, valid or not: an invalid value is reported once, not again as missing.
     #[schemars(skip)]
     pub written: Written,
 }
@@ -146,8 +148,10 @@ pub struct RawAuth {
     pub security_token_env: Option<Spanned<EnvVarName>>,
     /// An IAM password exchange for a token, scoped to the project.
     pub iam_password: Option<RawIamPassword>,
+    /// Where `auth` starts, for problems of the map as a whole.
     #[schemars(skip)]
     pub span: Span,
+    /// The keys written, valid or not: an invalid value is reported once, not again as missing.
     #[schemars(skip)]
     pub written: Written,
 }
@@ -179,6 +183,7 @@ pub struct RawIamPassword {
     /// The IAM endpoint, e.g. `https://iam.cn-north-4.myhuaweicloud.com`; may be left out with
     /// `target.region`, which names the vendor's IAM host.
     pub endpoint: Option<Spanned<Endpoint>>,
+    /// Where `iam_password` starts, for problems of the map as a whole.
     #[schemars(skip)]
     pub span: Span,
     /// The IAM user name, from this environment variable.
@@ -259,8 +264,10 @@ pub struct RawPhase {
     pub stops: Option<Vec<RawStop>>,
     /// A file of job IDs, one a line, `#` comments; relative to the runbook.
     pub stops_file: Option<Spanned<String>>,
+    /// Where the phase starts, for problems of the phase as a whole.
     #[schemars(skip)]
     pub span: Span,
+    /// The keys written, valid or not: an invalid value is reported once, not again as missing.
     #[schemars(skip)]
     pub written: Written,
     /// A misspelt key was taken for `stops` or `stops_file` (so "no stops" would repeat it).
@@ -322,6 +329,7 @@ pub struct RawStop {
     pub job: Spanned<JobId>,
     /// A human label shown in plans and reports.
     pub label: Option<Spanned<String>>,
+    /// Per-stop settings for this stop, over the phase's.
     #[schemars(flatten)]
     pub settings: RawSettings,
 }
@@ -381,6 +389,7 @@ impl RawSettings {
         Some(settings)
     }
 
+    /// Whether no setting is written.
     pub fn is_empty(&self) -> bool {
         self.force.is_none()
             && self.expect.is_none()
@@ -423,6 +432,9 @@ impl Decode for RawRetry {
 }
 
 /// `wait`: `false` (do not wait), `true` (wait with the inherited timing), or a map.
+// No variant docs: schemars would turn them into schema descriptions and change the committed
+// schema; the doc above says what each variant is.
+#[allow(missing_docs)]
 #[derive(Debug, JsonSchema)]
 #[schemars(rename = "Wait", untagged)]
 pub enum RawWait {
@@ -462,6 +474,9 @@ impl Decode for RawWait {
 }
 
 /// `escalate`: `false`, or `{ after: DURATION }`.
+// No variant docs: schemars would turn them into schema descriptions and change the committed
+// schema; the doc above says what each variant is.
+#[allow(missing_docs)]
 #[derive(Debug, JsonSchema)]
 #[schemars(rename = "Escalate", untagged)]
 pub enum RawEscalate {

@@ -8,6 +8,9 @@ use crate::runbook::decode::{Cx, Decode, MapReader, Spanned};
 use crate::runbook::yaml::{Node, Value};
 
 /// The outcome a stop must have: `stopped`, `accepted`, or the answer expected.
+// No variant docs: schemars would turn them into schema descriptions and change the committed
+// schema; the doc above says what each variant is.
+#[allow(missing_docs)]
 #[derive(Debug, JsonSchema)]
 #[schemars(rename = "Expect", untagged)]
 pub enum RawExpect {
@@ -17,6 +20,9 @@ pub enum RawExpect {
 
 /// `stopped`: accepted, then the job ends (`RELEASE_RESOURCE_COMPLETE`) within `wait.timeout`.
 /// `accepted`: 200 with `status: success`, no waiting.
+// No variant docs: schemars would turn them into schema descriptions and change the committed
+// schema; the doc above says what each variant is.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
 #[schemars(rename_all = "lowercase")]
 pub enum ExpectKeyword {
@@ -40,6 +46,9 @@ pub struct RawExpectAnswer {
 }
 
 /// The `status` of a 200 answer.
+// No variant docs: schemars would turn them into schema descriptions and change the committed
+// schema; the variants are the API's two words, `success` and `failed`.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, JsonSchema, serde::Serialize)]
 #[schemars(rename_all = "lowercase")]
 #[serde(rename_all = "lowercase")]
