@@ -1,12 +1,46 @@
+#![warn(missing_docs)]
+
 //! stopbook: plan, run and verify stops of Huawei Cloud DRS tasks from declarative runbooks.
 //!
-//! Data flows one way through layers, each depending only on those above it in this list:
+//! # Layers
+//!
+//! A module imports only modules of lower layers; `tests/it/architecture.rs` holds that, and
+//! more: `exec` never prints, `report` calls neither `api` nor `mock`, `api` knows neither the
+//! mock nor the runbook format, and the mock knows no runbook. Lowest first:
 //!
 //! ```text
-//! diag                  positions, rendered diagnostics
-//! runbook               YAML ─▶ spanned nodes ─▶ raw mirror ─▶ validated model (all errors at once)
-//! plan                  model ─▶ ordered, resolved plan with a content hash (plan_id)
-//! cli                   clap commands; the only place that wires the rest together
+//! L0 secret output markdown  credentials that never print; atomic file writes; Markdown escaping
+//! L1 diag                    FILE:LINE:COLUMN diagnostics with a caret; every problem at once;
+//!                            secrets masked in every line shown
+//! L2 drs                     the API's vocabulary: job and project IDs, endpoint and region,
+//!                            language, job statuses, error codes
+//! L3 runbook                 YAML ─▶ spanned nodes ─▶ raw mirror (also the JSON Schema)
+//!                            ─▶ validated model (defaults applied, stops files read)
+//! L4 api                     client, transport (connection pool, proxies, bounded answers),
+//!                            SDK-HMAC-SHA256 signing, typed errors
+//! L5 plan                    model ─▶ ordered plan with a content hash (plan_id); JSON, Markdown
+//!    check                   body rules, expectations, the rule catalogue, the conformance suite
+//!    mock                    a stateful DRS server with seeded faults and deliberate defects
+//! L6 exec                    scheduler, limits, retries, settle window, journal ─▶ events, results
+//! L7 report                  progress, closing summary, JSON / JUnit / Markdown reports
+//! L8 cli                     clap commands; the only place that wires the rest together
+//! ```
+//!
+//! # How the commands flow
+//!
+//! ```text
+//! run       runbook.yaml ─runbook::load─▶ Runbook ─Plan::new─▶ Plan (plan_id)
+//!           target ─▶ api::Client          (no target: mock::MockServer on a loopback port)
+//!           exec::run(Plan, Setup { client, concurrency, rate, journal, events, … })
+//!             │  each stop: intent journaled ─▶ send ─▶ check judges the answer
+//!             │  (an unknown outcome settled by status reads) ─▶ wait ─▶ result journaled
+//!             ├─ Event ──▶ report::progress (stderr)
+//!             └─ Report ─▶ report::{json, junit, markdown} (written atomically by output)
+//! plan      runbook ─▶ Plan ─▶ JSON or Markdown, to a file via output or to stdout
+//! validate  runbook::load for each file ─▶ every diag problem, or a one-line summary
+//! conform   fixtures (or the embedded mock) ─▶ api::Client ─▶ check::conform::run
+//!             ─▶ one Verdict per rule ─▶ report::conformance (JSON, JUnit)
+//! mock      mock::MockServer on its port until a signal; no runbook involved
 //! ```
 
 /// `eprintln!` that never panics: a closed stderr (a pipe into `head`, a `tee` that died, a

@@ -3,14 +3,17 @@
 
 use std::fmt;
 
+/// A credential's value, kept out of logs, messages and reports.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps a credential.
     pub fn new(value: impl Into<String>) -> Self {
         Secret(value.into())
     }
 
+    /// The value itself: for the one place that sends it, never for a message.
     pub fn expose(&self) -> &str {
         &self.0
     }

@@ -22,10 +22,15 @@ use crate::secret::Secret;
 /// How requests prove who sends them.
 #[derive(Debug, Clone)]
 pub enum Credentials {
+    /// An IAM token, sent as `X-Auth-Token`.
     Token(Secret),
+    /// AK/SK signing (SDK-HMAC-SHA256) of every request.
     AkSk {
+        /// The access key, sent in the `Authorization` header.
         ak: String,
+        /// The secret key the signature is made with; never sent.
         sk: Secret,
+        /// The security token of temporary credentials, sent as `X-Security-Token`.
         security_token: Option<Secret>,
     },
     /// An IAM password exchanged for a token, scoped to the project.
@@ -37,8 +42,11 @@ pub enum Credentials {
 pub struct IamLogin {
     /// The IAM endpoint, e.g. `https://iam.cn-north-4.myhuaweicloud.com`.
     pub endpoint: String,
+    /// The IAM user name.
     pub user: String,
+    /// The user's password.
     pub password: Secret,
+    /// The account (domain) the user belongs to.
     pub domain: String,
 }
 
@@ -58,9 +66,13 @@ const TOKEN_LIFETIME: Duration = Duration::from_secs(23 * 3600);
 /// A request as the conformance suite shapes it.
 #[derive(Debug, Clone)]
 pub struct Probe<'a> {
+    /// The HTTP method.
     pub method: http::Method,
+    /// The path, from `/`, without the query.
     pub path: &'a str,
+    /// The query string, without `?`.
     pub query: Option<&'a str>,
+    /// The body, sent as given.
     pub body: &'a [u8],
     /// The Content-Type header, if any.
     pub content_type: Option<&'a str>,
@@ -68,12 +80,14 @@ pub struct Probe<'a> {
     pub language: Option<&'a str>,
     /// Whether to send the credentials.
     pub authenticate: bool,
+    /// How long the request may take.
     pub timeout: Duration,
 }
 
 /// An answer the server gave.
 #[derive(Debug, Clone)]
 pub struct Answer {
+    /// The answer's HTTP status.
     pub http: u16,
     /// The body as JSON, or `None` when it is not JSON (truncated, malformed, empty).
     pub body: Option<Value>,
@@ -83,11 +97,14 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// The string field `name` of a JSON object body, if there is one.
     pub fn field(&self, name: &str) -> Option<&str> {
         self.body.as_ref()?.get(name)?.as_str()
     }
 }
 
+/// The DRS API client of one run: one endpoint, one project, one way to authenticate, one
+/// connection pool. Clones share the pool and the IAM token.
 #[derive(Debug, Clone)]
 pub struct Client {
     transport: Transport,

@@ -20,7 +20,12 @@ pub enum CallError {
 pub enum SetupError {
     /// The endpoint does not parse as a URL.
     #[error("the endpoint `{endpoint}` is not a URL: {reason}")]
-    NotAUrl { endpoint: String, reason: String },
+    NotAUrl {
+        /// The endpoint as given.
+        endpoint: String,
+        /// What the URL parser said.
+        reason: String,
+    },
     /// `--ca-cert` holds no usable certificate.
     #[error("--ca-cert is not a PEM certificate: {0}")]
     CaCert(String),

@@ -36,6 +36,7 @@ impl std::fmt::Debug for Router {
 }
 
 impl Router {
+    /// Reads the proxy variables of the environment.
     pub fn from_env() -> Self {
         Router {
             matcher: Matcher::from_env(),

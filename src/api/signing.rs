@@ -7,11 +7,13 @@
 
 use ring::{digest, hmac};
 
+/// The algorithm's name, first in the `Authorization` header.
 pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
 
 /// What a signature covers.
 #[derive(Debug, Clone)]
 pub struct Request<'a> {
+    /// The HTTP method, in any case.
     pub method: &'a str,
     /// The path as sent, percent-encoded or not.
     pub path: &'a str,
@@ -19,6 +21,7 @@ pub struct Request<'a> {
     pub query: Option<&'a str>,
     /// The signed headers: names in any case, values as sent.
     pub headers: &'a [(&'a str, &'a str)],
+    /// The body as sent; its SHA-256 is signed.
     pub body: &'a [u8],
     /// The `X-Sdk-Date` value, `YYYYMMDDTHHMMSSZ`.
     pub date: &'a str,
@@ -50,8 +53,11 @@ pub fn authorization(ak: &str, request: &Request<'_>, signature: &str) -> String
 /// The parts of an `Authorization` header value.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Authorization<'a> {
+    /// The access key (`Access=`).
     pub access: &'a str,
+    /// The signed header names, lower case (`SignedHeaders=`).
     pub signed_headers: Vec<&'a str>,
+    /// The hex signature (`Signature=`).
     pub signature: &'a str,
 }
 
@@ -75,12 +81,15 @@ pub fn parse_authorization(value: &str) -> Option<Authorization<'_>> {
     })
 }
 
+/// The string the secret key signs: the algorithm, the date and the canonical request's hash.
 pub fn string_to_sign(request: &Request<'_>) -> String {
     let hashed =
         hex(digest::digest(&digest::SHA256, canonical_request(request).as_bytes()).as_ref());
     format!("{ALGORITHM}\n{}\n{hashed}", request.date)
 }
 
+/// The canonical request: method, path, sorted query, signed headers and the body's hash, one a
+/// line, each in the gateway's normalised form.
 pub fn canonical_request(request: &Request<'_>) -> String {
     format!(
         "{}\n{}\n{}\n{}\n{}\n{}",
@@ -182,6 +191,7 @@ fn percent_decode(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Lower-case hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -40,6 +40,8 @@ const MAX_HEADERS: usize = 100;
 /// hyper's pool of connections to the endpoint.
 type Direct = Pool<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 
+/// The way requests reach the endpoint: hyper's pool directly, or reqwest through a proxy, as
+/// the route decides. Clones share the connections.
 #[derive(Debug, Clone)]
 pub struct Transport {
     direct: Direct,

@@ -21,12 +21,17 @@ use crate::runbook::model::RemoteTarget;
 use crate::runbook::raw::{RawTarget, RawWait};
 use crate::runbook::{read_limited, target, yaml};
 
+/// A fixtures file, read and checked.
 pub struct Fixtures {
+    /// The endpoint to check, and how to authenticate there.
     pub target: RemoteTarget,
+    /// The disposable tasks, a missing ID made up when none is given.
     pub jobs: Jobs,
+    /// How long an accepted stop may take to end, and how often to look.
     pub wait: Wait,
 }
 
+/// Reads the fixtures file at `path`, every problem in it reported at once.
 pub fn load(path: &Path) -> Result<Fixtures, Diagnostics> {
     let shown = path.display().to_string();
     let text = read_limited(path, &shown)?;

@@ -7,14 +7,17 @@
 /// One documented rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rule {
+    /// The stable ID, e.g. `header.x-auth-token`; what `conform --rules` and `mock --defect` name.
     pub id: &'static str,
     /// The citation tag(s) in stop-task-api.md.
     pub tag: &'static str,
+    /// What the rule says, in one line: the claim a verdict checks.
     pub meaning: &'static str,
     /// True where the check is our reading of the page, not its words.
     pub reading: bool,
 }
 
+/// Every rule, in the order the suite reports them.
 pub const CATALOGUE: &[Rule] = &[
     Rule {
         id: "stop.path",
@@ -126,6 +129,7 @@ pub const CATALOGUE: &[Rule] = &[
     },
 ];
 
+/// The rule with ID `id`.
 pub fn find(id: &str) -> Option<&'static Rule> {
     CATALOGUE.iter().find(|r| r.id == id)
 }

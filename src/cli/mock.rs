@@ -1,4 +1,5 @@
-//! `stopbook mock`: serves the mock API until SIGINT or SIGTERM.
+//! `stopbook mock`: serves the mock API until SIGINT or SIGTERM, so a runbook, a client or a CI
+//! job can be tried against a DRS endpoint without a cloud account.
 
 use std::io::Write;
 

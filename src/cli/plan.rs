@@ -1,4 +1,5 @@
-//! `stopbook plan`: the resolved plan of one runbook, as Markdown or JSON.
+//! `stopbook plan`: the resolved plan of one runbook, as Markdown or JSON: what a reviewer
+//! approves before anything is sent.
 
 use std::io::Write;
 

@@ -1,4 +1,5 @@
-//! `stopbook validate`: checks each runbook and reports every problem of every file.
+//! `stopbook validate`: checks each runbook and reports every problem of every file, so an
+//! editor or a CI job catches mistakes before a plan is made or a stop is sent.
 
 use super::Exit;
 use super::args::ValidateArgs;

@@ -21,11 +21,14 @@ use std::sync::Arc;
 /// A place in a source file.
 #[derive(Clone, Debug)]
 pub struct Place {
+    /// The file, whose name and text the diagnostic shows.
     pub file: Arc<SourceFile>,
+    /// Where in it.
     pub span: Span,
 }
 
 impl Place {
+    /// A place in `file`.
     pub fn new(file: &Arc<SourceFile>, span: Span) -> Self {
         Place {
             file: Arc::clone(file),
@@ -64,6 +67,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// A problem at `place`.
     pub fn at(place: Place, message: impl Into<String>) -> Self {
         Diagnostic {
             place: Some(place),
@@ -75,6 +79,7 @@ impl Diagnostic {
         }
     }
 
+    /// A problem with no position, such as a file that cannot be read.
     pub fn without_place(message: impl Into<String>) -> Self {
         Diagnostic {
             place: None,
@@ -86,21 +91,25 @@ impl Diagnostic {
         }
     }
 
+    /// Adds a short text shown under the caret.
     pub fn label(mut self, label: impl Into<String>) -> Self {
         self.label = Some(label.into());
         self
     }
 
+    /// Adds what to do about it, shown after the snippet.
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
     }
 
+    /// Adds another place worth seeing, with a note saying why.
     pub fn related(mut self, place: Place, note: impl Into<String>) -> Self {
         self.related = Some(Box::new((place, note.into())));
         self
     }
 
+    /// Marks the text under the caret as a secret, masked when the line is shown.
     pub fn redacted(mut self) -> Self {
         self.redact = true;
         self
@@ -125,26 +134,33 @@ impl fmt::Display for Diagnostic {
 pub struct Diagnostics(Vec<Diagnostic>);
 
 impl Diagnostics {
+    /// No problems yet.
     pub fn new() -> Self {
         Diagnostics(Vec::new())
     }
 
+    /// Adds one problem.
     pub fn push(&mut self, diagnostic: Diagnostic) {
         self.0.push(diagnostic);
     }
 
+    /// Adds every problem of `other`.
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);
     }
 
+    /// Whether nothing was reported.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
+    /// How many problems were reported.
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// The problems, in the order reported; the error of [`Diagnostics::into_result`] has them
+    /// sorted by file and position.
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.0.iter()
     }

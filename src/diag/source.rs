@@ -9,12 +9,16 @@ use crate::secret::Secret;
 /// A position in a file: 1-based line and column (in characters), and a width in characters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Span {
+    /// The line, from 1.
     pub line: u32,
+    /// The column, from 1, in characters.
     pub column: u32,
+    /// How many characters the caret marks.
     pub width: u32,
 }
 
 impl Span {
+    /// A position at `line` and `column`, `width` characters wide.
     pub fn new(line: u32, column: u32, width: u32) -> Self {
         Span {
             line,
@@ -49,6 +53,7 @@ impl fmt::Debug for SourceFile {
 }
 
 impl SourceFile {
+    /// A file named `name` (as the user gave its path) holding `text`.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
         let text = text.into();
         let line_starts = std::iter::once(0)
@@ -78,10 +83,12 @@ impl SourceFile {
         self.hidden.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The name the file is shown under.
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// The whole text.
     pub fn text(&self) -> &str {
         &self.text
     }

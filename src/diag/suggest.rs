@@ -1,4 +1,4 @@
-//! "Did you mean" hints for misspelt keys and values.
+//! "Did you mean" hints for misspelt keys and values, so a typo is fixed from the message alone.
 
 /// The candidate closest to `word`, if it is close enough to be a likely typo.
 pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {

@@ -74,6 +74,7 @@ impl Region {
 pub struct Endpoint(url::Url);
 
 impl Endpoint {
+    /// The endpoint's URL.
     pub fn url(&self) -> &url::Url {
         &self.0
     }

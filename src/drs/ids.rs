@@ -12,6 +12,7 @@ use std::str::FromStr;
 pub struct JobId([u8; 36]);
 
 impl JobId {
+    /// The ID as text.
     pub fn as_str(&self) -> &str {
         // Only ASCII letters, digits and `-` are ever stored (see `from_str`).
         std::str::from_utf8(&self.0).unwrap_or_default()

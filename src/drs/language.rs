@@ -1,4 +1,5 @@
-//! The `X-Language` header the API answers in.
+//! The `X-Language` header the API answers in: a word of the API, so it lives here, below both
+//! the runbook that names it and the client that sends it.
 
 use std::fmt;
 use std::str::FromStr;
@@ -6,7 +7,9 @@ use std::str::FromStr;
 /// The request language header: `en-us` or `zh-cn`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Language {
+    /// English, `en-us`.
     EnUs,
+    /// Chinese, `zh-cn`.
     ZhCn,
 }
 

@@ -45,8 +45,11 @@ pub const ENDING_OR_ENDED: &[&str] = &[
     "RELEASE_CHILD_TRANSFER_COMPLETE",
 ];
 
+/// The status of a task whose stop was taken and is releasing its resources.
 pub const STARTED: &str = "RELEASE_RESOURCE_STARTED";
+/// The status of a task stopped for good: what `expect: stopped` waits for.
 pub const COMPLETE: &str = "RELEASE_RESOURCE_COMPLETE";
+/// The status of a task whose release failed (a graceful stop of an abnormal task ends here).
 pub const FAILED: &str = "RELEASE_RESOURCE_FAILED";
 
 /// Whether a task in `status` is ending or has ended: a stop of it has been taken. (Not
@@ -79,11 +82,17 @@ pub fn is_known(status: &str) -> bool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StopEffect {
     /// Accepted; the task ends in this status after the delay.
-    Ends { last: &'static str, quick: bool },
+    Ends {
+        /// The status the task ends in.
+        last: &'static str,
+        /// The release takes a quarter of the usual delay (a force stop).
+        quick: bool,
+    },
     /// Refused: the task is already ending or ended.
     Refused,
 }
 
+/// What a stop, graceful or `force`d, does to a task in `status`, in the simulator model.
 pub fn stop_effect(status: &str, force: bool) -> StopEffect {
     if ENDING_OR_ENDED.contains(&status) {
         StopEffect::Refused

@@ -25,53 +25,78 @@ use tokio::sync::{mpsc, oneshot};
 use super::{Outcome, StopResult};
 use crate::drs::JobId;
 
+/// One line of the journal, as JSON with a `kind` tag.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Entry {
+    /// The header each run writes on opening: which plan the lines after it belong to.
     Run {
+        /// The plan's content hash; a journal of another plan is refused.
         plan_id: String,
+        /// The runbook's name, for a person reading the file.
         runbook: String,
     },
+    /// The stop may be sent from here on (on disk before its request goes).
     Intent {
+        /// The stop's place in the plan, from 1.
         seq: usize,
+        /// The job the stop is for.
         job: JobId,
+        /// Whether the stop is a force stop.
         force: bool,
     },
+    /// The server accepted the stop; a resumed run waits for the job and never resends.
     Accepted {
+        /// The stop's place in the plan, from 1.
         seq: usize,
+        /// The job the stop is for.
         job: JobId,
     },
     /// A force stop of an escalation is about to be sent.
     Escalating {
+        /// The stop's place in the plan, from 1.
         seq: usize,
+        /// The job the stop is for.
         job: JobId,
     },
     /// A stop (or an escalation's force stop) is sent again: written before it goes, so the
     /// journal's last write is never older than the last send.
     Resending {
+        /// The stop's place in the plan, from 1.
         seq: usize,
+        /// The job the stop is for.
         job: JobId,
     },
     /// The escalation's force stop was accepted.
     Escalated {
+        /// The stop's place in the plan, from 1.
         seq: usize,
+        /// The job the stop is for.
         job: JobId,
     },
     /// An escalation's force stop that surely never reached the server (the run stopped while
     /// it waited to resend after a 429 or a refused connection).
     EscalationUnsent {
+        /// The stop's place in the plan, from 1.
         seq: usize,
+        /// The job the stop is for.
         job: JobId,
     },
     /// A stop whose intent was declared but that surely never reached the server (the run
     /// stopped first).
     Unsent {
+        /// The stop's place in the plan, from 1.
         seq: usize,
+        /// The job the stop is for.
         job: JobId,
     },
+    /// The stop finished; its result stands on resume.
     Result {
+        /// The stop's place in the plan, from 1.
         seq: usize,
+        /// The job the stop is for.
         job: JobId,
+        /// What it came to.
         result: Finished,
     },
 }
@@ -80,18 +105,26 @@ pub enum Entry {
 /// (phase, job, force and expectation are the plan's, and are rebuilt from it on resume).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finished {
+    /// The verdict.
     pub outcome: Outcome,
+    /// The HTTP status of the last answer, if one came.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub http_status: Option<u16>,
+    /// The `error_code` of the last answer, if it had one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error_code: Option<String>,
+    /// The job's last status read, when the job was waited for.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub final_status: Option<String>,
+    /// Requests sent for the stop, retries included.
     pub attempts: u32,
+    /// A force stop was sent and accepted after the job did not end in time.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub escalated: bool,
+    /// Why it failed or was skipped; how it passed when that is worth saying.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub reason: Option<String>,
+    /// Documented body rules the answers broke (reported; they do not fail the stop).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub violations: Vec<String>,
     /// No request of this stop reached the server (every attempt failed to connect, or was
@@ -101,6 +134,7 @@ pub struct Finished {
 }
 
 impl Finished {
+    /// The journal's part of a stop's result.
     pub fn of(result: &StopResult) -> Self {
         Finished {
             outcome: result.outcome,
@@ -121,14 +155,22 @@ impl Finished {
 pub enum JournalError {
     /// The file cannot be read.
     #[error("cannot read the journal `{path}`: {reason}")]
-    Read { path: String, reason: String },
+    Read {
+        /// The journal's path.
+        path: String,
+        /// Why it could not be read.
+        reason: String,
+    },
     /// A line that is not the torn last one cannot be read.
     #[error(
         "the journal `{path}` has an unreadable line {line}: {reason}; it was not written by stopbook, or was damaged"
     )]
     Unreadable {
+        /// The journal's path.
         path: String,
+        /// The unreadable line, from 1.
         line: usize,
+        /// Why it could not be read.
         reason: String,
     },
     /// The journal is of another plan.
@@ -136,17 +178,31 @@ pub enum JournalError {
         "the journal `{path}` (line {line}) belongs to plan {found}, not {expected}: the runbook changed since"
     )]
     OtherPlan {
+        /// The journal's path.
         path: String,
+        /// The line of the run header naming the other plan, from 1.
         line: usize,
+        /// The plan the journal belongs to.
         found: String,
+        /// The plan being run.
         expected: String,
     },
     /// The file or its folder cannot be created, opened or synced.
     #[error("cannot open the journal `{path}`: {reason}")]
-    Open { path: String, reason: String },
+    Open {
+        /// The journal's path.
+        path: String,
+        /// Why it could not be opened.
+        reason: String,
+    },
     /// A write or an fsync failed; what was handed over after it may be lost.
     #[error("cannot write the journal `{path}`: {reason}")]
-    Write { path: String, reason: String },
+    Write {
+        /// The journal's path.
+        path: String,
+        /// Why it could not be written.
+        reason: String,
+    },
     /// The writer thread is gone.
     #[error("the journal writer stopped")]
     WriterStopped,
@@ -173,9 +229,11 @@ pub enum Earlier {
 /// How far an accepted stop's escalation got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Escalation {
+    /// No force stop was sent.
     None,
     /// Its force stop may have been sent: never send another.
     MaybeSent,
+    /// The force stop was accepted.
     Accepted,
 }
 

@@ -11,6 +11,7 @@ use tokio::time::Instant;
 
 use crate::runbook::values::{Per, Rate};
 
+/// Requests in flight, the rate ceiling and the 429 pause, shared by every request of a run.
 pub struct Limits {
     in_flight: Semaphore,
     rate: Option<DefaultDirectRateLimiter>,
@@ -18,6 +19,7 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// At most `concurrency` requests in flight, starts spaced evenly under `rate`.
     pub fn new(concurrency: u32, rate: Option<Rate>) -> Self {
         let rate = rate.map(|r| {
             let window = match r.per {

@@ -41,8 +41,11 @@ pub use limits::Limits;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
+    /// It had the outcome expected.
     Passed,
+    /// It did not: a wrong answer, an error, or a job that did not end in time.
     Failed,
+    /// It was not started (the run halted, was interrupted or paused first).
     Skipped,
 }
 
@@ -50,18 +53,30 @@ pub enum Outcome {
 /// [`Timing`]), so two runs against the same server state give the same results.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StopResult {
+    /// The stop's place in the plan, from 1: the key results are ordered and journaled by.
     pub seq: usize,
+    /// The phase the stop belongs to.
     pub phase: Arc<str>,
+    /// The job stopped.
     pub job: JobId,
+    /// The stop's label, if the runbook gave one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub label: Option<String>,
+    /// Whether it was sent as a force stop.
     pub force: bool,
+    /// The expectation it was judged by, in words.
     pub expected: Arc<str>,
+    /// The verdict.
     pub outcome: Outcome,
+    /// The HTTP status of the last answer, if one came.
     pub http_status: Option<u16>,
+    /// The `error_code` of the last answer, if it had one.
     pub error_code: Option<String>,
+    /// The job's last status read, when the job was waited for.
     pub final_status: Option<String>,
+    /// Requests sent for the stop, retries included.
     pub attempts: u32,
+    /// A force stop was sent and accepted after the job did not end in time.
     pub escalated: bool,
     /// Why it failed or was skipped; how it passed when that is worth saying.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -83,8 +98,11 @@ pub struct StopResult {
 /// When a stop ran, kept apart from its result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timing {
+    /// The stop's place in the plan, from 1.
     pub seq: usize,
+    /// When the stop started, in milliseconds since the run began.
     pub started_ms: u64,
+    /// How long the stop took, in milliseconds.
     pub duration_ms: u64,
 }
 
@@ -92,15 +110,22 @@ pub struct Timing {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RunOutcome {
+    /// Every stop that ran passed.
     Passed,
+    /// Some stop failed or was skipped.
     Failed,
+    /// The run stopped early: a failure budget ran out, authentication was refused, an answer
+    /// made going on pointless, the journal failed, or a stop's task panicked.
     Aborted,
+    /// Cancelled through [`Setup::cancel`] (SIGINT or SIGTERM): requests in flight finished, the
+    /// rest was not started.
     Interrupted,
     /// Stopped cleanly after the `--until` phase; `--resume` goes on.
     Paused,
 }
 
 impl RunOutcome {
+    /// The outcome as reports write it.
     pub fn as_str(self) -> &'static str {
         match self {
             RunOutcome::Passed => "passed",
@@ -115,31 +140,43 @@ impl RunOutcome {
 /// Progress, as it happens.
 #[derive(Debug, Clone)]
 pub enum Event {
+    /// The run began.
     Started {
+        /// Stops selected to run, over all phases.
         total: usize,
+        /// Each phase's name and the number of its stops selected to run.
         phases: Vec<(String, usize)>,
     },
+    /// A phase began (phases with no stop selected send nothing).
     PhaseStarted {
+        /// The phase's place in the runbook, from 0.
         index: usize,
+        /// The phase's name.
         name: String,
+        /// Stops of the phase selected to run.
         stops: usize,
     },
     /// A stop finished (its result is in the run's [`Report`]).
     Finished {
+        /// The stop's place in the plan, from 1.
         seq: usize,
+        /// Its verdict.
         outcome: Outcome,
     },
+    /// The run stopped early, or paused; the reason, in words.
     Halted(String),
 }
 
 /// What a run needs besides the plan. The plan is the reviewed artifact and is never changed:
 /// limits the command line overrides arrive here, already validated.
 pub struct Setup {
+    /// The API client the stops are sent with.
     pub client: Client,
     /// Requests in flight at most (each phase's own limit is held under it).
     pub concurrency: u32,
     /// The request-rate ceiling.
     pub rate: Option<Rate>,
+    /// Where stops are journaled; `None` runs without a journal.
     pub journal: Option<Journal>,
     /// What an earlier run of the same plan reached, by seq.
     pub earlier: HashMap<usize, Earlier>,
@@ -149,15 +186,21 @@ pub struct Setup {
     pub until: Option<usize>,
     /// `(k, n)`: run only stops whose `seq` falls in shard k of n.
     pub shard: Option<(usize, usize)>,
+    /// Flips to `true` to cancel the run: in-flight requests finish, nothing new starts.
     pub cancel: watch::Receiver<bool>,
+    /// Where progress [`Event`]s are sent.
     pub events: mpsc::UnboundedSender<Event>,
 }
 
+/// What a run came to: its verdict and every selected stop's result, in plan order.
 pub struct Report {
+    /// The run's verdict.
     pub outcome: RunOutcome,
     /// A stop's task panicked: a bug in stopbook (exit 70).
     pub crashed: bool,
+    /// Every selected stop's result, in plan order.
     pub results: Vec<StopResult>,
+    /// When each stop that ran started and how long it took, by seq.
     pub timings: Vec<Timing>,
     /// Why the run stopped early, if it did.
     pub halted: Option<String>,

@@ -5,6 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+/// A documented rule the mock can break on purpose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Defect {
     /// [URI] The stop call is not served at its documented path.
@@ -68,6 +69,7 @@ pub const ALL: &[(Defect, &str)] = &[
 ];
 
 impl Defect {
+    /// The rule ID, as `--defect` and the catalogue write it.
     pub fn id(self) -> &'static str {
         ALL.iter()
             .find(|(d, _)| *d == self)

@@ -136,17 +136,29 @@ impl FromStr for Faults {
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaultsPatch {
+    /// Start from this named profile (see [`PROFILES`]).
     pub profile: Option<String>,
+    /// Replaces `latency`.
     pub latency_ms: Option<u64>,
+    /// Replaces `error_rate` (clamped to 0..=1).
     pub error_rate: Option<f64>,
+    /// Replaces `burst` (at least 1 while `error_rate` is above 0).
     pub burst: Option<u32>,
+    /// Replaces `throttle`; `0` turns it off.
     pub throttle: Option<u32>,
+    /// Sets the `Retry-After` of throttled answers, in seconds.
     pub retry_after_s: Option<u64>,
+    /// Replaces `reset_before` (clamped to 0..=1).
     pub reset_before: Option<f64>,
+    /// Replaces `reset_after` (clamped to 0..=1).
     pub reset_after: Option<f64>,
+    /// Replaces `error_after` (clamped to 0..=1).
     pub error_after: Option<f64>,
+    /// Replaces `status_lag`.
     pub status_lag_ms: Option<u64>,
+    /// Replaces `truncate` (clamped to 0..=1).
     pub truncate: Option<f64>,
+    /// Replaces `malformed` (clamped to 0..=1).
     pub malformed: Option<f64>,
 }
 
@@ -178,24 +190,37 @@ impl FaultsPatch {
 /// What happens to one request before it is handled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Before {
+    /// Handled as usual.
     Pass,
-    Throttled { retry_after_secs: u64 },
+    /// Over the `throttle` limit: 429 with `Retry-After`, unhandled.
+    Throttled {
+        /// The `Retry-After` to send, in seconds.
+        retry_after_secs: u64,
+    },
+    /// Answered at once with this 5xx, unhandled (a burst).
     ServerError(u16),
+    /// The connection is reset, the request not applied.
     Reset,
 }
 
 /// What happens to its answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum After {
+    /// Sent as it is.
     Pass,
+    /// The connection is reset: the request was applied, the client cannot know.
     Reset,
     /// Applied, then answered by the gateway with this 5xx; `html` says the body is a
     /// gateway's HTML page rather than JSON.
     GatewayError {
+        /// The status: 502 or 504.
         http: u16,
+        /// The body is a gateway's HTML page rather than JSON.
         html: bool,
     },
+    /// The JSON body is cut in half.
     Truncate,
+    /// The JSON body's syntax is broken.
     Malformed,
 }
 
@@ -211,6 +236,7 @@ pub struct Injector {
 }
 
 impl Injector {
+    /// A fresh injector for `faults`, its generator seeded with `seed` (`--seed`).
     pub fn new(faults: Faults, seed: u64) -> Self {
         Injector {
             faults,
@@ -222,6 +248,7 @@ impl Injector {
         }
     }
 
+    /// The faults now in force.
     pub fn faults(&self) -> &Faults {
         &self.faults
     }
@@ -243,6 +270,8 @@ impl Injector {
         self.faults.latency + Duration::from_millis(extra)
     }
 
+    /// Draws what happens to a request arriving at `now`, before it is handled: throttling
+    /// first, then a burst of 5xx, then a reset.
     pub fn before(&mut self, now: std::time::Instant) -> Before {
         if let Some(limit) = self.faults.throttle {
             if now.duration_since(self.window_start) >= Duration::from_secs(1) {
@@ -270,6 +299,7 @@ impl Injector {
         Before::Pass
     }
 
+    /// Draws what happens to the answer of a request that was handled.
     pub fn after(&mut self) -> After {
         if self.chance(self.faults.reset_after) {
             After::Reset

@@ -16,9 +16,13 @@ use crate::drs::status::{self, StopEffect};
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct JobSpec {
+    /// The task ID, in the API's `8-4-4-4-12` form.
     pub id: String,
+    /// The task's name, echoed in a 200 answer.
     pub name: String,
+    /// The task's status before any stop, one the API documents.
     pub status: String,
+    /// The task type the API shows (default `sync`).
     #[serde(default = "sync")]
     pub job_type: String,
 }
@@ -89,9 +93,18 @@ pub struct Applying {
 /// The outcome of one stop request on one task.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StopOutcome {
-    Accepted { name: String },
+    /// Accepted: the task is ending.
+    Accepted {
+        /// The task's name, for the 200 answer.
+        name: String,
+    },
+    /// No task has this ID.
     Unknown,
-    AlreadyEnding { name: String },
+    /// Refused: the task is already ending or ended.
+    AlreadyEnding {
+        /// The task's name.
+        name: String,
+    },
 }
 
 /// All tasks, by ID.
@@ -103,13 +116,18 @@ pub struct Jobs {
 /// A task as the API shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct JobView {
+    /// The task ID.
     pub id: String,
+    /// The task's name.
     pub name: String,
+    /// The status a read shows.
     pub status: String,
+    /// The task type.
     pub job_type: String,
 }
 
 impl Jobs {
+    /// The mock's tasks, none stopped yet.
     pub fn new(specs: Vec<JobSpec>) -> Self {
         let jobs = specs
             .into_iter()

@@ -1,5 +1,10 @@
 //! A faithful, stateful mock of the DRS v5 stop API: a real HTTP server on a TCP port.
 //!
+//! It exists so that a run, the tests and the conformance suite always have an endpoint: `run`
+//! uses it when a runbook names no target, `--profile` makes it fail the ways real networks and
+//! gateways do, and `--defect` breaks one documented rule so each conformance check is shown to
+//! catch it.
+//!
 //! ```text
 //! accept ─▶ connection (hyper, resettable IO) ─▶ record ─▶ faults before ─▶ routes (axum)
 //!                                                                  ─▶ faults after ─▶ answer
@@ -33,6 +38,7 @@ pub use server::MockServer;
 /// Everything a mock is started with.
 #[derive(Debug, Clone)]
 pub struct MockConfig {
+    /// The tasks the mock serves.
     pub jobs: Vec<JobSpec>,
     /// Require this `X-Auth-Token` (tokens issued by the mock's IAM endpoint are accepted too).
     /// Without it and without `aksk`, any non-empty token is accepted.
@@ -41,10 +47,13 @@ pub struct MockConfig {
     pub aksk: Option<(String, Secret)>,
     /// The IAM user name and password the token endpoint accepts (any, when absent).
     pub iam_user: Option<(String, Secret)>,
+    /// The faults injected, from the start (`--profile`; changed later through `/__mock/faults`).
     pub faults: Faults,
+    /// Seeds the fault generator, so a run with one client at a time replays exactly.
     pub seed: u64,
     /// How long an accepted graceful stop takes to end (a force stop: a quarter of it).
     pub stop_delay: Duration,
+    /// The one documented rule to break (`--defect`), if any.
     pub defect: Option<Defect>,
     /// Most requests kept for `/__mock/requests`; older ones are dropped and counted.
     pub log_limit: usize,

@@ -41,6 +41,7 @@ pub struct MockServer {
 }
 
 impl MockServer {
+    /// The address the mock listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }

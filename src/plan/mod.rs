@@ -19,24 +19,31 @@ use crate::runbook::Runbook;
 /// A runbook resolved into its ordered stops, identified by `plan_id`.
 #[derive(Debug)]
 pub struct Plan {
+    /// The validated runbook the plan was made from; never changed, since `plan_id` covers it.
     pub runbook: Runbook,
+    /// `sha256:` of the canonical JSON plan.
     pub plan_id: String,
 }
 
 /// Counts a reviewer checks first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Totals {
+    /// Stops sent with `is_force_stop: true`.
     pub forced: usize,
+    /// Phases in the runbook.
     pub phases: usize,
+    /// Stops over all phases.
     pub stops: usize,
 }
 
 impl Plan {
+    /// Plans `runbook`, computing its `plan_id`.
     pub fn new(runbook: Runbook) -> Plan {
         let plan_id = plan_id_of(&runbook);
         Plan { runbook, plan_id }
     }
 
+    /// The counts a reviewer checks first.
     pub fn totals(&self) -> Totals {
         totals(&self.runbook)
     }

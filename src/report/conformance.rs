@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::check::conform::{Outcome, Verdict};
 
+/// Writes the JSON conformance report of `endpoint`: one entry per rule with its evidence.
 pub fn write_json<W: Write>(mut out: W, endpoint: &str, verdicts: &[Verdict]) -> io::Result<()> {
     #[derive(Serialize)]
     struct Document<'a> {
@@ -25,6 +26,7 @@ pub fn write_json<W: Write>(mut out: W, endpoint: &str, verdicts: &[Verdict]) ->
     out.write_all(b"\n")
 }
 
+/// Writes the JUnit conformance report of `endpoint`: one test case per rule.
 pub fn write_junit<W: Write>(out: W, endpoint: &str, verdicts: &[Verdict]) -> io::Result<()> {
     let mut report = quick_junit::Report::new("stopbook conform");
     let mut suite = TestSuite::new(format!("conformance of {endpoint}"));

@@ -22,6 +22,7 @@ struct Document<'a> {
     timings: &'a [Timing],
 }
 
+/// Writes the JSON report of a run: `runbook` is its name, `shard` the `--shard` run, if any.
 pub fn write<W: Write>(
     out: W,
     runbook: &str,

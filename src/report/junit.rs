@@ -9,6 +9,7 @@ use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 
 use crate::exec::{Outcome, Report};
 
+/// Writes the JUnit report of a run of the runbook named `runbook`.
 pub fn write<W: Write>(out: W, runbook: &str, report: &Report) -> io::Result<()> {
     let timings: HashMap<usize, u64> = report
         .timings

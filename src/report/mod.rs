@@ -12,12 +12,17 @@ use crate::exec::{Outcome, Report, StopResult};
 /// Counts of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Summary {
+    /// Stops selected to run.
     pub total: usize,
+    /// Stops that had the outcome expected.
     pub passed: usize,
+    /// Stops that did not.
     pub failed: usize,
+    /// Stops not started.
     pub skipped: usize,
 }
 
+/// Counts `results` by outcome.
 pub fn summary(results: &[StopResult]) -> Summary {
     let count = |o: Outcome| results.iter().filter(|r| r.outcome == o).count();
     Summary {

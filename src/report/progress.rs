@@ -16,10 +16,14 @@ const PLAIN_EVERY: Duration = Duration::from_secs(2);
 const BATCH: usize = 4096;
 const REST: Duration = Duration::from_millis(20);
 
+/// How progress is shown on stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
+    /// Live bars for the run and the phase, on a terminal.
     Bars,
+    /// A plain line every two seconds and at each phase and halt, for logs.
     Lines,
+    /// Nothing (`--no-progress`).
     Quiet,
 }
 

@@ -16,13 +16,16 @@ use crate::diag::{Diagnostic, Diagnostics, Place, SourceFile, Span, did_you_mean
 
 /// Where decoding records what it finds wrong.
 pub struct Cx {
+    /// The file being decoded, for the places of diagnostics.
     pub file: Arc<SourceFile>,
+    /// Every problem found so far.
     pub diagnostics: Diagnostics,
     /// The key whose value is being decoded, to name it in "expected X" messages.
     key: Option<&'static str>,
 }
 
 impl Cx {
+    /// A context for decoding `file`, nothing found yet.
     pub fn new(file: Arc<SourceFile>) -> Self {
         Cx {
             file,
@@ -31,10 +34,12 @@ impl Cx {
         }
     }
 
+    /// The place of `span` in the file.
     pub fn place(&self, span: Span) -> Place {
         Place::new(&self.file, span)
     }
 
+    /// Records a problem made by hand (with a label, a hint or a related place).
     pub fn report(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
     }
@@ -82,7 +87,9 @@ impl Cx {
 /// A value with the position it was read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Spanned<T> {
+    /// The value.
     pub value: T,
+    /// Where it was written.
     pub span: Span,
 }
 
@@ -207,6 +214,7 @@ impl<'n> MapReader<'n> {
         })
     }
 
+    /// Where the map starts: the place for problems of the map as a whole.
     pub fn span(&self) -> Span {
         self.span
     }
@@ -292,6 +300,7 @@ impl<'n> MapReader<'n> {
 pub struct Written(Vec<String>);
 
 impl Written {
+    /// Whether `key` was written (whatever its value, even one that failed to decode).
     pub fn has(&self, key: &str) -> bool {
         self.0.iter().any(|k| k == key)
     }

@@ -11,21 +11,28 @@ use super::raw::ResultWord;
 use super::values::{Duration, EnvVarName, FailureBudget, Rate};
 use crate::drs::{Endpoint, JobId, Language, ProjectId, Region};
 
+/// A runbook that passed every check: what `plan` orders and `run` executes.
 #[derive(Debug, Clone)]
 pub struct Runbook {
+    /// The human name for the run, shown in plans and reports.
     pub name: String,
+    /// Where the stops are sent.
     pub target: Target,
+    /// Limits on the whole run.
     pub limits: Limits,
+    /// The phases, in the order they run.
     pub phases: Vec<Phase>,
 }
 
 impl Runbook {
+    /// Every stop with its phase, in run order.
     pub fn stops(&self) -> impl Iterator<Item = (&Phase, &Stop)> {
         self.phases
             .iter()
             .flat_map(|p| p.stops.iter().map(move |s| (p, s)))
     }
 
+    /// How many stops the runbook holds, over all phases.
     pub fn stop_count(&self) -> usize {
         self.phases.iter().map(|p| p.stops.len()).sum()
     }
@@ -36,69 +43,99 @@ impl Runbook {
 pub enum Target {
     /// The mock started in-process on a free loopback port.
     EmbeddedMock,
+    /// A real DRS endpoint (or a mock the user started), reached over the network.
     Remote(Box<RemoteTarget>),
 }
 
+/// A DRS endpoint outside the process, with the project and the way to authenticate.
 #[derive(Debug, Clone)]
 pub struct RemoteTarget {
+    /// Where the DRS API is.
     pub host: Host,
+    /// The tenant's project, part of every request path.
     pub project_id: ProjectId,
+    /// How requests are authenticated.
     pub auth: Auth,
+    /// The `X-Language` header to send; absent, none is sent.
     pub language: Option<Language>,
 }
 
+/// How the DRS host is named: an endpoint, or a region that names the vendor's host.
 #[derive(Debug, Clone)]
 pub enum Host {
+    /// An endpoint written in the runbook.
     Endpoint(Endpoint),
+    /// A region, whose vendor DRS host is used.
     Region(Region),
 }
 
 /// How requests are authenticated. Holds where secrets are, never the secrets.
 #[derive(Debug, Clone)]
 pub enum Auth {
+    /// An IAM token read from this environment variable.
     TokenEnv(EnvVarName),
+    /// An IAM token read from a file.
     TokenFile {
         /// As written in the runbook, for plans and messages.
         written: String,
         /// Resolved against the runbook's folder.
         path: PathBuf,
     },
+    /// AK/SK signing (SDK-HMAC-SHA256), the keys read from environment variables.
     AkSk {
+        /// The variable holding the access key.
         ak_env: EnvVarName,
+        /// The variable holding the secret key.
         sk_env: EnvVarName,
+        /// The variable holding the security token of temporary credentials.
         security_token_env: Option<EnvVarName>,
     },
+    /// A token obtained by exchanging an IAM user's password, scoped to the project.
     IamPassword {
+        /// The IAM endpoint that issues the token.
         endpoint: Endpoint,
+        /// The variable holding the IAM user name.
         user_env: EnvVarName,
+        /// The variable holding the IAM password.
         password_env: EnvVarName,
+        /// The account (domain) the user belongs to.
         domain: String,
     },
 }
 
+/// Limits on the whole run, defaults applied.
 #[derive(Debug, Clone)]
 pub struct Limits {
+    /// Requests in flight at once, stops and status polls together.
     pub concurrency: u32,
+    /// A shared ceiling on every request; absent, none.
     pub rate: Option<Rate>,
+    /// Failed stops the run tolerates before it aborts; absent, no budget.
     pub max_failures: Option<FailureBudget>,
 }
 
 /// Requests in flight when the runbook does not say.
 pub const DEFAULT_CONCURRENCY: u32 = 8;
 
+/// A group of stops; it starts when the phase before it has finished.
 #[derive(Debug, Clone)]
 pub struct Phase {
+    /// The phase's name, unique in the runbook.
     pub name: String,
     /// Requests in flight within this phase (never above the run's).
     pub concurrency: u32,
     /// The phase's own failure budget, besides the run's.
     pub max_failures: Option<FailureBudget>,
+    /// The stops, in order, the `stops_file`'s after those written in place.
     pub stops: Vec<Stop>,
 }
 
+/// One job to stop, with its settings resolved.
 #[derive(Debug, Clone)]
 pub struct Stop {
+    /// The DRS job to stop.
     pub job: JobId,
+    /// A human label shown in plans and reports.
     pub label: Option<String>,
     /// Shared by every stop that does not override anything, so 200,000 stops cost one copy.
     pub settings: Arc<Settings>,
@@ -107,11 +144,17 @@ pub struct Stop {
 /// Everything that decides how one stop is made and judged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
+    /// Send `is_force_stop: true` (for abnormal tasks).
     pub force: bool,
+    /// The outcome the stop must have, as written (see [`Settings::effective_expect`]).
     pub expect: Expectation,
+    /// How long one request may take.
     pub request_timeout: Duration,
+    /// Resending of requests that surely changed nothing.
     pub retry: Retry,
+    /// How long to wait for the job to end, and how often to look; `None` does not wait.
     pub wait: Option<Wait>,
+    /// When to force-stop a job that has not ended; `None` never does.
     pub escalate: Option<Escalate>,
 }
 
@@ -153,10 +196,14 @@ impl Settings {
     }
 }
 
+/// Retry timing for requests that are safe to resend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retry {
+    /// Attempts in all, the first included.
     pub attempts: u32,
+    /// The first wait between attempts; it doubles, with jitter.
     pub backoff: Duration,
+    /// The longest wait between attempts.
     pub max_backoff: Duration,
     /// How long an unknown outcome is resolved by status reads before the stop is resent.
     pub settle: Duration,
@@ -173,9 +220,12 @@ impl Default for Retry {
     }
 }
 
+/// How long to wait for a stopped job to end, and how often to read its status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Wait {
+    /// Give up waiting after this long.
     pub timeout: Duration,
+    /// Read the job's status this often.
     pub poll: Duration,
 }
 
@@ -188,8 +238,10 @@ impl Default for Wait {
     }
 }
 
+/// When to send a force stop to a job that has not ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Escalate {
+    /// Time after the stop was accepted.
     pub after: Duration,
 }
 
@@ -202,9 +254,13 @@ pub enum Expectation {
     Accepted,
     /// An exact answer.
     Answer {
+        /// The HTTP status expected.
         http: u16,
+        /// The `error_code` expected in the body.
         error_code: Option<String>,
+        /// Text the `error_msg` must contain.
         error_msg_contains: Option<String>,
+        /// With `http: 200`: the `status` expected in the body.
         result: Option<ResultWord>,
     },
 }

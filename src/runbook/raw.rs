@@ -10,9 +10,12 @@ use schemars::JsonSchema;
 use super::decode::{Cx, Decode, MapReader, Spanned, Written, not_a_secret};
 use super::values::{Duration, EnvVarName, FailureBudget, Rate};
 use super::yaml::{Node, Value};
+use crate::diag::Span;
 use crate::diag::mask::{looks_like_password, looks_random};
-use crate::diag::{Diagnostic, Span};
 use crate::drs::{Endpoint, JobId, Language, ProjectId, Region};
+
+mod expect;
+pub use expect::{ExpectKeyword, RawExpect, RawExpectAnswer, ResultWord};
 
 /// A stopbook runbook, format v1: stops of DRS tasks grouped in ordered phases.
 #[derive(Debug, JsonSchema)]
@@ -94,8 +97,10 @@ pub struct RawTarget {
     pub auth: Option<RawAuth>,
     /// The `X-Language` header: `en-us` or `zh-cn`.
     pub language: Option<Spanned<Language>>,
+    /// Where `target` starts, for problems of the map as a whole.
     #[schemars(skip)]
     pub span: Span,
+    /// The keys written, valid or not: an invalid value is reported once, not again as missing.
     #[schemars(skip)]
     pub written: Written,
 }
@@ -143,8 +148,10 @@ pub struct RawAuth {
     pub security_token_env: Option<Spanned<EnvVarName>>,
     /// An IAM password exchange for a token, scoped to the project.
     pub iam_password: Option<RawIamPassword>,
+    /// Where `auth` starts, for problems of the map as a whole.
     #[schemars(skip)]
     pub span: Span,
+    /// The keys written, valid or not: an invalid value is reported once, not again as missing.
     #[schemars(skip)]
     pub written: Written,
 }
@@ -176,6 +183,7 @@ pub struct RawIamPassword {
     /// The IAM endpoint, e.g. `https://iam.cn-north-4.myhuaweicloud.com`; may be left out with
     /// `target.region`, which names the vendor's IAM host.
     pub endpoint: Option<Spanned<Endpoint>>,
+    /// Where `iam_password` starts, for problems of the map as a whole.
     #[schemars(skip)]
     pub span: Span,
     /// The IAM user name, from this environment variable.
@@ -256,8 +264,10 @@ pub struct RawPhase {
     pub stops: Option<Vec<RawStop>>,
     /// A file of job IDs, one a line, `#` comments; relative to the runbook.
     pub stops_file: Option<Spanned<String>>,
+    /// Where the phase starts, for problems of the phase as a whole.
     #[schemars(skip)]
     pub span: Span,
+    /// The keys written, valid or not: an invalid value is reported once, not again as missing.
     #[schemars(skip)]
     pub written: Written,
     /// A misspelt key was taken for `stops` or `stops_file` (so "no stops" would repeat it).
@@ -319,6 +329,7 @@ pub struct RawStop {
     pub job: Spanned<JobId>,
     /// A human label shown in plans and reports.
     pub label: Option<Spanned<String>>,
+    /// Per-stop settings for this stop, over the phase's.
     #[schemars(flatten)]
     pub settings: RawSettings,
 }
@@ -378,6 +389,7 @@ impl RawSettings {
         Some(settings)
     }
 
+    /// Whether no setting is written.
     pub fn is_empty(&self) -> bool {
         self.force.is_none()
             && self.expect.is_none()
@@ -420,6 +432,9 @@ impl Decode for RawRetry {
 }
 
 /// `wait`: `false` (do not wait), `true` (wait with the inherited timing), or a map.
+// No variant docs: schemars would turn them into schema descriptions and change the committed
+// schema; the doc above says what each variant is.
+#[allow(missing_docs)]
 #[derive(Debug, JsonSchema)]
 #[schemars(rename = "Wait", untagged)]
 pub enum RawWait {
@@ -459,6 +474,9 @@ impl Decode for RawWait {
 }
 
 /// `escalate`: `false`, or `{ after: DURATION }`.
+// No variant docs: schemars would turn them into schema descriptions and change the committed
+// schema; the doc above says what each variant is.
+#[allow(missing_docs)]
 #[derive(Debug, JsonSchema)]
 #[schemars(rename = "Escalate", untagged)]
 pub enum RawEscalate {
@@ -496,105 +514,5 @@ impl Decode for RawEscalate {
         let after = map.required("after", cx);
         map.finish(cx);
         Some(RawEscalate::After(RawEscalateAfter { after: after? }))
-    }
-}
-
-/// The outcome a stop must have: `stopped`, `accepted`, or the answer expected.
-#[derive(Debug, JsonSchema)]
-#[schemars(rename = "Expect", untagged)]
-pub enum RawExpect {
-    Keyword(ExpectKeyword),
-    Answer(RawExpectAnswer),
-}
-
-/// `stopped`: accepted, then the job ends (`RELEASE_RESOURCE_COMPLETE`) within `wait.timeout`.
-/// `accepted`: 200 with `status: success`, no waiting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
-#[schemars(rename_all = "lowercase")]
-pub enum ExpectKeyword {
-    Stopped,
-    Accepted,
-}
-
-/// An exact answer, e.g. `{ http: 400, error_code: DRS.10000010 }` or `{ http: 200, result: failed }`.
-#[derive(Debug, JsonSchema)]
-#[schemars(rename = "ExpectAnswer", deny_unknown_fields)]
-pub struct RawExpectAnswer {
-    /// The HTTP status expected.
-    #[schemars(range(min = 100, max = 599))]
-    pub http: Spanned<u16>,
-    /// The `error_code` expected in the body.
-    pub error_code: Option<Spanned<String>>,
-    /// Text the `error_msg` must contain.
-    pub error_msg_contains: Option<Spanned<String>>,
-    /// With `http: 200`: the `status` expected in the body.
-    pub result: Option<Spanned<ResultWord>>,
-}
-
-/// The `status` of a 200 answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, JsonSchema, serde::Serialize)]
-#[schemars(rename_all = "lowercase")]
-#[serde(rename_all = "lowercase")]
-pub enum ResultWord {
-    Success,
-    Failed,
-}
-
-impl ResultWord {
-    /// The word as the API writes it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResultWord::Success => "success",
-            ResultWord::Failed => "failed",
-        }
-    }
-}
-
-impl Decode for ResultWord {
-    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
-        match &node.value {
-            Value::Str(s) if s == "success" => Some(ResultWord::Success),
-            Value::Str(s) if s == "failed" => Some(ResultWord::Failed),
-            _ => cx.error(node.span, "expected `success` or `failed`"),
-        }
-    }
-}
-
-impl Decode for RawExpect {
-    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
-        match &node.value {
-            Value::Str(s) => match s.as_str() {
-                "stopped" => Some(RawExpect::Keyword(ExpectKeyword::Stopped)),
-                "accepted" => Some(RawExpect::Keyword(ExpectKeyword::Accepted)),
-                other => {
-                    let mut d = Diagnostic::at(
-                        cx.place(node.span),
-                        format!(
-                            "unknown expectation `{other}`: expected `stopped`, `accepted`, or a map such as `{{ http: 400, error_code: DRS.10000010 }}`"
-                        ),
-                    );
-                    if let Some(s) = crate::diag::did_you_mean(other, &["stopped", "accepted"]) {
-                        d = d.label(format!("did you mean `{s}`?"));
-                    }
-                    cx.report(d);
-                    None
-                }
-            },
-            Value::Map(_) => {
-                let mut map = MapReader::open(node, "`expect`", cx)?;
-                let http = map.required("http", cx);
-                let error_code = map.optional("error_code", cx);
-                let error_msg_contains = map.optional("error_msg_contains", cx);
-                let result = map.optional("result", cx);
-                map.finish(cx);
-                Some(RawExpect::Answer(RawExpectAnswer {
-                    http: http?,
-                    error_code,
-                    error_msg_contains,
-                    result,
-                }))
-            }
-            _ => cx.expected(node, "`stopped`, `accepted` or a map for `expect`"),
-        }
     }
 }

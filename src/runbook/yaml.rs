@@ -26,25 +26,37 @@ const MAX_NODES: usize = 2_000_000;
 /// A YAML value and where it starts.
 #[derive(Debug, Clone)]
 pub struct Node {
+    /// Where the value starts.
     pub span: Span,
+    /// The value.
     pub value: Value,
 }
 
 /// A mapping key and where it is.
 #[derive(Debug, Clone)]
 pub struct Key {
+    /// The key as written.
     pub name: String,
+    /// Where the key is.
     pub span: Span,
 }
 
+/// A YAML value, kept generic so the decoder can report every problem in it.
 #[derive(Debug, Clone)]
 pub enum Value {
+    /// `~`, `null`, or nothing written.
     Null,
+    /// `true` or `false`.
     Bool(bool),
+    /// An integer.
     Int(i128),
+    /// A floating-point number.
     Float(f64),
+    /// A string, quoted or not.
     Str(String),
+    /// A list.
     Seq(Vec<Node>),
+    /// A map, its keys in the order written (duplicates kept, for the decoder to report).
     Map(Vec<(Key, Node)>),
 }
 

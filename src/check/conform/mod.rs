@@ -20,33 +20,46 @@ use crate::drs::JobId;
 /// Disposable tasks the suite may stop.
 #[derive(Debug, Clone, Default)]
 pub struct Jobs {
+    /// Healthy tasks: one is stopped gracefully, the others with requests the API must refuse.
     pub running: Vec<JobId>,
+    /// Abnormal tasks, stopped with `is_force_stop` left out, false and true.
     pub abnormal: Vec<JobId>,
+    /// Well-formed IDs of tasks that do not exist (the first is used).
     pub missing: Vec<JobId>,
 }
 
 /// Tasks of each kind the suite stops.
 pub const RUNNING_NEEDED: usize = 3;
+/// Abnormal tasks the suite needs for the force-stop rules.
 pub const ABNORMAL_NEEDED: usize = 3;
 
+/// How one rule fared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
+    /// The evidence shows the rule holds.
     Pass,
+    /// The evidence shows the rule broken.
     Fail,
+    /// What the rule needs did not happen; the detail says why.
     Skip,
 }
 
 /// One rule's verdict, with the evidence.
 #[derive(Debug, Clone, Serialize)]
 pub struct Verdict {
+    /// The rule's ID, as in the catalogue.
     pub id: &'static str,
+    /// The citation tag of the line of stop-task-api.md the rule encodes.
     pub tag: &'static str,
+    /// How the rule fared.
     pub outcome: Outcome,
+    /// What was expected and what was observed, or why the rule was skipped.
     pub detail: String,
     /// The request and answer the verdict rests on, when one does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request: Option<String>,
+    /// The answer the verdict rests on, shown as status and body, or the failure.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub answer: Option<String>,
 }
@@ -54,7 +67,9 @@ pub struct Verdict {
 /// How long an accepted stop may take to end, and how often to look.
 #[derive(Debug, Clone, Copy)]
 pub struct Wait {
+    /// Give up waiting after this long.
     pub timeout: Duration,
+    /// Read the task's status this often.
     pub poll: Duration,
 }
 

@@ -39,6 +39,7 @@ macro_rules! text_schema {
 macro_rules! string_newtype {
     ($t:ty) => {
         impl $t {
+            /// The value as written.
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -90,12 +91,15 @@ pub struct Duration(std::time::Duration);
 const MAX_DURATION_MS: u64 = 7 * 24 * 3600 * 1000;
 
 impl Duration {
+    /// A duration of `ms` milliseconds.
     pub fn from_millis(ms: u64) -> Self {
         Duration(std::time::Duration::from_millis(ms))
     }
+    /// The duration for the standard library and tokio.
     pub fn get(self) -> std::time::Duration {
         self.0
     }
+    /// The duration in whole milliseconds.
     pub fn as_millis(self) -> u64 {
         self.0.as_millis() as u64
     }
@@ -185,7 +189,9 @@ impl JsonSchema for Duration {
 /// The window a rate counts requests in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Per {
+    /// Per second (`N/s`).
     Second,
+    /// Per minute (`N/m`).
     Minute,
 }
 
@@ -196,7 +202,9 @@ pub const MAX_RATE_PER_SECOND: u64 = 1_000_000;
 /// A request-rate ceiling: never more than `count` requests start in any window of one `per`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Rate {
+    /// Requests that may start in one window.
     pub count: u32,
+    /// The window's length.
     pub per: Per,
 }
 
@@ -304,6 +312,7 @@ pub use crate::diag::mask::looks_like_credential;
 /// How many failed stops a run tolerates before it aborts: a count, or a percentage of the stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FailureBudget {
+    /// At most this many failed stops.
     Count(u64),
     /// Hundredths of a percent, so `2.5%` is 250.
     Percent(u32),
