@@ -95,33 +95,9 @@ pub async fn send(
             Reply::Resend { why, pause } => (why, pause),
             Reply::Unknown(why) => {
                 reached = true;
-                let prior = Prior {
-                    status: before,
-                    retrying: false,
-                };
-                match settle::settle(ctx, stop, Instant::now(), prior).await {
-                    Settled::Taken(status) => return Sent::Taken(status),
-                    Settled::NotTaken | Settled::Missing if *attempts < retry.attempts => continue,
-                    Settled::NotTaken | Settled::Missing => {
-                        let reason = format!(
-                            "gave up after {}: {why}, and the job's status showed no stop within the settle window",
-                            plural_attempts(*attempts)
-                        );
-                        return Sent::GaveUp {
-                            reason,
-                            unsent: false,
-                        };
-                    }
-                    Settled::Unknown(detail) => {
-                        let reason =
-                            format!("outcome unknown: {why}, and {detail}: not sent again");
-                        return Sent::GaveUp {
-                            reason,
-                            unsent: false,
-                        };
-                    }
-                    Settled::Interrupted => return Sent::Interrupted { reached },
-                    Settled::Refused => return Sent::Refused { reached },
+                match after_unknown(ctx, stop, before, &why, *attempts).await {
+                    Some(sent) => return sent,
+                    None => continue,
                 }
             }
         };
@@ -140,6 +116,42 @@ pub async fn send(
             return Sent::Interrupted { reached };
         }
     }
+}
+
+/// Settles an unknown outcome: `None` to send again now (the stop surely did not take effect
+/// and attempts are left), or what sending came to.
+async fn after_unknown(
+    ctx: &Context,
+    stop: &Stop,
+    before: Option<&str>,
+    why: &str,
+    attempts: u32,
+) -> Option<Sent> {
+    let prior = Prior {
+        status: before,
+        retrying: false,
+    };
+    let gave_up = |reason| Sent::GaveUp {
+        reason,
+        unsent: false,
+    };
+    Some(
+        match settle::settle(ctx, stop, Instant::now(), prior).await {
+            Settled::Taken(status) => Sent::Taken(status),
+            Settled::NotTaken | Settled::Missing if attempts < stop.settings.retry.attempts => {
+                return None;
+            }
+            Settled::NotTaken | Settled::Missing => gave_up(format!(
+                "gave up after {}: {why}, and the job's status showed no stop within the settle window",
+                plural_attempts(attempts)
+            )),
+            Settled::Unknown(detail) => gave_up(format!(
+                "outcome unknown: {why}, and {detail}: not sent again"
+            )),
+            Settled::Interrupted => Sent::Interrupted { reached: true },
+            Settled::Refused => Sent::Refused { reached: true },
+        },
+    )
 }
 
 fn plural_attempts(n: u32) -> String {

@@ -1,0 +1,92 @@
+//! Reading journals back: torn tails, damaged lines, escalations, unsent stops, other plans.
+
+use super::*;
+
+const JOB: &str = "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9";
+
+fn journal(lines: &[&str]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j.jsonl");
+    std::fs::write(&path, lines.concat()).unwrap();
+    (dir, path)
+}
+
+fn header() -> &'static str {
+    "{\"kind\":\"run\",\"plan_id\":\"sha256:x\",\"runbook\":\"t\"}\n"
+}
+
+#[test]
+fn a_torn_last_line_is_tolerated() {
+    let intent = format!("{{\"kind\":\"intent\",\"seq\":1,\"job\":\"{JOB}\",\"force\":false}}\n");
+    let (_dir, path) = journal(&[header(), &intent, "{\"kind\":\"acc"]);
+    let earlier = read(&path, "sha256:x").unwrap();
+    assert_eq!(earlier.get(&1), Some(&Earlier::MaybeSent));
+}
+
+#[tokio::test]
+async fn a_torn_last_line_is_cut_off_before_anything_is_appended() {
+    let intent = format!("{{\"kind\":\"intent\",\"seq\":1,\"job\":\"{JOB}\",\"force\":false}}\n");
+    let (_dir, path) = journal(&[header(), &intent, "{\"kind\":\"acc"]);
+    let journal = Journal::open(&path, "sha256:x", "t").await.unwrap();
+    journal.sync().await.unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("{\"kind\":\"acc"), "{text}");
+    assert_eq!(
+        read(&path, "sha256:x").unwrap().get(&1),
+        Some(&Earlier::MaybeSent)
+    );
+}
+
+#[test]
+fn any_other_unreadable_line_is_an_error_that_names_it() {
+    let intent = format!("{{\"kind\":\"intent\",\"seq\":1,\"job\":\"{JOB}\",\"force\":false}}\n");
+    let (_dir, path) = journal(&[header(), "garbage\n", &intent]);
+    let error = read(&path, "sha256:x").unwrap_err();
+    assert!(
+        matches!(error, JournalError::Unreadable { line: 2, .. }),
+        "{error}"
+    );
+}
+
+#[test]
+fn escalations_and_unsent_results_are_read_back() {
+    let lines = [
+        header().to_owned(),
+        format!("{{\"kind\":\"intent\",\"seq\":1,\"job\":\"{JOB}\",\"force\":false}}\n"),
+        format!("{{\"kind\":\"accepted\",\"seq\":1,\"job\":\"{JOB}\"}}\n"),
+        format!("{{\"kind\":\"escalating\",\"seq\":1,\"job\":\"{JOB}\"}}\n"),
+        format!("{{\"kind\":\"intent\",\"seq\":2,\"job\":\"{JOB}\",\"force\":false}}\n"),
+        format!(
+            "{{\"kind\":\"result\",\"seq\":2,\"job\":\"{JOB}\",\"result\":{{\"outcome\":\"failed\",\"attempts\":2,\"unsent\":true}}}}\n"
+        ),
+        format!("{{\"kind\":\"intent\",\"seq\":3,\"job\":\"{JOB}\",\"force\":false}}\n"),
+        format!(
+            "{{\"kind\":\"result\",\"seq\":3,\"job\":\"{JOB}\",\"result\":{{\"outcome\":\"failed\",\"attempts\":1}}}}\n"
+        ),
+    ];
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let (_dir, path) = journal(&refs);
+    let mut earlier = read(&path, "sha256:x").unwrap();
+    assert_eq!(
+        earlier.get(&1),
+        Some(&Earlier::Accepted(Escalation::MaybeSent))
+    );
+    assert_eq!(earlier.get(&2), None, "never sent: tried again as new");
+    assert!(matches!(earlier.get(&3), Some(Earlier::Done(_))));
+    assert_eq!(retry_failed(&mut earlier), 1);
+    assert_eq!(earlier.get(&3), Some(&Earlier::Retry));
+}
+
+#[tokio::test]
+async fn a_journal_of_another_plan_is_refused() {
+    let (_dir, path) = journal(&[header()]);
+    assert!(
+        read(&path, "sha256:y")
+            .unwrap_err()
+            .to_string()
+            .contains("belongs to plan")
+    );
+    let fresh = path.with_file_name("new/j.jsonl");
+    Journal::open(&fresh, "sha256:y", "t").await.unwrap();
+    assert!(read(&fresh, "sha256:y").unwrap().is_empty());
+}
