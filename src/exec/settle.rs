@@ -120,6 +120,7 @@ pub async fn settle(ctx: &Context, stop: &Stop, since: Instant, prior: Prior<'_>
     // Reads change nothing: after the window, failed reads go on for as long again (and a few
     // seconds at least) before the outcome counts as unknown.
     let give_up_at = deadline + retry.settle.get().max(LONGEST_PAUSE * 2);
+    let hard_limit = give_up_at + (retry.settle.get() * 4).max(LONGEST_PAUSE * 10);
     // Whether the job is known to have had a status other than RELEASE_RESOURCE_FAILED.
     let mut seen_other = prior.status.is_some_and(|s| s != status::FAILED);
     let mut late_errors = 0;
@@ -143,8 +144,12 @@ pub async fn settle(ctx: &Context, stop: &Stop, since: Instant, prior: Prior<'_>
             Read::Missing => return Settled::Missing,
             Read::Refused => return Settled::Refused,
             Read::Error(e) if late => {
-                late_errors += 1;
-                if late_errors >= retry.attempts.max(LATE_READS) && read_at >= give_up_at {
+                // A throttled read says nothing of the job: it waits, within a hard bound.
+                if !e.contains("429") {
+                    late_errors += 1;
+                }
+                let gave_up = late_errors >= retry.attempts.max(LATE_READS) && read_at >= give_up_at;
+                if gave_up || read_at >= hard_limit {
                     return Settled::Unknown(format!("its status cannot be read ({e})"));
                 }
             }
