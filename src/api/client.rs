@@ -159,6 +159,23 @@ impl Client {
             .await
     }
 
+    /// `POST /v5/{project_id}/jobs/batch-stop` with `{"jobs": [{"job_id", "is_force_stop"}]}`,
+    /// every force flag sent explicitly.
+    pub async fn batch_stop(
+        &self,
+        jobs: &[(JobId, bool)],
+        timeout: Duration,
+    ) -> Result<Answer, CallError> {
+        let path = format!("/v5/{}/jobs/batch-stop", self.project_id);
+        let items: Vec<serde_json::Value> = jobs
+            .iter()
+            .map(|(job, force)| serde_json::json!({"job_id": job.as_str(), "is_force_stop": force}))
+            .collect();
+        let body = serde_json::json!({ "jobs": items }).to_string();
+        self.call(http::Method::POST, &path, None, body.as_bytes(), timeout)
+            .await
+    }
+
     /// `GET /v5/{project_id}/jobs/{job_id}?type=detail`.
     pub async fn detail(&self, job: &JobId, timeout: Duration) -> Result<Answer, CallError> {
         let path = format!("/v5/{}/jobs/{job}", self.project_id);

@@ -4,6 +4,7 @@
 //! `exec` never prints. It sends [`Event`]s as stops finish and returns every result in plan
 //! order; `report` turns both into progress, summaries and files.
 
+mod batch;
 mod budget;
 mod context;
 mod failpoint;
@@ -93,6 +94,9 @@ pub struct StopResult {
     /// Accepted, and the run ended before the job did: `--resume` waits for it.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub awaiting: bool,
+    /// The batch-stop call of its phase this stop went out in (1-based), in batch mode.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub batch: Option<usize>,
 }
 
 /// When a stop ran, kept apart from its result.

@@ -14,7 +14,9 @@ use tokio::task::JoinSet;
 
 use super::intents::{self, IntentWindows};
 use super::journal::{Earlier, Entry, Finished};
-use super::{Context, Event, Outcome, RunOutcome, StopResult, Timing, in_shard, record, stop};
+use super::{
+    Context, Event, Outcome, RunOutcome, StopResult, Timing, batch, in_shard, record, stop,
+};
 use crate::plan::Plan;
 
 /// Where a phase is and what it needs to know to hand out its stops.
@@ -37,10 +39,16 @@ pub(super) struct Done {
     pub timings: Vec<Timing>,
 }
 
-/// What is handed out: the next seq and the intents written ahead of it.
+/// What is handed out: the next seq and the intents written ahead of it; in batch mode, the
+/// next batch and the stops of the last one that go on their own.
 struct Claims {
     next: usize,
     intents: IntentWindows,
+    /// The phase's batches (index ranges), when its calls hold several stops.
+    batches: Vec<std::ops::Range<usize>>,
+    next_batch: usize,
+    /// Stops of a batch taken up one by one: (seq, finished earlier).
+    queued: std::collections::VecDeque<(usize, bool)>,
 }
 
 /// What a worker is given.
@@ -51,6 +59,9 @@ enum Claim<'a> {
     Done(usize, &'a Finished),
     /// The run is stopping: report it not started.
     Skip(usize),
+    /// Send these together (batch mode): the batch's number in its phase, and its seqs, each
+    /// intent on disk.
+    Batch(usize, Vec<usize>),
 }
 
 impl Phase {
@@ -67,6 +78,12 @@ impl Phase {
         let claims = Claims {
             next: first,
             intents: IntentWindows::new(first, phase.stops.len(), window),
+            batches: match phase.batch > 1 {
+                true => phase.batches(),
+                false => Vec::new(),
+            },
+            next_batch: 0,
+            queued: Default::default(),
         };
         Phase {
             name: Arc::from(phase.name.as_str()),
@@ -115,6 +132,9 @@ impl Phase {
         // Hand out what the panicked workers left unclaimed, as any halted run does.
         let stops = &self.plan.runbook.phases[self.index].stops;
         while let Some(claim) = self.claim(ctx).await {
+            if matches!(claim, Claim::Batch(..)) {
+                continue; // never handed out while the run stops; the loop below covers it
+            }
             done.results.push(match claim {
                 Claim::Done(seq, finished) => {
                     record::resumed(&self.name, seq, &stops[seq - self.first], finished)
@@ -123,6 +143,7 @@ impl Phase {
                     let reason = super::skip_reason(ctx);
                     record::skipped(&self.name, seq, &stops[seq - self.first], reason)
                 }
+                Claim::Batch(..) => continue,
             });
         }
         let have: std::collections::HashSet<usize> = done.results.iter().map(|r| r.seq).collect();
@@ -151,6 +172,9 @@ impl Phase {
     async fn claim<'a>(&self, ctx: &'a Context) -> Option<Claim<'a>> {
         let stops = &self.plan.runbook.phases[self.index].stops;
         let mut claims = self.claim.lock().await;
+        if !claims.batches.is_empty() {
+            return self.claim_batch(ctx, &mut claims).await;
+        }
         let end = self.first + stops.len();
         loop {
             let seq = claims.next;
@@ -165,19 +189,7 @@ impl Phase {
                 return Some(Claim::Done(seq, finished));
             }
             if ctx.stopping() {
-                // An intent declared ahead for a stop that never starts: say so, so that a
-                // resumed run need not read its status (unless an earlier run's intent stands).
-                if let Some(journal) = &ctx.journal
-                    && claims.intents.declared(seq)
-                    && !matches!(
-                        ctx.earlier.get(&seq),
-                        Some(Earlier::MaybeSent | Earlier::Retry)
-                    )
-                {
-                    let job = stops[seq - self.first].job;
-                    journal.record(Entry::Unsent { seq, job });
-                }
-                return Some(Claim::Skip(seq));
+                return Some(self.skip(ctx, &claims, seq));
             }
             if let Some(journal) = &ctx.journal {
                 let sends = |seq| self.sends(ctx, seq);
@@ -189,12 +201,72 @@ impl Phase {
             return Some(Claim::Start(seq));
         }
     }
+
+    /// Batch mode: the stops of the next batch that are sent afresh, together; those an
+    /// earlier run took up (finished, accepted, maybe sent) go one by one, as in single mode.
+    async fn claim_batch<'a>(&self, ctx: &'a Context, claims: &mut Claims) -> Option<Claim<'a>> {
+        let stops = &self.plan.runbook.phases[self.index].stops;
+        loop {
+            if let Some((seq, done)) = claims.queued.pop_front() {
+                return Some(match (done, ctx.earlier.get(&seq)) {
+                    (true, Some(Earlier::Done(finished))) => Claim::Done(seq, finished),
+                    _ if ctx.stopping() => self.skip(ctx, claims, seq),
+                    _ => Claim::Start(seq),
+                });
+            }
+            let range = claims.batches.get(claims.next_batch)?.clone();
+            claims.next_batch += 1;
+            let number = claims.next_batch;
+            let mut fresh = Vec::new();
+            for seq in range
+                .map(|i| self.first + i)
+                .filter(|s| in_shard(*s, self.shard))
+            {
+                match ctx.earlier.get(&seq) {
+                    Some(Earlier::Done(_)) => claims.queued.push_back((seq, true)),
+                    None if !ctx.stopping() => fresh.push(seq),
+                    _ => claims.queued.push_back((seq, false)),
+                }
+            }
+            let Some(&last) = fresh.last() else { continue };
+            if let Some(journal) = &ctx.journal {
+                let sends = |seq| self.sends(ctx, seq);
+                if let Err(e) = claims.intents.ready(journal, stops, sends, last).await {
+                    ctx.halt(e.to_string(), RunOutcome::Aborted);
+                    claims.queued.extend(fresh.into_iter().map(|s| (s, false)));
+                    continue;
+                }
+            }
+            return Some(Claim::Batch(number, fresh));
+        }
+    }
+
+    /// A stop not started because the run is stopping; an intent declared ahead for it is
+    /// marked unsent (unless an earlier run's intent stands), so a resume need not read it.
+    fn skip<'a>(&self, ctx: &Context, claims: &Claims, seq: usize) -> Claim<'a> {
+        let stops = &self.plan.runbook.phases[self.index].stops;
+        if let Some(journal) = &ctx.journal
+            && claims.intents.declared(seq)
+            && !matches!(
+                ctx.earlier.get(&seq),
+                Some(Earlier::MaybeSent | Earlier::Retry)
+            )
+        {
+            let job = stops[seq - self.first].job;
+            journal.record(Entry::Unsent { seq, job });
+        }
+        Claim::Skip(seq)
+    }
 }
 
 /// One worker: claims stops until none are left, runs them, keeps their results.
 async fn work(phase: Arc<Phase>, ctx: Arc<Context>, events: mpsc::UnboundedSender<Event>) {
     let stops = &phase.plan.runbook.phases[phase.index].stops;
     while let Some(claim) = phase.claim(&ctx).await {
+        if let Claim::Batch(number, seqs) = claim {
+            run_batch(&phase, &ctx, &events, number, seqs).await;
+            continue;
+        }
         let (result, timing) = match claim {
             Claim::Done(seq, finished) => {
                 let stop = &stops[seq - phase.first];
@@ -220,6 +292,7 @@ async fn work(phase: Arc<Phase>, ctx: Arc<Context>, events: mpsc::UnboundedSende
                 };
                 (result, Some(timing))
             }
+            Claim::Batch(..) => continue,
         };
         let _ = events.send(Event::Finished {
             seq: result.seq,
@@ -228,5 +301,37 @@ async fn work(phase: Arc<Phase>, ctx: Arc<Context>, events: mpsc::UnboundedSende
         let mut done = phase.done.lock().unwrap_or_else(|p| p.into_inner());
         done.results.push(result);
         done.timings.extend(timing);
+    }
+}
+
+/// Runs one batch and keeps its stops' results, each failure counted before the next claim.
+async fn run_batch(
+    phase: &Phase,
+    ctx: &Context,
+    events: &mpsc::UnboundedSender<Event>,
+    number: usize,
+    seqs: Vec<usize>,
+) {
+    let stops = &phase.plan.runbook.phases[phase.index].stops;
+    let members = seqs.iter().map(|s| (*s, &stops[s - phase.first])).collect();
+    let started = ctx.started.elapsed();
+    let results = batch::execute(ctx, &phase.name, number, members).await;
+    let duration_ms = (ctx.started.elapsed() - started).as_millis() as u64;
+    for result in results {
+        if result.outcome == Outcome::Failed {
+            ctx.failed(phase.index);
+        }
+        let _ = events.send(Event::Finished {
+            seq: result.seq,
+            outcome: result.outcome,
+        });
+        let timing = Timing {
+            seq: result.seq,
+            started_ms: started.as_millis() as u64,
+            duration_ms,
+        };
+        let mut done = phase.done.lock().unwrap_or_else(|p| p.into_inner());
+        done.results.push(result);
+        done.timings.push(timing);
     }
 }

@@ -62,6 +62,7 @@ pub fn blank(phase: &Arc<str>, seq: usize, stop: &Stop) -> StopResult {
         resumed: false,
         unsent: false,
         awaiting: false,
+        batch: None,
     }
 }
 

@@ -148,7 +148,8 @@ pub async fn settle(ctx: &Context, stop: &Stop, since: Instant, prior: Prior<'_>
                 if !e.contains("429") {
                     late_errors += 1;
                 }
-                let gave_up = late_errors >= retry.attempts.max(LATE_READS) && read_at >= give_up_at;
+                let gave_up =
+                    late_errors >= retry.attempts.max(LATE_READS) && read_at >= give_up_at;
                 if gave_up || read_at >= hard_limit {
                     return Settled::Unknown(format!("its status cannot be read ({e})"));
                 }

@@ -54,6 +54,7 @@ impl<'a> PlanBody<'a> {
         let mut seq = 0;
         PlanBody {
             limits: LimitsView {
+                batch: runbook.limits.batch,
                 concurrency: runbook.limits.concurrency,
                 max_failures: runbook
                     .limits
@@ -80,9 +81,15 @@ impl<'a> PlanBody<'a> {
 
 #[derive(Serialize)]
 struct LimitsView {
+    #[serde(skip_serializing_if = "is_one")]
+    batch: u32,
     concurrency: u32,
     max_failures: Option<FailureView>,
     rate: Option<Rate>,
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
 }
 
 #[derive(Serialize)]
@@ -202,6 +209,13 @@ impl Serialize for PhaseView<'_> {
         struct Stops<'a>(&'a PhaseView<'a>);
         impl Serialize for Stops<'_> {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                // Which call each stop goes out in, shown only where calls hold several.
+                let mut batch_of = vec![None; self.0.phase.stops.len()];
+                if self.0.phase.batch > 1 {
+                    for (n, range) in self.0.phase.batches().into_iter().enumerate() {
+                        range.for_each(|i| batch_of[i] = Some(n + 1));
+                    }
+                }
                 s.collect_seq(
                     self.0
                         .phase
@@ -211,11 +225,15 @@ impl Serialize for PhaseView<'_> {
                         .map(|(i, stop)| StopView {
                             stop,
                             seq: self.0.first + i,
+                            batch: batch_of[i],
                         }),
                 )
             }
         }
-        let mut st = s.serialize_struct("Phase", 4)?;
+        let mut st = s.serialize_struct("Phase", 5)?;
+        if self.phase.batch > 1 {
+            st.serialize_field("batch", &self.phase.batch)?;
+        }
         st.serialize_field("concurrency", &self.phase.concurrency)?;
         if let Some(budget) = self.phase.max_failures {
             st.serialize_field(
@@ -231,6 +249,8 @@ impl Serialize for PhaseView<'_> {
 
 struct StopView<'a> {
     stop: &'a Stop,
+    /// The phase's batch-stop call this stop goes out in (1-based), when calls hold several.
+    batch: Option<usize>,
     seq: usize,
 }
 
@@ -245,6 +265,9 @@ impl Serialize for StopView<'_> {
             ..
         } = settings;
         let mut map = s.serialize_map(None)?;
+        if let Some(batch) = self.batch {
+            map.serialize_entry("batch", &batch)?;
+        }
         if let Some(escalate) = settings.effective_escalate() {
             map.serialize_entry(
                 "escalate",

@@ -68,6 +68,15 @@ fn write_phase(
         plural(phase.stops.len()),
         phase.concurrency
     )?;
+    if phase.batch > 1 {
+        let calls = phase.batches().len();
+        writeln!(
+            out,
+            "Stops go out in batch-stop calls of up to {} (consecutive stops sharing a force flag): {calls} call{}.",
+            phase.batch,
+            plural(calls)
+        )?;
+    }
     write_phase_budget(out, phase)?;
     let common = most_common_requests(phase);
     let notes = !common_everywhere(phase, common);

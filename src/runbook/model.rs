@@ -112,6 +112,8 @@ pub struct Limits {
     pub rate: Option<Rate>,
     /// Failed stops the run tolerates before it aborts; absent, no budget.
     pub max_failures: Option<FailureBudget>,
+    /// Stops per call (1: one stop call each; above 1: batch-stop calls).
+    pub batch: u32,
 }
 
 /// Requests in flight when the runbook does not say.
@@ -126,8 +128,31 @@ pub struct Phase {
     pub concurrency: u32,
     /// The phase's own failure budget, besides the run's.
     pub max_failures: Option<FailureBudget>,
+    /// Stops per call in this phase (its own, or the run's `limits.batch`).
+    pub batch: u32,
     /// The stops, in order, the `stops_file`'s after those written in place.
     pub stops: Vec<Stop>,
+}
+
+impl Phase {
+    /// The phase's stops as they go out, by index: runs of consecutive stops that share a force
+    /// flag, cut into pieces of at most `batch`. With `batch: 1`, one stop each. The plan shows
+    /// these, and the run sends them, so what was reviewed is what goes out together.
+    pub fn batches(&self) -> Vec<std::ops::Range<usize>> {
+        let size = self.batch.max(1) as usize;
+        let mut out = Vec::new();
+        let mut start = 0;
+        for i in 1..=self.stops.len() {
+            let cut = i == self.stops.len()
+                || i - start == size
+                || self.stops[i].settings.force != self.stops[start].settings.force;
+            if cut {
+                out.push(start..i);
+                start = i;
+            }
+        }
+        out
+    }
 }
 
 /// One job to stop, with its settings resolved.

@@ -230,6 +230,10 @@ pub struct RawLimits {
     pub rate: Option<Spanned<Rate>>,
     /// Failed stops tolerated: a count or a percentage; one more aborts the run. Absent: no budget.
     pub max_failures: Option<Spanned<FailureBudget>>,
+    /// Stops per call (default 1); above 1, stops sharing a force flag go out together in one
+    /// `batch-stop` call, in plan order. At most 100.
+    #[schemars(range(min = 1, max = 100))]
+    pub batch: Option<Spanned<u32>>,
 }
 
 impl Decode for RawLimits {
@@ -239,6 +243,7 @@ impl Decode for RawLimits {
             concurrency: map.optional("concurrency", cx),
             rate: map.optional("rate", cx),
             max_failures: map.optional("max_failures", cx),
+            batch: map.optional("batch", cx),
         };
         map.finish(cx);
         Some(limits)
@@ -257,6 +262,9 @@ pub struct RawPhase {
     /// Failed stops tolerated in this phase: a count or a percentage of the phase; one more
     /// aborts the run (`0` on a canary phase: a failed canary ends the run).
     pub max_failures: Option<Spanned<FailureBudget>>,
+    /// Stops per call in this phase, instead of `limits.batch`.
+    #[schemars(range(min = 1, max = 100))]
+    pub batch: Option<Spanned<u32>>,
     /// Per-stop settings for this phase, over `defaults`.
     #[schemars(flatten)]
     pub settings: RawSettings,
@@ -285,6 +293,7 @@ impl Decode for RawPhase {
         let name = map.required("name", cx);
         let concurrency = map.optional("concurrency", cx);
         let max_failures = map.optional("max_failures", cx);
+        let batch = map.optional("batch", cx);
         let settings = RawSettings::read(&mut map, cx);
         let stops = map.optional("stops", cx);
         let stops_file = map.optional("stops_file", cx);
@@ -298,6 +307,7 @@ impl Decode for RawPhase {
             name: name?,
             concurrency,
             max_failures,
+            batch,
             settings,
             stops,
             stops_file,

@@ -81,6 +81,23 @@ fn resolve_limits(raw: Option<&RawLimits>, cx: &mut Cx) -> Limits {
         concurrency,
         rate: raw.and_then(|l| l.rate.as_ref()).map(|r| r.value),
         max_failures: raw.and_then(|l| l.max_failures.as_ref()).map(|m| m.value),
+        batch: batch_size(raw.and_then(|l| l.batch.as_ref()), 1, cx),
+    }
+}
+
+/// The most stops one batch-stop call takes (the mock's maximum; the vendor states none).
+pub const MAX_BATCH: u32 = 100;
+
+/// A `batch` value checked, or `default` when absent.
+fn batch_size(raw: Option<&Spanned<u32>>, default: u32, cx: &mut Cx) -> u32 {
+    match raw {
+        Some(b) if !(1..=MAX_BATCH).contains(&b.value) => {
+            let message = format!("`batch` must be from 1 to {MAX_BATCH}, found {}", b.value);
+            cx.error::<()>(b.span, message);
+            default
+        }
+        Some(b) => b.value,
+        None => default,
     }
 }
 
@@ -177,6 +194,7 @@ fn resolve_phases(
             name: name.value.clone(),
             concurrency: concurrency.unwrap_or(1),
             max_failures: phase.max_failures.as_ref().map(|m| m.value),
+            batch: batch_size(phase.batch.as_ref(), limits.batch, cx),
             stops,
         });
     }

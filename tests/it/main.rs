@@ -2,6 +2,7 @@
 //! so the suite links once.
 
 mod architecture;
+mod batch;
 mod bounds;
 mod conform;
 mod exactly_once;

@@ -36,6 +36,7 @@ fn schema_is_draft_07_and_closed() {
     assert_eq!(
         keys,
         [
+            "batch",
             "concurrency",
             "escalate",
             "expect",

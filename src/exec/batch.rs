@@ -1,0 +1,355 @@
+//! Batch mode: up to `batch` stops of a phase that share a force flag go out in one batch-stop
+//! call, and each job is judged on its own item of the answer.
+//!
+//! A batch-stop answer is 200 even when some jobs failed (per-job results come inside it), so an
+//! item that failed with code X is judged as a `400 X` answer of its own: an exact expectation
+//! `{ http: 400, error_code: X }` matches it. A call whose outcome is unknown (a 5xx, a timeout,
+//! a cut answer) is resolved job by job through the settle window, and only the jobs that surely
+//! did not stop go out again, in the next call. Every job's intent is on disk before the call
+//! (the scheduler's windows), every resend is journaled before it goes, and accepted jobs are
+//! waited for (and escalated) one by one, as in single mode.
+
+use std::sync::Arc;
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use super::journal::{Entry, Escalation};
+use super::record::{blank, finish, finish_keep, interrupted};
+use super::reply::{self, Reply};
+use super::settle::{self, Prior, Settled};
+use super::{Context, Outcome, RunOutcome, StopResult, wait};
+use crate::api::client::Answer;
+use crate::check;
+use crate::runbook::model::Stop;
+
+/// One stop of a batch: its seq, the stop, and its result so far.
+struct Member<'a> {
+    seq: usize,
+    stop: &'a Stop,
+    result: StopResult,
+}
+
+/// What became of a member after a call.
+enum Fate {
+    /// Accepted: wait for its job.
+    Accepted,
+    /// Done (failed, or passed without waiting): its result stands.
+    Done,
+    /// The run stopped before its outcome was known.
+    Interrupted { reached: bool },
+}
+
+/// Runs the stops at `seqs` (consecutive, sharing a force flag, none taken up from a journal)
+/// as batch-stop calls; returns their results in the order given. `number` is the batch's
+/// place in its phase, shown in the reports.
+pub async fn execute(
+    ctx: &Context,
+    phase: &Arc<str>,
+    number: usize,
+    members: Vec<(usize, &Stop)>,
+) -> Vec<StopResult> {
+    let mut members: Vec<Member> = members
+        .into_iter()
+        .map(|(seq, stop)| {
+            let mut result = blank(phase, seq, stop);
+            result.batch = Some(number);
+            Member { seq, stop, result }
+        })
+        .collect();
+    let fates = send_all(ctx, &mut members).await;
+    let waits = members.into_iter().zip(fates).map(|(m, fate)| async move {
+        match fate {
+            Fate::Accepted => accepted(ctx, m.seq, m.stop, m.result).await,
+            Fate::Done => m.result,
+            Fate::Interrupted { reached } => {
+                if !reached && let Some(journal) = &ctx.journal {
+                    journal.record(Entry::Unsent {
+                        seq: m.seq,
+                        job: m.stop.job,
+                    });
+                }
+                interrupted(ctx, m.result)
+            }
+        }
+    });
+    join_all(waits).await
+}
+
+/// Waits for an accepted member's job, its acceptance journaled first.
+async fn accepted(ctx: &Context, seq: usize, stop: &Stop, result: StopResult) -> StopResult {
+    let Some(wait) = stop.settings.effective_wait() else {
+        return finish_keep(ctx, result, Outcome::Passed);
+    };
+    if let Some(journal) = &ctx.journal {
+        journal.record(Entry::Accepted { seq, job: stop.job });
+    }
+    wait::wait_for_end(ctx, stop, wait, result, Escalation::None).await
+}
+
+/// Sends the calls until every member's fate is decided; the members' results carry what was
+/// seen. The first member's settings time the calls (a batch shares its phase's settings).
+async fn send_all(ctx: &Context, members: &mut [Member<'_>]) -> Vec<Fate> {
+    let mut fates: Vec<Option<Fate>> = members.iter().map(|_| None).collect();
+    let settings = Arc::clone(&members[0].stop.settings);
+    let retry = settings.retry;
+    let mut delays = ExponentialBuilder::default()
+        .with_min_delay(retry.backoff.get())
+        .with_max_delay(retry.max_backoff.get())
+        .with_max_times(retry.attempts.saturating_sub(1) as usize)
+        .with_jitter()
+        .build();
+    let mut reached = false;
+    for attempt in 1..=retry.attempts.max(1) {
+        let pending: Vec<usize> = (0..members.len()).filter(|i| fates[*i].is_none()).collect();
+        if pending.is_empty() {
+            break;
+        }
+        if attempt > 1 && !journal_resend(ctx, members, &pending).await {
+            return decide_rest(fates, Fate::Interrupted { reached });
+        }
+        let Some(permit) = ctx.permit().await else {
+            return decide_rest(fates, Fate::Interrupted { reached });
+        };
+        let jobs: Vec<_> = pending
+            .iter()
+            .map(|i| (members[*i].stop.job, members[*i].stop.settings.force))
+            .collect();
+        pending
+            .iter()
+            .for_each(|i| members[*i].result.attempts += 1);
+        let answer = ctx
+            .client
+            .batch_stop(&jobs, settings.request_timeout.get())
+            .await;
+        drop(permit);
+        let pause = match reply::classify(answer, retry.max_backoff.get()) {
+            Reply::Judged(answer) => {
+                reached = true;
+                let silent = judge_items(ctx, members, &pending, &answer, &mut fates);
+                if !silent.is_empty() {
+                    let why = "the answer had no item for the job";
+                    settle_each(ctx, members, &silent, why, &mut fates).await;
+                }
+                None
+            }
+            Reply::Resend { why, pause } => {
+                note(members, &pending, &why);
+                pause
+            }
+            Reply::AuthRefused(reason) => {
+                ctx.refuse_auth(reason.clone());
+                return fail_rest(ctx, members, fates, &reason);
+            }
+            Reply::Fatal(reason) => {
+                ctx.halt(reason.clone(), RunOutcome::Aborted);
+                return fail_rest(ctx, members, fates, &reason);
+            }
+            Reply::Unknown(why) => {
+                reached = true;
+                settle_each(ctx, members, &pending, &why, &mut fates).await;
+                continue;
+            }
+        };
+        let Some(delay) = delays.next() else { break };
+        let delay = pause.unwrap_or(delay);
+        if pause.is_some() {
+            ctx.limits.pause(delay);
+        }
+        if !ctx.sleep(delay).await {
+            return decide_rest(fates, Fate::Interrupted { reached });
+        }
+    }
+    give_up_rest(ctx, members, fates, reached)
+}
+
+/// Every resend is on disk before it goes (see `send`); false when the journal failed.
+async fn journal_resend(ctx: &Context, members: &[Member<'_>], pending: &[usize]) -> bool {
+    let Some(journal) = &ctx.journal else {
+        return true;
+    };
+    let entries = pending
+        .iter()
+        .map(|i| Entry::Resending {
+            seq: members[*i].seq,
+            job: members[*i].stop.job,
+        })
+        .collect();
+    match journal.write(entries).await {
+        Ok(()) => true,
+        Err(e) => {
+            ctx.halt(format!("{e}: nothing more is sent"), RunOutcome::Aborted);
+            false
+        }
+    }
+}
+
+/// Each pending member judged on its own item of a JSON answer (or, when the whole call was
+/// refused, on the call's answer). Returns the members the answer said nothing of.
+fn judge_items(
+    ctx: &Context,
+    members: &mut [Member<'_>],
+    pending: &[usize],
+    answer: &Answer,
+    fates: &mut [Option<Fate>],
+) -> Vec<usize> {
+    let mut silent = Vec::new();
+    let items = answer
+        .body
+        .as_ref()
+        .and_then(|b| b.get("jobs"))
+        .and_then(Value::as_array)
+        .filter(|_| answer.http == 200);
+    for &i in pending {
+        let own = match items {
+            Some(items) => match item_for(items, members[i].stop) {
+                Some(item) => item_answer(item),
+                // An accepted call that says nothing of this job: its outcome is unknown.
+                None => {
+                    silent.push(i);
+                    continue;
+                }
+            },
+            None => answer.clone(),
+        };
+        let m = &mut members[i];
+        m.result.http_status = Some(own.http);
+        m.result.error_code = own.field("error_code").map(str::to_owned);
+        let expect = m.stop.settings.effective_expect();
+        fates[i] = Some(match check::judge_answer(&expect, &own) {
+            Err(reason) => {
+                m.result = finish(ctx, m.result.clone(), Outcome::Failed, reason.into_string());
+                Fate::Done
+            }
+            Ok(()) if own.http == 200 && own.field("status") == Some("success") => Fate::Accepted,
+            Ok(()) => {
+                m.result = finish_keep(ctx, m.result.clone(), Outcome::Passed);
+                Fate::Done
+            }
+        });
+    }
+    silent
+}
+
+/// The item of a batch-stop answer about `stop`'s job.
+fn item_for<'v>(items: &'v [Value], stop: &Stop) -> Option<&'v Value> {
+    items
+        .iter()
+        .find(|item| item.get("id").and_then(Value::as_str) == Some(stop.job.as_str()))
+}
+
+/// An item as the answer it stands for: `success` a 200, `failed` with code X a 400 X.
+fn item_answer(item: &Value) -> Answer {
+    let (http, body) = match item.get("status").and_then(Value::as_str) {
+        Some("success") => (200, json!({"status": "success", "id": item.get("id")})),
+        _ => (
+            400,
+            json!({"error_code": item.get("error_code"), "error_msg": item.get("error_msg")}),
+        ),
+    };
+    Answer {
+        http,
+        body: Some(body),
+        retry_after: None,
+    }
+}
+
+/// After a call whose outcome is unknown: each pending member's job read through the settle
+/// window, all at once; only those that surely did not stop are left to send again.
+async fn settle_each(
+    ctx: &Context,
+    members: &mut [Member<'_>],
+    pending: &[usize],
+    why: &str,
+    fates: &mut [Option<Fate>],
+) {
+    let since = Instant::now();
+    let prior = Prior {
+        status: None,
+        retrying: false,
+    };
+    let reads = pending
+        .iter()
+        .map(|i| settle::settle(ctx, members[*i].stop, since, prior));
+    let settled = join_all(reads).await;
+    for (&i, outcome) in pending.iter().zip(settled) {
+        let m = &mut members[i];
+        fates[i] = match outcome {
+            Settled::Taken(status) => {
+                let expect = m.stop.settings.effective_expect();
+                match check::judge_taken(&expect, &status) {
+                    Err(reason) => {
+                        m.result =
+                            finish(ctx, m.result.clone(), Outcome::Failed, reason.into_string());
+                        Some(Fate::Done)
+                    }
+                    Ok(()) => Some(Fate::Accepted),
+                }
+            }
+            Settled::NotTaken | Settled::Missing => None,
+            Settled::Unknown(detail) => {
+                let reason = format!("outcome unknown: {why}, and {detail}: not sent again");
+                m.result = finish(ctx, m.result.clone(), Outcome::Failed, reason);
+                Some(Fate::Done)
+            }
+            Settled::Interrupted | Settled::Refused => Some(Fate::Interrupted { reached: true }),
+        };
+    }
+}
+
+fn note(members: &mut [Member<'_>], pending: &[usize], why: &str) {
+    for &i in pending {
+        members[i].result.reason = Some(why.to_owned());
+    }
+}
+
+fn decide_rest(fates: Vec<Option<Fate>>, fate: Fate) -> Vec<Fate> {
+    fates
+        .into_iter()
+        .map(|f| {
+            f.unwrap_or(match fate {
+                Fate::Interrupted { reached } => Fate::Interrupted { reached },
+                Fate::Accepted | Fate::Done => Fate::Done,
+            })
+        })
+        .collect()
+}
+
+fn fail_rest(
+    ctx: &Context,
+    members: &mut [Member<'_>],
+    fates: Vec<Option<Fate>>,
+    reason: &str,
+) -> Vec<Fate> {
+    for (m, fate) in members.iter_mut().zip(&fates) {
+        if fate.is_none() {
+            m.result.unsent = true;
+            m.result = finish(ctx, m.result.clone(), Outcome::Failed, reason.to_owned());
+        }
+    }
+    decide_rest(fates, Fate::Done)
+}
+
+fn give_up_rest(
+    ctx: &Context,
+    members: &mut [Member<'_>],
+    fates: Vec<Option<Fate>>,
+    reached: bool,
+) -> Vec<Fate> {
+    for (m, fate) in members.iter_mut().zip(&fates) {
+        if fate.is_none() {
+            let why = m
+                .result
+                .reason
+                .clone()
+                .unwrap_or_else(|| "no answer".to_owned());
+            let attempts = m.result.attempts;
+            m.result.unsent = !reached;
+            let reason = format!("gave up after {attempts} batch-stop calls: {why}");
+            m.result = finish(ctx, m.result.clone(), Outcome::Failed, reason);
+        }
+    }
+    decide_rest(fates, Fate::Done)
+}

@@ -1,0 +1,241 @@
+//! Batch mode over loopback: stops sharing a force flag go out in batch-stop calls, each job is
+//! judged on its own item, and no fault makes a job get a second stop.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde_json::Value;
+use stopbook::mock::{Faults, MockConfig};
+
+use crate::run::{External, config, job_id, jobs, report, run, runbook, stderr, stops_yaml};
+
+/// Every stop each job was sent, in batch-stop calls and single stop calls alike.
+fn stops_per_job(mock: &External) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for r in mock.requests() {
+        let path = r["path"].as_str().unwrap_or("");
+        if path.ends_with("/batch-stop") {
+            let body: Value = serde_json::from_str(r["body"].as_str().unwrap_or("{}")).unwrap();
+            for item in body["jobs"].as_array().into_iter().flatten() {
+                let job = item["job_id"].as_str().unwrap_or("").to_owned();
+                *counts.entry(job).or_insert(0) += 1;
+            }
+        } else if r["method"] == "POST" && path.ends_with("/stop") {
+            let job = path.rsplit('/').nth(1).unwrap_or("").to_owned();
+            *counts.entry(job).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+fn batch_calls(mock: &External) -> Vec<Value> {
+    mock.requests()
+        .into_iter()
+        .filter(|r| r["path"].as_str().unwrap_or("").ends_with("/batch-stop"))
+        .collect()
+}
+
+#[test]
+fn a_batch_of_mixed_outcomes_is_judged_job_by_job() {
+    let mut fleet = jobs(0..8, "INCRE_TRANSFER_STARTED");
+    fleet.extend(jobs(8..9, "RELEASE_RESOURCE_COMPLETE"));
+    let mock = External::start(config(fleet));
+    let dir = tempfile::tempdir().unwrap();
+    let stops = format!(
+        "{}      - job: {}\n        expect: {{ http: 400, error_code: DRS.10000001 }}\n      - job: {}\n        expect: {{ http: 400, error_code: DRS.10000010 }}\n",
+        stops_yaml((0..8).map(job_id)),
+        job_id(8),
+        job_id(99)
+    );
+    let body = format!(
+        "limits: {{ batch: 20 }}\ndefaults: {{ wait: {{ timeout: 30s, poll: 100ms }} }}\nphases:\n  - name: all\n    stops:\n{stops}"
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let output = run(
+        dir.path(),
+        &[
+            path.to_str().unwrap(),
+            "--report-json",
+            "report.json",
+            "--no-progress",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(batch_calls(&mock).len(), 1, "ten stops, one call");
+    let report = report(dir.path());
+    assert_eq!(report["summary"]["passed"], 10);
+    assert!(
+        report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["batch"] == 1)
+    );
+    for n in 0..8 {
+        assert_eq!(mock.status(&job_id(n)), "RELEASE_RESOURCE_COMPLETE");
+    }
+}
+
+#[test]
+fn batches_follow_the_size_and_the_force_flag_in_plan_order() {
+    let mock = External::start(config(jobs(0..7, "INCRE_TRANSFER_STARTED")));
+    let dir = tempfile::tempdir().unwrap();
+    let forced: String = (3..5)
+        .map(|n| format!("      - job: {}\n        force: true\n", job_id(n)))
+        .collect();
+    let body = format!(
+        "defaults: {{ wait: false }}\nphases:\n  - name: all\n    batch: 2\n    stops:\n{}{forced}{}",
+        stops_yaml((0..3).map(job_id)),
+        stops_yaml((5..7).map(job_id)),
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let output = run(dir.path(), &[path.to_str().unwrap(), "--no-progress"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let sizes: Vec<(usize, bool)> = batch_calls(&mock)
+        .iter()
+        .map(|r| {
+            let body: Value = serde_json::from_str(r["body"].as_str().unwrap()).unwrap();
+            let items = body["jobs"].as_array().unwrap();
+            (items.len(), items[0]["is_force_stop"] == true)
+        })
+        .collect();
+    let mut sorted = sizes.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        [(1, false), (2, false), (2, false), (2, true)],
+        "{sizes:?}"
+    );
+}
+
+#[test]
+fn lost_batch_answers_with_status_lag_never_cost_a_second_stop() {
+    let mut fleet = jobs(0..40, "INCRE_TRANSFER_STARTED");
+    fleet.extend(jobs(40..44, "INCRE_TRANSFER_FAILED"));
+    let mock = External::start(MockConfig {
+        faults: Faults {
+            error_after: 0.3,
+            reset_after: 0.1,
+            truncate: 0.05,
+            status_lag: Duration::from_millis(700),
+            ..Faults::default()
+        },
+        seed: 3,
+        stop_delay: Duration::from_millis(1500),
+        ..config(fleet)
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "limits: {{ concurrency: 4, batch: 8 }}\ndefaults: {{ wait: {{ timeout: 60s, poll: 100ms }}, retry: {{ attempts: 6, backoff: 50ms, max_backoff: 200ms, settle: 2s }} }}\nphases:\n  - name: healthy\n    stops:\n{}  - name: escalated\n    escalate: {{ after: 60s }}\n    stops:\n{}",
+        stops_yaml((0..40).map(job_id)),
+        stops_yaml((40..44).map(job_id)),
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let output = run(
+        dir.path(),
+        &[
+            path.to_str().unwrap(),
+            "--report-json",
+            "report.json",
+            "--no-progress",
+        ],
+    );
+    let sent = stops_per_job(&mock);
+    for n in 0..44 {
+        let expected = if n >= 40 { 2 } else { 1 };
+        assert_eq!(
+            sent.get(&job_id(n)).copied().unwrap_or(0),
+            expected,
+            "job {n}\n{}",
+            stderr(&output)
+        );
+        assert_eq!(
+            mock.status(&job_id(n)),
+            "RELEASE_RESOURCE_COMPLETE",
+            "job {n}"
+        );
+    }
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        batch_calls(&mock).iter().any(|r| !r["fault"].is_null()),
+        "faults were exercised"
+    );
+}
+
+#[test]
+fn a_batch_killed_mid_call_resumes_without_a_second_stop() {
+    let mock = External::start(MockConfig {
+        faults: Faults {
+            latency: Duration::from_millis(1500),
+            ..Faults::default()
+        },
+        ..config(jobs(0..10, "INCRE_TRANSFER_STARTED"))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "limits: {{ batch: 10 }}\ndefaults: {{ wait: false, retry: {{ settle: 3s }} }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml((0..10).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let args = [
+        path.to_str().unwrap(),
+        "--journal",
+        "j.jsonl",
+        "--report-json",
+        "report.json",
+        "--no-progress",
+    ];
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stopbook"))
+        .arg("run")
+        .args(args)
+        .current_dir(dir.path())
+        .env("STOPBOOK_TEST_TOKEN", crate::run::TOKEN)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while batch_calls(&mock).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the batch was never sent"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // the call is in flight (1.5 s of latency): its outcome unknown
+    child.wait().unwrap();
+    let resumed = run(dir.path(), &[args.as_slice(), &["--resume"]].concat());
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    // The killed call was dropped with its connection before it was applied (never answered);
+    // the resumed run read each job's status through the settle window, then sent it once.
+    let sent = stops_per_job(&mock);
+    assert!(
+        (0..10).all(|n| sent.get(&job_id(n)) == Some(&2)),
+        "{sent:?}"
+    );
+    let answered: Vec<Value> = mock
+        .requests()
+        .into_iter()
+        .filter(|r| r["method"] == "POST" && !r["status"].is_null())
+        .collect();
+    assert_eq!(answered.len(), 10, "one applied stop a job: {answered:?}");
+    assert!(answered.iter().all(|r| r["status"] == 200));
+}
+
+#[test]
+fn a_batch_above_one_hundred_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "limits: {{ batch: 101 }}\nphases:\n  - name: p\n    stops:\n{}",
+        stops_yaml([job_id(0)])
+    );
+    let path = runbook(dir.path(), "https://drs.example.com", &body);
+    let output = crate::support::stopbook(["validate", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("`batch` must be from 1 to 100"),
+        "{}",
+        stderr(&output)
+    );
+}
