@@ -9,6 +9,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio::time::Instant;
 
+use super::adaptive::Adaptive;
 use crate::runbook::values::{Per, Rate};
 
 /// Requests in flight, the rate ceiling and the 429 pause, shared by every request of a run.
@@ -16,11 +17,20 @@ pub struct Limits {
     in_flight: Semaphore,
     rate: Option<DefaultDirectRateLimiter>,
     paused_until: Mutex<Option<Instant>>,
+    /// The rate the gateway's 429s teach (see [`super::adaptive`]).
+    pub adaptive: Adaptive,
 }
 
 impl Limits {
     /// At most `concurrency` requests in flight, starts spaced evenly under `rate`.
     pub fn new(concurrency: u32, rate: Option<Rate>) -> Self {
+        let floor = rate.map(|r| {
+            let window = match r.per {
+                Per::Second => Duration::from_secs(1),
+                Per::Minute => Duration::from_secs(60),
+            };
+            window / r.count.max(1)
+        });
         let rate = rate.map(|r| {
             let window = match r.per {
                 Per::Second => Duration::from_secs(1),
@@ -40,6 +50,7 @@ impl Limits {
             in_flight: Semaphore::new(concurrency.max(1) as usize),
             rate,
             paused_until: Mutex::new(None),
+            adaptive: Adaptive::new(floor),
         }
     }
 
@@ -56,14 +67,17 @@ impl Limits {
         if let Some(rate) = &self.rate {
             rate.until_ready().await;
         }
+        self.adaptive.before_start().await;
         self.in_flight
             .acquire()
             .await
             .expect("the semaphore is never closed")
     }
 
-    /// A 429 slows the whole run: no request starts before `for_` has passed.
+    /// A 429 slows the whole run: no request starts before `for_` has passed, and the rate
+    /// adapts.
     pub fn pause(&self, for_: Duration) {
+        self.adaptive.throttled();
         let until = Instant::now() + for_;
         let mut paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
         if paused.is_none_or(|p| p < until) {

@@ -4,6 +4,7 @@
 //! `exec` never prints. It sends [`Event`]s as stops finish and returns every result in plan
 //! order; `report` turns both into progress, summaries and files.
 
+mod adaptive;
 mod batch;
 mod budget;
 mod context;
@@ -202,6 +203,10 @@ pub struct Report {
     pub outcome: RunOutcome,
     /// A stop's task panicked: a bug in stopbook (exit 70).
     pub crashed: bool,
+    /// Answers that were 429 (throttled), stops and status reads together.
+    pub throttled: u64,
+    /// The request rate the run had adapted to by its end, if a 429 made it adapt.
+    pub adapted_rate: Option<f64>,
     /// Every selected stop's result, in plan order.
     pub results: Vec<StopResult>,
     /// When each stop that ran started and how long it took, by seq.
@@ -354,6 +359,8 @@ async fn conclude(
     Report {
         outcome,
         crashed: ctx.crashed(),
+        throttled: ctx.limits.adaptive.throttled_count(),
+        adapted_rate: ctx.limits.adaptive.current_rate(),
         results,
         timings,
         halted,

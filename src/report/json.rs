@@ -18,6 +18,11 @@ struct Document<'a> {
     halted: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     shard: Option<String>,
+    /// Answers that were 429 (throttled), stops and status reads together.
+    throttled: u64,
+    /// The request rate the run adapted to after 429s, in requests a second.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    adapted_rate: Option<f64>,
     results: &'a [StopResult],
     timings: &'a [Timing],
 }
@@ -37,6 +42,8 @@ pub fn write<W: Write>(
         summary: summary(&report.results),
         halted: report.halted.as_deref(),
         shard: shard.map(|(k, n)| format!("{k}/{n}")),
+        throttled: report.throttled,
+        adapted_rate: report.adapted_rate.map(|r| (r * 10.0).round() / 10.0),
         results: &report.results,
         timings: &report.timings,
     };

@@ -67,6 +67,20 @@ pub fn closing(report: &Report) -> String {
     if s.skipped > 0 {
         out.push_str(&skipped_line(&report.results));
     }
+    if report.throttled > 0 {
+        let rate = report.adapted_rate.map_or(String::new(), |r| {
+            format!("; the run adapted to {r:.1} requests/s")
+        });
+        out.push_str(&format!(
+            "  throttled: {} answer{} 429{rate}\n",
+            report.throttled,
+            if report.throttled == 1 {
+                " was"
+            } else {
+                "s were"
+            }
+        ));
+    }
     out
 }
 

@@ -239,3 +239,49 @@ fn a_batch_above_one_hundred_is_refused() {
         stderr(&output)
     );
 }
+
+#[test]
+fn a_throttling_gateway_teaches_the_run_its_rate() {
+    let mock = External::start(MockConfig {
+        faults: Faults {
+            throttle: Some(20),
+            ..Faults::default()
+        },
+        ..config(jobs(0..60, "INCRE_TRANSFER_STARTED"))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "limits: {{ concurrency: 8 }}\ndefaults: {{ wait: false, retry: {{ attempts: 50, max_backoff: 1s }} }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml((0..60).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let output = run(
+        dir.path(),
+        &[
+            path.to_str().unwrap(),
+            "--report-json",
+            "report.json",
+            "--no-progress",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = report(dir.path());
+    let throttled = report["throttled"].as_u64().unwrap();
+    let answered_429 = mock
+        .requests()
+        .iter()
+        .filter(|r| r["status"] == 429)
+        .count() as u64;
+    assert_eq!(throttled, answered_429, "every 429 is counted");
+    assert!(
+        throttled > 0 && report["adapted_rate"].is_number(),
+        "{report}"
+    );
+    assert!(
+        stderr(&output).contains("the run adapted to"),
+        "{}",
+        stderr(&output)
+    );
+    let sent = stops_per_job(&mock);
+    assert!((0..60).all(|n| sent.get(&job_id(n)).is_some()));
+}
