@@ -8,6 +8,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "stopbook", version, propagate_version = true)]
 pub struct Cli {
+    /// Print only errors and the closing line (no progress, no notes, no `ok:` lines).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more: the plan_id, the effective limits, the journal and every stop that fails as
+    /// it fails.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -29,7 +36,79 @@ pub enum Command {
     /// Check an endpoint against every documented rule (the embedded mock without FIXTURES).
     Conform(ConformArgs),
     /// List the rule catalogue: ID, citation tag, meaning.
-    Rules,
+    Rules(RulesArgs),
+    /// Print shell completions for bash, zsh, fish, elvish or powershell.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into a folder.
+    Man(ManArgs),
+}
+
+/// How much a command prints besides its output and its errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verbosity {
+    /// Errors and the closing line only (`--quiet`).
+    Quiet,
+    /// The default.
+    Normal,
+    /// Details too (`--verbose`).
+    Verbose,
+}
+
+impl Cli {
+    /// The verbosity the global flags ask for.
+    pub fn verbosity(&self) -> Verbosity {
+        match (self.quiet, self.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (false, true) => Verbosity::Verbose,
+            (false, false) => Verbosity::Normal,
+        }
+    }
+}
+
+/// `stopbook completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+/// `stopbook man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `stopbook.1` and a `stopbook-COMMAND.1` per command into this folder instead of
+    /// printing `stopbook.1`.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+/// `stopbook rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// `text` for people, `json` for tools (`[{"id", "tag", "meaning", "reading"}]`).
+    #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+    pub format: RulesFormat,
+}
+
+/// The forms of `stopbook rules`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    /// One aligned line per rule.
+    Text,
+    /// A JSON array.
+    Json,
+}
+
+/// The forms of `stopbook validate`'s report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateFormat {
+    /// `FILE:LINE:COLUMN: message` with the source line and a caret, on stderr.
+    Human,
+    /// Every diagnostic as data (file, line, column, message, hint) on stdout.
+    Json,
+    /// GitHub Actions annotations on stdout (shown on the offending line), the human form on
+    /// stderr.
+    Github,
 }
 
 #[derive(Debug, Args)]
@@ -37,6 +116,9 @@ pub struct ValidateArgs {
     /// Runbook files to check.
     #[arg(required = true, value_name = "RUNBOOK")]
     pub runbooks: Vec<PathBuf>,
+    /// How to report: `human`, `json` (for editors and tools) or `github` (CI annotations).
+    #[arg(long, value_enum, default_value_t = ValidateFormat::Human)]
+    pub format: ValidateFormat,
 }
 
 #[derive(Debug, Args)]
@@ -108,6 +190,12 @@ pub struct RunArgs {
     /// No progress bars or lines.
     #[arg(long)]
     pub no_progress: bool,
+    /// Do not ask before a run against a real endpoint (off a terminal nothing is asked).
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Not a flag of `run`: the dry run is `stopbook plan` (refused with a pointer to it).
+    #[arg(long, hide = true)]
+    pub dry_run: bool,
 }
 
 fn parse_shard(text: &str) -> Result<(usize, usize), String> {
