@@ -9,11 +9,17 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(name = "stopbook", version, propagate_version = true)]
 pub struct Cli {
     /// Print only errors and the closing line (no progress, no notes, no `ok:` lines).
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        conflicts_with = "verbose",
+        help_heading = "Global options"
+    )]
     pub quiet: bool,
     /// Print more: the plan_id, the effective limits, the journal and every stop that fails as
     /// it fails.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = "Global options")]
     pub verbose: bool,
     /// What to do.
     #[command(subcommand)]
@@ -32,6 +38,12 @@ pub enum Command {
     /// Run a runbook: stop its jobs in order, under its limits, and check every answer.
     Run(Box<RunArgs>),
     /// Serve the mock DRS API on a TCP port until SIGINT or SIGTERM.
+    ///
+    /// Serves the stop call, batch stop, job detail and list, and IAM tokens. Admin endpoints,
+    /// without auth or faults: `GET /__mock/requests` (every request in order, with its answer
+    /// and any injected fault, credentials masked; `DELETE` clears it), `GET /__mock/jobs` (the
+    /// true statuses), `PUT /__mock/faults` (change faults while it runs, e.g.
+    /// `{"error_rate": 0}`) and `POST /__mock/revoke` (refuse every credential from then on).
     Mock(Box<MockArgs>),
     /// Check an endpoint against every documented rule (the embedded mock without FIXTURES).
     Conform(ConformArgs),
@@ -218,7 +230,7 @@ pub struct MockArgs {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
     pub listen: std::net::SocketAddr,
     /// Tasks to serve: a JSON or YAML list of `{id, name, status}` (optionally `job_type`).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", long_help = jobs_help())]
     pub jobs: Option<PathBuf>,
     /// Also serve this many healthy tasks generated from --seed (at most 1,000,000).
     #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
@@ -303,6 +315,14 @@ pub struct MockArgs {
     /// Pause between 16-byte pieces of every answer body.
     #[arg(long, value_name = "DURATION", help_heading = "Faults")]
     pub slow_body: Option<crate::runbook::values::Duration>,
+}
+
+fn jobs_help() -> String {
+    format!(
+        "Tasks to serve: a JSON or YAML list of `{{id, name, status}}` (optionally `job_type`, \
+         default `sync`). `status` is one of the documented statuses: {}.",
+        crate::mock::jobs::known_statuses().join(", ")
+    )
 }
 
 fn profile_names() -> clap::builder::PossibleValuesParser {
