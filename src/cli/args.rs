@@ -17,8 +17,8 @@ pub struct Cli {
         help_heading = "Global options"
     )]
     pub quiet: bool,
-    /// Print more: the plan_id, the effective limits, the journal and every stop that fails as
-    /// it fails.
+    /// Print more: the plan_id of each valid runbook; before a run, the effective limits and
+    /// the journal.
     #[arg(short, long, global = true, help_heading = "Global options")]
     pub verbose: bool,
     /// What to do.

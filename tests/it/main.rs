@@ -9,6 +9,7 @@ mod hostile;
 mod mock;
 mod mutations;
 mod openapi;
+mod operator;
 mod plan;
 mod properties;
 mod proxy;
