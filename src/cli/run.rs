@@ -123,6 +123,8 @@ async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> E
     let style = progress::Style::choose(args.no_progress || quiet);
     let report = supervise(style, &plan, setup, cancel_tx, received).await;
     connection.close().await;
+    // Under --quiet the journal is named only when a resume may need it.
+    let journal_path = journal_path.filter(|_| !quiet || report.outcome != RunOutcome::Passed);
     finish(args, &plan, &report, journal_path.as_ref())
 }
 

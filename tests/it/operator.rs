@@ -194,3 +194,23 @@ fn the_dry_run_is_plan() {
         "{err}"
     );
 }
+
+#[test]
+fn the_mock_names_the_valid_statuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = dir.path().join("jobs.yaml");
+    std::fs::write(
+        &jobs,
+        "- { id: c7debc9c-8e09-4a5d-8dd6-cc44f78jb20r, name: a, status: RUNNING }\n",
+    )
+    .unwrap();
+    let (code, _, err) = stdout_of(&["mock", "--jobs", jobs.to_str().unwrap()]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("unknown status `RUNNING`; the documented statuses are: CREATING,")
+            && err.contains("RELEASE_RESOURCE_COMPLETE"),
+        "{err}"
+    );
+    let (_, help, _) = stdout_of(&["mock", "--help"]);
+    assert!(help.contains("/__mock/requests"), "{help}");
+}
