@@ -161,17 +161,17 @@ fn progress_lines_off_a_terminal_read_well() {
     assert!(!err.contains('\x1b'), "escape codes off a terminal:\n{err}");
     // Lines printed on the two-second timer depend on the machine's speed: only the last
     // progress line, at 4/4, is kept; rates, times and the port are masked.
-    let rate = regex_lite_rate();
+    let mask = masker();
     let shown: Vec<String> = err
         .lines()
         .filter(|l| !l.starts_with("progress: ") || l.starts_with("progress: 4/4"))
-        .map(|l| rate(l))
+        .map(&mask)
         .collect();
     snapshot_settings().bind(|| insta::assert_snapshot!("run-progress-lines", shown.join("\n")));
 }
 
 /// Masks the port, the rate (`2.4/s`, `55/min`) and the elapsed time (`3s`, `1m05s`) of a line.
-fn regex_lite_rate() -> impl Fn(&str) -> String {
+fn masker() -> impl Fn(&str) -> String {
     |line: &str| {
         let words: Vec<String> = line
             .split(' ')
