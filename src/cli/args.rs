@@ -8,6 +8,19 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "stopbook", version, propagate_version = true)]
 pub struct Cli {
+    /// Print only errors and the closing line (no progress, no notes, no `ok:` lines).
+    #[arg(
+        short,
+        long,
+        global = true,
+        conflicts_with = "verbose",
+        help_heading = "Global options"
+    )]
+    pub quiet: bool,
+    /// Print more: the plan_id of each valid runbook; before a run, the effective limits and
+    /// the journal.
+    #[arg(short, long, global = true, help_heading = "Global options")]
+    pub verbose: bool,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -25,11 +38,89 @@ pub enum Command {
     /// Run a runbook: stop its jobs in order, under its limits, and check every answer.
     Run(Box<RunArgs>),
     /// Serve the mock DRS API on a TCP port until SIGINT or SIGTERM.
+    ///
+    /// Serves the stop call, batch stop, job detail and list, and IAM tokens. Admin endpoints,
+    /// without auth or faults: `GET /__mock/requests` (every request in order, with its answer
+    /// and any injected fault, credentials masked; `DELETE` clears it), `GET /__mock/jobs` (the
+    /// true statuses), `PUT /__mock/faults` (change faults while it runs, e.g.
+    /// `{"error_rate": 0}`) and `POST /__mock/revoke` (refuse every credential from then on).
     Mock(Box<MockArgs>),
     /// Check an endpoint against every documented rule (the embedded mock without FIXTURES).
     Conform(ConformArgs),
     /// List the rule catalogue: ID, citation tag, meaning.
-    Rules,
+    Rules(RulesArgs),
+    /// Print shell completions for bash, zsh, fish, elvish or powershell.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into a folder.
+    Man(ManArgs),
+}
+
+/// How much a command prints besides its output and its errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verbosity {
+    /// Errors and the closing line only (`--quiet`).
+    Quiet,
+    /// The default.
+    Normal,
+    /// Details too (`--verbose`).
+    Verbose,
+}
+
+impl Cli {
+    /// The verbosity the global flags ask for.
+    pub fn verbosity(&self) -> Verbosity {
+        match (self.quiet, self.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (false, true) => Verbosity::Verbose,
+            (false, false) => Verbosity::Normal,
+        }
+    }
+}
+
+/// `stopbook completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+/// `stopbook man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `stopbook.1` and a `stopbook-COMMAND.1` per command into this folder instead of
+    /// printing `stopbook.1`.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+/// `stopbook rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// `text` for people, `json` for tools (`[{"id", "tag", "meaning", "reading"}]`).
+    #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+    pub format: RulesFormat,
+}
+
+/// The forms of `stopbook rules`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    /// One aligned line per rule.
+    Text,
+    /// A JSON array.
+    Json,
+}
+
+/// The forms of `stopbook validate`'s report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateFormat {
+    /// `FILE:LINE:COLUMN: message` with the source line and a caret, on stderr.
+    Human,
+    /// Every diagnostic as data (file, line, column, message, hint) on stdout.
+    Json,
+    /// GitHub Actions annotations on stdout (shown on the offending line), the human form on
+    /// stderr.
+    Github,
 }
 
 #[derive(Debug, Args)]
@@ -37,6 +128,9 @@ pub struct ValidateArgs {
     /// Runbook files to check.
     #[arg(required = true, value_name = "RUNBOOK")]
     pub runbooks: Vec<PathBuf>,
+    /// How to report: `human`, `json` (for editors and tools) or `github` (CI annotations).
+    #[arg(long, value_enum, default_value_t = ValidateFormat::Human)]
+    pub format: ValidateFormat,
 }
 
 #[derive(Debug, Args)]
@@ -108,6 +202,12 @@ pub struct RunArgs {
     /// No progress bars or lines.
     #[arg(long)]
     pub no_progress: bool,
+    /// Do not ask before a run against a real endpoint (off a terminal nothing is asked).
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Not a flag of `run`: the dry run is `stopbook plan` (refused with a pointer to it).
+    #[arg(long, hide = true)]
+    pub dry_run: bool,
 }
 
 fn parse_shard(text: &str) -> Result<(usize, usize), String> {
@@ -130,7 +230,7 @@ pub struct MockArgs {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
     pub listen: std::net::SocketAddr,
     /// Tasks to serve: a JSON or YAML list of `{id, name, status}` (optionally `job_type`).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", long_help = jobs_help())]
     pub jobs: Option<PathBuf>,
     /// Also serve this many healthy tasks generated from --seed (at most 1,000,000).
     #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
@@ -215,6 +315,14 @@ pub struct MockArgs {
     /// Pause between 16-byte pieces of every answer body.
     #[arg(long, value_name = "DURATION", help_heading = "Faults")]
     pub slow_body: Option<crate::runbook::values::Duration>,
+}
+
+fn jobs_help() -> String {
+    format!(
+        "Tasks to serve: a JSON or YAML list of `{{id, name, status}}` (optionally `job_type`, \
+         default `sync`). `status` is one of the documented statuses: {}.",
+        crate::mock::jobs::known_statuses().join(", ")
+    )
 }
 
 fn profile_names() -> clap::builder::PossibleValuesParser {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::Exit;
-use super::args::ConformArgs;
+use super::args::{ConformArgs, RulesFormat};
 use super::connect::{self, Target};
 use crate::check::conform::{self, ABNORMAL_NEEDED, Jobs, Outcome, RUNNING_NEEDED, Verdict, Wait};
 use crate::check::{fixtures, rules};
@@ -12,7 +12,20 @@ use crate::mock::{self, JobSpec};
 use crate::output;
 use crate::report::conformance;
 
-pub fn list_rules() -> Exit {
+pub fn list_rules(format: RulesFormat) -> Exit {
+    if format == RulesFormat::Json {
+        let rules: Vec<serde_json::Value> = rules::CATALOGUE
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "id": r.id, "tag": r.tag, "meaning": r.meaning, "reading": r.reading,
+                })
+            })
+            .collect();
+        let text = serde_json::to_string_pretty(&rules).unwrap_or_default();
+        out!("{text}");
+        return Exit::Success;
+    }
     for rule in rules::CATALOGUE {
         let reading = if rule.reading { " (our reading)" } else { "" };
         out!("{:<28} {:<20} {}{reading}", rule.id, rule.tag, rule.meaning);
@@ -170,9 +183,10 @@ fn show(verdicts: &[Verdict]) {
         }
     }
     let count = |o: Outcome| verdicts.iter().filter(|v| v.outcome == o).count();
+    let n = verdicts.len();
     out!(
-        "{} rules: {} passed, {} failed, {} skipped",
-        verdicts.len(),
+        "{n} rule{}: {} passed, {} failed, {} skipped",
+        if n == 1 { "" } else { "s" },
         count(Outcome::Pass),
         count(Outcome::Fail),
         count(Outcome::Skip)

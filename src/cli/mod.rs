@@ -2,6 +2,7 @@
 //! contract's exit codes. The only module that wires the others together.
 
 mod args;
+mod confirm;
 mod conform;
 mod connect;
 mod mock;
@@ -13,9 +14,9 @@ mod validate;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
-pub use args::{Cli, Command};
+pub use args::{Cli, Command, Verbosity};
 
 /// The exit codes of the contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,13 +76,21 @@ pub fn main() -> ExitCode {
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> Exit {
+    let verbosity = cli.verbosity();
     match cli.command {
-        Command::Validate(args) => validate::run(&args),
+        Command::Validate(args) => validate::run(&args, verbosity),
         Command::Plan(args) => plan::run(&args),
         Command::Mock(args) => mock::run(&args),
-        Command::Run(args) => run::run(&args),
+        Command::Run(args) => run::run(&args, verbosity),
         Command::Conform(args) => conform::run(&args),
-        Command::Rules => conform::list_rules(),
+        Command::Rules(args) => conform::list_rules(args.format),
+        Command::Completions(args) => {
+            let mut command = Cli::command();
+            let mut out = Vec::new();
+            clap_complete::generate(args.shell, &mut command, "stopbook", &mut out);
+            write_out(&out, "the completions")
+        }
+        Command::Man(args) => man(args.dir.as_deref()),
         Command::Schema => match crate::output::write_stdout(|out| {
             std::io::Write::write_all(
                 out,
@@ -94,5 +103,41 @@ pub fn run(cli: Cli) -> Exit {
                 Exit::Invalid
             }
         },
+    }
+}
+
+/// Writes `bytes` to standard output; a failure is reported as not writing `what`.
+fn write_out(bytes: &[u8], what: &str) -> Exit {
+    match crate::output::write_stdout(|out| std::io::Write::write_all(out, bytes)) {
+        Ok(()) => Exit::Success,
+        Err(e) => {
+            say!("error: cannot write {what}: {e}");
+            Exit::Invalid
+        }
+    }
+}
+
+/// `stopbook man`: the page of the whole command on stdout, or one page per command in `dir`.
+fn man(dir: Option<&std::path::Path>) -> Exit {
+    let command = Cli::command();
+    let Some(dir) = dir else {
+        let mut out = Vec::new();
+        return match clap_mangen::Man::new(command).render(&mut out) {
+            Ok(()) => write_out(&out, "the man page"),
+            Err(e) => {
+                say!("error: cannot render the man page: {e}");
+                Exit::Invalid
+            }
+        };
+    };
+    match std::fs::create_dir_all(dir).and_then(|()| clap_mangen::generate_to(command, dir)) {
+        Ok(()) => Exit::Success,
+        Err(e) => {
+            say!(
+                "error: cannot write the man pages into `{}`: {e}",
+                dir.display()
+            );
+            Exit::Invalid
+        }
     }
 }

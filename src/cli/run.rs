@@ -7,7 +7,8 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
 
 use super::Exit;
-use super::args::RunArgs;
+use super::args::{RunArgs, Verbosity};
+use super::confirm;
 use super::connect;
 use super::run_config::{RunConfig, resume_line};
 use crate::exec::{self, Report, RunOutcome, journal};
@@ -16,7 +17,14 @@ use crate::plan::Plan;
 use crate::report::{self, progress};
 
 /// Runs `stopbook run` and returns its exit code.
-pub fn run(args: &RunArgs) -> Exit {
+pub fn run(args: &RunArgs, verbosity: Verbosity) -> Exit {
+    if args.dry_run {
+        say!(
+            "error: `run` has no --dry-run: the dry run is `stopbook plan {}` (add `--out plan.md` for the change record); nothing was sent",
+            args.runbook.display()
+        );
+        return Exit::Invalid;
+    }
     let config = match RunConfig::new(args) {
         Ok(config) => config,
         Err(message) => {
@@ -24,14 +32,41 @@ pub fn run(args: &RunArgs) -> Exit {
             return Exit::Invalid;
         }
     };
+    if verbosity != Verbosity::Quiet {
+        for note in confirm::override_notes(args, &config) {
+            say!("{note}");
+        }
+    }
+    if !confirm::confirmed(args, &config) {
+        say!("not confirmed: nothing was sent");
+        return Exit::Invalid;
+    }
+    if verbosity == Verbosity::Verbose {
+        say!("{}", details(&config));
+    }
     let runtime = match super::runtime() {
         Ok(runtime) => runtime,
         Err(exit) => return exit,
     };
-    runtime.block_on(run_async(args, config))
+    runtime.block_on(run_async(args, config, verbosity))
 }
 
-async fn run_async(args: &RunArgs, config: RunConfig) -> Exit {
+/// What `--verbose` adds before a run: the plan, the effective limits, the journal.
+fn details(config: &RunConfig) -> String {
+    let rate = config
+        .rate
+        .map_or_else(|| "no rate ceiling".to_owned(), |r| format!("rate {r}"));
+    let journal = config
+        .journal
+        .as_ref()
+        .map_or_else(|| "none".to_owned(), |j| j.path.display().to_string());
+    format!(
+        "plan_id: {}\nlimits: concurrency {}, {rate}\njournal: {journal}",
+        config.plan.plan_id, config.concurrency
+    )
+}
+
+async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> Exit {
     let RunConfig {
         plan,
         concurrency,
@@ -45,7 +80,8 @@ async fn run_async(args: &RunArgs, config: RunConfig) -> Exit {
         Some(j) => (Some(j.path), j.earlier, j.age),
         None => (None, Default::default(), Default::default()),
     };
-    if args.resume {
+    let quiet = verbosity == Verbosity::Quiet;
+    if args.resume && !quiet {
         say!("{}", resume_line(&plan, &earlier, args.shard));
     }
     let pool = concurrency as usize;
@@ -56,7 +92,9 @@ async fn run_async(args: &RunArgs, config: RunConfig) -> Exit {
             return Exit::Invalid;
         }
     };
-    say!("target: {}", connection.describe(project_id.as_deref()));
+    if !quiet {
+        say!("target: {}", connection.describe(project_id.as_deref()));
+    }
     let journal = match &journal_path {
         Some(path) => match journal::Journal::open(path, &plan.plan_id, &plan.runbook.name).await {
             Ok(journal) => Some(journal),
@@ -82,14 +120,17 @@ async fn run_async(args: &RunArgs, config: RunConfig) -> Exit {
         events,
     };
     let plan = Arc::new(plan);
-    let report = supervise(args, &plan, setup, cancel_tx, received).await;
+    let style = progress::Style::choose(args.no_progress || quiet);
+    let report = supervise(style, &plan, setup, cancel_tx, received).await;
     connection.close().await;
+    // Under --quiet the journal is named only when a resume may need it.
+    let journal_path = journal_path.filter(|_| !quiet || report.outcome != RunOutcome::Passed);
     finish(args, &plan, &report, journal_path.as_ref())
 }
 
 /// Runs the plan with the signal handler and the progress display beside it.
 async fn supervise(
-    args: &RunArgs,
+    style: progress::Style,
     plan: &Arc<Plan>,
     setup: exec::Setup,
     cancel: watch::Sender<bool>,
@@ -100,7 +141,6 @@ async fn supervise(
         say!("interrupted: finishing the requests in flight, then writing the journal and reports");
         let _ = cancel.send(true);
     });
-    let style = progress::Style::choose(args.no_progress);
     let shown = tokio::spawn(progress::show(style, events));
     // On a worker of the runtime, where waking the stops it starts is cheapest.
     let running = tokio::spawn(exec::run(Arc::clone(plan), setup));

@@ -1,30 +1,98 @@
 //! `stopbook validate`: checks each runbook and reports every problem of every file, so an
 //! editor or a CI job catches mistakes before a plan is made or a stop is sent.
+//!
+//! Three forms of one report: `human` (the rendered diagnostics on stderr, an `ok:` line per
+//! valid file on stdout), `json` (one document on stdout, for editors and tools) and `github`
+//! (workflow commands on stdout, which a CI page shows on the offending line, and the human
+//! form on stderr for the log).
 
 use super::Exit;
-use super::args::ValidateArgs;
+use super::args::{ValidateArgs, ValidateFormat, Verbosity};
+use crate::diag::Record;
 use crate::runbook;
 
-pub fn run(args: &ValidateArgs) -> Exit {
+/// One file's verdict, in the JSON form.
+#[derive(serde::Serialize)]
+struct FileVerdict {
+    file: String,
+    valid: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phases: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stops: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    forced: Option<usize>,
+    problems: usize,
+}
+
+pub fn run(args: &ValidateArgs, verbosity: Verbosity) -> Exit {
     let mut exit = Exit::Success;
+    let mut files = Vec::new();
+    let mut records: Vec<Record> = Vec::new();
     for path in &args.runbooks {
+        let shown = path.display().to_string();
         match runbook::load(path) {
             Ok(rb) => {
                 let forced = rb.stops().filter(|(_, s)| s.settings.force).count();
-                out!(
-                    "ok: {}: {} phase{}, {} stop{} ({forced} forced)",
-                    path.display(),
-                    rb.phases.len(),
-                    if rb.phases.len() == 1 { "" } else { "s" },
-                    rb.stop_count(),
-                    if rb.stop_count() == 1 { "" } else { "s" },
-                );
+                let (phases, stops) = (rb.phases.len(), rb.stop_count());
+                if args.format != ValidateFormat::Json && verbosity != Verbosity::Quiet {
+                    out!(
+                        "ok: {shown}: {}, {} ({forced} forced)",
+                        counted(phases, "phase"),
+                        counted(stops, "stop"),
+                    );
+                    if verbosity == Verbosity::Verbose {
+                        out!("  plan_id: {}", crate::plan::Plan::new(rb).plan_id);
+                    }
+                }
+                files.push(FileVerdict {
+                    file: shown,
+                    valid: true,
+                    phases: Some(phases),
+                    stops: Some(stops),
+                    forced: Some(forced),
+                    problems: 0,
+                });
             }
             Err(diagnostics) => {
-                say!("{diagnostics}");
                 exit = Exit::Invalid;
+                if args.format != ValidateFormat::Json {
+                    say!("{diagnostics}");
+                }
+                for d in diagnostics.iter() {
+                    let mut record = d.record();
+                    if args.format == ValidateFormat::Github {
+                        out!("{}", record.github_annotation(&shown));
+                    }
+                    record.file.get_or_insert_with(|| shown.clone());
+                    records.push(record);
+                }
+                files.push(FileVerdict {
+                    file: shown,
+                    valid: false,
+                    phases: None,
+                    stops: None,
+                    forced: None,
+                    problems: diagnostics.len(),
+                });
             }
         }
     }
+    if args.format == ValidateFormat::Json {
+        let document = serde_json::json!({
+            "valid": exit == Exit::Success,
+            "files": files,
+            "diagnostics": records,
+        });
+        out!(
+            "{}",
+            serde_json::to_string_pretty(&document).unwrap_or_default()
+        );
+    }
     exit
+}
+
+/// `1 stop`, `2 stops`.
+pub fn counted(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }

@@ -7,11 +7,13 @@
 //! (`FILE:LINE:COLUMN: message`), and the output must not vary with terminal width or colour
 //! support, because it is snapshot-tested and read in CI logs.
 
+mod data;
 pub mod mask;
 mod render;
 mod source;
 mod suggest;
 
+pub use data::{Record, Related};
 pub use source::{SourceFile, Span};
 pub use suggest::did_you_mean;
 

@@ -199,10 +199,11 @@ pub fn load(path: &Path) -> Result<Vec<JobSpec>, String> {
             .map_err(|e| format!("`{}`: {e}", path.display()))?;
         if !status::is_known(&spec.status) {
             return Err(format!(
-                "`{}`: job {} has unknown status `{}`",
+                "`{}`: job {} has unknown status `{}`; the documented statuses are: {}",
                 path.display(),
                 spec.id,
-                spec.status
+                spec.status,
+                known_statuses().join(", ")
             ));
         }
         if !seen.insert(&spec.id) {
@@ -372,4 +373,9 @@ mod file_tests {
         std::fs::write(&bad, "- { id: nope, name: DRS-1, status: PAUSING }\n").unwrap();
         assert!(load(&bad).unwrap_err().contains("invalid job ID"));
     }
+}
+
+/// Every status the API documents, in the order of its table: what `--jobs` accepts.
+pub fn known_statuses() -> Vec<&'static str> {
+    [status::RUNNING, status::ABNORMAL, status::ENDING_OR_ENDED].concat()
 }

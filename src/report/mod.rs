@@ -55,13 +55,18 @@ pub fn closing(report: &Report) -> String {
             ));
         }
     }
-    if let Some(reason) = &report.halted {
+    // An interrupt was announced when it came, and the outcome line says it again: the reason
+    // would be a third time.
+    if let Some(reason) = &report.halted
+        && report.outcome != crate::exec::RunOutcome::Interrupted
+    {
         out.push_str(&format!("stopped early: {reason}\n"));
     }
     let s = summary(&report.results);
     let outcome = report.outcome.as_str();
+    let stops = if s.total == 1 { "stop" } else { "stops" };
     out.push_str(&format!(
-        "{outcome}: {} stops, {} passed, {} failed, {} skipped\n",
+        "{outcome}: {} {stops}, {} passed, {} failed, {} skipped\n",
         s.total, s.passed, s.failed, s.skipped
     ));
     if s.skipped > 0 {

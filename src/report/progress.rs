@@ -28,9 +28,12 @@ pub enum Style {
 }
 
 impl Style {
-    /// Bars on a terminal, lines elsewhere, nothing with `--no-progress`.
+    /// Bars on a terminal that can draw them, lines elsewhere (also under `TERM=dumb`, where
+    /// indicatif would draw nothing at all), nothing with `--no-progress`.
     pub fn choose(no_progress: bool) -> Self {
-        match (no_progress, std::io::stderr().is_terminal()) {
+        let term = std::env::var("TERM").unwrap_or_default();
+        let draws = std::io::stderr().is_terminal() && !term.is_empty() && term != "dumb";
+        match (no_progress, draws) {
             (true, _) => Style::Quiet,
             (false, true) => Style::Bars,
             (false, false) => Style::Lines,
@@ -56,8 +59,11 @@ pub async fn show(style: Style, mut events: mpsc::UnboundedReceiver<Event>) {
         tokio::time::sleep(REST).await;
     }
     if let Some(b) = screen.bars {
-        // Not `finish`, which would fill the bar: it stays where the run got to.
-        b.all.abandon();
+        // Not `finish`, which would fill the bar: it stays where the run got to, with the
+        // counts the closing summary gives.
+        let s = &screen.state;
+        b.all
+            .abandon_with_message(format!("{} failed, {} skipped", s.failed, s.skipped));
         b.phase.finish_and_clear();
     }
 }
@@ -99,7 +105,7 @@ impl Screen {
                     b.phase.reset_eta();
                 }
                 if *style == Style::Lines {
-                    say!("phase {name}: {stops} stops");
+                    say!("phase {name}: {stops} stop{}", plural(stops));
                 }
             }
             // A stop skipped by an interrupt or a halt is not done: the bar stays where the
@@ -129,14 +135,10 @@ impl Screen {
                     say!("{}", state.line());
                 }
             }
-            Event::Halted(reason) => {
+            // The reason is the closing summary's to give (once): here, only where the run got.
+            Event::Halted(_) => {
                 if *style == Style::Lines {
                     say!("{}", state.line());
-                }
-                if let Some(b) = bars {
-                    b.all.println(format!("stopping: {reason}"));
-                } else if *style == Style::Lines {
-                    say!("stopping: {reason}");
                 }
             }
         }
@@ -158,17 +160,43 @@ struct State {
 impl State {
     fn line(&mut self) -> String {
         let started = *self.started.get_or_insert_with(Instant::now);
-        let rate = self.done as f64 / started.elapsed().as_secs_f64().max(0.001);
+        let elapsed = started.elapsed();
+        let rate = self.done as f64 / elapsed.as_secs_f64().max(0.001);
         format!(
-            "progress: {}/{} stops done, {} failed, {} skipped; phase {} {}/{}; {rate:.1} stops/s",
+            "progress: {}/{} stops done, {} failed, {} skipped; phase {} {}/{}; {}; {} elapsed",
             self.done,
             self.total,
             self.failed,
             self.skipped,
             self.phase,
             self.phase_done,
-            self.phase_total
+            self.phase_total,
+            rate_text(rate),
+            elapsed_text(elapsed),
         )
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// A rate a person reads at a glance: `1200/s`, `12/s`, `2.5/s`, `27/min` (never `0.4486/s`).
+pub fn rate_text(per_second: f64) -> String {
+    match per_second {
+        r if r >= 10.0 => format!("{r:.0}/s"),
+        r if r >= 1.0 => format!("{r:.1}/s"),
+        r => format!("{:.0}/min", r * 60.0),
+    }
+}
+
+/// Elapsed time as `45s`, `12m05s` or `2h03m`.
+pub fn elapsed_text(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
     }
 }
 
@@ -182,16 +210,21 @@ impl Bars {
     fn new() -> Self {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
         let style = |template: &str| {
-            ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())
+            ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .with_key(
+                    "rate",
+                    |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = w.write_str(&rate_text(s.per_sec()));
+                    },
+                )
         };
         let all = multi.add(ProgressBar::new(0));
         all.set_style(style(
-            "run    [{bar:30}] {pos}/{len} {per_sec} eta {eta} {msg}",
+            "run    [{bar:30}] {pos}/{len} {rate} {elapsed} eta {eta} {msg}",
         ));
         let phase = multi.add(ProgressBar::new(0));
-        phase.set_style(style(
-            "{prefix:6} [{bar:30}] {pos}/{len} {per_sec} eta {eta}",
-        ));
+        phase.set_style(style("{prefix:6} [{bar:30}] {pos}/{len} {rate} eta {eta}"));
         Bars {
             all,
             phase,

@@ -57,10 +57,26 @@ impl Cx {
             Some(key) if !expected.contains(&format!("`{key}`")) => format!(" for `{key}`"),
             _ => String::new(),
         };
-        self.error(
-            node.span,
-            format!("expected {expected}{key}, found {}", node.value.kind()),
-        )
+        let message = format!("expected {expected}{key}, found {}", node.value.kind());
+        let hint = match &node.value {
+            Value::Seq(_) if expected.starts_with("a map") => Some(
+                "a map holds `key: value` lines; remove the `- ` in front of its keys, which makes a list",
+            ),
+            Value::Map(_) if expected.starts_with("a list") => Some(
+                "each item of a list starts with `- ` (like `- name: one`); keys without it make a map",
+            ),
+            Value::Str(s) if expected.starts_with("a map") && s.contains(' ') => {
+                Some("a key and its value are written `key: value`, with a colon and a space")
+            }
+            _ => None,
+        };
+        match hint {
+            Some(hint) => {
+                self.report(Diagnostic::at(self.place(node.span), message).hint(hint));
+                None
+            }
+            None => self.error(node.span, message),
+        }
     }
 
     /// Records every scalar of `node` as a secret of this file, so no diagnostic shows it.

@@ -111,6 +111,9 @@ fn syntax_error(file: &Arc<SourceFile>, error: &serde_saphyr::Error) -> Diagnost
     let raw = error.without_snippet().to_string();
     let raw = raw.lines().next().unwrap_or("invalid YAML");
     let (message, budget) = describe(raw);
+    if !budget && let Some((message, hint, at)) = super::slips::explain(file, span, &message) {
+        return Diagnostic::at(Place::new(file, at), message).hint(hint);
+    }
     let d = Diagnostic::at(Place::new(file, span), format!("invalid YAML: {message}"));
     if budget {
         d.hint("the runbook is refused before it can exhaust memory: avoid alias chains and deep nesting, and put long job lists in a `stops_file`")

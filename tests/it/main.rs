@@ -10,6 +10,7 @@ mod hostile;
 mod mock;
 mod mutations;
 mod openapi;
+mod operator;
 mod plan;
 mod properties;
 mod proxy;

@@ -6,6 +6,7 @@ mod basics;
 mod credentials;
 mod faults;
 mod limits;
+mod operator;
 mod resume;
 
 use std::path::{Path, PathBuf};
