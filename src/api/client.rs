@@ -255,7 +255,13 @@ impl Client {
             .headers()
             .get("content-type")
             .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            });
         let answer = Answer {
             http: response.status().as_u16(),
             body: serde_json::from_slice(response.body()).ok(),

@@ -8,6 +8,7 @@ mod mock;
 mod plan;
 mod run;
 mod run_config;
+mod self_test;
 mod target;
 mod validate;
 
@@ -80,8 +81,9 @@ pub fn run(cli: Cli) -> Exit {
         Command::Plan(args) => plan::run(&args),
         Command::Mock(args) => mock::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Conform(args) if args.self_test => self_test::run(),
         Command::Conform(args) => conform::run(&args),
-        Command::Rules => conform::list_rules(),
+        Command::Rules(args) => conform::list_rules(&args),
         Command::Schema => match crate::output::write_stdout(|out| {
             std::io::Write::write_all(
                 out,
