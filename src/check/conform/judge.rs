@@ -28,7 +28,7 @@ pub(super) fn judge(rule: &Rule, o: &Observations, jobs: &Jobs) -> Verdict {
         RuleId::OkStatus => stop(ok_status),
         RuleId::OkErrorCode => stop(ok_error_code),
         RuleId::OkErrorMsg => stop(ok_error_msg),
-        RuleId::OkId => on_stop_call(rule, o, |rule, o| ok_id(rule, o)),
+        RuleId::OkId => stop(ok_id),
         RuleId::OkName => stop(ok_name),
         RuleId::BadErrorCode => bad_bodies(
             rule,

@@ -20,6 +20,8 @@ mod judge;
 mod judge_calls;
 mod observe;
 mod precheck;
+#[cfg(test)]
+mod tests;
 
 use super::rules::{CATALOGUE, Rule};
 use crate::api::client::{Answer, Client, Probe};
