@@ -213,6 +213,15 @@ impl Client {
     /// Sends a request shaped by `probe`, which may leave out what the documented calls send
     /// (the conformance suite asks what a server does with such requests).
     pub async fn probe(&self, probe: &Probe<'_>) -> Result<Answer, CallError> {
+        self.probe_typed(probe).await.map(|(answer, _)| answer)
+    }
+
+    /// [`Client::probe`], with the media type the answer declared (its `Content-Type` without
+    /// parameters, lowercase), for the conformance suite's judgement of whole answers.
+    pub async fn probe_typed(
+        &self,
+        probe: &Probe<'_>,
+    ) -> Result<(Answer, Option<String>), CallError> {
         let Probe {
             method,
             path,
@@ -259,11 +268,23 @@ impl Client {
             .headers()
             .get("retry-after")
             .and_then(|v| super::retry_after::parse(v.as_bytes(), std::time::SystemTime::now()));
-        Ok(Answer {
+        let media_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            });
+        let answer = Answer {
             http: response.status().as_u16(),
             body: serde_json::from_slice(response.body()).ok(),
             retry_after,
-        })
+        };
+        Ok((answer, media_type))
     }
 
     fn authenticate(

@@ -94,23 +94,6 @@ pub struct ManArgs {
     pub dir: Option<PathBuf>,
 }
 
-/// `stopbook rules`.
-#[derive(Debug, Args)]
-pub struct RulesArgs {
-    /// `text` for people, `json` for tools (`[{"id", "tag", "meaning", "reading"}]`).
-    #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
-    pub format: RulesFormat,
-}
-
-/// The forms of `stopbook rules`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RulesFormat {
-    /// One aligned line per rule.
-    Text,
-    /// A JSON array.
-    Json,
-}
-
 /// The forms of `stopbook validate`'s report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ValidateFormat {
@@ -364,4 +347,31 @@ pub struct ConformArgs {
     /// Trust this CA certificate (PEM) as well as the platform's.
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
+    /// Check this endpoint instead of the fixtures' one.
+    #[arg(long, value_name = "URL", requires = "fixtures")]
+    pub endpoint: Option<String>,
+    /// Write an in-toto test-result attestation (one test per rule) here.
+    #[arg(long, value_name = "FILE")]
+    pub attest: Option<PathBuf>,
+    /// Run every rule against the embedded mock with that rule's defect: proof the checks catch
+    /// what they claim to, and nothing else.
+    #[arg(long, conflicts_with_all = ["fixtures", "endpoint", "rules", "report_json", "report_junit", "attest", "ca_cert"])]
+    pub self_test: bool,
+}
+
+/// `stopbook rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// `human`: one line a rule; `json`: the catalogue as data, for tools.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: RulesFormat,
+}
+
+/// The forms of `stopbook rules`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    /// One line a rule: ID, citation tag, meaning.
+    Human,
+    /// A JSON list of `{id, tag, meaning, reading, breaks_also}`.
+    Json,
 }

@@ -1,30 +1,31 @@
 //! `stopbook conform` and `stopbook rules`: check an endpoint (the embedded mock by default)
 //! against the rule catalogue, and list the catalogue.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::Exit;
-use super::args::{ConformArgs, RulesFormat};
+use super::args::{ConformArgs, RulesArgs, RulesFormat};
 use super::connect::{self, Target};
-use crate::check::conform::{self, ABNORMAL_NEEDED, Jobs, Outcome, RUNNING_NEEDED, Verdict, Wait};
+use crate::check::conform::{
+    self, ABNORMAL_NEEDED, Jobs, Outcome, RUNNING_NEEDED, Unjudgeable, Verdict, Wait,
+};
 use crate::check::{fixtures, rules};
 use crate::mock::{self, JobSpec};
 use crate::output;
 use crate::report::conformance;
 
-pub fn list_rules(format: RulesFormat) -> Exit {
-    if format == RulesFormat::Json {
-        let rules: Vec<serde_json::Value> = rules::CATALOGUE
-            .iter()
-            .map(|r| {
-                serde_json::json!({
-                    "id": r.id, "tag": r.tag, "meaning": r.meaning, "reading": r.reading,
-                })
-            })
-            .collect();
-        let text = serde_json::to_string_pretty(&rules).unwrap_or_default();
-        out!("{text}");
-        return Exit::Success;
+pub fn list_rules(args: &RulesArgs) -> Exit {
+    if args.format == RulesFormat::Json {
+        let written =
+            output::write_stdout(|out| conformance::write_catalogue(out, rules::CATALOGUE));
+        return match written {
+            Ok(()) => Exit::Success,
+            Err(e) => {
+                say!("error: cannot write the catalogue: {e}");
+                Exit::Invalid
+            }
+        };
     }
     for rule in rules::CATALOGUE {
         let reading = if rule.reading { " (our reading)" } else { "" };
@@ -61,76 +62,98 @@ pub fn run(args: &ConformArgs) -> Exit {
     runtime.block_on(async {
         let (endpoint, verdicts) = match check(args, loaded).await {
             Ok(done) => done,
-            Err(message) => {
+            Err(Refused::Usage(message)) => {
                 say!("{message}");
                 return Exit::Invalid;
             }
+            Err(Refused::Suite(why)) => {
+                say!("{why}");
+                return match why {
+                    Unjudgeable::Fixtures(_) => Exit::Invalid,
+                    Unjudgeable::Endpoint(_) => Exit::Aborted,
+                };
+            }
         };
         show(&verdicts);
-        let mut exit = if verdicts.iter().any(|v| v.outcome == Outcome::Fail) {
+        let exit = if verdicts.iter().any(|v| v.outcome == Outcome::Fail) {
             Exit::Failed
         } else {
             Exit::Success
         };
-        if let Some(path) = &args.report_json
-            && let Err(e) = output::write_atomic(path, |out| {
-                conformance::write_json(out, &endpoint, &verdicts)
-            })
-        {
-            say!("error: cannot write `{}`: {e}", path.display());
-            exit = Exit::Invalid;
+        match write_reports(args, &endpoint, &verdicts) {
+            Ok(()) => exit,
+            Err(message) => {
+                say!("{message}");
+                Exit::Invalid
+            }
         }
-        if let Some(path) = &args.report_junit
-            && let Err(e) = output::write_atomic(path, |out| {
-                conformance::write_junit(out, &endpoint, &verdicts)
-            })
-        {
-            say!("error: cannot write `{}`: {e}", path.display());
-            exit = Exit::Invalid;
-        }
-        exit
     })
 }
 
-/// Runs the suite against the fixtures' endpoint, or an embedded mock of its own.
+/// The JSON and JUnit reports, then the attestation naming them.
+fn write_reports(args: &ConformArgs, endpoint: &str, verdicts: &[Verdict]) -> Result<(), String> {
+    let cannot = |path: &PathBuf, e: std::io::Error| {
+        format!("error: cannot write `{}`: {e}", path.display())
+    };
+    let mut written = Vec::new();
+    if let Some(path) = &args.report_json {
+        output::write_atomic(path, |out| conformance::write_json(out, endpoint, verdicts))
+            .map_err(|e| cannot(path, e))?;
+        written.push(path.clone());
+    }
+    if let Some(path) = &args.report_junit {
+        output::write_atomic(path, |out| {
+            conformance::write_junit(out, endpoint, verdicts)
+        })
+        .map_err(|e| cannot(path, e))?;
+        written.push(path.clone());
+    }
+    if let Some(path) = &args.attest {
+        let mut subjects = Vec::new();
+        for report in &written {
+            let bytes = std::fs::read(report).map_err(|e| cannot(report, e))?;
+            subjects.push((report.display().to_string(), bytes));
+        }
+        output::write_atomic(path, |out| {
+            conformance::write_attestation(out, endpoint, verdicts, &subjects)
+        })
+        .map_err(|e| cannot(path, e))?;
+    }
+    Ok(())
+}
+
+/// Why the suite judged nothing.
+enum Refused {
+    /// Bad usage or a target that cannot be built: exit 2.
+    Usage(String),
+    /// The fixtures or the endpoint: exit 2 or 3.
+    Suite(Unjudgeable),
+}
+
+/// Runs the suite against the fixtures' endpoint (or `--endpoint`), or an embedded mock.
 async fn check(
     args: &ConformArgs,
     loaded: Option<fixtures::Fixtures>,
-) -> Result<(String, Vec<Verdict>), String> {
+) -> Result<(String, Vec<Verdict>), Refused> {
     let selected: Vec<&str> = args.rules.iter().map(String::as_str).collect();
     let (target, jobs, wait) = match loaded {
         Some(f) => {
-            let remote = super::target::remote(&f.target, None)?;
+            let remote = super::target::remote(&f.target, args.endpoint.as_deref())
+                .map_err(Refused::Usage)?;
             (Target::Remote(remote), f.jobs, f.wait)
         }
         None => {
-            let jobs = embedded_jobs();
-            let fleet = jobs
-                .running
-                .iter()
-                .map(|id| spec(id, "INCRE_TRANSFER_STARTED"))
-                .chain(
-                    jobs.abnormal
-                        .iter()
-                        .map(|id| spec(id, "INCRE_TRANSFER_FAILED")),
-                )
-                .collect();
-            let stop_delay = Duration::from_millis(400);
-            let wait = Wait {
-                timeout: Duration::from_secs(30),
-                poll: Duration::from_millis(100),
+            let (jobs, fleet) = embedded_fleet();
+            let target = Target::Embedded {
+                jobs: fleet,
+                stop_delay: Duration::from_millis(400),
             };
-            (
-                Target::Embedded {
-                    jobs: fleet,
-                    stop_delay,
-                },
-                jobs,
-                wait,
-            )
+            (target, jobs, EMBEDDED_WAIT)
         }
     };
-    let connection = connect::connect(target, args.ca_cert.as_deref(), 4).await?;
+    let connection = connect::connect(target, args.ca_cert.as_deref(), 4)
+        .await
+        .map_err(Refused::Usage)?;
     let count = match selected.len() {
         0 => rules::CATALOGUE.len(),
         n => n,
@@ -139,20 +162,38 @@ async fn check(
     let verdicts = conform::run(&connection.client, &jobs, wait, &selected).await;
     let url = connection.url.clone();
     connection.close().await;
-    Ok((url, verdicts))
+    Ok((url, verdicts.map_err(Refused::Suite)?))
 }
 
-fn embedded_jobs() -> Jobs {
+/// How long the embedded mock's stops may take to end.
+pub const EMBEDDED_WAIT: Wait = Wait {
+    timeout: Duration::from_secs(30),
+    poll: Duration::from_millis(100),
+};
+
+/// Fresh jobs for the embedded mock: the suite's fixtures, and the mock's fleet holding them.
+pub fn embedded_fleet() -> (Jobs, Vec<JobSpec>) {
     let made = mock::jobs::generate(RUNNING_NEEDED + ABNORMAL_NEEDED, fastrand::u64(..));
     let ids: Vec<_> = made
         .iter()
         .map(|j| j.id.parse().expect("generated IDs are well formed"))
         .collect();
-    fixtures::with_missing(Jobs {
+    let jobs = fixtures::with_missing(Jobs {
         running: ids[..RUNNING_NEEDED].to_vec(),
         abnormal: ids[RUNNING_NEEDED..].to_vec(),
         missing: Vec::new(),
-    })
+    });
+    let fleet = jobs
+        .running
+        .iter()
+        .map(|id| spec(id, "INCRE_TRANSFER_STARTED"))
+        .chain(
+            jobs.abnormal
+                .iter()
+                .map(|id| spec(id, "INCRE_TRANSFER_FAILED")),
+        )
+        .collect();
+    (jobs, fleet)
 }
 
 fn spec(id: &crate::drs::JobId, status: &str) -> JobSpec {

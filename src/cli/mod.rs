@@ -9,6 +9,7 @@ mod mock;
 mod plan;
 mod run;
 mod run_config;
+mod self_test;
 mod target;
 mod validate;
 
@@ -82,8 +83,9 @@ pub fn run(cli: Cli) -> Exit {
         Command::Plan(args) => plan::run(&args),
         Command::Mock(args) => mock::run(&args),
         Command::Run(args) => run::run(&args, verbosity),
+        Command::Conform(args) if args.self_test => self_test::run(),
         Command::Conform(args) => conform::run(&args),
-        Command::Rules(args) => conform::list_rules(args.format),
+        Command::Rules(args) => conform::list_rules(&args),
         Command::Completions(args) => {
             let mut command = Cli::command();
             let mut out = Vec::new();

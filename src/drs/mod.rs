@@ -18,8 +18,10 @@ pub mod codes;
 mod endpoint;
 mod ids;
 mod language;
+pub mod rules;
 pub mod status;
 
 pub use endpoint::{Endpoint, Region, is_loopback_host};
 pub use ids::{JobId, ProjectId};
 pub use language::Language;
+pub use rules::RuleId;

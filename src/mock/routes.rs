@@ -44,8 +44,17 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-/// An error answer, with the 400 defects applied.
+/// An error answer, with the error defects applied.
 fn error(shared: &Shared, e: ApiError, lang: Lang) -> Response {
+    let mut response = error_body(shared, e, lang);
+    if shared.defect(Defect::AnswerJson) {
+        let text = header::HeaderValue::from_static("text/plain");
+        response.headers_mut().insert(header::CONTENT_TYPE, text);
+    }
+    response
+}
+
+fn error_body(shared: &Shared, e: ApiError, lang: Lang) -> Response {
     if e.http == StatusCode::BAD_REQUEST {
         if shared.defect(Defect::BadErrorCode) {
             return (
@@ -244,11 +253,20 @@ async fn batch_stop(
     let now = Instant::now();
     let results: Vec<Value> = {
         let mut jobs = lock(&shared.jobs);
+        if shared.defect(Defect::BatchPerItem)
+            && requests.iter().any(|(id, _)| jobs.view(id, now).is_none())
+        {
+            return error(&shared, ApiError::job_not_found(), lang);
+        }
         requests
             .iter()
             .map(|(job_id, force)| {
                 let failed = |e: ApiError, name: Option<String>| {
-                    json!({"id": job_id, "name": name, "status": "failed", "error_code": e.code, "error_msg": e.message(lang)})
+                    let mut item = json!({"id": job_id, "name": name, "status": "failed", "error_code": e.code, "error_msg": e.message(lang)});
+                    if shared.defect(Defect::BatchItems) {
+                        item.as_object_mut().map(|i| i.remove("error_code"));
+                    }
+                    item
                 };
                 match jobs.stop(job_id, *force, applying(&shared), now) {
                     StopOutcome::Accepted { name } => json!({"id": job_id, "name": name, "status": "success"}),
@@ -270,11 +288,18 @@ async fn detail(
         Ok(lang) => lang,
         Err((e, lang)) => return error(&shared, e, lang),
     };
-    if call.query_param("type").as_deref() != Some("detail") {
+    if call.query_param("type").as_deref() != Some("detail") && !shared.defect(Defect::DetailType) {
         return error(&shared, ApiError::bad_parameter("type"), lang);
     }
     match lock(&shared.jobs).view(&job_id, Instant::now()) {
-        Some(job) => (StatusCode::OK, axum::Json(json!({ "job": job }))).into_response(),
+        Some(mut job) => {
+            if shared.defect(Defect::DetailStatus)
+                && crate::drs::status::RUNNING.contains(&job.status.as_str())
+            {
+                job.status = "RUNNING".to_owned();
+            }
+            (StatusCode::OK, axum::Json(json!({ "job": job }))).into_response()
+        }
         None => error(&shared, ApiError::job_not_found(), lang),
     }
 }
@@ -288,12 +313,12 @@ async fn list(
         Ok(lang) => lang,
         Err((e, lang)) => return error(&shared, e, lang),
     };
-    let Some(job_type) = call
-        .query_param("job_type")
-        .filter(|t| ["migration", "sync", "cloudDataGuard"].contains(&t.as_str()))
-    else {
+    let job_type = call.query_param("job_type");
+    let known = |t: &String| ["migration", "sync", "cloudDataGuard"].contains(&t.as_str());
+    let served_untyped = job_type.is_none() && shared.defect(Defect::ListJobType);
+    if !job_type.as_ref().is_some_and(known) && !served_untyped {
         return error(&shared, ApiError::bad_parameter("job_type"), lang);
-    };
+    }
     let number = |name: &str, default: usize, range: std::ops::RangeInclusive<usize>| match call
         .query_param(name)
     {
@@ -311,17 +336,30 @@ async fn list(
         (Ok(o), Ok(l)) => (o, l),
         (Err(e), _) | (_, Err(e)) => return error(&shared, e, lang),
     };
-    let status = call.query_param("status");
+    // One status or several, comma-joined; a name matches a task's ID or its name [sdk].
+    let statuses = call
+        .query_param("status")
+        .filter(|_| !shared.defect(Defect::ListFilters));
     let name = call.query_param("name");
     let matching: Vec<_> = lock(&shared.jobs)
         .all(Instant::now())
         .into_iter()
-        .filter(|j| j.job_type == job_type)
-        .filter(|j| status.as_ref().is_none_or(|s| &j.status == s))
-        .filter(|j| name.as_ref().is_none_or(|n| j.name.contains(n.as_str())))
+        .filter(|j| job_type.as_ref().is_none_or(|t| &j.job_type == t))
+        .filter(|j| {
+            statuses
+                .as_ref()
+                .is_none_or(|s| s.split(',').any(|s| s == j.status))
+        })
+        .filter(|j| {
+            name.as_ref()
+                .is_none_or(|n| j.id == *n || j.name.contains(n.as_str()))
+        })
         .collect();
-    let total = matching.len();
+    let mut total = matching.len();
     let page: Vec<_> = matching.into_iter().skip(offset).take(limit).collect();
+    if shared.defect(Defect::ListPaging) {
+        total = page.len();
+    }
     (
         StatusCode::OK,
         axum::Json(json!({ "total_count": total, "jobs": page })),

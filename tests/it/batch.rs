@@ -121,7 +121,7 @@ fn lost_batch_answers_with_status_lag_never_cost_a_second_stop() {
             ..Faults::default()
         },
         seed: 3,
-        stop_delay: Duration::from_millis(1500),
+        stop_delay: Duration::from_millis(3000),
         ..config(fleet)
     });
     let dir = tempfile::tempdir().unwrap();

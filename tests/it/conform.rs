@@ -9,10 +9,11 @@ use stopbook::mock::{self, Defect, JobSpec, MockConfig};
 use crate::support::stopbook;
 
 const TOKEN: &str = "conform-test-token";
-const RUNNING: [&str; 3] = [
+const RUNNING: [&str; 4] = [
     "r0000000-0000-4000-8000-000000000001",
     "r0000000-0000-4000-8000-000000000002",
     "r0000000-0000-4000-8000-000000000003",
+    "r0000000-0000-4000-8000-000000000004",
 ];
 const ABNORMAL: [&str; 3] = [
     "a0000000-0000-4000-8000-000000000001",
@@ -41,6 +42,33 @@ fn mock_config(defect: Option<Defect>) -> MockConfig {
     }
 }
 
+/// Writes a fixtures file naming `endpoint` into `dir`.
+fn write_fixtures(dir: &std::path::Path, endpoint: &str) {
+    let fixtures = format!(
+        "target: {{ endpoint: {endpoint}, project_id: 054ba152d480d55b2f5dc0069e7ddef0, auth: {{ token_env: CONFORM_TOKEN }} }}\nrunning: [{}]\nabnormal: [{}]\nmissing: [{MISSING}]\nwait: {{ timeout: 5s, poll: 50ms }}\n",
+        RUNNING.join(", "),
+        ABNORMAL.join(", ")
+    );
+    std::fs::write(dir.join("fixtures.yaml"), fixtures).unwrap();
+}
+
+/// Runs `stopbook conform fixtures.yaml` in `dir`: exit code, stderr, and the JSON report.
+fn conform_in(dir: &std::path::Path, token: &str, extra: &[&str]) -> (Option<i32>, String, Value) {
+    let _ = std::fs::remove_file(dir.join("report.json"));
+    let output = stopbook(["conform", "fixtures.yaml", "--report-json", "report.json"])
+        .args(extra)
+        .current_dir(dir)
+        .env("CONFORM_TOKEN", token)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let report = std::fs::read_to_string(dir.join("report.json"))
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap_or(Value::Null);
+    let err = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code(), err, report)
+}
+
 /// Runs `stopbook conform` on a fixtures file aimed at a fresh mock; exit code and JSON report.
 fn conform_against(
     runtime: &tokio::runtime::Runtime,
@@ -51,25 +79,107 @@ fn conform_against(
         .block_on(mock::start_embedded(mock_config(defect)))
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let fixtures = format!(
-        "target: {{ endpoint: {}, project_id: 054ba152d480d55b2f5dc0069e7ddef0, auth: {{ token_env: CONFORM_TOKEN }} }}\nrunning: [{}]\nabnormal: [{}]\nmissing: [{MISSING}]\nwait: {{ timeout: 5s, poll: 50ms }}\n",
-        server.url(),
-        RUNNING.join(", "),
-        ABNORMAL.join(", ")
+    write_fixtures(dir.path(), &server.url());
+    let (code, _, report) = conform_in(dir.path(), TOKEN, extra);
+    runtime.block_on(server.shutdown());
+    (code, report)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A second run on fixtures the first used up is a fixtures error (exit 2, naming the jobs), not
+/// a non-conformance: before, it failed stop.path and example.200 and passed the force rule on
+/// an answer of `HTTP 400 DRS.10000001`. `--endpoint` overrides the fixtures' endpoint.
+#[test]
+fn fixtures_used_up_by_an_earlier_run_are_refused_before_anything_is_judged() {
+    let runtime = runtime();
+    let server = runtime
+        .block_on(mock::start_embedded(mock_config(None)))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write_fixtures(dir.path(), "http://127.0.0.1:1");
+    let url = server.url();
+    let (code, err, report) = conform_in(dir.path(), TOKEN, &["--endpoint", &url]);
+    assert_eq!(code, Some(0), "{err}{report}");
+    let (code, err, report) = conform_in(dir.path(), TOKEN, &["--endpoint", &url]);
+    runtime.block_on(server.shutdown());
+    assert_eq!(code, Some(2), "{err}{report}");
+    assert_eq!(report, Value::Null, "nothing is judged, no report");
+    assert!(err.contains("the fixtures cannot serve"), "{err}");
+    for used in [RUNNING[0], RUNNING[3], ABNORMAL[2]] {
+        assert!(err.contains(used), "{used} is named: {err}");
+    }
+    assert!(err.contains("used up by an earlier run"), "{err}");
+}
+
+/// An endpoint that cannot be reached, or refuses the credentials, is not judged: exit 3 and
+/// no verdicts (before, stop.path failed with exit 1, as if the API were non-conformant).
+#[test]
+fn an_endpoint_that_cannot_be_judged_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    write_fixtures(dir.path(), &dead);
+    let (code, err, report) = conform_in(dir.path(), TOKEN, &[]);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(
+        err.contains("cannot be judged") && err.contains("cannot be reached"),
+        "{err}"
     );
-    std::fs::write(dir.path().join("fixtures.yaml"), fixtures).unwrap();
-    let output = stopbook(["conform", "fixtures.yaml", "--report-json", "report.json"])
-        .args(extra)
-        .current_dir(dir.path())
-        .env("CONFORM_TOKEN", TOKEN)
+    assert_eq!(report, Value::Null);
+
+    let runtime = runtime();
+    let server = runtime
+        .block_on(mock::start_embedded(mock_config(None)))
+        .unwrap();
+    write_fixtures(dir.path(), &server.url());
+    let (code, err, _) = conform_in(dir.path(), "a-wrong-token", &[]);
+    runtime.block_on(server.shutdown());
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("credentials were refused"), "{err}");
+}
+
+#[test]
+fn the_self_test_shows_every_rule_catches_its_defect() {
+    let output = stopbook(["conform", "--self-test"])
         .timeout(Duration::from_secs(60))
         .output()
         .unwrap();
-    let report = std::fs::read_to_string(dir.path().join("report.json"))
-        .map(|t| serde_json::from_str(&t).unwrap())
-        .unwrap_or(Value::Null);
-    runtime.block_on(server.shutdown());
-    (output.status.code(), report)
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("caught ")).count(),
+        26,
+        "{text}"
+    );
+    assert!(text.contains("clean       (faithful mock)"), "{text}");
+    assert!(
+        text.contains("caught      ok.status                    (and, as documented: example.200)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn rules_as_json_for_tools() {
+    let output = stopbook(["rules", "--format", "json"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let rules: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rules = rules.as_array().unwrap();
+    assert_eq!(rules.len(), 26);
+    let batch = rules.iter().find(|r| r["id"] == "batch.per-item").unwrap();
+    assert_eq!(batch["tag"], "[notes 2a]");
+    let status = rules
+        .iter()
+        .find(|r| r["id"] == "status.documented")
+        .unwrap();
+    assert_eq!(status["breaks_also"], serde_json::json!(["example.400"]));
 }
 
 fn with(report: &Value, outcome: &str) -> Vec<String> {
@@ -87,7 +197,7 @@ fn rules_lists_the_catalogue() {
     let output = stopbook(["rules"]).output().unwrap();
     let text = String::from_utf8(output.stdout).unwrap();
     assert_eq!(output.status.code(), Some(0));
-    assert_eq!(text.lines().count(), 18);
+    assert_eq!(text.lines().count(), 26);
     assert!(
         text.lines().any(
             |l| l.starts_with("body.is-force-stop.default") && l.contains("[T3.is_force_stop]")
@@ -104,6 +214,8 @@ fn the_embedded_mock_passes_every_rule() {
         "r.json",
         "--report-junit",
         "r.xml",
+        "--attest",
+        "a.json",
     ])
     .current_dir(dir.path())
     .timeout(Duration::from_secs(60))
@@ -123,18 +235,40 @@ fn the_embedded_mock_passes_every_rule() {
             .unwrap()
             .starts_with("http://127.0.0.1:")
     );
-    assert_eq!(with(&report, "pass").len(), 18, "{report}");
+    assert_eq!(with(&report, "pass").len(), 26, "{report}");
     for rule in report["rules"].as_array().unwrap() {
         for key in ["id", "outcome", "detail"] {
             assert!(rule.get(key).is_some(), "a rule verdict lacks {key}");
         }
     }
+    let attestation: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("a.json")).unwrap()).unwrap();
+    assert_eq!(attestation["_type"], "https://in-toto.io/Statement/v1");
+    assert_eq!(
+        attestation["predicateType"],
+        "https://in-toto.io/attestation/test-result/v0.1"
+    );
+    assert_eq!(attestation["predicate"]["result"], "PASSED");
+    assert_eq!(
+        attestation["predicate"]["passedTests"]
+            .as_array()
+            .unwrap()
+            .len(),
+        26
+    );
+    let names: Vec<&str> = attestation["subject"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["r.json", "r.xml"]);
     assert_eq!(
         std::fs::read_to_string(dir.path().join("r.xml"))
             .unwrap()
             .matches("<testcase ")
             .count(),
-        18
+        26
     );
 }
 
@@ -167,15 +301,19 @@ const EXPECTED: &[(&str, &[&str])] = &[
     ("example.200", &["example.200"]),
     ("example.400", &["example.400"]),
     ("async.ends", &["async.ends"]),
+    ("answer.json", &["answer.json"]),
+    ("detail.status", &["detail.status"]),
+    ("detail.type", &["detail.type"]),
+    ("list.job-type", &["list.job-type"]),
+    ("list.paging", &["list.paging"]),
+    ("list.filters", &["list.filters"]),
+    ("batch.per-item", &["batch.per-item"]),
+    ("batch.items", &["batch.items"]),
 ];
 
 #[test]
 fn each_defect_fails_exactly_its_rule_and_the_faithful_mock_none() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     let (code, report) = conform_against(&runtime, None, &[]);
     assert_eq!(code, Some(0), "{report}");
     assert_eq!(with(&report, "fail"), Vec::<String>::new());
@@ -205,11 +343,7 @@ fn each_defect_fails_exactly_its_rule_and_the_faithful_mock_none() {
 
 #[test]
 fn rules_can_be_selected_and_fixtures_are_checked() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     let (code, report) = conform_against(
         &runtime,
         Some(Defect::OkId),
@@ -239,7 +373,7 @@ fn rules_can_be_selected_and_fixtures_are_checked() {
     let err = String::from_utf8_lossy(&few.stderr);
     assert_eq!(few.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("few.yaml:2:10: the suite stops 3 healthy tasks"),
+        err.contains("few.yaml:2:10: the suite stops 4 healthy tasks"),
         "{err}"
     );
     assert!(

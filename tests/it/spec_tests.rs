@@ -85,7 +85,9 @@ async fn verdict(case: &Case, defect: Option<mock::Defect>) -> (Outcome, serde_j
         timeout: Duration::from_secs(5),
         poll: Duration::from_millis(50),
     };
-    let mut verdicts = conform::run(&client, &jobs, wait, &[case.rule.as_str()]).await;
+    let mut verdicts = conform::run(&client, &jobs, wait, &[case.rule.as_str()])
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", case.rule));
     server.shutdown().await;
     assert_eq!(verdicts.len(), 1, "{}", case.rule);
     let v = verdicts.remove(0);

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{ABNORMAL_NEEDED, Jobs, Observations, Seen, Wait};
+use super::{ABNORMAL_NEEDED, Ended, Jobs, Observations, Seen, Wait, calls};
 use crate::api::client::{Client, Probe};
 use crate::drs::JobId;
 use crate::drs::status;
@@ -52,17 +52,21 @@ impl Shot {
         if !self.authenticate {
             request.push_str(" (no credentials)");
         }
-        Seen {
-            request,
-            answer: client.probe(&probe).await,
-        }
+        Seen::send(client, &probe, request).await
     }
 }
 
 const GRACEFUL: &str = r#"{"is_force_stop": false}"#;
 
-pub(super) async fn observe(client: &Client, jobs: &Jobs, wait: Wait) -> Observations {
+pub(super) async fn observe(
+    client: &Client,
+    jobs: &Jobs,
+    wait: Wait,
+    before: Vec<Seen>,
+) -> Observations {
     let (running, missing) = (&jobs.running, jobs.missing[0]);
+    // ListJobs first, while every fixture job is still in the state the pre-check read.
+    let calls = calls::observe(client, jobs, &before).await;
     let accepted = Shot::stop(running[0], GRACEFUL).send(client).await;
     let missing_seen = Shot::stop(missing, GRACEFUL).send(client).await;
     let no_token = Shot {
@@ -92,11 +96,12 @@ pub(super) async fn observe(client: &Client, jobs: &Jobs, wait: Wait) -> Observa
         true => Some(observe_force(client, &jobs.abnormal, wait).await),
         false => None,
     };
-    let accepted_final = match accepted.http() {
-        Some(200) => final_status(client, &running[0], wait).await,
-        _ => None,
+    let accepted_final = match accepted.accepted() {
+        true => final_status(client, &running[0], wait).await,
+        false => None,
     };
     Observations {
+        before,
         accepted,
         accepted_final,
         missing: missing_seen,
@@ -108,24 +113,31 @@ pub(super) async fn observe(client: &Client, jobs: &Jobs, wait: Wait) -> Observa
         string_force,
         string_force_after,
         force,
+        calls,
     }
 }
 
 /// Abnormal tasks stopped with `is_force_stop` left out, false and true, and how each ended.
-async fn observe_force(
-    client: &Client,
-    abnormal: &[JobId],
-    wait: Wait,
-) -> [(Seen, Option<String>); 3] {
+async fn observe_force(client: &Client, abnormal: &[JobId], wait: Wait) -> [Ended; 3] {
     let omitted = Shot::stop(abnormal[0], "{}").send(client).await;
     let graceful = Shot::stop(abnormal[1], GRACEFUL).send(client).await;
     let forced = Shot::stop(abnormal[2], r#"{"is_force_stop": true}"#)
         .send(client)
         .await;
+    // Only an accepted stop has an ending to wait for: a refusal's task status says nothing.
+    let ending = |s: &Seen, job| {
+        let accepted = s.accepted();
+        async move {
+            match accepted {
+                true => final_status(client, job, wait).await,
+                false => None,
+            }
+        }
+    };
     let ends = tokio::join!(
-        final_status(client, &abnormal[0], wait),
-        final_status(client, &abnormal[1], wait),
-        final_status(client, &abnormal[2], wait),
+        ending(&omitted, &abnormal[0]),
+        ending(&graceful, &abnormal[1]),
+        ending(&forced, &abnormal[2]),
     );
     [(omitted, ends.0), (graceful, ends.1), (forced, ends.2)]
 }

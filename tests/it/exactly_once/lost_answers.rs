@@ -27,7 +27,7 @@ fn gateway_faults_never_cost_a_second_stop() {
         seed: 7,
         // Releasing takes longer than the lag, as on a real service (minutes against seconds):
         // a job is seen ending before it is seen ended.
-        stop_delay: Duration::from_millis(1500),
+        stop_delay: Duration::from_millis(3000),
         ..config(fleet)
     });
     let dir = tempfile::tempdir().unwrap();

@@ -68,6 +68,48 @@ async fn every_defect_changes_exactly_what_it_names() {
             | Defect::BadErrorMsg
             | Defect::StatusCodes
             | Defect::Example400 => show(mock.send(stop(MISSING, "{}")).await),
+            Defect::AnswerJson => {
+                let a = mock.send(stop(MISSING, "{}")).await.unwrap();
+                format!("{} {:?}", a.status, a.headers.get("content-type"))
+            }
+            Defect::DetailStatus | Defect::DetailType => {
+                let query = match defect {
+                    Defect::DetailStatus => "?type=detail",
+                    _ => "",
+                };
+                let url = mock.url(&format!("/v5/{P}/jobs/{RUNNING}{query}"));
+                show(
+                    mock.send(mock.http.get(url).header("X-Auth-Token", TOKEN))
+                        .await,
+                )
+            }
+            Defect::ListJobType | Defect::ListPaging | Defect::ListFilters => {
+                let query = match defect {
+                    Defect::ListJobType => "",
+                    Defect::ListPaging => "?job_type=sync&limit=1",
+                    _ => "?job_type=sync&status=INCRE_TRANSFER_FAILED,FULL_TRANSFER_FAILED",
+                };
+                let url = mock.url(&format!("/v5/{P}/jobs{query}"));
+                show(
+                    mock.send(mock.http.get(url).header("X-Auth-Token", TOKEN))
+                        .await,
+                )
+            }
+            Defect::BatchPerItem | Defect::BatchItems => {
+                let url = mock.url(&format!("/v5/{P}/jobs/batch-stop"));
+                let body = format!(
+                    r#"{{"jobs": [{{"job_id": "{RUNNING}"}}, {{"job_id": "{MISSING}"}}]}}"#
+                );
+                let request = mock.http.post(url).header("X-Auth-Token", TOKEN);
+                show(
+                    mock.send(
+                        request
+                            .header("Content-Type", "application/json")
+                            .body(body),
+                    )
+                    .await,
+                )
+            }
             Defect::AsyncEnds => {
                 mock.stop(RUNNING, "{}").await;
                 tokio::time::sleep(Duration::from_millis(400)).await;
