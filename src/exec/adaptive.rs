@@ -15,8 +15,9 @@ use tokio::time::Instant;
 
 /// A 429 within this long after a cut is the same burst: it does not cut again.
 const SAME_BURST: Duration = Duration::from_millis(500);
-/// How often the rate is raised while no 429 comes.
+/// How often the rate is raised while no 429 comes, and by what part (a thirty-third: about 3 %).
 const RAISE_EVERY: Duration = Duration::from_secs(1);
+const RAISE_BY: u64 = 33;
 
 /// The adaptive spacing of request starts.
 pub struct Adaptive {
@@ -34,9 +35,11 @@ pub struct Adaptive {
 struct State {
     /// When the next start may be.
     next: Instant,
-    /// When the current window opened, and when the spacing last changed.
+    /// When the current window opened (starts are counted since).
     window: Instant,
-    changed: Instant,
+    /// When a 429 last cut the rate, and when a quiet second last raised it.
+    cut: Instant,
+    raised: Instant,
 }
 
 impl Adaptive {
@@ -51,7 +54,8 @@ impl Adaptive {
             state: Mutex::new(State {
                 next: now,
                 window: now,
-                changed: now,
+                cut: now,
+                raised: now,
             }),
         }
     }
@@ -66,10 +70,11 @@ impl Adaptive {
             let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
             let now = Instant::now();
             let mut interval = self.interval_ns.load(Ordering::Relaxed);
-            if now.duration_since(state.changed) >= RAISE_EVERY {
-                interval = (interval - interval / 20).max(self.floor_ns).max(1);
+            let quiet = now.duration_since(state.cut) >= RAISE_EVERY;
+            if quiet && now.duration_since(state.raised) >= RAISE_EVERY {
+                interval = (interval - interval / RAISE_BY).max(self.floor_ns).max(1);
                 self.interval_ns.store(interval, Ordering::Relaxed);
-                state.changed = now;
+                state.raised = now;
             }
             let at = state.next.max(now);
             state.next = at + Duration::from_nanos(interval);
@@ -84,7 +89,7 @@ impl Adaptive {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         let current = self.interval_ns.load(Ordering::Relaxed);
-        if current != 0 && now.duration_since(state.changed) < SAME_BURST {
+        if current != 0 && now.duration_since(state.cut) < SAME_BURST {
             return;
         }
         let elapsed = now.duration_since(state.window).as_secs_f64().max(0.05);
@@ -96,7 +101,8 @@ impl Adaptive {
             .max(self.floor_ns);
         self.interval_ns.store(interval, Ordering::Relaxed);
         state.window = now;
-        state.changed = now;
+        state.cut = now;
+        state.raised = now;
     }
 
     /// 429 answers so far.
