@@ -11,7 +11,6 @@
 
 use std::sync::Arc;
 
-use backon::{BackoffBuilder, ExponentialBuilder};
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 use tokio::time::Instant;
@@ -95,12 +94,7 @@ async fn send_all(ctx: &Context, members: &mut [Member<'_>]) -> Vec<Fate> {
     let mut fates: Vec<Option<Fate>> = members.iter().map(|_| None).collect();
     let settings = Arc::clone(&members[0].stop.settings);
     let retry = settings.retry;
-    let mut delays = ExponentialBuilder::default()
-        .with_min_delay(retry.backoff.get())
-        .with_max_delay(retry.max_backoff.get())
-        .with_max_times(retry.attempts.saturating_sub(1) as usize)
-        .with_jitter()
-        .build();
+    let mut delays = super::send::backoff(retry);
     let mut reached = false;
     for attempt in 1..=retry.attempts.max(1) {
         let pending: Vec<usize> = (0..members.len()).filter(|i| fates[*i].is_none()).collect();

@@ -9,7 +9,7 @@ use super::reply::{self, Reply};
 use super::settle::{self, Prior, Settled};
 use super::{Context, RunOutcome};
 use crate::api::client::Answer;
-use crate::runbook::model::Stop;
+use crate::runbook::model::{Retry, Stop};
 
 /// What sending came to.
 #[derive(Debug)]
@@ -53,12 +53,7 @@ pub async fn send(
     before: Option<&str>,
 ) -> Sent {
     let retry = stop.settings.retry;
-    let mut delays = ExponentialBuilder::default()
-        .with_min_delay(retry.backoff.get())
-        .with_max_delay(retry.max_backoff.get())
-        .with_max_times(retry.attempts.saturating_sub(1) as usize)
-        .with_jitter()
-        .build();
+    let mut delays = backoff(retry);
     let mut reached = false;
     let mut first = true;
     loop {
@@ -152,6 +147,17 @@ async fn after_unknown(
             Settled::Refused => Sent::Refused { reached: true },
         },
     )
+}
+
+/// The waits between a stop's attempts: from `retry.backoff`, doubling with jitter up to
+/// `retry.max_backoff`, one fewer than `retry.attempts`.
+pub fn backoff(retry: Retry) -> impl Iterator<Item = std::time::Duration> {
+    ExponentialBuilder::default()
+        .with_min_delay(retry.backoff.get())
+        .with_max_delay(retry.max_backoff.get())
+        .with_max_times(retry.attempts.saturating_sub(1) as usize)
+        .with_jitter()
+        .build()
 }
 
 fn plural_attempts(n: u32) -> String {
