@@ -30,6 +30,8 @@ pub(crate) struct Context {
     pub(super) cancel: watch::Receiver<bool>,
     pub(super) budgets: Budgets,
     pub(super) halted: AtomicBool,
+    /// The 429 count last told to the progress display.
+    pub(super) throttled_told: std::sync::atomic::AtomicU64,
     /// The run halted because a failure budget was exceeded.
     pub(super) budget_halted: AtomicBool,
     /// Set by a 401: no request starts any more.
@@ -124,6 +126,15 @@ impl Context {
             false => " (stops in flight when it was exceeded finished)",
         };
         Some((format!("{now}{note}"), halt.1))
+    }
+
+    /// Tells the progress display of 429s since it was last told.
+    pub(super) fn tell_throttled(&self, events: &tokio::sync::mpsc::UnboundedSender<super::Event>) {
+        let count = self.limits.adaptive.throttled_count();
+        if self.throttled_told.swap(count, Ordering::Relaxed) != count {
+            let rate = self.limits.adaptive.current_rate();
+            let _ = events.send(super::Event::Throttled { count, rate });
+        }
     }
 
     /// Sleeps for `d`; false if the run was interrupted meanwhile.

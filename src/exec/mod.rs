@@ -170,6 +170,13 @@ pub enum Event {
     },
     /// The run stopped early, or paused; the reason, in words.
     Halted(String),
+    /// More answers were 429 (throttled): how many so far, and the rate the run adapted to.
+    Throttled {
+        /// 429 answers so far, stops and status reads together.
+        count: u64,
+        /// The request rate the run adapted to, in requests a second.
+        rate: Option<f64>,
+    },
 }
 
 /// What a run needs besides the plan. The plan is the reviewed artifact and is never changed:
@@ -252,6 +259,7 @@ pub async fn run(plan: Arc<Plan>, setup: Setup) -> Report {
         cancel: setup.cancel,
         budgets,
         halted: AtomicBool::new(false),
+        throttled_told: Default::default(),
         budget_halted: AtomicBool::new(false),
         auth_refused: AtomicBool::new(false),
         paused: AtomicBool::new(false),

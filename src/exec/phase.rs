@@ -298,6 +298,7 @@ async fn work(phase: Arc<Phase>, ctx: Arc<Context>, events: mpsc::UnboundedSende
             seq: result.seq,
             outcome: result.outcome,
         });
+        ctx.tell_throttled(&events);
         let mut done = phase.done.lock().unwrap_or_else(|p| p.into_inner());
         done.results.push(result);
         done.timings.extend(timing);
@@ -325,6 +326,7 @@ async fn run_batch(
             seq: result.seq,
             outcome: result.outcome,
         });
+        ctx.tell_throttled(events);
         let timing = Timing {
             seq: result.seq,
             started_ms: started.as_millis() as u64,

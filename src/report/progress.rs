@@ -125,7 +125,7 @@ impl Screen {
                     b.all.inc(1);
                     b.phase.inc(1);
                     if failed {
-                        b.all.set_message(format!("{} failed", state.failed));
+                        b.all.set_message(state.message());
                     }
                 }
                 if *style == Style::Lines
@@ -133,6 +133,13 @@ impl Screen {
                 {
                     *last_line = Instant::now();
                     say!("{}", state.line());
+                }
+            }
+            Event::Throttled { count, rate } => {
+                state.throttled = count;
+                state.adapted = rate;
+                if let Some(b) = bars {
+                    b.all.set_message(state.message());
                 }
             }
             // The reason is the closing summary's to give (once): here, only where the run got.
@@ -155,9 +162,26 @@ struct State {
     phase_total: usize,
     phase_done: usize,
     started: Option<Instant>,
+    /// 429 answers so far, and the rate the run adapted to.
+    throttled: u64,
+    adapted: Option<f64>,
 }
 
 impl State {
+    /// The bar's message: failures, and 429s with the adapted rate once there are any.
+    fn message(&self) -> String {
+        format!("{} failed{}", self.failed, self.throttled_text())
+    }
+
+    /// `; 12 answers 429, adapted to 41/s` once the gateway throttled, else nothing.
+    fn throttled_text(&self) -> String {
+        match (self.throttled, self.adapted) {
+            (0, _) => String::new(),
+            (n, Some(r)) => format!("; {n} answered 429, adapted to {}", rate_text(r)),
+            (n, None) => format!("; {n} answered 429"),
+        }
+    }
+
     fn line(&mut self) -> String {
         let started = *self.started.get_or_insert_with(Instant::now);
         let elapsed = started.elapsed();
@@ -173,7 +197,7 @@ impl State {
             self.phase_total,
             rate_text(rate),
             elapsed_text(elapsed),
-        )
+        ) + &self.throttled_text()
     }
 }
 

@@ -257,12 +257,7 @@ fn a_throttling_gateway_teaches_the_run_its_rate() {
     let path = runbook(dir.path(), &mock.url, &body);
     let output = run(
         dir.path(),
-        &[
-            path.to_str().unwrap(),
-            "--report-json",
-            "report.json",
-            "--no-progress",
-        ],
+        &[path.to_str().unwrap(), "--report-json", "report.json"],
     );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let report = report(dir.path());
@@ -276,6 +271,11 @@ fn a_throttling_gateway_teaches_the_run_its_rate() {
     assert!(
         throttled > 0 && report["adapted_rate"].is_number(),
         "{report}"
+    );
+    assert!(
+        stderr(&output).contains("answered 429, adapted to"),
+        "the progress lines say so: {}",
+        stderr(&output)
     );
     assert!(
         stderr(&output).contains("the run adapted to"),
