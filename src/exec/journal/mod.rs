@@ -203,6 +203,14 @@ pub enum JournalError {
         /// Why it could not be written.
         reason: String,
     },
+    /// Another run holds the journal.
+    #[error(
+        "the journal `{path}` is in use by another run: wait for it to end (two runs on one journal would stop the same jobs)"
+    )]
+    InUse {
+        /// The journal's path, as given.
+        path: String,
+    },
     /// The writer thread is gone.
     #[error("the journal writer stopped")]
     WriterStopped,
@@ -380,6 +388,11 @@ impl Journal {
                 path: shown(path),
                 reason: e.to_string(),
             })?;
+        // One run a journal: two runs resuming the same journal at once would each take up
+        // the same stops. The lock lasts as long as the writer holds the file.
+        if let Err(std::fs::TryLockError::WouldBlock) = file.try_lock() {
+            return Err(JournalError::InUse { path: shown(path) });
+        }
         if !created {
             // A line torn by a crash would be followed by the lines appended now, and no
             // longer be the last: cut it off first (its stop's earlier lines say enough).

@@ -90,3 +90,17 @@ async fn a_journal_of_another_plan_is_refused() {
     Journal::open(&fresh, "sha256:y", "t").await.unwrap();
     assert!(read(&fresh, "sha256:y").unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn one_run_a_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j.jsonl");
+    let first = Journal::open(&path, "sha256:x", "t").await.unwrap();
+    let second = Journal::open(&path, "sha256:x", "t").await;
+    assert!(
+        matches!(second, Err(JournalError::InUse { .. })),
+        "{:?}",
+        second.err()
+    );
+    drop(first);
+}
