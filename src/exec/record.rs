@@ -54,6 +54,7 @@ pub fn blank(phase: &Arc<str>, seq: usize, stop: &Stop) -> StopResult {
         outcome: Outcome::Failed,
         http_status: None,
         error_code: None,
+        error_msg: None,
         final_status: None,
         attempts: 0,
         escalated: false,
@@ -63,6 +64,7 @@ pub fn blank(phase: &Arc<str>, seq: usize, stop: &Stop) -> StopResult {
         unsent: false,
         awaiting: false,
         batch: None,
+        stamps: super::Stamps::default(),
     }
 }
 
