@@ -84,6 +84,32 @@ pub fn rfc3339(t: SystemTime) -> String {
     )
 }
 
+/// An RFC 3339 UTC time as [`rfc3339`] writes it (`YYYY-MM-DDTHH:MM:SS[.mmm]Z`).
+pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
+    let b = text.as_bytes();
+    if b.len() < 20 || b[10] != b'T' || !text.ends_with('Z') {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| text.get(r)?.parse::<i64>().ok();
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let millis = match text.get(19..text.len() - 1) {
+        Some("") => 0,
+        Some(frac) if frac.starts_with('.') => {
+            let digits: String = frac[1..].chars().chain("000".chars()).take(3).collect();
+            digits.parse::<u64>().ok()?
+        }
+        _ => return None,
+    };
+    let y1 = if m <= 2 { y - 1 } else { y };
+    let era = y1.div_euclid(400);
+    let yoe = y1 - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    let secs = u64::try_from(days * 86_400 + h * 3600 + mi * 60 + s).ok()?;
+    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_millis(millis))
+}
+
 /// The run's length in milliseconds.
 pub fn duration_ms(report: &Report) -> u64 {
     report
@@ -149,6 +175,8 @@ mod tests {
         let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_796_090_403_250);
         assert_eq!(rfc3339(t), "2026-12-01T02:00:03.250Z");
         assert_eq!(rfc3339(SystemTime::UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        assert_eq!(parse_rfc3339("2026-12-01T02:00:03.250Z"), Some(t));
+        assert_eq!(parse_rfc3339(&rfc3339(t)), Some(t));
     }
 
     #[test]
