@@ -94,6 +94,8 @@ pub struct Answer {
     /// `Retry-After`, when the server sent one that reads as seconds or a date; at most
     /// [`super::retry_after::MAX_RETRY_AFTER`].
     pub retry_after: Option<Duration>,
+    /// The answer's `X-Request-Id`, when the server sent one.
+    pub request_id: Option<String>,
 }
 
 impl Answer {
@@ -279,10 +281,16 @@ impl Client {
                     .trim()
                     .to_ascii_lowercase()
             });
+        let request_id = response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let answer = Answer {
             http: response.status().as_u16(),
             body: serde_json::from_slice(response.body()).ok(),
             retry_after,
+            request_id,
         };
         Ok((answer, media_type))
     }

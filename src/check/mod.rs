@@ -181,6 +181,7 @@ mod tests {
             http,
             body: Some(body),
             retry_after: None,
+            request_id: None,
         }
     }
 
@@ -212,7 +213,8 @@ mod tests {
             body_violations(&Answer {
                 http: 200,
                 body: None,
-                retry_after: None
+                retry_after: None,
+                request_id: None
             })
             .len(),
             1

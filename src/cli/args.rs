@@ -45,6 +45,13 @@ pub enum Command {
     /// true statuses), `PUT /__mock/faults` (change faults while it runs, e.g.
     /// `{"error_rate": 0}`) and `POST /__mock/revoke` (refuse every credential from then on).
     Mock(Box<MockArgs>),
+    /// Check that a plan, a JSON run report and (optionally) its journal belong together.
+    ///
+    /// The same plan_id, exactly one result for every planned stop and none other, and results
+    /// the journal agrees with. Exit 0, or 1 listing every difference.
+    Verify(VerifyArgs),
+    /// Render a plan JSON or a JSON run report as Markdown, on standard output.
+    Show(ShowArgs),
     /// Check an endpoint against every documented rule (the embedded mock without FIXTURES).
     Conform(ConformArgs),
     /// List the rule catalogue: ID, citation tag, meaning.
@@ -114,6 +121,26 @@ pub struct ValidateArgs {
     /// How to report: `human`, `json` (for editors and tools) or `github` (CI annotations).
     #[arg(long, value_enum, default_value_t = ValidateFormat::Human)]
     pub format: ValidateFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The approved plan, as JSON (`stopbook plan RUNBOOK --format json`).
+    #[arg(long, value_name = "PLAN")]
+    pub plan: PathBuf,
+    /// The run's JSON report (`run --report-json`).
+    #[arg(long, value_name = "REPORT")]
+    pub report: PathBuf,
+    /// The run's journal, whose results the report must agree with.
+    #[arg(long, value_name = "JOURNAL")]
+    pub journal: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A plan JSON or a JSON run report.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Args)]

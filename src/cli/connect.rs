@@ -12,7 +12,7 @@ use crate::secret::Secret;
 use super::target::Remote;
 
 /// The project the embedded mock is addressed with (any 32-hex ID would do).
-const EMBEDDED_PROJECT: &str = "054ba152d480d55b2f5dc0069e7ddef0";
+pub const EMBEDDED_PROJECT: &str = "054ba152d480d55b2f5dc0069e7ddef0";
 
 /// Where a command sends its requests.
 pub enum Target {

@@ -10,8 +10,10 @@ mod plan;
 mod run;
 mod run_config;
 mod self_test;
+mod show;
 mod target;
 mod validate;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -83,6 +85,8 @@ pub fn run(cli: Cli) -> Exit {
         Command::Plan(args) => plan::run(&args),
         Command::Mock(args) => mock::run(&args),
         Command::Run(args) => run::run(&args, verbosity),
+        Command::Verify(args) => verify::run(&args),
+        Command::Show(args) => show::run(&args),
         Command::Conform(args) if args.self_test => self_test::run(),
         Command::Conform(args) => conform::run(&args),
         Command::Rules(args) => conform::list_rules(&args),

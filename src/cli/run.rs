@@ -14,6 +14,7 @@ use super::run_config::{RunConfig, resume_line};
 use crate::exec::{self, Report, RunOutcome, journal};
 use crate::output;
 use crate::plan::Plan;
+use crate::report::context::{self, AuthKind, RunContext, TargetInfo};
 use crate::report::{self, progress};
 
 /// Runs `stopbook run` and returns its exit code.
@@ -85,6 +86,7 @@ async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> E
         say!("{}", resume_line(&plan, &earlier, args.shard));
     }
     let pool = concurrency as usize;
+    let (auth, project) = target_kind(&target);
     let connection = match connect::connect(target, args.ca_cert.as_deref(), pool).await {
         Ok(connection) => connection,
         Err(message) => {
@@ -122,10 +124,40 @@ async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> E
     let plan = Arc::new(plan);
     let style = progress::Style::choose(args.no_progress || quiet);
     let report = supervise(style, &plan, setup, cancel_tx, received).await;
+    let connection_url = connection.url.clone();
     connection.close().await;
     // Under --quiet the journal is named only when a resume may need it.
     let journal_path = journal_path.filter(|_| !quiet || report.outcome != RunOutcome::Passed);
-    finish(args, &plan, &report, journal_path.as_ref())
+    let ctx = RunContext {
+        runbook: plan.runbook.name.clone(),
+        plan_id: plan.plan_id.clone(),
+        runbook_sha256: std::fs::read(&args.runbook)
+            .map(|b| context::sha256_hex(&b))
+            .unwrap_or_default(),
+        target: TargetInfo {
+            endpoint: connection_url,
+            project_id: project,
+            auth,
+        },
+        shard: args.shard,
+    };
+    finish(args, &ctx, &report, journal_path.as_ref())
+}
+
+/// The kind of credential and the project of `target`, for the reports.
+fn target_kind(target: &connect::Target) -> (AuthKind, String) {
+    use crate::api::client::Credentials;
+    match target {
+        connect::Target::Embedded { .. } => (AuthKind::Embedded, connect::EMBEDDED_PROJECT.into()),
+        connect::Target::Remote(remote) => {
+            let auth = match remote.credentials {
+                Credentials::Token(_) => AuthKind::Token,
+                Credentials::AkSk { .. } => AuthKind::AkSk,
+                Credentials::Iam(_) => AuthKind::IamPassword,
+            };
+            (auth, remote.project_id.clone())
+        }
+    }
 }
 
 /// Runs the plan with the signal handler and the progress display beside it.
@@ -153,7 +185,7 @@ async fn supervise(
 }
 
 /// The exit code, the reports, and the closing lines.
-fn finish(args: &RunArgs, plan: &Plan, report: &Report, journal: Option<&PathBuf>) -> Exit {
+fn finish(args: &RunArgs, ctx: &RunContext, report: &Report, journal: Option<&PathBuf>) -> Exit {
     let mut exit = match report.outcome {
         _ if report.crashed => Exit::Internal,
         RunOutcome::Passed => Exit::Success,
@@ -162,7 +194,6 @@ fn finish(args: &RunArgs, plan: &Plan, report: &Report, journal: Option<&PathBuf
         RunOutcome::Aborted => Exit::Aborted,
         RunOutcome::Interrupted => Exit::Interrupted,
     };
-    let name = plan.runbook.name.as_str();
     let writes: [(Option<&PathBuf>, &str); 3] = [
         (args.report_json.as_ref(), "json"),
         (args.report_junit.as_ref(), "junit"),
@@ -171,9 +202,9 @@ fn finish(args: &RunArgs, plan: &Plan, report: &Report, journal: Option<&PathBuf
     for (path, kind) in writes {
         let Some(path) = path else { continue };
         let written = output::write_atomic(path, |out| match kind {
-            "json" => report::json::write(out, name, &plan.plan_id, args.shard, report),
-            "junit" => report::junit::write(out, name, report),
-            _ => report::markdown::write(out, name, &plan.plan_id, report),
+            "json" => report::json::write(out, ctx, report),
+            "junit" => report::junit::write(out, ctx, report),
+            _ => report::markdown::write(out, ctx, report),
         });
         if let Err(e) = written {
             let path = path.display();

@@ -211,6 +211,11 @@ fn judge_items(
         let m = &mut members[i];
         m.result.http_status = Some(own.http);
         m.result.error_code = own.field("error_code").map(str::to_owned);
+        m.result.error_msg = own.field("error_msg").map(str::to_owned);
+        m.result.stamps.request_id = answer.request_id.clone();
+        if own.http == 200 && own.field("status") == Some("success") {
+            m.result.stamps.accepted_ms = Some(ctx.started.elapsed().as_millis() as u64);
+        }
         let expect = m.stop.settings.effective_expect();
         fates[i] = Some(match check::judge_answer(&expect, &own) {
             Err(reason) => {
@@ -247,6 +252,7 @@ fn item_answer(item: &Value) -> Answer {
         http,
         body: Some(body),
         retry_after: None,
+        request_id: None,
     }
 }
 

@@ -23,7 +23,7 @@ mod wait;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, watch};
@@ -74,6 +74,9 @@ pub struct StopResult {
     pub http_status: Option<u16>,
     /// The `error_code` of the last answer, if it had one.
     pub error_code: Option<String>,
+    /// The `error_msg` of the last answer, if it had one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub error_msg: Option<String>,
     /// The job's last status read, when the job was waited for.
     pub final_status: Option<String>,
     /// Requests sent for the stop, retries included.
@@ -98,17 +101,44 @@ pub struct StopResult {
     /// The batch-stop call of its phase this stop went out in (1-based), in batch mode.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub batch: Option<usize>,
+    /// When it was accepted and the answer's request ID: carried to its [`Timing`], never
+    /// serialized or compared, so results stay comparable across runs.
+    #[serde(skip)]
+    pub stamps: Stamps,
 }
 
+/// What a stop's [`Timing`] takes from its run: never part of the result's equality.
+#[derive(Debug, Clone, Default)]
+pub struct Stamps {
+    /// When the stop was accepted, in milliseconds since the run began.
+    pub accepted_ms: Option<u64>,
+    /// The `X-Request-Id` of the answer that decided the stop, when the server gave one.
+    pub request_id: Option<String>,
+}
+
+impl PartialEq for Stamps {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Stamps {}
+
 /// When a stop ran, kept apart from its result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timing {
     /// The stop's place in the plan, from 1.
     pub seq: usize,
-    /// When the stop started, in milliseconds since the run began.
+    /// When the stop started (its first request was sent), in milliseconds since the run began.
     pub started_ms: u64,
     /// How long the stop took, in milliseconds.
     pub duration_ms: u64,
+    /// When the stop was accepted, in milliseconds since the run began.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub accepted_ms: Option<u64>,
+    /// The answer's `X-Request-Id`, when the server gave one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub request_id: Option<String>,
 }
 
 /// What the run as a whole came to.
@@ -220,6 +250,10 @@ pub struct Report {
     pub timings: Vec<Timing>,
     /// Why the run stopped early, if it did.
     pub halted: Option<String>,
+    /// When the run began, by the wall clock (timings count from here).
+    pub started_at: SystemTime,
+    /// When the run ended, by the wall clock.
+    pub finished_at: SystemTime,
 }
 
 impl Report {
@@ -267,12 +301,16 @@ pub async fn run(plan: Arc<Plan>, setup: Setup) -> Report {
         halt_reason: Mutex::new(None),
         started: tokio::time::Instant::now(),
     });
+    let started_at = SystemTime::now();
     if let Some(reason) = ctx.budgets.exceeded() {
         let reason = format!("{reason} (failures the journal already holds)");
         ctx.halt(reason, RunOutcome::Aborted);
     }
     let done = run_phases(&plan, &ctx, &setup.events, setup.shard, setup.until, total).await;
-    conclude(&plan, &ctx, done, &setup.events, setup.until).await
+    let mut report = conclude(&plan, &ctx, done, &setup.events, setup.until).await;
+    report.started_at = started_at;
+    report.finished_at = started_at + ctx.started.elapsed();
+    report
 }
 
 /// Each phase in turn, a barrier between them; pauses after the `until` phase.
@@ -372,6 +410,8 @@ async fn conclude(
         results,
         timings,
         halted,
+        started_at: SystemTime::UNIX_EPOCH,
+        finished_at: SystemTime::UNIX_EPOCH,
     }
 }
 

@@ -280,15 +280,18 @@ async fn work(phase: Arc<Phase>, ctx: Arc<Context>, events: mpsc::UnboundedSende
             Claim::Start(seq) => {
                 let stop = &stops[seq - phase.first];
                 let started = ctx.started.elapsed();
-                let result = stop::execute(&ctx, &phase.name, seq, stop).await;
+                let mut result = stop::execute(&ctx, &phase.name, seq, stop).await;
                 // Counted before claiming again, so no stop starts past the failure budget.
                 if result.outcome == Outcome::Failed {
                     ctx.failed(phase.index);
                 }
+                let stamps = std::mem::take(&mut result.stamps);
                 let timing = Timing {
                     seq,
                     started_ms: started.as_millis() as u64,
                     duration_ms: (ctx.started.elapsed() - started).as_millis() as u64,
+                    accepted_ms: stamps.accepted_ms,
+                    request_id: stamps.request_id,
                 };
                 (result, Some(timing))
             }
@@ -318,7 +321,7 @@ async fn run_batch(
     let started = ctx.started.elapsed();
     let results = batch::execute(ctx, &phase.name, number, members).await;
     let duration_ms = (ctx.started.elapsed() - started).as_millis() as u64;
-    for result in results {
+    for mut result in results {
         if result.outcome == Outcome::Failed {
             ctx.failed(phase.index);
         }
@@ -327,10 +330,13 @@ async fn run_batch(
             outcome: result.outcome,
         });
         ctx.tell_throttled(events);
+        let stamps = std::mem::take(&mut result.stamps);
         let timing = Timing {
             seq: result.seq,
             started_ms: started.as_millis() as u64,
             duration_ms,
+            accepted_ms: stamps.accepted_ms,
+            request_id: stamps.request_id,
         };
         let mut done = phase.done.lock().unwrap_or_else(|p| p.into_inner());
         done.results.push(result);

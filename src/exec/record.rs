@@ -21,6 +21,7 @@ pub fn resumed(phase: &Arc<str>, seq: usize, stop: &Stop, finished: &Finished) -
         outcome,
         http_status,
         error_code,
+        error_msg,
         final_status,
         attempts,
         escalated,
@@ -32,6 +33,7 @@ pub fn resumed(phase: &Arc<str>, seq: usize, stop: &Stop, finished: &Finished) -
         outcome,
         http_status,
         error_code,
+        error_msg,
         final_status,
         attempts,
         escalated,
@@ -54,6 +56,7 @@ pub fn blank(phase: &Arc<str>, seq: usize, stop: &Stop) -> StopResult {
         outcome: Outcome::Failed,
         http_status: None,
         error_code: None,
+        error_msg: None,
         final_status: None,
         attempts: 0,
         escalated: false,
@@ -63,6 +66,7 @@ pub fn blank(phase: &Arc<str>, seq: usize, stop: &Stop) -> StopResult {
         unsent: false,
         awaiting: false,
         batch: None,
+        stamps: super::Stamps::default(),
     }
 }
 

@@ -69,6 +69,7 @@ mod tests {
             http,
             body,
             retry_after: None,
+            request_id: None,
         })
     }
 
@@ -93,6 +94,7 @@ mod tests {
             http: 429,
             body: None,
             retry_after: Some(Duration::from_secs(u32::MAX as u64)),
+            request_id: None,
         });
         match classify(throttled, Duration::from_secs(30)) {
             Reply::Resend { pause, .. } => assert_eq!(pause, Some(Duration::from_secs(30))),

@@ -43,6 +43,9 @@ pub async fn execute(ctx: &Context, phase: &Arc<str>, seq: usize, stop: &Stop) -
                     return finish(ctx, result, Outcome::Failed, reason.into_string());
                 }
                 accepted = answer.http == 200 && answer.field("status") == Some("success");
+                if accepted {
+                    result.stamps.accepted_ms = Some(ctx.started.elapsed().as_millis() as u64);
+                }
             }
             Sent::Taken(status) => {
                 if let Err(reason) = check::judge_taken(&expect, &status) {
@@ -142,5 +145,7 @@ async fn take_up(
 fn record_answer(result: &mut StopResult, answer: &Answer) {
     result.http_status = Some(answer.http);
     result.error_code = answer.field("error_code").map(str::to_owned);
+    result.error_msg = answer.field("error_msg").map(str::to_owned);
+    result.stamps.request_id = answer.request_id.clone();
     result.violations = check::body_violations(answer);
 }

@@ -41,7 +41,19 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/__mock/revoke", post(admin_revoke))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .layer(axum::middleware::map_response(with_request_id))
         .with_state(shared)
+}
+
+/// Every answer carries an `X-Request-Id`, as the real gateway's do: 32 hex digits, unique.
+async fn with_request_id(mut response: Response) -> Response {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let id = format!("{:016x}{n:016x}", fastrand::u64(..));
+    if let Ok(value) = header::HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
 }
 
 /// An error answer, with the error defects applied.

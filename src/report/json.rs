@@ -1,17 +1,25 @@
-//! The JSON report (contract): runbook, plan_id, outcome, summary, results in plan order, and
-//! timings in a list of their own so results compare across runs.
+//! The JSON report (contract): runbook, plan_id, the run's context (version, runbook hash,
+//! target, times), outcome, summary, results in plan order, and timings in a list of their own
+//! so results compare across runs.
 
 use std::io::{self, Write};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use super::context::{self, RunContext, StopTimes, TargetInfo};
 use super::{Summary, summary};
-use crate::exec::{Report, RunOutcome, StopResult, Timing};
+use crate::exec::{Report, RunOutcome, StopResult};
 
 #[derive(Serialize)]
 struct Document<'a> {
     runbook: &'a str,
     plan_id: &'a str,
+    stopbook_version: &'a str,
+    runbook_sha256: &'a str,
+    target: &'a TargetInfo,
+    started_at: String,
+    finished_at: String,
+    duration_ms: u64,
     outcome: RunOutcome,
     summary: Summary,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -24,28 +32,65 @@ struct Document<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     adapted_rate: Option<f64>,
     results: &'a [StopResult],
-    timings: &'a [Timing],
+    timings: Vec<StopTimes>,
 }
 
-/// Writes the JSON report of a run: `runbook` is its name, `shard` the `--shard` run, if any.
-pub fn write<W: Write>(
-    out: W,
-    runbook: &str,
-    plan_id: &str,
-    shard: Option<(usize, usize)>,
-    report: &Report,
-) -> io::Result<()> {
+/// A JSON report read back (by `verify` and `show`): the fields they need.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReadReport {
+    /// The runbook's name.
+    pub runbook: String,
+    /// The plan's content hash.
+    pub plan_id: String,
+    /// The version of stopbook that wrote it (absent in reports of older versions).
+    #[serde(default)]
+    pub stopbook_version: Option<String>,
+    /// The sha256 of the runbook file.
+    #[serde(default)]
+    pub runbook_sha256: Option<String>,
+    /// Where the run went.
+    #[serde(default)]
+    pub target: Option<TargetInfo>,
+    /// When the run began.
+    #[serde(default)]
+    pub started_at: Option<String>,
+    /// When it ended.
+    #[serde(default)]
+    pub finished_at: Option<String>,
+    /// How long it took.
+    #[serde(default)]
+    pub duration_ms: Option<u64>,
+    /// The run's verdict, as written.
+    pub outcome: String,
+    /// Why it stopped early, if it did.
+    #[serde(default)]
+    pub halted: Option<String>,
+    /// The results, in plan order.
+    pub results: Vec<StopResult>,
+    /// Each stop's times.
+    #[serde(default)]
+    pub timings: Vec<StopTimes>,
+}
+
+/// Writes the JSON report of a run.
+pub fn write<W: Write>(out: W, ctx: &RunContext, report: &Report) -> io::Result<()> {
     let document = Document {
-        runbook,
-        plan_id,
+        runbook: &ctx.runbook,
+        plan_id: &ctx.plan_id,
+        stopbook_version: context::VERSION,
+        runbook_sha256: &ctx.runbook_sha256,
+        target: &ctx.target,
+        started_at: context::rfc3339(report.started_at),
+        finished_at: context::rfc3339(report.finished_at),
+        duration_ms: context::duration_ms(report),
         outcome: report.outcome,
         summary: summary(&report.results),
         halted: report.halted.as_deref(),
-        shard: shard.map(|(k, n)| format!("{k}/{n}")),
+        shard: ctx.shard.map(|(k, n)| format!("{k}/{n}")),
         throttled: report.throttled,
         adapted_rate: report.adapted_rate.map(|r| (r * 10.0).round() / 10.0),
         results: &report.results,
-        timings: &report.timings,
+        timings: context::stop_times(report),
     };
     let mut out = out;
     serde_json::to_writer_pretty(&mut out, &document).map_err(io::Error::from)?;

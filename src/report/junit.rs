@@ -1,16 +1,46 @@
 //! The JUnit report: one test suite per phase, one test case per stop; a failure carries what
-//! was expected and what was observed.
+//! was expected and what was observed; every suite carries the run's context as properties.
 
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::time::Duration;
 
-use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
+use super::context::{self, RunContext};
+use super::{failure_line, summary};
 use crate::exec::{Outcome, Report};
 
-/// Writes the JUnit report of a run of the runbook named `runbook`.
-pub fn write<W: Write>(out: W, runbook: &str, report: &Report) -> io::Result<()> {
+/// The run's context as JUnit properties, the same on every suite.
+fn properties(ctx: &RunContext, report: &Report) -> Vec<Property> {
+    let s = summary(&report.results);
+    let auth = serde_json::to_value(ctx.target.auth)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    [
+        ("stopbook_version", context::VERSION.to_owned()),
+        ("plan_id", ctx.plan_id.clone()),
+        ("runbook_sha256", ctx.runbook_sha256.clone()),
+        ("endpoint", ctx.target.endpoint.clone()),
+        ("project_id", ctx.target.project_id.clone()),
+        ("auth", auth),
+        ("started_at", context::rfc3339(report.started_at)),
+        ("finished_at", context::rfc3339(report.finished_at)),
+        ("duration_ms", context::duration_ms(report).to_string()),
+        ("outcome", report.outcome.as_str().to_owned()),
+        ("forced", s.forced.to_string()),
+        ("escalated", s.escalated.to_string()),
+        ("retried", s.retried.to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| Property::new(k, v))
+    .collect()
+}
+
+/// Writes the JUnit report of a run.
+pub fn write<W: Write>(out: W, ctx: &RunContext, report: &Report) -> io::Result<()> {
+    let runbook = &ctx.runbook;
     let timings: HashMap<usize, u64> = report
         .timings
         .iter()
@@ -20,7 +50,9 @@ pub fn write<W: Write>(out: W, runbook: &str, report: &Report) -> io::Result<()>
     let mut suites: Vec<TestSuite> = Vec::new();
     for r in &report.results {
         if suites.last().is_none_or(|s| s.name.as_str() != &*r.phase) {
-            suites.push(TestSuite::new(r.phase.to_string()));
+            let mut suite = TestSuite::new(r.phase.to_string());
+            suite.add_properties(properties(ctx, report));
+            suites.push(suite);
         }
         let status = match r.outcome {
             Outcome::Passed => TestCaseStatus::success(),
@@ -34,7 +66,7 @@ pub fn write<W: Write>(out: W, runbook: &str, report: &Report) -> io::Result<()>
                     r.attempts,
                     r.escalated
                 );
-                status.set_message(r.reason.clone().unwrap_or_else(|| "failed".to_owned()));
+                status.set_message(failure_line(r));
                 status.set_description(format!("expected: {}\n{observed}", r.expected));
                 status
             }

@@ -1,35 +1,60 @@
-//! The Markdown report, for the change record: verdict and counts first, then failures with
-//! their reasons, then a table per phase.
+//! The Markdown report, for the change record: a Mermaid timeline of the phases, verdict,
+//! counts and the run's context first, then failures with their reasons, then a table per phase.
 
 use std::io::{self, Write};
 
-use super::summary;
+use super::context::{self, RunContext};
+use super::{summary, timeline};
 use crate::exec::{Outcome, Report, StopResult};
 use crate::markdown::escape;
 
 /// Writes the Markdown report of `report`.
-pub fn write<W: Write>(
-    mut out: W,
-    runbook: &str,
-    plan_id: &str,
-    report: &Report,
-) -> io::Result<()> {
+pub fn write<W: Write>(mut out: W, ctx: &RunContext, report: &Report) -> io::Result<()> {
     let s = summary(&report.results);
     let outcome = report.outcome.as_str();
-    writeln!(out, "# Run report: {}", escape(runbook))?;
+    writeln!(out, "# Run report: {}", escape(&ctx.runbook))?;
     writeln!(out)?;
+    let gantt = timeline::gantt(report);
+    if !gantt.is_empty() {
+        writeln!(out, "{gantt}")?;
+    }
     writeln!(out, "- **outcome:** {outcome}")?;
     writeln!(
         out,
-        "- **stops:** {} in all: {} passed, {} failed, {} skipped",
-        s.total, s.passed, s.failed, s.skipped
+        "- **stops:** {} in all: {} passed, {} failed, {} skipped; {} forced, {} escalated, {} retried",
+        s.total, s.passed, s.failed, s.skipped, s.forced, s.escalated, s.retried
     )?;
-    writeln!(out, "- **plan_id:** `{plan_id}`")?;
+    writeln!(out, "- **plan_id:** `{}`", ctx.plan_id)?;
     if let Some(reason) = &report.halted {
         writeln!(out, "- **stopped early:** {}", escape(reason))?;
     }
+    write_context(&mut out, ctx, report)?;
     write_failures(&mut out, report)?;
     write_phases(&mut out, report)
+}
+
+/// Who, where, when: the run's context as list items.
+fn write_context(out: &mut impl Write, ctx: &RunContext, report: &Report) -> io::Result<()> {
+    let t = &ctx.target;
+    writeln!(
+        out,
+        "- **target:** {} (project `{}`, auth {})",
+        escape(&t.endpoint),
+        t.project_id,
+        serde_json::to_value(t.auth)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    )?;
+    writeln!(
+        out,
+        "- **when:** {} to {} ({} ms)",
+        context::rfc3339(report.started_at),
+        context::rfc3339(report.finished_at),
+        context::duration_ms(report)
+    )?;
+    writeln!(out, "- **runbook_sha256:** `{}`", ctx.runbook_sha256)?;
+    writeln!(out, "- **stopbook_version:** {}", context::VERSION)
 }
 
 /// Failures first, then answers that broke a documented rule.
@@ -40,9 +65,17 @@ fn write_failures(out: &mut impl Write, report: &Report) -> io::Result<()> {
         writeln!(out, "## Failures")?;
         writeln!(out)?;
         for r in failures {
+            let label = r
+                .label
+                .as_deref()
+                .map_or(String::new(), |l| format!(" {}", escape(l)));
+            let msg = r
+                .error_msg
+                .as_deref()
+                .map_or(String::new(), |m| format!("; error\\_msg: {}", escape(m)));
             writeln!(
                 out,
-                "- **#{} `{}`** ({}), expected {}: {}",
+                "- **#{} `{}`**{label} ({}), expected {}: {}{msg}",
                 r.seq,
                 r.job,
                 escape(&r.phase),

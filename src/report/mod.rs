@@ -2,10 +2,12 @@
 //! and Markdown reports. Reports are written atomically, also when a run aborts or is interrupted.
 
 pub mod conformance;
+pub mod context;
 pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod progress;
+pub mod timeline;
 
 use crate::exec::{Outcome, Report, StopResult};
 
@@ -20,6 +22,12 @@ pub struct Summary {
     pub failed: usize,
     /// Stops not started.
     pub skipped: usize,
+    /// Stops sent as force stops.
+    pub forced: usize,
+    /// Stops force-stopped after they did not end in time.
+    pub escalated: usize,
+    /// Stops that took more than one request.
+    pub retried: usize,
 }
 
 /// Counts `results` by outcome.
@@ -30,6 +38,12 @@ pub fn summary(results: &[StopResult]) -> Summary {
         passed: count(Outcome::Passed),
         failed: count(Outcome::Failed),
         skipped: count(Outcome::Skipped),
+        forced: results
+            .iter()
+            .filter(|r| r.force && r.outcome != Outcome::Skipped)
+            .count(),
+        escalated: results.iter().filter(|r| r.escalated).count(),
+        retried: results.iter().filter(|r| r.attempts > 1).count(),
     }
 }
 
@@ -40,13 +54,7 @@ pub fn closing(report: &Report) -> String {
     if !failures.is_empty() {
         out.push_str(&format!("failed stops ({}):\n", failures.len()));
         for r in failures.iter().take(20) {
-            out.push_str(&format!(
-                "  #{} {} [{}]: {}\n",
-                r.seq,
-                r.job,
-                r.phase,
-                r.reason.as_deref().unwrap_or("failed")
-            ));
+            out.push_str(&format!("  {}\n", failure_line(r)));
         }
         if failures.len() > 20 {
             out.push_str(&format!(
@@ -87,6 +95,25 @@ pub fn closing(report: &Report) -> String {
         ));
     }
     out
+}
+
+/// One failed stop in a line: seq, job, label, phase, reason and the answer's `error_msg`.
+pub fn failure_line(r: &StopResult) -> String {
+    let label = r
+        .label
+        .as_deref()
+        .map_or(String::new(), |l| format!(" ({l})"));
+    let msg = r
+        .error_msg
+        .as_deref()
+        .map_or(String::new(), |m| format!(" [error_msg: {m}]"));
+    format!(
+        "#{} {}{label} [{}]: {}{msg}",
+        r.seq,
+        r.job,
+        r.phase,
+        r.reason.as_deref().unwrap_or("failed")
+    )
 }
 
 /// What the skipped stops are: accepted and not yet ended, begun with an unknown outcome, or

@@ -5,6 +5,7 @@ mod architecture;
 mod batch;
 mod bounds;
 mod conform;
+mod evidence;
 mod exactly_once;
 mod hostile;
 mod mock;

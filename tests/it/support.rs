@@ -38,6 +38,24 @@ pub fn snapshot_settings() -> insta::Settings {
     settings
 }
 
+/// Snapshot settings for run reports: times, durations, the version, loopback ports, the
+/// runbook's hash and the Mermaid timeline's instants masked.
+pub fn report_snapshot_settings() -> insta::Settings {
+    let mut settings = snapshot_settings();
+    settings.add_filter(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", "[time]");
+    settings.add_filter(r"\(\d+ ms\)", "([duration] ms)");
+    settings.add_filter(r#"(name="duration_ms" value=")\d+"#, "$1[duration]");
+    settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[port]");
+    settings.add_filter(r"\d{13}, \d{13}", "[start], [end]");
+    settings.add_filter(r"`[0-9a-f]{64}`", "`[sha256]`");
+    settings.add_filter(
+        r#"(name="runbook_sha256" value=")[0-9a-f]{64}"#,
+        "$1[sha256]",
+    );
+    settings.add_filter(r"(stopbook_version[^0-9]*)\d+\.\d+\.\d+", "$1[version]");
+    settings
+}
+
 /// The path of `file` relative to the repository root, with `/` separators.
 pub fn relative(file: &Path) -> String {
     file.strip_prefix(root())

@@ -15,6 +15,7 @@ fn seen(http: u16, body: Value) -> Seen {
             http,
             body: Some(body),
             retry_after: None,
+            request_id: None,
         }),
         media_type: Some("application/json".to_owned()),
     }

@@ -113,6 +113,9 @@ pub struct Finished {
     /// The `error_code` of the last answer, if it had one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error_code: Option<String>,
+    /// The `error_msg` of the last answer, if it had one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub error_msg: Option<String>,
     /// The job's last status read, when the job was waited for.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub final_status: Option<String>,
@@ -140,6 +143,7 @@ impl Finished {
             outcome: result.outcome,
             http_status: result.http_status,
             error_code: result.error_code.clone(),
+            error_msg: result.error_msg.clone(),
             final_status: result.final_status.clone(),
             attempts: result.attempts,
             escalated: result.escalated,

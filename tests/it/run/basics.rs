@@ -34,8 +34,9 @@ fn the_quickstart_runs_end_to_end_against_the_embedded_mock() {
     assert_eq!(report["outcome"], "passed");
     assert_eq!(
         report["summary"],
-        serde_json::json!({"total": 20, "passed": 20, "failed": 0, "skipped": 0})
+        serde_json::json!({"total": 20, "passed": 20, "failed": 0, "skipped": 0, "forced": 0, "escalated": 0, "retried": 0})
     );
+    assert_context(&report, "embedded");
     let results = report["results"].as_array().unwrap();
     let seqs: Vec<u64> = results.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
     assert_eq!(seqs, (1..=20).collect::<Vec<_>>(), "results in plan order");
@@ -60,7 +61,7 @@ fn the_quickstart_runs_end_to_end_against_the_embedded_mock() {
     assert_eq!(junit.matches("<testsuite ").count(), 2);
     let markdown = std::fs::read_to_string(out("r.md")).unwrap();
     assert!(markdown.contains("- **outcome:** passed"));
-    let mut settings = crate::support::snapshot_settings();
+    let mut settings = crate::support::report_snapshot_settings();
     settings.add_filter(r#"time="[0-9.]+""#, r#"time="[time]""#);
     settings.bind(|| {
         insta::assert_json_snapshot!("run-quickstart-results", report["results"]);
@@ -73,6 +74,51 @@ fn the_quickstart_runs_end_to_end_against_the_embedded_mock() {
         !err.contains('\u{1b}'),
         "no escape codes when stderr is not a terminal"
     );
+}
+
+/// The context a reviewer needs (spec, Evidence for change review): version, runbook hash,
+/// target without its credential, times, and per-stop times with the answer's request ID.
+fn assert_context(report: &Value, auth: &str) {
+    use sha2::Digest as _;
+    let bytes = std::fs::read("runbooks/quickstart.yaml").unwrap();
+    let hash: String = sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(report["runbook_sha256"], hash.as_str());
+    assert_eq!(report["stopbook_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(report["target"]["auth"], auth);
+    assert!(
+        report["target"]["endpoint"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://127.0.0.1:")
+    );
+    assert_eq!(report["target"]["project_id"].as_str().unwrap().len(), 32);
+    let started = report["started_at"].as_str().unwrap();
+    let finished = report["finished_at"].as_str().unwrap();
+    assert!(started.ends_with('Z') && started.len() == 24, "{started}");
+    assert!(started <= finished);
+    assert!(report["duration_ms"].as_u64().is_some());
+    let timings = report["timings"].as_array().unwrap();
+    assert_eq!(timings.len(), 20);
+    for t in timings {
+        let (sent, ended) = (
+            t["sent_at"].as_str().unwrap(),
+            t["ended_at"].as_str().unwrap(),
+        );
+        let accepted = t["accepted_at"].as_str().unwrap();
+        assert!(sent <= accepted && accepted <= ended, "{t}");
+        assert_eq!(
+            t["request_id"].as_str().unwrap().len(),
+            32,
+            "the mock's X-Request-Id"
+        );
+        assert!(t["job"].as_str().is_some());
+    }
+    for r in report["results"].as_array().unwrap() {
+        assert!(r.get("request_id").is_none() && r.get("sent_at").is_none());
+    }
 }
 
 #[test]
@@ -151,7 +197,7 @@ fn every_expectation_is_checked_and_a_failure_exits_1() {
     assert_eq!(report["outcome"], "failed");
     let markdown = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
     // The target is the mock's port, which is part of the plan: the plan_id changes run to run.
-    let mut settings = crate::support::snapshot_settings();
+    let mut settings = crate::support::report_snapshot_settings();
     settings.add_filter("sha256:[0-9a-f]{64}", "sha256:[plan_id]");
     settings.bind(|| insta::assert_snapshot!("run-failures-markdown", markdown));
 }

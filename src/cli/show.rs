@@ -1,0 +1,148 @@
+//! `stopbook show FILE`: a plan JSON or a JSON run report, back as Markdown, for a reviewer who
+//! was handed only the JSON. A report is rebuilt and written by the same code as
+//! `run --report-md`; a plan is rendered from its JSON.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use serde_json::Value;
+
+use super::Exit;
+use super::args::ShowArgs;
+use crate::exec::{Report, RunOutcome, Timing};
+use crate::markdown::escape;
+use crate::report::context::{self, AuthKind, RunContext, TargetInfo};
+use crate::report::json::ReadReport;
+
+/// Runs `stopbook show` and returns its exit code.
+pub fn run(args: &ShowArgs) -> Exit {
+    match render(&args.file) {
+        Ok(text) => {
+            out!("{}", text.trim_end());
+            Exit::Success
+        }
+        Err(message) => {
+            say!("{message}");
+            Exit::Invalid
+        }
+    }
+}
+
+fn render(path: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("error: cannot read `{}`: {e}", path.display()))?;
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|e| format!("error: `{}` is not JSON: {e}", path.display()))?;
+    if value.get("results").is_some() {
+        let report: ReadReport = serde_json::from_value(value)
+            .map_err(|e| format!("error: `{}` is not a run report: {e}", path.display()))?;
+        return Ok(report_markdown(report));
+    }
+    if value.get("phases").is_some() && value.get("plan_id").is_some() {
+        return Ok(plan_markdown(&value));
+    }
+    Err(format!(
+        "error: `{}` is neither a plan JSON nor a JSON run report",
+        path.display()
+    ))
+}
+
+fn report_markdown(read: ReadReport) -> String {
+    let started_at = read
+        .started_at
+        .as_deref()
+        .and_then(context::parse_rfc3339)
+        .unwrap_or(SystemTime::UNIX_EPOCH);
+    // The duration as written (times are kept to the millisecond, so ends less exactly).
+    let finished_at = match read.duration_ms {
+        Some(ms) => started_at + Duration::from_millis(ms),
+        None => read
+            .finished_at
+            .as_deref()
+            .and_then(context::parse_rfc3339)
+            .unwrap_or(started_at),
+    };
+    let offset = |at: &str| {
+        context::parse_rfc3339(at)
+            .and_then(|t| t.duration_since(started_at).ok())
+            .map(|d| d.as_millis() as u64)
+    };
+    let timings = read
+        .timings
+        .iter()
+        .map(|t| Timing {
+            seq: t.seq,
+            started_ms: t.started_ms,
+            duration_ms: t.duration_ms,
+            accepted_ms: t.accepted_at.as_deref().and_then(offset),
+            request_id: t.request_id.clone(),
+        })
+        .collect();
+    let outcome = match read.outcome.as_str() {
+        "passed" => RunOutcome::Passed,
+        "aborted" => RunOutcome::Aborted,
+        "interrupted" => RunOutcome::Interrupted,
+        "paused" => RunOutcome::Paused,
+        _ => RunOutcome::Failed,
+    };
+    let report = Report {
+        outcome,
+        crashed: false,
+        throttled: 0,
+        adapted_rate: None,
+        results: read.results,
+        timings,
+        halted: read.halted,
+        started_at,
+        finished_at,
+    };
+    let ctx = RunContext {
+        runbook: read.runbook,
+        plan_id: read.plan_id,
+        runbook_sha256: read.runbook_sha256.unwrap_or_default(),
+        target: read.target.unwrap_or(TargetInfo {
+            endpoint: "(not recorded)".to_owned(),
+            project_id: String::new(),
+            auth: AuthKind::Embedded,
+        }),
+        shard: None,
+    };
+    let mut out = Vec::new();
+    let _ = crate::report::markdown::write(&mut out, &ctx, &report);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn plan_markdown(plan: &Value) -> String {
+    let s = |v: &Value| match v {
+        Value::String(s) => escape(s),
+        Value::Null => String::new(),
+        other => escape(&other.to_string()),
+    };
+    let mut out = format!(
+        "# Plan\n\n- **plan_id:** `{}`\n- **limits:** {}\n",
+        s(&plan["plan_id"]),
+        s(&plan["limits"])
+    );
+    for phase in plan["phases"].as_array().into_iter().flatten() {
+        out.push_str(&format!("\n## Phase: {}\n\n", s(&phase["name"])));
+        out.push_str("| # | job | label | force | expect | wait | retry |\n");
+        out.push_str("|---|---|---|---|---|---|---|\n");
+        for stop in phase["stops"].as_array().into_iter().flatten() {
+            out.push_str(&format!(
+                "| {} | `{}` | {} | {} | {} | {} | {} |\n",
+                s(&stop["seq"]),
+                stop["job"].as_str().unwrap_or(""),
+                s(&stop["label"]),
+                if stop["force"] == Value::Bool(true) {
+                    "yes"
+                } else {
+                    "no"
+                },
+                s(&stop["expect"]),
+                s(&stop["wait"]),
+                s(&stop["retry"]),
+            ));
+        }
+    }
+    out
+}

@@ -1,0 +1,204 @@
+//! `stopbook verify --plan P --report R [--journal J]`: do a plan, a run's JSON report and its
+//! journal belong together? The same `plan_id`, exactly one result for every planned stop and
+//! none other, and results the journal agrees with. Exit 0, or 1 listing every difference.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::Exit;
+use super::args::VerifyArgs;
+use crate::exec::journal::{self, Earlier, Finished};
+use crate::exec::{Outcome, StopResult};
+use crate::report::json::ReadReport;
+
+/// Runs `stopbook verify` and returns its exit code.
+pub fn run(args: &VerifyArgs) -> Exit {
+    let inputs = read_plan(&args.plan).and_then(|plan| Ok((plan, read_report(&args.report)?)));
+    let ((plan_id, planned), report) = match inputs {
+        Ok(inputs) => inputs,
+        Err(message) => {
+            say!("{message}");
+            return Exit::Invalid;
+        }
+    };
+    let mut differences = compare(&plan_id, &planned, &report);
+    if let Some(path) = &args.journal {
+        match journal::read(path, &plan_id) {
+            Ok(earlier) => differences.extend(against_journal(&report.results, &earlier)),
+            Err(e) => differences.push(format!("journal `{}`: {e}", path.display())),
+        }
+    }
+    if differences.is_empty() {
+        say!(
+            "ok: {} to plan {plan_id}: {} results, one for every planned stop",
+            if args.journal.is_some() {
+                "the report and the journal belong"
+            } else {
+                "the report belongs"
+            },
+            report.results.len()
+        );
+        return Exit::Success;
+    }
+    out!("{} difference(s):", differences.len());
+    for d in &differences {
+        out!("  - {d}");
+    }
+    Exit::Failed
+}
+
+/// The plan's `plan_id` and its stops, by seq.
+fn read_plan(path: &Path) -> Result<(String, BTreeMap<usize, String>), String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("error: cannot read the plan `{}`: {e}", path.display()))?;
+    let plan: Value = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "error: `{}` is not a plan JSON (`stopbook plan RUNBOOK --format json`): {e}",
+            path.display()
+        )
+    })?;
+    let plan_id = plan["plan_id"]
+        .as_str()
+        .ok_or_else(|| format!("error: `{}` holds no plan_id", path.display()))?
+        .to_owned();
+    let mut stops = BTreeMap::new();
+    for phase in plan["phases"].as_array().into_iter().flatten() {
+        for stop in phase["stops"].as_array().into_iter().flatten() {
+            if let (Some(seq), Some(job)) = (stop["seq"].as_u64(), stop["job"].as_str()) {
+                stops.insert(seq as usize, job.to_owned());
+            }
+        }
+    }
+    Ok((plan_id, stops))
+}
+
+fn read_report(path: &Path) -> Result<ReadReport, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("error: cannot read the report `{}`: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "error: `{}` is not a JSON run report (`run --report-json`): {e}",
+            path.display()
+        )
+    })
+}
+
+/// The plan against the report: plan_id, then stops missing, extra, repeated or changed.
+fn compare(plan_id: &str, planned: &BTreeMap<usize, String>, report: &ReadReport) -> Vec<String> {
+    let mut differences = Vec::new();
+    if report.plan_id != plan_id {
+        differences.push(format!(
+            "another plan: the report is of {}, the plan is {plan_id}",
+            report.plan_id
+        ));
+    }
+    let mut seen: HashMap<usize, usize> = HashMap::new();
+    for r in &report.results {
+        *seen.entry(r.seq).or_default() += 1;
+        match planned.get(&r.seq) {
+            None => differences.push(format!(
+                "extra: result #{} (job {}) is not a stop of the plan",
+                r.seq, r.job
+            )),
+            Some(job) if *job != r.job.to_string() => differences.push(format!(
+                "#{}: the plan stops job {job}, the report's result is of job {}",
+                r.seq, r.job
+            )),
+            Some(_) => {}
+        }
+    }
+    for (seq, n) in &seen {
+        if *n > 1 {
+            differences.push(format!("#{seq}: {n} results, not one"));
+        }
+    }
+    for (seq, job) in planned {
+        if !seen.contains_key(seq) {
+            differences.push(format!(
+                "missing: no result for planned stop #{seq} (job {job})"
+            ));
+        }
+    }
+    differences
+}
+
+/// Each result against what the journal recorded for its stop.
+fn against_journal(results: &[StopResult], earlier: &HashMap<usize, Earlier>) -> Vec<String> {
+    let mut differences = Vec::new();
+    for r in results {
+        let recorded = match earlier.get(&r.seq) {
+            Some(Earlier::Done(finished)) => Some(finished.as_ref()),
+            _ => None,
+        };
+        match (r.outcome, recorded) {
+            (Outcome::Skipped, None) => {}
+            (_, None) => differences.push(format!(
+                "#{}: the report says {}, the journal holds no result for it",
+                r.seq,
+                outcome(r.outcome)
+            )),
+            (_, Some(f)) => {
+                let mine = Finished::of(r);
+                let fields = disagreements(&mine, f);
+                if !fields.is_empty() {
+                    differences.push(format!(
+                        "#{}: the journal contradicts the report on {}",
+                        r.seq,
+                        fields.join(", ")
+                    ));
+                }
+            }
+        }
+    }
+    differences
+}
+
+fn disagreements(report: &Finished, journal: &Finished) -> Vec<String> {
+    let mut fields = Vec::new();
+    let mut check = |name: &str, a: String, b: String| {
+        if a != b {
+            fields.push(format!("{name} (report {a}, journal {b})"));
+        }
+    };
+    check(
+        "outcome",
+        outcome(report.outcome).into(),
+        outcome(journal.outcome).into(),
+    );
+    check(
+        "http_status",
+        format!("{:?}", report.http_status),
+        format!("{:?}", journal.http_status),
+    );
+    check(
+        "error_code",
+        format!("{:?}", report.error_code),
+        format!("{:?}", journal.error_code),
+    );
+    check(
+        "final_status",
+        format!("{:?}", report.final_status),
+        format!("{:?}", journal.final_status),
+    );
+    check(
+        "attempts",
+        report.attempts.to_string(),
+        journal.attempts.to_string(),
+    );
+    check(
+        "escalated",
+        report.escalated.to_string(),
+        journal.escalated.to_string(),
+    );
+    fields
+}
+
+fn outcome(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Passed => "passed",
+        Outcome::Failed => "failed",
+        Outcome::Skipped => "skipped",
+    }
+}

@@ -1,0 +1,154 @@
+//! Evidence for change review: `verify` on a matching triple and on each kind of mismatch, and
+//! `show` turning a report JSON and a plan JSON back into Markdown.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::support::stopbook;
+
+fn sb(dir: &Path, args: &[&str]) -> std::process::Output {
+    stopbook(args)
+        .current_dir(dir)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap()
+}
+
+/// A quickstart run in `dir`: plan.json, report.json, report.md, journal.jsonl.
+fn quickstart_run(dir: &Path) {
+    let runbook = std::fs::canonicalize("runbooks/quickstart.yaml").unwrap();
+    let runbook = runbook.to_str().unwrap();
+    let plan = sb(
+        dir,
+        &["plan", runbook, "--format", "json", "--out", "plan.json"],
+    );
+    assert_eq!(plan.status.code(), Some(0));
+    let run = sb(
+        dir,
+        &[
+            "run",
+            runbook,
+            "--journal",
+            "journal.jsonl",
+            "--report-json",
+            "report.json",
+            "--report-md",
+            "report.md",
+            "--no-progress",
+        ],
+    );
+    assert_eq!(run.status.code(), Some(0));
+}
+
+fn verify(dir: &Path, report: &str) -> (Option<i32>, String) {
+    let args = [
+        "verify",
+        "--plan",
+        "plan.json",
+        "--report",
+        report,
+        "--journal",
+        "journal.jsonl",
+    ];
+    let output = sb(dir, &args);
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+fn altered(dir: &Path, change: impl FnOnce(&mut Value)) -> &'static str {
+    let mut report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    change(&mut report);
+    std::fs::write(dir.join("altered.json"), report.to_string()).unwrap();
+    "altered.json"
+}
+
+#[test]
+fn verify_accepts_a_matching_triple_and_lists_every_difference() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    quickstart_run(dir);
+    assert_eq!(verify(dir, "report.json").0, Some(0));
+
+    let other = altered(dir, |r| {
+        r["plan_id"] = format!("sha256:{}", "0".repeat(64)).into()
+    });
+    let (code, out) = verify(dir, other);
+    assert_eq!(code, Some(1));
+    assert!(out.contains("another plan"), "{out}");
+
+    let missing = altered(dir, |r| {
+        r["results"].as_array_mut().unwrap().remove(4);
+    });
+    let (code, out) = verify(dir, missing);
+    assert_eq!(code, Some(1));
+    assert!(
+        out.contains("missing: no result for planned stop #5"),
+        "{out}"
+    );
+
+    let extra = altered(dir, |r| {
+        let results = r["results"].as_array_mut().unwrap();
+        let mut copy = results[0].clone();
+        copy["seq"] = 21.into();
+        results.push(copy);
+    });
+    let (code, out) = verify(dir, extra);
+    assert_eq!(code, Some(1));
+    assert!(out.contains("extra: result #21"), "{out}");
+
+    let contradicted = altered(dir, |r| {
+        r["results"][2]["outcome"] = "failed".into();
+        r["results"][2]["final_status"] = "RELEASE_RESOURCE_FAILED".into();
+    });
+    let (code, out) = verify(dir, contradicted);
+    assert_eq!(code, Some(1));
+    assert!(
+        out.contains("#3: the journal contradicts the report on outcome"),
+        "{out}"
+    );
+    assert!(out.contains("final_status"), "{out}");
+}
+
+#[test]
+fn show_renders_a_report_and_a_plan_as_markdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    quickstart_run(dir);
+    let shown = sb(dir, &["show", "report.json"]);
+    assert_eq!(shown.status.code(), Some(0));
+    let shown = String::from_utf8(shown.stdout).unwrap();
+    let written = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    // The gantt's instants are milliseconds of a clock the JSON keeps to the millisecond.
+    let without_gantt = |s: &str| -> Vec<String> {
+        s.lines()
+            .filter(|l| !l.contains(":p") && !l.starts_with("- **when:**"))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(without_gantt(&shown), without_gantt(written.trim_end()));
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let started = report["started_at"].as_str().unwrap();
+    let ms = report["duration_ms"].as_u64().unwrap();
+    assert!(
+        shown.contains(&format!("- **when:** {started} to ")),
+        "{shown}"
+    );
+    assert!(shown.contains(&format!(" ({ms} ms)")), "{shown}");
+
+    let plan = sb(dir, &["show", "plan.json"]);
+    assert_eq!(plan.status.code(), Some(0));
+    let plan = String::from_utf8(plan.stdout).unwrap();
+    assert!(plan.starts_with("# Plan"));
+    assert!(plan.contains("## Phase: canary") && plan.contains("## Phase: bulk"));
+    assert_eq!(
+        plan.matches("\n| ").count(),
+        2 + 20,
+        "a header per phase, a row per stop"
+    );
+}
