@@ -187,6 +187,10 @@ pub struct RunArgs {
     /// Write the Markdown report here.
     #[arg(long, value_name = "FILE")]
     pub report_md: Option<PathBuf>,
+    /// Write an unsigned in-toto test-result attestation here: the plan and every report
+    /// written as its subjects, one test per stop.
+    #[arg(long, value_name = "FILE")]
+    pub attest: Option<PathBuf>,
     /// The journal [default, for a real endpoint: .stopbook/journal-PLANID.jsonl; the embedded
     /// mock keeps none unless asked].
     #[arg(long, value_name = "FILE")]

@@ -214,9 +214,63 @@ fn finish(args: &RunArgs, ctx: &RunContext, report: &Report, journal: Option<&Pa
             }
         }
     }
+    if let Some(path) = &args.attest
+        && let Err(e) = attest(path, &writes, ctx, report)
+    {
+        say!(
+            "error: cannot write the attestation `{}`: {e}",
+            path.display()
+        );
+        if exit == Exit::Success {
+            exit = Exit::Failed;
+        }
+    }
     say_part!("{}", report::closing(report));
     if let Some(path) = journal {
         say!("journal: {}", path.display());
     }
     exit
+}
+
+/// The run's attestation: the plan (its `plan_id` is the sha256 of its canonical JSON) and every
+/// report written, one test per stop (a skipped stop is a warned test).
+fn attest(
+    path: &std::path::Path,
+    written: &[(Option<&PathBuf>, &str)],
+    ctx: &RunContext,
+    report: &Report,
+) -> std::io::Result<()> {
+    use crate::exec::Outcome;
+    use crate::report::attest::{Tests, sha256_hex, write_statement};
+    let plan = (
+        "plan".to_owned(),
+        ctx.plan_id.trim_start_matches("sha256:").to_owned(),
+    );
+    let mut subjects = vec![plan];
+    for file in written.iter().filter_map(|(p, _)| *p) {
+        let bytes = std::fs::read(file)?;
+        subjects.push((file.display().to_string(), sha256_hex(&bytes)));
+    }
+    let mut tests = Tests::default();
+    for r in &report.results {
+        let name = format!("#{} {}", r.seq, r.job);
+        match r.outcome {
+            Outcome::Passed => tests.passed.push(name),
+            Outcome::Failed => tests.failed.push(name),
+            Outcome::Skipped => tests.warned.push(name),
+        }
+    }
+    let configuration = serde_json::json!({
+        "name": "stopbook run",
+        "uri": ctx.target.endpoint,
+        "annotations": {
+            "stopbook_version": env!("CARGO_PKG_VERSION"),
+            "runbook": ctx.runbook,
+            "runbook_sha256": ctx.runbook_sha256,
+            "plan_id": ctx.plan_id,
+        },
+    });
+    output::write_atomic(path, |out| {
+        write_statement(out, &subjects, configuration, &tests)
+    })
 }

@@ -82,60 +82,37 @@ pub fn write_catalogue<W: Write>(mut out: W, catalogue: &[Rule]) -> io::Result<(
 /// (a skipped rule is a warned test). Its subjects are the report files written (`subjects`:
 /// name and bytes); with none, the JSON report the run would have written.
 pub fn write_attestation<W: Write>(
-    mut out: W,
+    out: W,
     endpoint: &str,
     verdicts: &[Verdict],
     subjects: &[(String, Vec<u8>)],
 ) -> io::Result<()> {
-    let sha256 = |bytes: &[u8]| {
-        ring::digest::digest(&ring::digest::SHA256, bytes)
-            .as_ref()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    };
-    let mut subject: Vec<serde_json::Value> = subjects
+    use super::attest::{Tests, sha256_hex, write_statement};
+    let mut subject: Vec<(String, String)> = subjects
         .iter()
-        .map(|(name, bytes)| serde_json::json!({"name": name, "digest": {"sha256": sha256(bytes)}}))
+        .map(|(name, bytes)| (name.clone(), sha256_hex(bytes)))
         .collect();
     if subject.is_empty() {
         let mut report = Vec::new();
         write_json(&mut report, endpoint, verdicts)?;
-        subject.push(serde_json::json!({"name": "conformance-report.json", "digest": {"sha256": sha256(&report)}}));
+        subject.push(("conformance-report.json".to_owned(), sha256_hex(&report)));
     }
-    let named = |o: Outcome| -> Vec<&str> {
+    let named = |o: Outcome| -> Vec<String> {
         verdicts
             .iter()
             .filter(|v| v.outcome == o)
-            .map(|v| v.id)
+            .map(|v| v.id.to_string())
             .collect()
     };
-    let (passed, failed, warned) = (
-        named(Outcome::Pass),
-        named(Outcome::Fail),
-        named(Outcome::Skip),
-    );
-    let result = match (failed.is_empty(), warned.is_empty()) {
-        (false, _) => "FAILED",
-        (true, false) => "WARNED",
-        (true, true) => "PASSED",
+    let tests = Tests {
+        passed: named(Outcome::Pass),
+        failed: named(Outcome::Fail),
+        warned: named(Outcome::Skip),
     };
-    let statement = serde_json::json!({
-        "_type": "https://in-toto.io/Statement/v1",
-        "subject": subject,
-        "predicateType": "https://in-toto.io/attestation/test-result/v0.1",
-        "predicate": {
-            "result": result,
-            "configuration": [{
-                "name": "stopbook conform",
-                "uri": endpoint,
-                "annotations": {"stopbook_version": env!("CARGO_PKG_VERSION")},
-            }],
-            "passedTests": passed,
-            "failedTests": failed,
-            "warnedTests": warned,
-        },
+    let configuration = serde_json::json!({
+        "name": "stopbook conform",
+        "uri": endpoint,
+        "annotations": {"stopbook_version": env!("CARGO_PKG_VERSION")},
     });
-    serde_json::to_writer_pretty(&mut out, &statement).map_err(io::Error::from)?;
-    out.write_all(b"\n")
+    write_statement(out, &subject, configuration, &tests)
 }

@@ -1,6 +1,7 @@
 //! Turning a run into what people read: live progress, the closing summary, and the JSON, JUnit
 //! and Markdown reports. Reports are written atomically, also when a run aborts or is interrupted.
 
+pub mod attest;
 pub mod conformance;
 pub mod context;
 pub mod json;

@@ -152,3 +152,59 @@ fn show_renders_a_report_and_a_plan_as_markdown() {
         "a header per phase, a row per stop"
     );
 }
+
+#[test]
+fn run_attests_the_plan_and_every_report_written() {
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().unwrap();
+    let out = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let output = stopbook([
+        "run",
+        "runbooks/quickstart.yaml",
+        "--no-progress",
+        "--report-json",
+        &out("r.json"),
+        "--report-md",
+        &out("r.md"),
+        "--attest",
+        &out("att.json"),
+    ])
+    .timeout(Duration::from_secs(120))
+    .output()
+    .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let statement: Value =
+        serde_json::from_slice(&std::fs::read(out("att.json")).unwrap()).unwrap();
+    assert_eq!(statement["_type"], "https://in-toto.io/Statement/v1");
+    assert_eq!(
+        statement["predicateType"],
+        "https://in-toto.io/attestation/test-result/v0.1"
+    );
+    let report: Value = serde_json::from_slice(&std::fs::read(out("r.json")).unwrap()).unwrap();
+    let subjects = statement["subject"].as_array().unwrap();
+    let digest_of = |name: &str| {
+        subjects
+            .iter()
+            .find(|s| s["name"].as_str().unwrap().ends_with(name))
+            .map(|s| s["digest"]["sha256"].as_str().unwrap().to_owned())
+    };
+    let plan_id = report["plan_id"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("sha256:");
+    assert_eq!(digest_of("plan").as_deref(), Some(plan_id));
+    for file in ["r.json", "r.md"] {
+        let digest = Sha256::digest(std::fs::read(out(file)).unwrap());
+        let expected: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(digest_of(file), Some(expected), "{file}");
+    }
+    let predicate = &statement["predicate"];
+    assert_eq!(predicate["result"], "PASSED");
+    assert_eq!(predicate["passedTests"].as_array().unwrap().len(), 20);
+    assert_eq!(predicate["configuration"][0]["name"], "stopbook run");
+}
