@@ -187,6 +187,9 @@ pub struct RunArgs {
     /// Write the Markdown report here.
     #[arg(long, value_name = "FILE")]
     pub report_md: Option<PathBuf>,
+    /// Write the HTML report here: one self-contained page (context, failures, a timeline).
+    #[arg(long, value_name = "FILE")]
+    pub report_html: Option<PathBuf>,
     /// Write an unsigned in-toto test-result attestation here: the plan and every report
     /// written as its subjects, one test per stop.
     #[arg(long, value_name = "FILE")]

@@ -194,16 +194,18 @@ fn finish(args: &RunArgs, ctx: &RunContext, report: &Report, journal: Option<&Pa
         RunOutcome::Aborted => Exit::Aborted,
         RunOutcome::Interrupted => Exit::Interrupted,
     };
-    let writes: [(Option<&PathBuf>, &str); 3] = [
+    let writes: [(Option<&PathBuf>, &str); 4] = [
         (args.report_json.as_ref(), "json"),
         (args.report_junit.as_ref(), "junit"),
         (args.report_md.as_ref(), "md"),
+        (args.report_html.as_ref(), "html"),
     ];
     for (path, kind) in writes {
         let Some(path) = path else { continue };
         let written = output::write_atomic(path, |out| match kind {
             "json" => report::json::write(out, ctx, report),
             "junit" => report::junit::write(out, ctx, report),
+            "html" => report::html::write(out, ctx, report),
             _ => report::markdown::write(out, ctx, report),
         });
         if let Err(e) = written {

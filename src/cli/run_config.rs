@@ -84,7 +84,12 @@ impl RunConfig {
 /// Each report's folder takes a file now, so a typo in a path is found before anything is sent
 /// rather than after the whole run.
 fn check_report_paths(args: &RunArgs) -> Result<(), String> {
-    let paths = [&args.report_json, &args.report_junit, &args.report_md];
+    let paths = [
+        &args.report_json,
+        &args.report_junit,
+        &args.report_md,
+        &args.report_html,
+    ];
     for path in paths.into_iter().flatten() {
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,

@@ -18,14 +18,7 @@ pub struct Tests {
     pub warned: Vec<String>,
 }
 
-/// The hex sha256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    ring::digest::digest(&ring::digest::SHA256, bytes)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use super::context::sha256_hex;
 
 /// Writes the statement: `subjects` as (name, hex sha256), one `configuration` entry.
 pub fn write_statement<W: Write>(

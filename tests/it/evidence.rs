@@ -208,3 +208,70 @@ fn run_attests_the_plan_and_every_report_written() {
     assert_eq!(predicate["passedTests"].as_array().unwrap().len(), 20);
     assert_eq!(predicate["configuration"][0]["name"], "stopbook run");
 }
+
+#[test]
+fn the_html_report_is_one_self_contained_page_a_browser_renders() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("r.html");
+    let output = stopbook([
+        "run",
+        "runbooks/quickstart.yaml",
+        "--no-progress",
+        "--report-html",
+    ])
+    .arg(&html)
+    .timeout(Duration::from_secs(120))
+    .output()
+    .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    for needle in [
+        "<h1>Run report: Quickstart",
+        "plan_id",
+        "runbook_sha256",
+        "<svg",
+        "Phase: canary",
+        "Phase: bulk",
+    ] {
+        assert!(page.contains(needle), "the page lacks {needle}");
+    }
+    for forbidden in ["<script", " src=", " href=", "@import", "url("] {
+        assert!(
+            !page.contains(forbidden),
+            "the page loads something: {forbidden}"
+        );
+    }
+    // A real browser renders it (CI installs chromium-headless-shell; elsewhere, if present).
+    let browser = std::path::Path::new("/usr/bin/chromium-headless-shell");
+    if !browser.exists() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must install chromium-headless-shell"
+        );
+        return;
+    }
+    let shot = dir.path().join("shot.png");
+    let rendered = std::process::Command::new(browser)
+        .args(["--no-sandbox", "--disable-gpu", "--window-size=1000,1400"])
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .unwrap();
+    assert!(
+        rendered.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rendered.stderr)
+    );
+    let png = std::fs::read(&shot).unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "a PNG");
+    assert!(
+        png.len() > 20_000,
+        "a page with content, not a blank one ({} bytes)",
+        png.len()
+    );
+}
