@@ -16,13 +16,17 @@ use crate::report::json::ReadReport;
 /// Runs `stopbook verify` and returns its exit code.
 pub fn run(args: &VerifyArgs) -> Exit {
     let inputs = read_plan(&args.plan).and_then(|plan| Ok((plan, read_report(&args.report)?)));
-    let ((plan_id, planned), report) = match inputs {
+    let ((plan_id, mut planned), report) = match inputs {
         Ok(inputs) => inputs,
         Err(message) => {
             say!("{message}");
             return Exit::Invalid;
         }
     };
+    // A shard's report holds the stops of its shard only.
+    if let Some((k, n)) = report.shard.as_deref().and_then(parse_shard) {
+        planned.retain(|seq, _| crate::exec::in_shard(*seq, Some((k, n))));
+    }
     let mut differences = compare(&plan_id, &planned, &report);
     if let Some(path) = &args.journal {
         match journal::read(path, &plan_id) {
@@ -72,6 +76,13 @@ fn read_plan(path: &Path) -> Result<(String, BTreeMap<usize, String>), String> {
         }
     }
     Ok((plan_id, stops))
+}
+
+/// `K/N` as a report writes it.
+fn parse_shard(text: &str) -> Option<(usize, usize)> {
+    let (k, n) = text.split_once('/')?;
+    let (k, n) = (k.parse().ok()?, n.parse().ok()?);
+    (k >= 1 && k <= n).then_some((k, n))
 }
 
 fn read_report(path: &Path) -> Result<ReadReport, String> {

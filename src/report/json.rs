@@ -48,6 +48,9 @@ pub struct ReadReport {
     /// The sha256 of the runbook file.
     #[serde(default)]
     pub runbook_sha256: Option<String>,
+    /// The shard a `--shard K/N` run ran (`K/N`): its report holds only that shard's stops.
+    #[serde(default)]
+    pub shard: Option<String>,
     /// Where the run went.
     #[serde(default)]
     pub target: Option<TargetInfo>,

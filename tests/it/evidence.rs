@@ -275,3 +275,32 @@ fn the_html_report_is_one_self_contained_page_a_browser_renders() {
         png.len()
     );
 }
+
+#[test]
+fn a_shards_report_verifies_against_the_stops_of_its_shard() {
+    let dir = tempfile::tempdir().unwrap();
+    let runbook = std::fs::canonicalize("runbooks/quickstart.yaml").unwrap();
+    let runbook = runbook.to_str().unwrap();
+    let plan = sb(
+        dir.path(),
+        &["plan", runbook, "--format", "json", "--out", "plan.json"],
+    );
+    assert_eq!(plan.status.code(), Some(0));
+    let run = sb(
+        dir.path(),
+        &[
+            "run",
+            runbook,
+            "--shard",
+            "2/3",
+            "--journal",
+            "journal.jsonl",
+            "--report-json",
+            "shard.json",
+            "--no-progress",
+        ],
+    );
+    assert_eq!(run.status.code(), Some(0));
+    let (code, text) = verify(dir.path(), "shard.json");
+    assert_eq!(code, Some(0), "{text}");
+}
