@@ -1,9 +1,12 @@
 //! The HTML report (`--report-html`): one self-contained page for a reviewer, with no script and
 //! no request to anything outside the file. The context first, then failures, an SVG timeline
 //! of the run (stops started and ended per second, phases as bands, failures marked), the
-//! distribution of answer times, and a table per phase.
+//! distribution of answer times, and a table per phase. Written with maud, whose templates are
+//! checked when stopbook is compiled and escape every value they are given.
 
 use std::io::{self, Write};
+
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::context::{RunContext, VERSION, duration_ms, rfc3339};
 use super::summary;
@@ -18,91 +21,73 @@ code{font-family:ui-monospace,monospace;font-size:.95em;white-space:nowrap}";
 
 /// Writes the HTML report of `report`.
 pub fn write<W: Write>(mut out: W, ctx: &RunContext, report: &Report) -> io::Result<()> {
-    let title = format!("Run report: {}", esc(&ctx.runbook));
-    writeln!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-    )?;
-    writeln!(
-        out,
-        "<title>{title}</title><style>{STYLE}</style></head><body>"
-    )?;
-    writeln!(out, "<h1>{title}</h1>")?;
-    write_context(&mut out, ctx, report)?;
-    write_failures(&mut out, report)?;
-    writeln!(out, "<h2>Timeline</h2>")?;
-    write_timeline(&mut out, report)?;
-    writeln!(out, "<h2>Answer times</h2>")?;
-    write_histogram(&mut out, &report.timings)?;
-    write_phases(&mut out, report)?;
-    writeln!(out, "</body></html>")
+    let title = format!("Run report: {}", ctx.runbook);
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                title { (title) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                h1 { (title) }
+                (context(ctx, report))
+                (failures(report))
+                h2 { "Timeline" }
+                (timeline(report))
+                h2 { "Answer times" }
+                (histogram(&report.timings))
+                (phases(report))
+            }
+        }
+    };
+    out.write_all(page.into_string().as_bytes())?;
+    out.write_all(b"\n")
 }
 
-fn write_context(out: &mut impl Write, ctx: &RunContext, report: &Report) -> io::Result<()> {
+fn context(ctx: &RunContext, report: &Report) -> Markup {
     let s = summary(&report.results);
     let outcome = report.outcome.as_str();
-    let rows = [
-        (
-            "outcome",
-            format!("<span class=\"{outcome}\">{outcome}</span>"),
-        ),
-        (
-            "stops",
-            format!(
-                "{} in all: {} passed, {} failed, {} skipped",
-                s.total, s.passed, s.failed, s.skipped
-            ),
-        ),
-        ("plan_id", format!("<code>{}</code>", esc(&ctx.plan_id))),
-        (
-            "runbook_sha256",
-            format!("<code>{}</code>", esc(&ctx.runbook_sha256)),
-        ),
-        (
-            "target",
-            format!(
-                "{} (project {})",
-                esc(&ctx.target.endpoint),
-                esc(&ctx.target.project_id)
-            ),
-        ),
-        ("started_at", rfc3339(report.started_at)),
-        ("finished_at", rfc3339(report.finished_at)),
-        ("duration", format!("{} ms", duration_ms(report))),
-        ("stopbook", VERSION.to_owned()),
-    ];
-    writeln!(out, "<dl>")?;
-    for (name, value) in rows {
-        writeln!(out, "<dt>{name}</dt><dd>{value}</dd>")?;
+    html! {
+        dl {
+            dt { "outcome" } dd { span class=(outcome) { (outcome) } }
+            dt { "stops" }
+            dd { (s.total) " in all: " (s.passed) " passed, " (s.failed) " failed, " (s.skipped) " skipped" }
+            dt { "plan_id" } dd { code { (ctx.plan_id) } }
+            dt { "runbook_sha256" } dd { code { (ctx.runbook_sha256) } }
+            dt { "target" } dd { (ctx.target.endpoint) " (project " (ctx.target.project_id) ")" }
+            dt { "started_at" } dd { (rfc3339(report.started_at)) }
+            dt { "finished_at" } dd { (rfc3339(report.finished_at)) }
+            dt { "duration" } dd { (duration_ms(report)) " ms" }
+            dt { "stopbook" } dd { (VERSION) }
+            @if let Some(reason) = &report.halted {
+                dt { "stopped early" } dd { (reason) }
+            }
+        }
     }
-    if let Some(reason) = &report.halted {
-        writeln!(out, "<dt>stopped early</dt><dd>{}</dd>", esc(reason))?;
-    }
-    writeln!(out, "</dl>")
 }
 
-fn write_failures(out: &mut impl Write, report: &Report) -> io::Result<()> {
+fn failures(report: &Report) -> Markup {
     let failures = report.failures();
-    if failures.is_empty() {
-        return Ok(());
+    html! {
+        @if !failures.is_empty() {
+            h2 { "Failures" }
+            table {
+                tr { th { "#" } th { "job" } th { "label" } th { "phase" } th { "expected" } th { "reason" } }
+                @for r in failures {
+                    tr {
+                        td { (r.seq) }
+                        td { code { (r.job) } }
+                        td { (r.label.as_deref().unwrap_or("")) }
+                        td { (r.phase) }
+                        td { (r.expected) }
+                        td class="failed" { (r.reason.as_deref().unwrap_or("failed")) }
+                    }
+                }
+            }
+        }
     }
-    writeln!(
-        out,
-        "<h2>Failures</h2><table><tr><th>#</th><th>job</th><th>label</th><th>phase</th><th>expected</th><th>reason</th></tr>"
-    )?;
-    for r in failures {
-        writeln!(
-            out,
-            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td class=\"failed\">{}</td></tr>",
-            r.seq,
-            r.job,
-            esc(r.label.as_deref().unwrap_or("")),
-            esc(&r.phase),
-            esc(&r.expected),
-            esc(r.reason.as_deref().unwrap_or("failed"))
-        )?;
-    }
-    writeln!(out, "</table>")
 }
 
 /// The timeline's drawing area: its size, and how milliseconds and counts map onto it.
@@ -125,7 +110,7 @@ impl Plot {
 }
 
 /// Stops started (blue) and ended (green) per second, phases as bands, failures as red ticks.
-fn write_timeline(out: &mut impl Write, report: &Report) -> io::Result<()> {
+fn timeline(report: &Report) -> Markup {
     let end_ms = report
         .timings
         .iter()
@@ -153,86 +138,60 @@ fn write_timeline(out: &mut impl Write, report: &Report) -> io::Result<()> {
         end_ms,
         peak,
     };
-    writeln!(
-        out,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" role=\"img\" aria-label=\"stops started and ended per second\">",
-        plot.width, plot.height
-    )?;
-    write_bands(out, &plot, report)?;
-    for (series, color) in [(&started, "#1565c0"), (&ended, "#2e7d32")] {
+    let line = |series: &[u32]| -> String {
         let points: Vec<String> = series
             .iter()
             .enumerate()
             .map(|(s, n)| format!("{:.1},{:.1}", plot.x(s as u64 * 1000 + 500), plot.y(*n)))
             .collect();
-        writeln!(
-            out,
-            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/>",
-            points.join(" ")
-        )?;
+        points.join(" ")
+    };
+    html! {
+        svg xmlns="http://www.w3.org/2000/svg" width=(plot.width) height=(plot.height)
+            role="img" aria-label="stops started and ended per second" {
+            (bands(&plot, report))
+            polyline fill="none" stroke="#1565c0" stroke-width="2" points=(line(&started)) {}
+            polyline fill="none" stroke="#2e7d32" stroke-width="2" points=(line(&ended)) {}
+            (axis(&plot, report))
+        }
     }
-    write_axis(out, &plot, report)?;
-    writeln!(out, "</svg>")
 }
 
 /// Phases as bands behind the lines.
-fn write_bands(out: &mut impl Write, plot: &Plot, report: &Report) -> io::Result<()> {
-    let pad = plot.pad;
-    for (i, (name, from, to)) in phase_spans(report).iter().enumerate() {
-        let fill = ["#e3f2fd", "#fff3e0", "#e8f5e9", "#f3e5f5"][i % 4];
-        let (a, b) = (plot.x(*from), plot.x(*to).max(plot.x(*from) + 1.0));
-        writeln!(
-            out,
-            "<rect x=\"{a:.1}\" y=\"{pad}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{fill}\"><title>phase {}</title></rect>",
-            b - a,
-            plot.height - 2.0 * pad,
-            esc(name)
-        )?;
-        writeln!(
-            out,
-            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\">{}</text>",
-            a + 2.0,
-            pad - 4.0,
-            esc(name)
-        )?;
+fn bands(plot: &Plot, report: &Report) -> Markup {
+    let fills = ["#e3f2fd", "#fff3e0", "#e8f5e9", "#f3e5f5"];
+    html! {
+        @for (i, (name, from, to)) in phase_spans(report).iter().enumerate() {
+            @let (a, b) = (plot.x(*from), plot.x(*to).max(plot.x(*from) + 1.0));
+            rect x=(format!("{a:.1}")) y=(plot.pad) width=(format!("{:.1}", b - a))
+                height=(format!("{:.1}", plot.height - 2.0 * plot.pad)) fill=(fills[i % 4]) {
+                title { "phase " (name) }
+            }
+            text x=(format!("{:.1}", a + 2.0)) y=(plot.pad - 4.0) font-size="11" { (name) }
+        }
     }
-    Ok(())
 }
 
 /// Failures as red ticks on the time axis, the axis, and the legend.
-fn write_axis(out: &mut impl Write, plot: &Plot, report: &Report) -> io::Result<()> {
+fn axis(plot: &Plot, report: &Report) -> Markup {
     let (pad, width, height) = (plot.pad, plot.width, plot.height);
-    for t in failed_timings(report) {
-        let at = plot.x(t.started_ms + t.duration_ms);
-        writeln!(
-            out,
-            "<line x1=\"{at:.1}\" x2=\"{at:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#b00020\" stroke-width=\"2\"><title>#{} failed</title></line>",
-            height - pad,
-            height - pad + 8.0,
-            t.seq
-        )?;
+    html! {
+        @for t in failed_timings(report) {
+            @let at = format!("{:.1}", plot.x(t.started_ms + t.duration_ms));
+            line x1=(at) x2=(at) y1=(height - pad) y2=(height - pad + 8.0) stroke="#b00020" stroke-width="2" {
+                title { "#" (t.seq) " failed" }
+            }
+        }
+        line x1=(pad) x2=(width - pad) y1=(height - pad) y2=(height - pad) stroke="#444" {}
+        text x=(pad) y=(height - 8.0) font-size="11" { "0 s" }
+        text x=(width - pad) y=(height - 8.0) font-size="11" text-anchor="end" {
+            (format!("{:.1} s", plot.end_ms as f64 / 1000.0))
+        }
+        text x=(width - pad) y="14" font-size="11" text-anchor="end" {
+            tspan fill="#1565c0" { "started" } " / " tspan fill="#2e7d32" { "ended" }
+            " per second (peak " (plot.peak) ")"
+        }
     }
-    writeln!(
-        out,
-        "<line x1=\"{pad}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#444\"/>",
-        width - pad,
-        height - pad,
-        height - pad
-    )?;
-    writeln!(
-        out,
-        "<text x=\"{pad}\" y=\"{:.1}\" font-size=\"11\">0 s</text><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\">{:.1} s</text>",
-        height - 8.0,
-        width - pad,
-        height - 8.0,
-        plot.end_ms as f64 / 1000.0
-    )?;
-    writeln!(
-        out,
-        "<text x=\"{:.1}\" y=\"14\" font-size=\"11\" text-anchor=\"end\"><tspan fill=\"#1565c0\">started</tspan> / <tspan fill=\"#2e7d32\">ended</tspan> per second (peak {})</text>",
-        width - pad,
-        plot.peak
-    )
 }
 
 /// Each phase's name and the span of its stops, in milliseconds since the run began.
@@ -270,7 +229,7 @@ fn failed_timings(report: &Report) -> impl Iterator<Item = &Timing> {
 }
 
 /// How long stops took, in ten buckets.
-fn write_histogram(out: &mut impl Write, timings: &[Timing]) -> io::Result<()> {
+fn histogram(timings: &[Timing]) -> Markup {
     let longest = timings
         .iter()
         .map(|t| t.duration_ms)
@@ -282,75 +241,65 @@ fn write_histogram(out: &mut impl Write, timings: &[Timing]) -> io::Result<()> {
         buckets[((t.duration_ms * 10 / (longest + 1)) as usize).min(9)] += 1;
     }
     let peak = buckets.iter().copied().max().unwrap_or(1).max(1) as f64;
-    let (width, height) = (420.0, 140.0);
-    writeln!(
-        out,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"distribution of stop times\">"
-    )?;
-    for (i, n) in buckets.iter().enumerate() {
-        let h = 100.0 * *n as f64 / peak;
-        let (from, to) = (longest * i as u64 / 10, longest * (i as u64 + 1) / 10);
-        writeln!(
-            out,
-            "<rect x=\"{}\" y=\"{:.1}\" width=\"36\" height=\"{h:.1}\" fill=\"#5c6bc0\"><title>{from}-{to} ms: {n}</title></rect>",
-            10 + i * 40,
-            110.0 - h
-        )?;
-    }
-    writeln!(
-        out,
-        "<text x=\"10\" y=\"128\" font-size=\"11\">0 ms</text><text x=\"410\" y=\"128\" font-size=\"11\" text-anchor=\"end\">{longest} ms</text>"
-    )?;
-    writeln!(out, "</svg>")
-}
-
-fn write_phases(out: &mut impl Write, report: &Report) -> io::Result<()> {
-    let mut phase: Option<&str> = None;
-    for r in &report.results {
-        if phase != Some(&*r.phase) {
-            if phase.is_some() {
-                writeln!(out, "</table>")?;
+    html! {
+        svg xmlns="http://www.w3.org/2000/svg" width="420" height="140" role="img"
+            aria-label="distribution of stop times" {
+            @for (i, n) in buckets.iter().enumerate() {
+                @let h = 100.0 * *n as f64 / peak;
+                rect x=(10 + i * 40) y=(format!("{:.1}", 110.0 - h)) width="36"
+                    height=(format!("{h:.1}")) fill="#5c6bc0" {
+                    title {
+                        (longest * i as u64 / 10) "-" (longest * (i as u64 + 1) / 10) " ms: " (n)
+                    }
+                }
             }
-            phase = Some(&r.phase);
-            writeln!(out, "<h2>Phase: {}</h2>", esc(&r.phase))?;
-            writeln!(
-                out,
-                "<table><tr><th>#</th><th>job</th><th>label</th><th>force</th><th>expected</th><th>outcome</th><th>HTTP</th><th>final status</th><th>attempts</th><th>escalated</th></tr>"
-            )?;
+            text x="10" y="128" font-size="11" { "0 ms" }
+            text x="410" y="128" font-size="11" text-anchor="end" { (longest) " ms" }
         }
-        write_row(out, r)?;
     }
-    if phase.is_some() {
-        writeln!(out, "</table>")?;
-    }
-    Ok(())
 }
 
-fn write_row(out: &mut impl Write, r: &StopResult) -> io::Result<()> {
+fn phases(report: &Report) -> Markup {
+    let mut groups: Vec<(&str, Vec<&StopResult>)> = Vec::new();
+    for r in &report.results {
+        match groups.last_mut() {
+            Some((name, rows)) if *name == &*r.phase => rows.push(r),
+            _ => groups.push((&r.phase, vec![r])),
+        }
+    }
+    html! {
+        @for (name, rows) in groups {
+            h2 { "Phase: " (name) }
+            table {
+                tr {
+                    th { "#" } th { "job" } th { "label" } th { "force" } th { "expected" }
+                    th { "outcome" } th { "HTTP" } th { "final status" } th { "attempts" }
+                    th { "escalated" }
+                }
+                @for r in rows { (row(r)) }
+            }
+        }
+    }
+}
+
+fn row(r: &StopResult) -> Markup {
     let outcome = match r.outcome {
         Outcome::Passed => "passed",
         Outcome::Failed => "failed",
         Outcome::Skipped => "skipped",
     };
-    writeln!(
-        out,
-        "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td class=\"{outcome}\">{outcome}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-        r.seq,
-        r.job,
-        esc(r.label.as_deref().unwrap_or("")),
-        if r.force { "yes" } else { "no" },
-        esc(&r.expected),
-        r.http_status.map(|h| h.to_string()).unwrap_or_default(),
-        esc(r.final_status.as_deref().unwrap_or("")),
-        r.attempts,
-        if r.escalated { "yes" } else { "no" },
-    )
-}
-
-/// Text made safe inside HTML.
-fn esc(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    html! {
+        tr {
+            td { (r.seq) }
+            td { code { (r.job) } }
+            td { (r.label.as_deref().unwrap_or("")) }
+            td { (if r.force { "yes" } else { "no" }) }
+            td { (r.expected) }
+            td class=(outcome) { (outcome) }
+            td { (r.http_status.map(|h| h.to_string()).unwrap_or_default()) }
+            td { (r.final_status.as_deref().unwrap_or("")) }
+            td { (r.attempts) }
+            td { (if r.escalated { "yes" } else { "no" }) }
+        }
+    }
 }
