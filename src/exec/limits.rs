@@ -57,21 +57,35 @@ impl Limits {
     /// Waits for a place among the requests in flight, for the rate, and for any pause; the
     /// permit is held while the request runs.
     pub async fn request(&self) -> SemaphorePermit<'_> {
-        loop {
-            let pause = *self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
-            match pause {
-                Some(until) if until > Instant::now() => tokio::time::sleep_until(until).await,
-                _ => break,
+        // The place first, then the pause and the rates: a request that waited for its place
+        // while a 429 paused the run, or cut its rate, still keeps both.
+        let permit = self
+            .in_flight
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        // A pause that began while this request waited for its turn holds it too.
+        while let Some(until) = self.paused() {
+            tokio::time::sleep_until(until).await;
+            if let Some(rate) = &self.rate {
+                rate.until_ready().await;
             }
+            self.adaptive.before_start().await;
         }
         if let Some(rate) = &self.rate {
             rate.until_ready().await;
         }
         self.adaptive.before_start().await;
-        self.in_flight
-            .acquire()
-            .await
-            .expect("the semaphore is never closed")
+        if let Some(until) = self.paused() {
+            tokio::time::sleep_until(until).await;
+        }
+        permit
+    }
+
+    /// The end of the run-wide pause, while one lasts.
+    fn paused(&self) -> Option<Instant> {
+        let pause = *self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+        pause.filter(|until| *until > Instant::now())
     }
 
     /// A 429 slows the whole run: no request starts before `for_` has passed, and the rate
