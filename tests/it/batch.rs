@@ -7,7 +7,9 @@ use std::time::Duration;
 use serde_json::Value;
 use stopbook::mock::{Faults, MockConfig};
 
-use crate::run::{External, config, job_id, jobs, report, run, runbook, stderr, stops_yaml};
+use crate::run::{
+    External, config, job_id, jobs, journaled, report, run, runbook, stderr, stops_yaml,
+};
 
 /// Every stop each job was sent, in batch-stop calls and single stop calls alike.
 fn stops_per_job(mock: &External) -> HashMap<String, usize> {
@@ -177,14 +179,7 @@ fn a_batch_killed_mid_call_resumes_without_a_second_stop() {
         stops_yaml((0..10).map(job_id))
     );
     let path = runbook(dir.path(), &mock.url, &body);
-    let args = [
-        path.to_str().unwrap(),
-        "--journal",
-        "j.jsonl",
-        "--report-json",
-        "report.json",
-        "--no-progress",
-    ];
+    let args = journaled(&path);
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stopbook"))
         .arg("run")
         .args(args)

@@ -6,7 +6,9 @@ use serde_json::{Value, json};
 use stopbook::mock::MockConfig;
 
 use super::*;
-use crate::run::{External, TOKEN, config, job_id, jobs, report, run, runbook, stderr, stops_yaml};
+use crate::run::{
+    External, TOKEN, config, job_id, jobs, journaled, report, run, runbook, stderr, stops_yaml,
+};
 
 #[test]
 fn a_resumed_run_counts_the_failures_its_journal_holds() {
@@ -25,14 +27,7 @@ fn a_resumed_run_counts_the_failures_its_journal_holds() {
         stops_yaml([job_id(91), job_id(1)]),
     );
     let path = runbook(dir.path(), &mock.url, &body);
-    let args = [
-        path.to_str().unwrap(),
-        "--journal",
-        "j.jsonl",
-        "--report-json",
-        "report.json",
-        "--no-progress",
-    ];
+    let args = journaled(&path);
     let child = spawn(dir.path(), &args);
     wait_until("phase two's stop was sent", || mock.stops().len() >= 2);
     sigint(&child);
@@ -108,14 +103,7 @@ fn until_pauses_after_a_phase_and_resume_goes_on() {
         stops_yaml((1..4).map(job_id))
     );
     let path = runbook(dir.path(), &mock.url, &body);
-    let args = [
-        path.to_str().unwrap(),
-        "--journal",
-        "j.jsonl",
-        "--report-json",
-        "report.json",
-        "--no-progress",
-    ];
+    let args = journaled(&path);
     let mut paused_args = args.to_vec();
     paused_args.extend(["--until", "canary"]);
     let paused = run(dir.path(), &paused_args);
@@ -206,14 +194,7 @@ fn a_401_during_status_reads_halts_the_run_at_once() {
         stops_yaml((0..6).map(job_id))
     );
     let path = runbook(dir.path(), &mock.url, &body);
-    let args = [
-        path.to_str().unwrap(),
-        "--journal",
-        "j.jsonl",
-        "--report-json",
-        "report.json",
-        "--no-progress",
-    ];
+    let args = journaled(&path);
     let child = spawn(dir.path(), &args);
     wait_until("every stop was accepted", || mock.stops().len() >= 6);
     std::thread::sleep(Duration::from_millis(300));
@@ -261,14 +242,7 @@ fn a_panic_in_a_stop_still_writes_the_journal_and_reports_and_exits_70() {
         stops_yaml((0..4).map(job_id))
     );
     let path = runbook(dir.path(), &mock.url, &body);
-    let args = [
-        path.to_str().unwrap(),
-        "--journal",
-        "j.jsonl",
-        "--report-json",
-        "report.json",
-        "--no-progress",
-    ];
+    let args = journaled(&path);
     let mut cmd = crate::support::stopbook(["run"]);
     cmd.args(args)
         .current_dir(dir.path())

@@ -6,7 +6,9 @@ use serde_json::{Value, json};
 use stopbook::mock::MockConfig;
 
 use super::*;
-use crate::run::{External, config, job_id, jobs, report, run, runbook, stderr, stops_yaml};
+use crate::run::{
+    External, config, job_id, jobs, journaled, report, run, runbook, stderr, stops_yaml,
+};
 
 #[test]
 fn escalated_is_reported_only_when_the_force_stop_was_accepted() {
@@ -94,14 +96,7 @@ fn an_escalation_interrupted_while_throttled_is_finished_by_resume() {
         stops_yaml([job_id(0)])
     );
     let path = runbook(dir.path(), &mock.url, &body);
-    let args = [
-        path.to_str().unwrap(),
-        "--journal",
-        "j.jsonl",
-        "--report-json",
-        "report.json",
-        "--no-progress",
-    ];
+    let args = journaled(&path);
     let child = spawn(dir.path(), &args);
     wait_until("the graceful stop was accepted", || {
         mock.stops().iter().any(|r| r["status"] == 200)

@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 use stopbook::mock::{Faults, MockConfig};
 
 use super::*;
-use crate::run::{External, config, job_id, jobs, report, run, runbook, stderr, stops_yaml};
+use crate::run::{
+    External, config, job_id, jobs, journaled, report, run, runbook, stderr, stops_yaml,
+};
 
 #[test]
 fn gateway_faults_never_cost_a_second_stop() {
@@ -105,14 +107,7 @@ fn sigint_while_an_outcome_is_unknown_is_skipped_and_resume_finishes_it() {
         stops_yaml([job_id(0)])
     );
     let path = runbook(dir.path(), &mock.url, &body);
-    let args = [
-        path.to_str().unwrap(),
-        "--journal",
-        "j.jsonl",
-        "--report-json",
-        "report.json",
-        "--no-progress",
-    ];
+    let args = journaled(&path);
     let child = spawn(dir.path(), &args);
     wait_until("the stop was sent", || !mock.stops().is_empty());
     std::thread::sleep(Duration::from_millis(800));
@@ -159,14 +154,7 @@ fn a_resend_after_a_backoff_is_settled_from_when_it_was_sent_on_resume() {
         stops_yaml([job_id(0)])
     );
     let path = runbook(dir.path(), &mock.url, &body);
-    let args = [
-        path.to_str().unwrap(),
-        "--journal",
-        "j.jsonl",
-        "--report-json",
-        "report.json",
-        "--no-progress",
-    ];
+    let args = journaled(&path);
     mock.get(&format!(
         "/v5/{}/jobs/{}?type=detail",
         crate::run::P,
@@ -221,14 +209,7 @@ fn stops_that_never_reached_the_server_are_tried_again_by_resume() {
         stops_yaml((0..2).map(job_id))
     );
     let path = runbook(dir.path(), &format!("http://{addr}"), &body);
-    let args = [
-        path.to_str().unwrap(),
-        "--journal",
-        "j.jsonl",
-        "--report-json",
-        "report.json",
-        "--no-progress",
-    ];
+    let args = journaled(&path);
     let down = run(dir.path(), &args);
     assert_eq!(down.status.code(), Some(1), "{}", stderr(&down));
 

@@ -186,3 +186,16 @@ pub(crate) fn doubled(mock: &External) -> Vec<Value> {
         .filter(|r| r["status"] == 400)
         .collect()
 }
+
+/// The arguments of a run of `runbook` with a journal (`j.jsonl`) and a JSON report
+/// (`report.json`), without progress: how the resume tests run it, `--resume` added where due.
+pub(crate) fn journaled(runbook: &Path) -> [&str; 6] {
+    [
+        runbook.to_str().unwrap(),
+        "--journal",
+        "j.jsonl",
+        "--report-json",
+        "report.json",
+        "--no-progress",
+    ]
+}
