@@ -6,7 +6,7 @@
 //! `{ http: 400, error_code: X }` matches it. A call whose outcome is unknown (a 5xx, a timeout,
 //! a cut answer) is resolved job by job through the settle window, and only the jobs that surely
 //! did not stop go out again, in the next call. Every job's intent is on disk before the call
-//! (the scheduler's windows), every resend is journaled before it goes, and accepted jobs are
+//! (written together, just before it), every resend is journaled before it goes, and accepted jobs are
 //! waited for (and escalated) one by one, as in single mode.
 
 use std::sync::Arc;
@@ -58,6 +58,14 @@ pub async fn execute(
             Member { seq, stop, result }
         })
         .collect();
+    let intents: Vec<(usize, &Stop)> = members.iter().map(|m| (m.seq, m.stop)).collect();
+    if !super::intents::declare(ctx, &intents).await {
+        let reason = super::skip_reason(ctx);
+        return members
+            .into_iter()
+            .map(|m| super::record::skipped(phase, m.seq, m.stop, reason.clone()))
+            .collect();
+    }
     let fates = send_all(ctx, &mut members).await;
     let waits = members.into_iter().zip(fates).map(|(m, fate)| async move {
         match fate {

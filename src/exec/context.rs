@@ -15,7 +15,6 @@ use super::{Limits, Outcome, RunOutcome};
 use crate::api::client::Client;
 use crate::plan::Plan;
 use crate::runbook::model::Phase;
-use crate::runbook::values::Rate;
 
 /// The state every stop of a run shares.
 pub(crate) struct Context {
@@ -23,7 +22,6 @@ pub(crate) struct Context {
     pub(super) limits: Limits,
     /// The run's effective limits (the runbook's, or the command line's overrides).
     pub(super) concurrency: u32,
-    pub(super) rate: Option<Rate>,
     pub(super) journal: Option<Journal>,
     pub(super) earlier: HashMap<usize, Earlier>,
     pub(super) journal_age: Duration,

@@ -286,7 +286,6 @@ pub async fn run(plan: Arc<Plan>, setup: Setup) -> Report {
         client: setup.client,
         limits: Limits::new(setup.concurrency, setup.rate),
         concurrency: setup.concurrency,
-        rate: setup.rate,
         journal: setup.journal,
         earlier: setup.earlier,
         journal_age: setup.journal_age,

@@ -3,8 +3,8 @@
 //!
 //! Claiming is where the run's rules are kept: stops start in plan order; a stop an earlier run
 //! finished is taken from its journal; once the run is stopping (failure budget, a fatal
-//! answer, a signal) every stop still unclaimed is reported skipped; and no stop starts before
-//! its intent is on disk. A worker counts a failure before it claims again, so nothing starts
+//! answer, a signal) every stop still unclaimed is reported skipped. (Each stop's intent goes
+//! to disk when it is about to be sent: see [`super::intents`].) A worker counts a failure before it claims again, so nothing starts
 //! past the failure budget.
 
 use std::sync::Arc;
@@ -12,11 +12,8 @@ use std::sync::Arc;
 use tokio::sync::{Mutex, mpsc};
 use tokio::task::JoinSet;
 
-use super::intents::{self, IntentWindows};
-use super::journal::{Earlier, Entry, Finished};
-use super::{
-    Context, Event, Outcome, RunOutcome, StopResult, Timing, batch, in_shard, record, stop,
-};
+use super::journal::{Earlier, Finished};
+use super::{Context, Event, Outcome, StopResult, Timing, batch, in_shard, record, stop};
 use crate::plan::Plan;
 
 /// Where a phase is and what it needs to know to hand out its stops.
@@ -39,13 +36,13 @@ pub(super) struct Done {
     pub timings: Vec<Timing>,
 }
 
-/// What is handed out: the next seq and the intents written ahead of it; in batch mode, the
-/// next batch and the stops of the last one that go on their own.
+/// What is handed out: the next seq; in batch mode, the next batch and the stops of the last
+/// one that go on their own.
 struct Claims {
     next: usize,
-    intents: IntentWindows,
-    /// The phase's batches (index ranges), when its calls hold several stops.
-    batches: Vec<std::ops::Range<usize>>,
+    /// The phase's batches (seqs), when its calls hold several stops: formed from the stops
+    /// this run sends afresh (its shard's, none an earlier run took up).
+    batches: Vec<Vec<usize>>,
     next_batch: usize,
     /// Stops of a batch taken up one by one: (seq, finished earlier).
     queued: std::collections::VecDeque<(usize, bool)>,
@@ -53,14 +50,13 @@ struct Claims {
 
 /// What a worker is given.
 enum Claim<'a> {
-    /// Run it: its intent is on disk.
+    /// Run it.
     Start(usize),
     /// An earlier run finished it, with this result.
     Done(usize, &'a Finished),
     /// The run is stopping: report it not started.
     Skip(usize),
-    /// Send these together (batch mode): the batch's number in its phase, and its seqs, each
-    /// intent on disk.
+    /// Send these together (batch mode): the batch's number in its phase, and its seqs.
     Batch(usize, Vec<usize>),
 }
 
@@ -74,17 +70,30 @@ impl Phase {
         done: Done,
     ) -> Self {
         let phase = &plan.runbook.phases[index];
-        let window = intents::window(ctx.phase_concurrency(phase), ctx.rate);
-        let claims = Claims {
+        let mut claims = Claims {
             next: first,
-            intents: IntentWindows::new(first, phase.stops.len(), window),
-            batches: match phase.batch > 1 {
-                true => phase.batches(),
-                false => Vec::new(),
-            },
+            batches: Vec::new(),
             next_batch: 0,
             queued: Default::default(),
         };
+        if phase.batch > 1 {
+            // What an earlier run took up goes one by one, first; the rest in full batches.
+            for seq in (first..first + phase.stops.len()).filter(|s| in_shard(*s, shard)) {
+                match ctx.earlier.get(&seq) {
+                    Some(Earlier::Done(_)) => claims.queued.push_back((seq, true)),
+                    Some(_) => claims.queued.push_back((seq, false)),
+                    None => {}
+                }
+            }
+            let fresh =
+                |i: usize| in_shard(first + i, shard) && !ctx.earlier.contains_key(&(first + i));
+            claims.batches = phase.batches_among(fresh);
+            claims
+                .batches
+                .iter_mut()
+                .flatten()
+                .for_each(|i| *i += first);
+        }
         Phase {
             name: Arc::from(phase.name.as_str()),
             plan,
@@ -159,15 +168,6 @@ impl Phase {
         }
     }
 
-    /// Whether the stop at `seq` may be sent in this run.
-    fn sends(&self, ctx: &Context, seq: usize) -> bool {
-        in_shard(seq, self.shard)
-            && !matches!(
-                ctx.earlier.get(&seq),
-                Some(Earlier::Done(_) | Earlier::Accepted(_))
-            )
-    }
-
     /// The next stop in plan order, and what to do with it; `None` when all are handed out.
     async fn claim<'a>(&self, ctx: &'a Context) -> Option<Claim<'a>> {
         let stops = &self.plan.runbook.phases[self.index].stops;
@@ -189,73 +189,35 @@ impl Phase {
                 return Some(Claim::Done(seq, finished));
             }
             if ctx.stopping() {
-                return Some(self.skip(ctx, &claims, seq));
-            }
-            if let Some(journal) = &ctx.journal {
-                let sends = |seq| self.sends(ctx, seq);
-                if let Err(e) = claims.intents.ready(journal, stops, sends, seq).await {
-                    ctx.halt(e.to_string(), RunOutcome::Aborted);
-                    return Some(Claim::Skip(seq));
-                }
+                return Some(Claim::Skip(seq));
             }
             return Some(Claim::Start(seq));
         }
     }
 
-    /// Batch mode: the stops of the next batch that are sent afresh, together; those an
-    /// earlier run took up (finished, accepted, maybe sent) go one by one, as in single mode.
+    /// Batch mode: the next batch, sent together; the stops an earlier run took up (finished,
+    /// accepted, maybe sent) go one by one first, as in single mode, and a batch claimed while
+    /// the run stops is reported skipped stop by stop.
     async fn claim_batch<'a>(&self, ctx: &'a Context, claims: &mut Claims) -> Option<Claim<'a>> {
-        let stops = &self.plan.runbook.phases[self.index].stops;
         loop {
             if let Some((seq, done)) = claims.queued.pop_front() {
                 return Some(match (done, ctx.earlier.get(&seq)) {
                     (true, Some(Earlier::Done(finished))) => Claim::Done(seq, finished),
-                    _ if ctx.stopping() => self.skip(ctx, claims, seq),
+                    _ if ctx.stopping() => Claim::Skip(seq),
                     _ => Claim::Start(seq),
                 });
             }
-            let range = claims.batches.get(claims.next_batch)?.clone();
+            let seqs = claims.batches.get(claims.next_batch)?.clone();
             claims.next_batch += 1;
             let number = claims.next_batch;
-            let mut fresh = Vec::new();
-            for seq in range
-                .map(|i| self.first + i)
-                .filter(|s| in_shard(*s, self.shard))
-            {
-                match ctx.earlier.get(&seq) {
-                    Some(Earlier::Done(_)) => claims.queued.push_back((seq, true)),
-                    None if !ctx.stopping() => fresh.push(seq),
-                    _ => claims.queued.push_back((seq, false)),
-                }
+            if ctx.stopping() {
+                claims
+                    .queued
+                    .extend(seqs.into_iter().map(|seq| (seq, false)));
+                continue;
             }
-            let Some(&last) = fresh.last() else { continue };
-            if let Some(journal) = &ctx.journal {
-                let sends = |seq| self.sends(ctx, seq);
-                if let Err(e) = claims.intents.ready(journal, stops, sends, last).await {
-                    ctx.halt(e.to_string(), RunOutcome::Aborted);
-                    claims.queued.extend(fresh.into_iter().map(|s| (s, false)));
-                    continue;
-                }
-            }
-            return Some(Claim::Batch(number, fresh));
+            return Some(Claim::Batch(number, seqs));
         }
-    }
-
-    /// A stop not started because the run is stopping; an intent declared ahead for it is
-    /// marked unsent (unless an earlier run's intent stands), so a resume need not read it.
-    fn skip<'a>(&self, ctx: &Context, claims: &Claims, seq: usize) -> Claim<'a> {
-        let stops = &self.plan.runbook.phases[self.index].stops;
-        if let Some(journal) = &ctx.journal
-            && claims.intents.declared(seq)
-            && !matches!(
-                ctx.earlier.get(&seq),
-                Some(Earlier::MaybeSent | Earlier::Retry)
-            )
-        {
-            let job = stops[seq - self.first].job;
-            journal.record(Entry::Unsent { seq, job });
-        }
-        Claim::Skip(seq)
     }
 }
 

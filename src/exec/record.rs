@@ -28,6 +28,7 @@ pub fn resumed(phase: &Arc<str>, seq: usize, stop: &Stop, finished: &Finished) -
         reason,
         violations,
         unsent,
+        batch,
     } = finished.clone();
     StopResult {
         outcome,
@@ -40,6 +41,7 @@ pub fn resumed(phase: &Arc<str>, seq: usize, stop: &Stop, finished: &Finished) -
         reason,
         violations,
         unsent,
+        batch,
         resumed: true,
         ..blank(phase, seq, stop)
     }

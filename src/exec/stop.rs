@@ -26,8 +26,10 @@ pub async fn execute(ctx: &Context, phase: &Arc<str>, seq: usize, stop: &Stop) -
         Ok(found) => found,
         Err(done) => return *done,
     };
-    // The scheduler put this stop's intent on disk before starting it (see `intents`).
     if !accepted {
+        if !super::intents::declare(ctx, &[(seq, stop)]).await {
+            return super::record::skipped(phase, seq, stop, super::skip_reason(ctx));
+        }
         match send(
             ctx,
             (seq, stop),

@@ -213,7 +213,7 @@ impl Serialize for PhaseView<'_> {
                 let mut batch_of = vec![None; self.0.phase.stops.len()];
                 if self.0.phase.batch > 1 {
                     for (n, range) in self.0.phase.batches().into_iter().enumerate() {
-                        range.for_each(|i| batch_of[i] = Some(n + 1));
+                        range.into_iter().for_each(|i| batch_of[i] = Some(n + 1));
                     }
                 }
                 s.collect_seq(

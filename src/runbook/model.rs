@@ -138,17 +138,22 @@ impl Phase {
     /// The phase's stops as they go out, by index: runs of consecutive stops that share a force
     /// flag, cut into pieces of at most `batch`. With `batch: 1`, one stop each. The plan shows
     /// these, and the run sends them, so what was reviewed is what goes out together.
-    pub fn batches(&self) -> Vec<std::ops::Range<usize>> {
+    pub fn batches(&self) -> Vec<Vec<usize>> {
+        self.batches_among(|_| true)
+    }
+
+    /// [`Phase::batches`] formed from the stops `keep` selects only (a shard's): the kept
+    /// stops, in order, make full batches instead of each plan batch losing the others' stops.
+    pub fn batches_among(&self, keep: impl Fn(usize) -> bool) -> Vec<Vec<usize>> {
         let size = self.batch.max(1) as usize;
-        let mut out = Vec::new();
-        let mut start = 0;
-        for i in 1..=self.stops.len() {
-            let cut = i == self.stops.len()
-                || i - start == size
-                || self.stops[i].settings.force != self.stops[start].settings.force;
-            if cut {
-                out.push(start..i);
-                start = i;
+        let mut out: Vec<Vec<usize>> = Vec::new();
+        for i in (0..self.stops.len()).filter(|i| keep(*i)) {
+            let force = self.stops[i].settings.force;
+            match out.last_mut() {
+                Some(last) if last.len() < size && self.stops[last[0]].settings.force == force => {
+                    last.push(i)
+                }
+                _ => out.push(vec![i]),
             }
         }
         out

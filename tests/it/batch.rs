@@ -280,3 +280,80 @@ fn a_throttling_gateway_teaches_the_run_its_rate() {
     let sent = stops_per_job(&mock);
     assert!((0..60).all(|n| sent.contains_key(&job_id(n))));
 }
+
+/// A shard's stops make full batches of their own (before, each plan batch lost the other
+/// shards' stops: shard 1 of 2 sent two calls of five instead of one of ten).
+#[test]
+fn a_shard_forms_full_batches_from_its_own_stops() {
+    let mock = External::start(config(jobs(0..20, "INCRE_TRANSFER_STARTED")));
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "limits: {{ batch: 10 }}\ndefaults: {{ wait: false }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml((0..20).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let args = journaled(&path);
+    let output = run(dir.path(), &[args.as_slice(), &["--shard", "1/2"]].concat());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        batch_calls(&mock).len(),
+        1,
+        "the shard's ten stops, one call"
+    );
+    let sent = stops_per_job(&mock);
+    assert_eq!(sent.len(), 10, "{sent:?}");
+    assert!((0..20).step_by(2).all(|n| sent.get(&job_id(n)) == Some(&1)));
+}
+
+/// A resumed run's report keeps the batch each finished stop went out in (it was lost before).
+#[test]
+fn resumed_results_keep_their_batch() {
+    let mock = External::start(config(jobs(0..6, "INCRE_TRANSFER_STARTED")));
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "limits: {{ batch: 3 }}\ndefaults: {{ wait: false }}\nphases:\n  - name: first\n    stops:\n{}  - name: second\n    stops:\n{}",
+        stops_yaml((0..3).map(job_id)),
+        stops_yaml((3..6).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let args = journaled(&path);
+    let paused = run(
+        dir.path(),
+        &[args.as_slice(), &["--until", "first"]].concat(),
+    );
+    assert_eq!(paused.status.code(), Some(0), "{}", stderr(&paused));
+    let resumed = run(dir.path(), &[args.as_slice(), &["--resume"]].concat());
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    let report = report(dir.path());
+    let results = report["results"].as_array().unwrap();
+    assert_eq!(results.len(), 6);
+    assert!(
+        results.iter().all(|r| r["batch"] == 1),
+        "{}",
+        serde_json::to_string_pretty(&report["results"]).unwrap()
+    );
+    assert_eq!(batch_calls(&mock).len(), 2);
+}
+
+/// The Markdown plan says which call each stop goes out in, not only how many calls a phase
+/// makes.
+#[test]
+fn the_markdown_plan_names_each_stops_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let stops = format!(
+        "{}      - job: {}\n        force: true\n",
+        stops_yaml((0..2).map(job_id)),
+        job_id(2)
+    );
+    let body = format!("limits: {{ batch: 2 }}\nphases:\n  - name: p\n    stops:\n{stops}");
+    let path = runbook(dir.path(), "https://drs.example.com", &body);
+    let output = crate::support::stopbook(["plan", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let plan = String::from_utf8(output.stdout).unwrap();
+    assert!(plan.contains("| # | call | job |"), "{plan}");
+    for (seq, call, n) in [(1, 1, 0), (2, 1, 1), (3, 2, 2)] {
+        let row = format!("| {seq} | {call} | `{}` |", job_id(n));
+        assert!(plan.contains(&row), "no `{row}` in\n{plan}");
+    }
+}

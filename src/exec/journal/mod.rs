@@ -1,9 +1,9 @@
 //! The journal: an append-only record of every stop, so an interrupted run resumes without
 //! stopping anything twice.
 //!
-//! A stop's `intent` is on disk (`fsync`ed) before its request is sent. The scheduler writes
-//! intents a window of stops ahead (see [`super::intents`]), so a large run pays one `fsync` per
-//! window, not per stop; an intent therefore means "may have been sent from here on", and a
+//! A stop's `intent` is on disk (`fsync`ed) before its request is sent, and written only when
+//! the request is about to leave (see [`super::intents`]); the writer commits the intents of
+//! every worker waiting at once in one `fsync`. An intent means "may have been sent", and a
 //! resumed run reads the job's status before doing anything for it. `accepted` (when the job is
 //! waited for) and the `result` follow without waiting for the disk: they reach the file in
 //! order, a `kill -9` does not lose what was written, and losing them to a power cut costs only
@@ -82,8 +82,8 @@ pub enum Entry {
         /// The job the stop is for.
         job: JobId,
     },
-    /// A stop whose intent was declared but that surely never reached the server (the run
-    /// stopped first).
+    /// A stop whose intent was written but that surely never reached the server (refused
+    /// connections and 429s only, or the run stopped first).
     Unsent {
         /// The stop's place in the plan, from 1.
         seq: usize,
@@ -134,6 +134,9 @@ pub struct Finished {
     /// refused before it was looked at): `--resume` tries it again.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub unsent: bool,
+    /// The batch-stop call (its number in the phase) the stop went out in, in batch mode.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub batch: Option<usize>,
 }
 
 impl Finished {
@@ -150,6 +153,7 @@ impl Finished {
             reason: result.reason.clone(),
             violations: result.violations.clone(),
             unsent: result.unsent,
+            batch: result.batch,
         }
     }
 }

@@ -76,6 +76,20 @@ impl External {
         })
     }
 
+    /// Changes the mock's faults while it runs (`PUT /__mock/faults`).
+    pub(crate) fn put_faults(&self, patch: Value) {
+        let url = format!("{}/__mock/faults", self.url);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let client = reqwest::Client::builder().no_proxy().build().unwrap();
+            let put = client.put(url).json(&patch).send().await.unwrap();
+            assert_eq!(put.status(), 204, "the mock refused {patch}");
+        });
+    }
+
     /// Every request the mock received.
     pub(crate) fn requests(&self) -> Vec<Value> {
         self.get("/__mock/requests")["requests"]

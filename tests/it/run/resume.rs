@@ -244,3 +244,59 @@ fn a_closed_stderr_does_not_crash_the_run() {
         serde_json::from_slice(&std::fs::read(dir.path().join("r.json")).unwrap()).unwrap();
     assert_eq!(report["summary"]["passed"], 20);
 }
+
+/// A stop never sent before a kill -9 is sent by the resumed run and judged on its answer:
+/// only stops whose requests may really have left are read as "maybe sent". (Before intents
+/// were written just before each send, the next stops' intents were already on disk, so the
+/// resumed run took the ended jobs for stops it had taken, and failed their exact 400s as
+/// "outcome unknown".)
+#[test]
+fn stops_never_sent_before_a_kill_are_judged_on_their_answers_after_resume() {
+    let mut fleet = jobs(0..1, "INCRE_TRANSFER_STARTED");
+    fleet.extend(jobs(1..7, "RELEASE_RESOURCE_COMPLETE"));
+    let mock = External::start(MockConfig {
+        faults: stopbook::mock::Faults {
+            latency: Duration::from_millis(1500),
+            ..Default::default()
+        },
+        ..config(fleet)
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let ended: String = (1..7)
+        .map(|n| {
+            format!(
+                "      - job: {}\n        expect: {{ http: 400, error_code: DRS.10000001 }}\n",
+                job_id(n)
+            )
+        })
+        .collect();
+    let body = format!(
+        "limits: {{ concurrency: 1 }}\ndefaults: {{ wait: false, retry: {{ settle: 1s }} }}\nphases:\n  - name: all\n    stops:\n{}{ended}",
+        stops_yaml([job_id(0)])
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let args = journaled(&path);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stopbook"))
+        .arg("run")
+        .args(args)
+        .current_dir(dir.path())
+        .env("STOPBOOK_TEST_TOKEN", TOKEN)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while mock.stops().is_empty() {
+        assert!(Instant::now() < deadline, "the first stop was never sent");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // the first stop is in flight; none of the others has left
+    child.wait().unwrap();
+    mock.put_faults(serde_json::json!({"latency_ms": 0}));
+    let resumed = run(dir.path(), &[args.as_slice(), &["--resume"]].concat());
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    let answered_400 = doubled(&mock).len();
+    assert_eq!(
+        answered_400, 6,
+        "each ended job sent its one stop, answered 400"
+    );
+}
