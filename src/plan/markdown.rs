@@ -117,25 +117,31 @@ fn write_stops(
     notes: bool,
     seq: &mut usize,
 ) -> io::Result<()> {
-    if notes {
-        writeln!(
-            out,
-            "| # | job | label | force | expect | wait | escalate | notes |"
-        )?;
-        writeln!(out, "|---|---|---|---|---|---|---|---|")?;
-    } else {
-        writeln!(
-            out,
-            "| # | job | label | force | expect | wait | escalate |"
-        )?;
-        writeln!(out, "|---|---|---|---|---|---|---|")?;
+    // In batch mode, the call each stop goes out in.
+    let mut call_of = vec![None; phase.stops.len()];
+    if phase.batch > 1 {
+        for (n, batch) in phase.batches().into_iter().enumerate() {
+            batch.into_iter().for_each(|i| call_of[i] = Some(n + 1));
+        }
     }
-    for stop in &phase.stops {
+    let call = if phase.batch > 1 { " call |" } else { "" };
+    let note = if notes { " notes |" } else { "" };
+    writeln!(
+        out,
+        "| # |{call} job | label | force | expect | wait | escalate |{note}"
+    )?;
+    let columns = 7 + usize::from(phase.batch > 1) + usize::from(notes);
+    writeln!(out, "|{}", "---|".repeat(columns))?;
+    for (i, stop) in phase.stops.iter().enumerate() {
         *seq += 1;
+        write!(out, "| {seq} |")?;
+        if let Some(n) = call_of[i] {
+            write!(out, " {n} |")?;
+        }
         let s = &stop.settings;
         write!(
             out,
-            "| {seq} | `{}` | {} | {} | {} | {} | {} |",
+            " `{}` | {} | {} | {} | {} | {} |",
             stop.job,
             stop.label.as_deref().map(escape).unwrap_or_default(),
             if s.force { "**force**" } else { "no" },
