@@ -7,10 +7,11 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use tokio::sync::{SemaphorePermit, watch};
+use tokio::sync::watch;
 
 use super::budget::{Budgets, PhaseBudget};
 use super::journal::{Earlier, Journal};
+use super::limits::Turn;
 use super::{Limits, Outcome, RunOutcome};
 use crate::api::client::Client;
 use crate::plan::Plan;
@@ -89,7 +90,7 @@ impl Context {
 
     /// A place for one request within the shared limits; `None` once authentication was
     /// refused, so that no request starts after a 401.
-    pub(super) async fn permit(&self) -> Option<SemaphorePermit<'_>> {
+    pub(super) async fn permit(&self) -> Option<Turn<'_>> {
         if self.auth_refused.load(Ordering::SeqCst) {
             return None;
         }

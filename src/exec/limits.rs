@@ -12,6 +12,18 @@ use tokio::time::Instant;
 use super::adaptive::Adaptive;
 use crate::runbook::values::{Per, Rate};
 
+/// One request's place within the limits, while it runs.
+pub struct Turn<'a> {
+    _permit: SemaphorePermit<'a>,
+    adaptive: &'a Adaptive,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        self.adaptive.answered();
+    }
+}
+
 /// Requests in flight, the rate ceiling and the 429 pause, shared by every request of a run.
 pub struct Limits {
     in_flight: Semaphore,
@@ -55,8 +67,8 @@ impl Limits {
     }
 
     /// Waits for a place among the requests in flight, for the rate, and for any pause; the
-    /// permit is held while the request runs.
-    pub async fn request(&self) -> SemaphorePermit<'_> {
+    /// turn is held while the request runs, and counted as answered when it is dropped.
+    pub async fn request(&self) -> Turn<'_> {
         // The place first, then the pause and the rates: a request that waited for its place
         // while a 429 paused the run, or cut its rate, still keeps both.
         let permit = self
@@ -64,22 +76,24 @@ impl Limits {
             .acquire()
             .await
             .expect("the semaphore is never closed");
-        // A pause that began while this request waited for its turn holds it too.
-        while let Some(until) = self.paused() {
-            tokio::time::sleep_until(until).await;
+        // A pause that began while this request waited for its turn holds it too, and then
+        // it takes a new turn: the turns taken before a 429 must not all go at its end.
+        loop {
+            if let Some(until) = self.paused() {
+                tokio::time::sleep_until(until).await;
+            }
             if let Some(rate) = &self.rate {
                 rate.until_ready().await;
             }
             self.adaptive.before_start().await;
+            if self.paused().is_none() {
+                break;
+            }
         }
-        if let Some(rate) = &self.rate {
-            rate.until_ready().await;
+        Turn {
+            _permit: permit,
+            adaptive: &self.adaptive,
         }
-        self.adaptive.before_start().await;
-        if let Some(until) = self.paused() {
-            tokio::time::sleep_until(until).await;
-        }
-        permit
     }
 
     /// The end of the run-wide pause, while one lasts.
@@ -91,7 +105,7 @@ impl Limits {
     /// A 429 slows the whole run: no request starts before `for_` has passed, and the rate
     /// adapts.
     pub fn pause(&self, for_: Duration) {
-        self.adaptive.throttled();
+        self.adaptive.throttled(for_);
         let until = Instant::now() + for_;
         let mut paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
         if paused.is_none_or(|p| p < until) {
@@ -115,6 +129,37 @@ mod tests {
             "a request started during the pause"
         );
         drop((a, b));
+    }
+
+    /// Requests that took their turns before a 429 paused the run go one by one at its end,
+    /// spaced at the adapted rate (they all went at once before).
+    #[tokio::test(start_paused = true)]
+    async fn turns_taken_before_a_pause_are_spaced_after_it() {
+        let limits = std::sync::Arc::new(Limits::new(8, None));
+        for _ in 0..10 {
+            limits.adaptive.answered();
+        }
+        limits.pause(Duration::from_secs(1)); // about 10 a second from its end
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let mut waiting = Vec::new();
+        for _ in 0..5 {
+            let limits = std::sync::Arc::clone(&limits);
+            waiting.push(tokio::spawn(async move {
+                drop(limits.request().await);
+                Instant::now()
+            }));
+        }
+        tokio::task::yield_now().await;
+        limits.pause(Duration::from_secs(1));
+        let mut granted = Vec::new();
+        for w in waiting {
+            granted.push(w.await.unwrap());
+        }
+        granted.sort();
+        for pair in granted.windows(2) {
+            let gap = pair[1] - pair[0];
+            assert!(gap >= Duration::from_millis(90), "two starts {gap:?} apart");
+        }
     }
 
     #[tokio::test]
