@@ -185,6 +185,13 @@ impl Client {
             .await
     }
 
+    /// `GET /v5/{project_id}/jobs?{query}`: a page of ListJobs.
+    pub async fn list_jobs(&self, query: &str, timeout: Duration) -> Result<Answer, CallError> {
+        let path = format!("/v5/{}/jobs", self.project_id);
+        self.call(http::Method::GET, &path, Some(query), b"", timeout)
+            .await
+    }
+
     async fn call(
         &self,
         method: http::Method,

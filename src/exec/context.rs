@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use super::board::Board;
 use super::budget::{Budgets, PhaseBudget};
 use super::journal::{Earlier, Journal};
 use super::limits::Turn;
@@ -21,6 +22,8 @@ use crate::runbook::model::Phase;
 pub(crate) struct Context {
     pub(super) client: Client,
     pub(super) limits: Limits,
+    /// Statuses from ListJobs pages, for many waiting jobs at once.
+    pub(super) board: Board,
     /// The run's effective limits (the runbook's, or the command line's overrides).
     pub(super) concurrency: u32,
     pub(super) journal: Option<Journal>,

@@ -6,6 +6,7 @@
 
 mod adaptive;
 mod batch;
+mod board;
 mod budget;
 mod context;
 mod failpoint;
@@ -285,6 +286,7 @@ pub async fn run(plan: Arc<Plan>, setup: Setup) -> Report {
     let ctx = Arc::new(Context {
         client: setup.client,
         limits: Limits::new(setup.concurrency, setup.rate),
+        board: Default::default(),
         concurrency: setup.concurrency,
         journal: setup.journal,
         earlier: setup.earlier,

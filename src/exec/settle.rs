@@ -14,6 +14,7 @@ use backon::{BackoffBuilder, ExponentialBuilder};
 use tokio::time::Instant;
 
 use super::Context;
+use crate::api::client::Answer;
 use crate::check;
 use crate::drs::{codes, status};
 use crate::runbook::model::Stop;
@@ -59,18 +60,34 @@ pub async fn read_status(ctx: &Context, stop: &Stop) -> Read {
             Read::Missing
         }
         Ok(a) if a.http == 401 => {
-            ctx.refuse_auth(format!("authentication refused: {}", check::describe(&a)));
+            take_notice(ctx, stop, &a);
             Read::Refused
         }
         Ok(a) => {
-            if a.http == 429 {
-                let cap = stop.settings.retry.max_backoff.get();
-                ctx.limits
-                    .pause(a.retry_after.map_or(Duration::from_secs(1), |d| d.min(cap)));
-            }
+            take_notice(ctx, stop, &a);
             Read::Error(check::describe(&a))
         }
         Err(e) => Read::Error(e.to_string()),
+    }
+}
+
+/// What a read's failed answer says to the whole run: a 401 refuses every request from now on,
+/// a 429 pauses the run (and teaches it the gateway's rate).
+pub(super) fn take_notice(ctx: &Context, stop: &Stop, answer: &Answer) {
+    match answer.http {
+        401 => ctx.refuse_auth(format!(
+            "authentication refused: {}",
+            check::describe(answer)
+        )),
+        429 => {
+            let cap = stop.settings.retry.max_backoff.get();
+            ctx.limits.pause(
+                answer
+                    .retry_after
+                    .map_or(Duration::from_secs(1), |d| d.min(cap)),
+            );
+        }
+        _ => {}
     }
 }
 

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 use super::journal::{Entry, Escalation};
 use super::record::{finish, finish_keep, interrupted};
 use super::send::{Sent, send};
-use super::settle::{Read, read_status};
+use super::settle::Read;
 use super::{Context, Outcome, RunOutcome, StopResult};
 use crate::check;
 use crate::drs::status;
@@ -42,8 +42,12 @@ pub async fn wait_for_end(
     let mut moved = false;
     let mut last = None;
     result.awaiting = true;
+    let _waiting = ctx.board.wait();
+    let mut read_at = accepted_at;
     loop {
-        match read_status(ctx, stop).await {
+        let read = ctx.board.read(ctx, stop, read_at).await;
+        read_at = Instant::now();
+        match read {
             Read::Status(s) if s == status::COMPLETE => {
                 result.final_status = Some(s);
                 result.awaiting = false;
@@ -77,15 +81,7 @@ pub async fn wait_for_end(
             Read::Error(_) => {}
         }
         if Instant::now() >= deadline {
-            result.awaiting = false;
-            result.final_status = last.clone();
-            let reason = format!(
-                "the job did not end within {} (last status: {}){}",
-                wait.timeout,
-                last.as_deref().unwrap_or("unknown"),
-                escalation_note(escalation, &result)
-            );
-            return finish(ctx, result, Outcome::Failed, reason);
+            return timed_out(ctx, result, wait, last, escalation);
         }
         let pause = wait
             .poll
@@ -96,6 +92,25 @@ pub async fn wait_for_end(
             return interrupted(ctx, result);
         }
     }
+}
+
+/// The result of a wait that timed out.
+fn timed_out(
+    ctx: &Context,
+    mut result: StopResult,
+    wait: Wait,
+    last: Option<String>,
+    escalation: Escalation,
+) -> StopResult {
+    result.awaiting = false;
+    let reason = format!(
+        "the job did not end within {} (last status: {}){}",
+        wait.timeout,
+        last.as_deref().unwrap_or("unknown"),
+        escalation_note(escalation, &result)
+    );
+    result.final_status = last;
+    finish(ctx, result, Outcome::Failed, reason)
 }
 
 fn ended_badly(status: &str, escalation: Escalation, result: &StopResult) -> String {

@@ -160,3 +160,50 @@ fn shards_split_the_stops_without_overlap() {
     assert_eq!(seen, (1..=10).collect::<Vec<_>>());
     assert!(doubled(&mock).is_empty());
 }
+
+/// The GET requests the mock received: (detail reads, ListJobs pages).
+fn reads(mock: &External) -> (usize, usize) {
+    let gets: Vec<Value> = mock
+        .requests()
+        .into_iter()
+        .filter(|r| r["method"] == "GET")
+        .collect();
+    let lists = gets
+        .iter()
+        .filter(|r| r["path"].as_str().unwrap_or("").ends_with("/jobs"))
+        .count();
+    (gets.len() - lists, lists)
+}
+
+/// Many jobs waiting at once are read from ListJobs pages, fewer calls than a detail read each,
+/// and lagging statuses are still judged right; a few waiting jobs read their details.
+#[test]
+fn many_waiting_jobs_are_read_from_list_pages() {
+    let mock = External::start(MockConfig {
+        stop_delay: Duration::from_millis(1500),
+        faults: Faults {
+            status_lag: Duration::from_millis(400),
+            ..Default::default()
+        },
+        ..config(jobs(0..60, "INCRE_TRANSFER_STARTED"))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "limits: {{ concurrency: 60 }}\ndefaults: {{ wait: {{ timeout: 30s, poll: 200ms }} }}\nphases:\n  - name: few\n    concurrency: 2\n    stops:\n{}  - name: many\n    stops:\n{}",
+        stops_yaml((0..2).map(job_id)),
+        stops_yaml((2..60).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let output = run(dir.path(), &[path.to_str().unwrap(), "--no-progress"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!((0..60).all(|n| mock.status(&job_id(n)) == "RELEASE_RESOURCE_COMPLETE"));
+    let (details, lists) = reads(&mock);
+    // Each job waits about 1.5 s at a poll of 200 ms: some 8 reads a job, 480 in all by detail.
+    assert!(lists > 0, "no ListJobs page was read");
+    assert!(
+        details + lists < 200,
+        "{details} detail reads and {lists} pages for 60 jobs"
+    );
+    // The first phase's two jobs were read one by one.
+    assert!(details >= 2 * 5, "{details} detail reads");
+}
