@@ -269,20 +269,24 @@ fn phases(report: &Report) -> Markup {
     }
     html! {
         @for (name, rows) in groups {
+            @let batched = rows.iter().any(|r| r.batch.is_some());
             h2 { "Phase: " (name) }
             table {
                 tr {
-                    th { "#" } th { "job" } th { "label" } th { "force" } th { "expected" }
+                    th { "#" }
+                    @if batched { th title="the batch-stop call it went out in" { "call" } }
+                    th { "job" } th { "label" } th { "force" } th { "expected" }
                     th { "outcome" } th { "HTTP" } th { "final status" } th { "attempts" }
                     th { "escalated" }
                 }
-                @for r in rows { (row(r)) }
+                @for r in rows { (row(r, batched)) }
             }
         }
     }
 }
 
-fn row(r: &StopResult) -> Markup {
+/// One stop's row; `batched` adds the batch-stop call it went out in.
+fn row(r: &StopResult, batched: bool) -> Markup {
     let outcome = match r.outcome {
         Outcome::Passed => "passed",
         Outcome::Failed => "failed",
@@ -291,6 +295,7 @@ fn row(r: &StopResult) -> Markup {
     html! {
         tr {
             td { (r.seq) }
+            @if batched { td { (r.batch.map(|b| b.to_string()).unwrap_or_default()) } }
             td { code { (r.job) } }
             td { (r.label.as_deref().unwrap_or("")) }
             td { (if r.force { "yes" } else { "no" }) }

@@ -82,6 +82,10 @@ pub fn write<W: Write>(out: W, ctx: &RunContext, report: &Report) -> io::Result<
         };
         let mut case = TestCase::new(name, status);
         case.set_classname(r.phase.to_string());
+        if let Some(batch) = r.batch {
+            // Which stops went out together, in batch mode.
+            case.add_property(Property::new("batch", batch.to_string()));
+        }
         if let Some(ms) = timings.get(&r.seq) {
             case.set_time(Duration::from_millis(*ms));
         }

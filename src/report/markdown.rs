@@ -106,9 +106,11 @@ fn write_failures(out: &mut impl Write, report: &Report) -> io::Result<()> {
     Ok(())
 }
 
-/// A table per phase, every stop in plan order.
+/// A table per phase, every stop in plan order; in batch mode, with the call each went out in.
 fn write_phases(out: &mut impl Write, report: &Report) -> io::Result<()> {
     let mut phase: Option<&str> = None;
+    let batched = report.results.iter().any(|r| r.batch.is_some());
+    let call = if batched { " call |" } else { "" };
     for r in &report.results {
         if phase != Some(&*r.phase) {
             phase = Some(&r.phase);
@@ -117,9 +119,17 @@ fn write_phases(out: &mut impl Write, report: &Report) -> io::Result<()> {
             writeln!(out)?;
             writeln!(
                 out,
-                "| # | job | label | force | expected | outcome | HTTP | error_code | final status | attempts | escalated |"
+                "| # |{call} job | label | force | expected | outcome | HTTP | error_code | final status | attempts | escalated |"
             )?;
-            writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|")?;
+            writeln!(out, "|{}", "---|".repeat(11 + usize::from(batched)))?;
+        }
+        write!(out, "| {} |", r.seq)?;
+        if batched {
+            write!(
+                out,
+                " {} |",
+                r.batch.map(|b| b.to_string()).unwrap_or_default()
+            )?;
         }
         let outcome = match r.outcome {
             Outcome::Passed => "passed",
@@ -128,8 +138,7 @@ fn write_phases(out: &mut impl Write, report: &Report) -> io::Result<()> {
         };
         writeln!(
             out,
-            "| {} | `{}` | {} | {} | {} | {outcome} | {} | {} | {} | {} | {} |",
-            r.seq,
+            " `{}` | {} | {} | {} | {outcome} | {} | {} | {} | {} | {} |",
             r.job,
             r.label.as_deref().map(escape).unwrap_or_default(),
             if r.force { "yes" } else { "no" },

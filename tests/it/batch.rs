@@ -91,8 +91,34 @@ fn batches_follow_the_size_and_the_force_flag_in_plan_order() {
         stops_yaml((5..7).map(job_id)),
     );
     let path = runbook(dir.path(), &mock.url, &body);
-    let output = run(dir.path(), &[path.to_str().unwrap(), "--no-progress"]);
+    let output = run(
+        dir.path(),
+        &[
+            path.to_str().unwrap(),
+            "--no-progress",
+            "--report-md",
+            "r.md",
+            "--report-junit",
+            "r.xml",
+            "--report-html",
+            "r.html",
+        ],
+    );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    // Every report says which call each stop went out in: #1 and #2 together, #7 alone.
+    let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+    let (md, xml, html) = (read("r.md"), read("r.xml"), read("r.html"));
+    assert!(md.contains("| # | call | job |"), "{md}");
+    assert!(md.contains(&format!("| 2 | 1 | `{}` |", job_id(1))), "{md}");
+    assert!(md.contains(&format!("| 7 | 4 | `{}` |", job_id(6))), "{md}");
+    assert!(
+        xml.contains(r#"<property name="batch" value="4"/>"#),
+        "{xml}"
+    );
+    assert!(
+        html.contains(">call</th>"),
+        "no call column in the HTML report"
+    );
     let sizes: Vec<(usize, bool)> = batch_calls(&mock)
         .iter()
         .map(|r| {
