@@ -66,36 +66,9 @@ fn batch_against_single(exe: &str, dir: &Path, jobs_file: &Path) {
     );
     let mut walls = Vec::new();
     for batch in [1, 50] {
-        let mock = MockProcess::start(
-            exe,
-            [
-                "--jobs",
-                jobs_file.to_str().unwrap(),
-                "--token",
-                TOKEN,
-                "--throttle",
-                THROTTLE,
-                "--stop-delay",
-                "1h",
-            ],
-        );
+        let mock = throttled_mock(exe, jobs_file, THROTTLE);
         let runbook = write_runbook(dir, &mock.url, 8, batch);
-        let _ = std::fs::remove_dir_all(dir.join(".stopbook"));
-        let report = dir.join(format!("report-{batch}.json"));
-        let mut command = Command::new(exe);
-        command
-            .args([
-                "run",
-                runbook.to_str().unwrap(),
-                "--no-progress",
-                "--report-json",
-                report.to_str().unwrap(),
-            ])
-            .current_dir(dir)
-            .env("BENCH_TOKEN", TOKEN)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let (wall, _, status) = support::timed(command);
+        let (wall, status) = timed_run(exe, dir, &runbook);
         assert_eq!(status, 0, "the batch {batch} run failed");
         let (calls, _) = call_count(&mock.url);
         drop(mock);
@@ -118,30 +91,9 @@ fn adaptive_rate(exe: &str, dir: &Path, jobs_file: &Path) {
         "{ADAPTIVE_STOPS} stops against a mock throttled to {ADAPTIVE_LIMIT} calls/s, no limits.rate"
     );
     for concurrency in [8, 64] {
-        let limit = ADAPTIVE_LIMIT.to_string();
-        let mock = MockProcess::start(
-            exe,
-            [
-                "--jobs",
-                jobs_file.to_str().unwrap(),
-                "--token",
-                TOKEN,
-                "--throttle",
-                limit.as_str(),
-                "--stop-delay",
-                "1h",
-            ],
-        );
+        let mock = throttled_mock(exe, jobs_file, &ADAPTIVE_LIMIT.to_string());
         let runbook = write_runbook(dir, &mock.url, concurrency, 1);
-        let _ = std::fs::remove_dir_all(dir.join(".stopbook"));
-        let mut command = Command::new(exe);
-        command
-            .args(["run", runbook.to_str().unwrap(), "--no-progress"])
-            .current_dir(dir)
-            .env("BENCH_TOKEN", TOKEN)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let (wall, _, status) = support::timed(command);
+        let (wall, status) = timed_run(exe, dir, &runbook);
         assert_eq!(status, 0, "the concurrency {concurrency} run failed");
         let (calls, throttled) = call_count(&mock.url);
         let achieved = ADAPTIVE_STOPS as f64 / wall.as_secs_f64();
@@ -152,6 +104,37 @@ fn adaptive_rate(exe: &str, dir: &Path, jobs_file: &Path) {
             100.0 * throttled as f64 / calls as f64
         );
     }
+}
+
+/// A mock serving the jobs of `jobs_file`, throttled to `limit` calls a second, whose stops
+/// never end (nothing waits in these runs).
+fn throttled_mock(exe: &str, jobs_file: &Path, limit: &str) -> MockProcess {
+    let jobs = jobs_file.to_str().unwrap();
+    let args = [
+        "--jobs",
+        jobs,
+        "--token",
+        TOKEN,
+        "--throttle",
+        limit,
+        "--stop-delay",
+        "1h",
+    ];
+    MockProcess::start(exe, args)
+}
+
+/// `stopbook run RUNBOOK` in `dir`, journaled afresh: its wall time and exit status.
+fn timed_run(exe: &str, dir: &Path, runbook: &Path) -> (std::time::Duration, i32) {
+    let _ = std::fs::remove_dir_all(dir.join(".stopbook"));
+    let mut command = Command::new(exe);
+    command
+        .args(["run", runbook.to_str().unwrap(), "--no-progress"])
+        .current_dir(dir)
+        .env("BENCH_TOKEN", TOKEN)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let (wall, _, status) = support::timed(command);
+    (wall, status)
 }
 
 fn write_runbook(dir: &Path, url: &str, concurrency: usize, batch: usize) -> std::path::PathBuf {

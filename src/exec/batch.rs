@@ -169,9 +169,6 @@ async fn send_all(ctx: &Context, members: &mut [Member<'_>]) -> Vec<Fate> {
 
 /// Every resend is on disk before it goes (see `send`); false when the journal failed.
 async fn journal_resend(ctx: &Context, members: &[Member<'_>], pending: &[usize]) -> bool {
-    let Some(journal) = &ctx.journal else {
-        return true;
-    };
     let entries = pending
         .iter()
         .map(|i| Entry::Resending {
@@ -179,13 +176,7 @@ async fn journal_resend(ctx: &Context, members: &[Member<'_>], pending: &[usize]
             job: members[*i].stop.job,
         })
         .collect();
-    match journal.write(entries).await {
-        Ok(()) => true,
-        Err(e) => {
-            ctx.halt(format!("{e}: nothing more is sent"), RunOutcome::Aborted);
-            false
-        }
-    }
+    super::intents::write_or_halt(ctx, entries).await
 }
 
 /// Each pending member judged on its own item of a JSON answer (or, when the whole call was

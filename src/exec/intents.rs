@@ -16,9 +16,6 @@ use crate::runbook::model::Stop;
 /// Puts the intents of `stops` (seq, stop) on disk, in one write; false (the run halted, with
 /// the reason) when the journal could not take them, and nothing may be sent.
 pub async fn declare(ctx: &Context, stops: &[(usize, &Stop)]) -> bool {
-    let Some(journal) = &ctx.journal else {
-        return true;
-    };
     let entries = stops
         .iter()
         .map(|(seq, stop)| Entry::Intent {
@@ -27,6 +24,15 @@ pub async fn declare(ctx: &Context, stops: &[(usize, &Stop)]) -> bool {
             force: stop.settings.force,
         })
         .collect();
+    write_or_halt(ctx, entries).await
+}
+
+/// Puts `entries` on disk before what they announce is sent; false (the run halted) when the
+/// journal could not take them.
+pub async fn write_or_halt(ctx: &Context, entries: Vec<Entry>) -> bool {
+    let Some(journal) = &ctx.journal else {
+        return true;
+    };
     match journal.write(entries).await {
         Ok(()) => true,
         Err(e) => {

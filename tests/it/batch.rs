@@ -8,7 +8,8 @@ use serde_json::Value;
 use stopbook::mock::{Faults, MockConfig};
 
 use crate::run::{
-    External, config, job_id, jobs, journaled, report, run, runbook, stderr, stops_yaml,
+    External, config, job_id, jobs, journaled, report, run, runbook, spawn, stderr, stops_yaml,
+    wait_until,
 };
 
 /// Every stop each job was sent, in batch-stop calls and single stop calls alike.
@@ -206,22 +207,8 @@ fn a_batch_killed_mid_call_resumes_without_a_second_stop() {
     );
     let path = runbook(dir.path(), &mock.url, &body);
     let args = journaled(&path);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stopbook"))
-        .arg("run")
-        .args(args)
-        .current_dir(dir.path())
-        .env("STOPBOOK_TEST_TOKEN", crate::run::TOKEN)
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while batch_calls(&mock).is_empty() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the batch was never sent"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut child = spawn(dir.path(), &args);
+    wait_until("the batch was sent", || !batch_calls(&mock).is_empty());
     child.kill().unwrap(); // the call is in flight (1.5 s of latency): its outcome unknown
     child.wait().unwrap();
     let resumed = run(dir.path(), &[args.as_slice(), &["--resume"]].concat());

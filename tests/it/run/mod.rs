@@ -10,7 +10,7 @@ mod operator;
 mod resume;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use stopbook::mock::{self, JobSpec, MockConfig};
@@ -74,20 +74,6 @@ impl External {
                 .await
                 .unwrap()
         })
-    }
-
-    /// Changes the mock's faults while it runs (`PUT /__mock/faults`).
-    pub(crate) fn put_faults(&self, patch: Value) {
-        let url = format!("{}/__mock/faults", self.url);
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let client = reqwest::Client::builder().no_proxy().build().unwrap();
-            let put = client.put(url).json(&patch).send().await.unwrap();
-            assert_eq!(put.status(), 204, "the mock refused {patch}");
-        });
     }
 
     /// Every request the mock received.
@@ -212,4 +198,46 @@ pub(crate) fn journaled(runbook: &Path) -> [&str; 6] {
         "report.json",
         "--no-progress",
     ]
+}
+
+/// Sends an admin request to the mock.
+pub(crate) fn admin(mock: &External, method: reqwest::Method, path: &str, body: Value) {
+    let url = format!("{}{path}", mock.url);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        let answer = client
+            .request(method, url)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(answer.status().is_success(), "{}", answer.status());
+    });
+}
+
+/// Starts `stopbook run ARGS` in `dir` (stderr piped), for tests that interrupt it.
+pub(crate) fn spawn(dir: &Path, args: &[&str]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_stopbook"))
+        .arg("run")
+        .args(args)
+        .current_dir(dir)
+        .env("STOPBOOK_TEST_TOKEN", TOKEN)
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Polls `done` every 20 ms for up to 30 s.
+pub(crate) fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

@@ -18,18 +18,8 @@ fn kill_9_then_resume_stops_every_job_exactly_once() {
         stops_yaml((0..12).map(job_id))
     );
     let path = runbook(dir.path(), &mock.url, &body);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stopbook"))
-        .args(["run", path.to_str().unwrap(), "--no-progress"])
-        .current_dir(dir.path())
-        .env("STOPBOOK_TEST_TOKEN", TOKEN)
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while mock.stops().len() < 4 {
-        assert!(Instant::now() < deadline, "the run never got going");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut child = spawn(dir.path(), &[path.to_str().unwrap(), "--no-progress"]);
+    wait_until("four stops were sent", || mock.stops().len() >= 4);
     child.kill().unwrap(); // SIGKILL: no chance to tidy up
     child.wait().unwrap();
     let before = mock.stops().len();
@@ -276,22 +266,16 @@ fn stops_never_sent_before_a_kill_are_judged_on_their_answers_after_resume() {
     );
     let path = runbook(dir.path(), &mock.url, &body);
     let args = journaled(&path);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stopbook"))
-        .arg("run")
-        .args(args)
-        .current_dir(dir.path())
-        .env("STOPBOOK_TEST_TOKEN", TOKEN)
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while mock.stops().is_empty() {
-        assert!(Instant::now() < deadline, "the first stop was never sent");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut child = spawn(dir.path(), &args);
+    wait_until("the first stop was sent", || !mock.stops().is_empty());
     child.kill().unwrap(); // the first stop is in flight; none of the others has left
     child.wait().unwrap();
-    mock.put_faults(serde_json::json!({"latency_ms": 0}));
+    admin(
+        &mock,
+        reqwest::Method::PUT,
+        "/__mock/faults",
+        serde_json::json!({"latency_ms": 0}),
+    );
     let resumed = run(dir.path(), &[args.as_slice(), &["--resume"]].concat());
     assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
     let answered_400 = doubled(&mock).len();
