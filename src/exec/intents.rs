@@ -121,6 +121,7 @@ mod tests {
                     .parse::<JobId>()
                     .unwrap(),
                 label: None,
+                name: None,
                 settings: Arc::new(Settings::default()),
             })
             .collect()

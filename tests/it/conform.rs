@@ -28,6 +28,7 @@ fn mock_config(defect: Option<Defect>) -> MockConfig {
         name: "DRS-1".into(),
         status: status.into(),
         job_type: "sync".into(),
+        ..Default::default()
     };
     MockConfig {
         jobs: RUNNING
