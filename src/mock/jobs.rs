@@ -172,6 +172,11 @@ impl Jobs {
         self.jobs.get(id).map(|job| job.view(job.shown_status(now)))
     }
 
+    /// Adds `spec`, or replaces the task with its ID (forgetting any stop of it).
+    pub fn put(&mut self, spec: JobSpec) {
+        self.jobs.insert(spec.id.clone(), Job { spec, stop: None });
+    }
+
     /// Every task's spec, in ID order.
     pub fn specs(&self) -> impl Iterator<Item = &JobSpec> {
         self.jobs.values().map(|job| &job.spec)

@@ -46,7 +46,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/v3/auth/tokens", post(iam_token))
         .route("/__mock/requests", get(admin_requests).delete(admin_clear))
-        .route("/__mock/jobs", get(admin_jobs))
+        .route("/__mock/jobs", get(admin_jobs).post(admin_put_jobs))
         .route("/__mock/faults", axum::routing::put(admin_faults))
         .route("/__mock/revoke", post(admin_revoke))
         .fallback(|| async { ApiError::not_found() })
@@ -370,4 +370,16 @@ async fn admin_jobs(State(shared): State<Arc<Shared>>) -> Response {
     // The truth, not what reads show during a status lag: tests judge by this.
     let jobs = lock(&shared.jobs).truth(Instant::now());
     axum::Json(json!({ "jobs": jobs })).into_response()
+}
+
+/// Adds tasks to the fleet, or replaces those with the same ID (their stop forgotten): how
+/// tests change the live set between a plan and its run.
+async fn admin_put_jobs(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let specs: Vec<super::JobSpec> = match serde_json::from_slice(&body) {
+        Ok(specs) => specs,
+        Err(e) => return ApiError::bad_body(&e.to_string()).into_response(),
+    };
+    let mut jobs = lock(&shared.jobs);
+    specs.into_iter().for_each(|spec| jobs.put(spec));
+    StatusCode::NO_CONTENT.into_response()
 }

@@ -6,20 +6,18 @@ use std::path::Path;
 
 use super::decode::Cx;
 use super::model::{Fleet, NameGlob, Select};
-use super::raw::{RawMockTarget, RawSelect, check_status};
+use super::raw::{RawMockTarget, RawSelect};
 
 /// The largest `max` a select may set: ten times the largest plan measured.
 pub const MAX_SELECT: u32 = 2_000_000;
 
 /// Checks `raw`; problems go to `cx`.
 pub(crate) fn resolve_select(raw: &RawSelect, cx: &mut Cx) -> Option<Select> {
-    let mut ok = true;
-    let mut status = Vec::new();
-    for s in raw.status.iter().flat_map(|s| s.value.iter()) {
-        match check_status(s, cx) {
-            Some(known) if !status.contains(&known) => status.push(known),
-            Some(_) => {}
-            None => ok = false,
+    let mut ok = raw.status.is_none() || raw.known_status.is_some();
+    let mut status: Vec<&'static str> = Vec::new();
+    for known in raw.known_status.iter().flatten() {
+        if !status.contains(known) {
+            status.push(known);
         }
     }
     if let Some(list) = &raw.status
@@ -39,18 +37,11 @@ pub(crate) fn resolve_select(raw: &RawSelect, cx: &mut Cx) -> Option<Select> {
             .error::<()>(name.span, "`name` is empty: leave it out to match any name")
             .is_some();
     }
-    let name_glob = match &raw.name_glob {
-        Some(g) => match NameGlob::new(&g.value) {
-            Ok(glob) => Some(glob),
-            Err(why) => {
-                ok = cx
-                    .error::<()>(g.span, format!("`name_glob` is not a glob: {why}"))
-                    .is_some();
-                None
-            }
-        },
-        None => None,
-    };
+    // A bad glob was reported when decoded (and the select is then absent).
+    let name_glob = raw
+        .name_glob
+        .as_ref()
+        .and_then(|g| NameGlob::new(&g.value).ok());
     if !(1..=MAX_SELECT).contains(&raw.max.value) {
         let message = format!(
             "`max` must be from 1 to {MAX_SELECT}, found {}: it is the most jobs this select may stop",

@@ -34,15 +34,29 @@ pub struct RawSelect {
     /// Where `select` starts, for problems of the map as a whole.
     #[schemars(skip)]
     pub span: crate::diag::Span,
+    /// `status` checked against the vocabulary (each reported where written, when decoded,
+    /// so a bad status is found even when another key of the select is wrong too).
+    #[schemars(skip)]
+    pub known_status: Option<Vec<&'static str>>,
 }
 
 impl Decode for RawSelect {
     fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
         let mut map = MapReader::open(node, "`select`", cx)?;
         let job_type = map.required("job_type", cx);
-        let status = map.optional("status", cx);
+        let status: Option<Spanned<Vec<Spanned<String>>>> = map.optional("status", cx);
+        let known_status = status.as_ref().and_then(|list| {
+            let checked: Vec<Option<&'static str>> =
+                list.value.iter().map(|s| check_status(s, cx)).collect();
+            checked.into_iter().collect::<Option<Vec<_>>>()
+        });
         let name = map.optional("name", cx);
-        let name_glob = map.optional("name_glob", cx);
+        let name_glob: Option<Spanned<String>> = map.optional("name_glob", cx);
+        // Checked here, so a bad glob is found even when another key of the select is wrong.
+        let name_glob = name_glob.and_then(|g| match globset::Glob::new(&g.value) {
+            Ok(_) => Some(g),
+            Err(e) => cx.error(g.span, format!("`name_glob` is not a glob: {}", e.kind())),
+        });
         let enterprise_project_id = map.optional("enterprise_project_id", cx);
         let tags = map.node("tags").and_then(|n| tags(n, cx));
         let max = map.required("max", cx);
@@ -57,6 +71,7 @@ impl Decode for RawSelect {
             tags,
             max: max?,
             span,
+            known_status,
         })
     }
 }
