@@ -231,3 +231,54 @@ fn plan_id_in(file: &Path) -> Result<String, String> {
         ))
     }
 }
+
+/// Where a run of a runbook with selects keeps the plan it resolved, beside its journal.
+pub fn selection_file(journal: &Path) -> std::path::PathBuf {
+    let mut name = journal.as_os_str().to_owned();
+    name.push(".plan.json");
+    std::path::PathBuf::from(name)
+}
+
+/// Writes `plan` beside the journal, so a resumed run stops the jobs this run found.
+pub fn pin_selection(journal: &Path, plan: &Plan) -> Result<(), String> {
+    let file = selection_file(journal);
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    crate::output::write_atomic(&file, |out| plan.write_json(out)).map_err(|e| {
+        format!(
+            "error: cannot write `{}` (the jobs the selects found, for a resume): {e}; nothing was sent",
+            file.display()
+        )
+    })
+}
+
+/// The runbook with the jobs its first run's selects found (from `file`), planned.
+pub fn pinned_plan(mut runbook: Runbook, file: &Path) -> Result<Plan, String> {
+    let bad = |why: String| format!("error: `{}`: {why}; nothing was sent", file.display());
+    let text = std::fs::read_to_string(file).map_err(|e| bad(e.to_string()))?;
+    let pinned: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    for phase in &mut runbook.phases {
+        let Some(stored) = pinned["phases"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["name"] == phase.name.as_str()))
+        else {
+            continue;
+        };
+        for stop in stored["stops"].as_array().into_iter().flatten() {
+            let (Some(job), Some(name)) = (stop["job"].as_str(), stop["name"].as_str()) else {
+                continue;
+            };
+            let job = job
+                .parse::<crate::drs::JobId>()
+                .map_err(|e| bad(e.to_string()))?;
+            phase.stops.push(crate::runbook::model::Stop {
+                job,
+                label: None,
+                name: Some(name.to_owned()),
+                settings: std::sync::Arc::clone(&phase.settings),
+            });
+        }
+    }
+    Ok(Plan::new(runbook))
+}

@@ -56,9 +56,16 @@ impl RunConfig {
             return Err("error: --accept-drift goes with --plan FILE: it accepts a difference from an approved plan; nothing was sent".to_owned());
         }
         // Refusals that need no request come first (a wrong --endpoint is not worth a read).
-        live::target(&runbook, args.endpoint.as_deref())?;
-        let ca = args.ca_cert.as_deref();
-        let plan = match live::resolved_plan(runbook, args.endpoint.as_deref(), ca) {
+        let (target, project_id) = live::target(&runbook, args.endpoint.as_deref())?;
+        let until = match &args.until {
+            Some(name) => Some(phase_index(&runbook, name)?),
+            None => None,
+        };
+        let selects = live::has_select(&runbook);
+        // A runbook with selects names its default journal after the runbook as written: the
+        // plan it resolves to is known only after reading live state.
+        let key = selects.then(|| Plan::new(runbook.clone()).plan_id);
+        let plan = match Self::plan(args, runbook, key.as_deref(), project_id.is_some())? {
             Ok(plan) => plan,
             Err(refusal) => return Ok(Err(refusal)),
         };
@@ -66,14 +73,12 @@ impl RunConfig {
             Some(file) => live::approve(&args.runbook, plan, file, args.accept_drift)?,
             None => (plan, Vec::new()),
         };
-        let until = match &args.until {
-            Some(name) => Some(phase_index(&plan.runbook, name)?),
-            None => None,
-        };
-        let (target, project_id) = live::target(&plan.runbook, args.endpoint.as_deref())?;
         let journal_path = match (&args.journal, &project_id) {
             (Some(path), _) => Some(path.clone()),
-            (None, Some(_)) => Some(default_journal(&plan.plan_id, args.shard)),
+            (None, Some(_)) => Some(default_journal(
+                key.as_ref().unwrap_or(&plan.plan_id),
+                args.shard,
+            )),
             (None, None) if args.resume || until.is_some() => {
                 return Err("error: the embedded mock keeps no journal unless asked: give --journal FILE to --resume or --until".to_owned());
             }
@@ -83,6 +88,9 @@ impl RunConfig {
             Some(path) => Some(journal_state(args, &plan, path)?),
             None => None,
         };
+        if let (Some(journal), true, false) = (&journal, selects, args.resume) {
+            live::pin_selection(&journal.path, &plan)?;
+        }
         Ok(Ok(RunConfig {
             concurrency: args.concurrency.unwrap_or(plan.runbook.limits.concurrency),
             rate: args.rate.or(plan.runbook.limits.rate),
@@ -93,6 +101,32 @@ impl RunConfig {
             until,
             notes,
         }))
+    }
+}
+
+impl RunConfig {
+    /// The plan to run: a resumed run of a runbook with selects takes the jobs its first run
+    /// found (pinned beside the journal), since the jobs it stopped no longer match; any other
+    /// run resolves its selects against the target now.
+    fn plan(
+        args: &RunArgs,
+        runbook: Runbook,
+        key: Option<&str>,
+        remote: bool,
+    ) -> Result<Result<Plan, Refusal>, String> {
+        let journal = match (&args.journal, key) {
+            (Some(path), Some(_)) => Some(path.clone()),
+            (None, Some(key)) if remote => Some(default_journal(key, args.shard)),
+            _ => None,
+        };
+        let pinned = journal
+            .map(|j| live::selection_file(&j))
+            .filter(|f| args.resume && f.exists());
+        if let Some(file) = pinned {
+            return live::pinned_plan(runbook, &file).map(Ok);
+        }
+        let ca = args.ca_cert.as_deref();
+        Ok(live::resolved_plan(runbook, args.endpoint.as_deref(), ca))
     }
 }
 

@@ -3,16 +3,17 @@
 //! child or slave roles (drs-api-notes.md §2a). The prediction follows the simulator model of
 //! §3, which the real service's documented behaviour agrees with where it says anything.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::Value;
+use tokio::sync::Semaphore;
 
 use super::{LiveError, Pace, read, refused};
 use crate::api::client::Client;
-use crate::drs::codes;
 use crate::drs::status::{self, StopEffect};
+use crate::drs::{JobId, codes};
 use crate::runbook::Runbook;
 use crate::runbook::model::{Expectation, Settings};
 
@@ -71,38 +72,63 @@ pub struct Check {
 /// How long one status read may take.
 const TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Reads every stop's job within the runbook's limits and judges each stop.
+/// Reads every stop's job within the runbook's limits and judges each stop. Each read is a task
+/// of its own, so the work of many reads spreads over the runtime's threads.
 pub async fn check(runbook: &Runbook, client: &Client) -> Result<Vec<Check>, LiveError> {
     let pace = Pace::new(runbook.limits.concurrency, runbook.limits.rate);
-    let reads = runbook.stops().enumerate().map(|(i, (_, stop))| {
-        let pace = &pace;
-        async move {
-            let call = || client.detail(&stop.job, TIMEOUT);
-            let answer = read(pace, "the status read", call).await?;
-            let job = match answer.http {
-                200 => answer.body.as_ref().and_then(|b| b.get("job")).cloned(),
-                400 if answer.field("error_code") == Some(codes::JOB_NOT_FOUND) => None,
-                _ => {
-                    return Err(refused(
-                        &format!("the status read of {}", stop.job),
-                        &answer,
-                    ));
-                }
-            };
-            Ok(judge(
-                i + 1,
-                &stop.job.to_string(),
-                job.as_ref(),
-                &stop.settings,
-            ))
+    let slots = Arc::new(Semaphore::new(pace.concurrency()));
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut checks: Vec<Option<Check>> = vec![None; runbook.stop_count()];
+    for (i, (_, stop)) in runbook.stops().enumerate() {
+        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
+            break;
+        };
+        while let Some(done) = tasks.try_join_next() {
+            let (i, check) = joined(done)?;
+            checks[i] = Some(check);
         }
-    });
-    futures_util::stream::iter(reads)
-        .buffered(pace.concurrency())
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect()
+        let (client, pace, job) = (client.clone(), pace.clone(), stop.job);
+        let settings = Arc::clone(&stop.settings);
+        tasks.spawn(async move {
+            let _slot = slot;
+            (i, check_one(i + 1, job, &settings, &client, &pace).await)
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        let (i, check) = joined(done)?;
+        checks[i] = Some(check);
+    }
+    Ok(checks.into_iter().flatten().collect())
+}
+
+type Joined = Result<(usize, Result<Check, LiveError>), tokio::task::JoinError>;
+
+fn joined(done: Joined) -> Result<(usize, Check), LiveError> {
+    match done {
+        Ok((i, check)) => check.map(|c| (i, c)),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => Err(LiveError::Failed {
+            call: "the status read".to_owned(),
+            why: e.to_string(),
+        }),
+    }
+}
+
+/// Reads one job and judges its stop.
+async fn check_one(
+    seq: usize,
+    job: JobId,
+    settings: &Settings,
+    client: &Client,
+    pace: &Pace,
+) -> Result<Check, LiveError> {
+    let answer = read(pace, "the status read", || client.detail(&job, TIMEOUT)).await?;
+    let found = match answer.http {
+        200 => answer.body.as_ref().and_then(|b| b.get("job")).cloned(),
+        400 if answer.field("error_code") == Some(codes::JOB_NOT_FOUND) => None,
+        _ => return Err(refused(&format!("the status read of {job}"), &answer)),
+    };
+    Ok(judge(seq, job.as_str(), found.as_ref(), settings))
 }
 
 /// The verdict for a stop with `settings` on a job read as `job` (`None`: not found).

@@ -7,6 +7,7 @@ mod drift;
 mod filters;
 mod offline;
 mod preflight;
+mod resume;
 
 use std::collections::BTreeMap;
 use std::path::Path;
