@@ -44,6 +44,8 @@ pub struct Drift {
     pub removed: Vec<Job>,
     /// Fields that changed, of stops in both plans and of the plan itself.
     pub changed: Vec<Change>,
+    /// Selected jobs that still match under another task name (live state, like the above).
+    pub renamed: Vec<Change>,
 }
 
 impl Drift {
@@ -55,7 +57,10 @@ impl Drift {
 
     /// Whether nothing differs (the plans may still differ in counts and sequence numbers).
     pub fn is_empty(&self) -> bool {
-        self.only_live_set() && self.now_match.is_empty() && self.no_longer_match.is_empty()
+        self.only_live_set()
+            && self.now_match.is_empty()
+            && self.no_longer_match.is_empty()
+            && self.renamed.is_empty()
     }
 }
 
@@ -83,13 +88,21 @@ pub fn compare(approved: &Value, now: &Value) -> Drift {
                         new: phase.clone(),
                     });
                 }
-                fields(
-                    &format!("{job} "),
-                    old,
-                    stop,
-                    &PLACE_FIELDS,
-                    &mut drift.changed,
-                );
+                let (was, is) = (old.get("name"), stop.get("name"));
+                if let (Some(Value::String(was)), Some(Value::String(is))) = (was, is)
+                    && was != is
+                {
+                    drift.renamed.push(Change {
+                        what: job.clone(),
+                        old: was.clone(),
+                        new: is.clone(),
+                    });
+                }
+                let skip: &[&str] = match (was, is) {
+                    (Some(_), Some(_)) => &["seq", "batch", "name"],
+                    _ => &PLACE_FIELDS,
+                };
+                fields(&format!("{job} "), old, stop, skip, &mut drift.changed);
             }
         }
     }
@@ -239,6 +252,12 @@ impl fmt::Display for Drift {
                 writeln!(f, "    {mark} {}{name} (phase {})", j.job, j.phase)?;
             }
         }
+        if !self.renamed.is_empty() {
+            writeln!(f, "  selected jobs renamed ({}):", self.renamed.len())?;
+            for c in &self.renamed {
+                writeln!(f, "    ~ {}: {} → {}", c.what, c.old, c.new)?;
+            }
+        }
         if !self.changed.is_empty() {
             writeln!(f, "  changed ({}):", self.changed.len())?;
             for c in &self.changed {
@@ -300,5 +319,12 @@ mod tests {
         new["totals"] = json!({"stops": 9});
         new["phases"][0]["select"]["matched"] = json!(4);
         assert!(compare(&old, &new).is_empty());
+        new["phases"][0]["stops"][0]["name"] = json!("renamed");
+        let d = compare(&old, &new);
+        assert!(
+            d.only_live_set() && !d.is_empty(),
+            "a rename is live state: {d:?}"
+        );
+        assert_eq!(d.renamed[0].new, "renamed");
     }
 }
