@@ -129,4 +129,19 @@ fn the_shipped_runbook_selects_from_its_fleet_and_is_ready() {
     assert_eq!(sel["broken"], ["orders-13-cdc"]);
     assert_eq!(plan["target"]["jobs"], "fleets/payments.yaml");
     assert_eq!(plan["live"]["totals"]["warned"], 2);
+
+    // `show` gives a reviewer handed only the JSON the query and the names found.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.json");
+    let out = super::plan(
+        &root,
+        &[rb.to_str().unwrap(), "--out", file.to_str().unwrap()],
+    );
+    assert!(out.status.success());
+    let shown = crate::support::stopbook(["show", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(shown.contains("Selected from live state: {"), "{shown}");
+    assert!(shown.contains("orders-02-cdc *(selected)*"), "{shown}");
 }
