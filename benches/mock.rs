@@ -35,6 +35,7 @@ fn main() {
                 name: format!("DRS-{n}"),
                 status: "INCRE_TRANSFER_STARTED".into(),
                 job_type: "sync".into(),
+                ..Default::default()
             })
             .collect();
         let config = MockConfig {

@@ -21,6 +21,8 @@
 //! L5 plan                    model ─▶ ordered plan with a content hash (plan_id); JSON, Markdown
 //!    check                   body rules, expectations, the rule catalogue, the conformance suite
 //!    mock                    a stateful DRS server with seeded faults and deliberate defects
+//!    live                    live state read before a run: `select` resolved (ListJobs pages,
+//!                            the tag filter), pre-flight status reads and verdicts
 //! L6 exec                    scheduler, limits, retries, settle window, journal ─▶ events, results
 //! L7 report                  progress, closing summary, JSON / JUnit / Markdown reports
 //! L8 cli                     clap commands; the only place that wires the rest together
@@ -74,6 +76,7 @@ pub mod cli;
 pub mod diag;
 pub mod drs;
 pub mod exec;
+pub mod live;
 pub mod markdown;
 pub mod mock;
 pub mod output;

@@ -185,11 +185,38 @@ impl Client {
             .await
     }
 
-    /// `GET /v5/{project_id}/jobs?{query}`: a page of ListJobs.
+    /// `GET /v5/{project_id}/jobs?QUERY`: ListJobs, `query` already encoded (see
+    /// [`query_string`]).
     pub async fn list_jobs(&self, query: &str, timeout: Duration) -> Result<Answer, CallError> {
         let path = format!("/v5/{}/jobs", self.project_id);
         self.call(http::Method::GET, &path, Some(query), b"", timeout)
             .await
+    }
+
+    /// `POST /v5/{project_id}/{resource_type}/resource-instances/filter?limit=&offset=` with
+    /// `body` (the tag filter).
+    pub async fn tag_filter(
+        &self,
+        resource_type: &str,
+        offset: usize,
+        limit: usize,
+        body: &serde_json::Value,
+        timeout: Duration,
+    ) -> Result<Answer, CallError> {
+        let path = format!(
+            "/v5/{}/{resource_type}/resource-instances/filter",
+            self.project_id
+        );
+        let query = format!("limit={limit}&offset={offset}");
+        let body = body.to_string();
+        self.call(
+            http::Method::POST,
+            &path,
+            Some(&query),
+            body.as_bytes(),
+            timeout,
+        )
+        .await
     }
 
     async fn call(
@@ -421,4 +448,29 @@ impl Client {
         *cached = IamState::Token(token.clone(), std::time::Instant::now());
         Ok(token)
     }
+}
+
+/// `key=value` pairs joined by `&`, each part percent-encoded (everything but `A-Z a-z 0-9 - _
+/// . ~`, as the signature's canonical query writes it).
+pub fn query_string(pairs: &[(&str, &str)]) -> String {
+    fn encode(text: &str, out: &mut String) {
+        for b in text.bytes() {
+            match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    out.push(b as char)
+                }
+                _ => out.push_str(&format!("%{b:02X}")),
+            }
+        }
+    }
+    let mut out = String::new();
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        encode(k, &mut out);
+        out.push('=');
+        encode(v, &mut out);
+    }
+    out
 }

@@ -59,6 +59,7 @@ pub const fn rule(id: RuleId) -> Rule {
         | RuleId::ListJobType
         | RuleId::ListPaging
         | RuleId::ListFilters
+        | RuleId::TagFilter
         | RuleId::BatchPerItem
         | RuleId::BatchItems => beyond_entry(id),
     };
@@ -230,6 +231,12 @@ const fn beyond_entry(id: RuleId) -> Entry {
         RuleId::ListFilters => (
             "[notes 2a]",
             "ListJobs honours status (one or several, comma-joined) and name (a task ID or name): only matching jobs are listed",
+            false,
+            &[],
+        ),
+        RuleId::TagFilter => (
+            "[notes 2a]",
+            "the tag filter (POST …/{resource_type}/resource-instances/filter) answers {total_count, resources}: only tasks carrying the tags, paged by limit",
             false,
             &[],
         ),

@@ -154,6 +154,13 @@ pub struct PlanArgs {
     /// Write the plan to this file (atomically) instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Pre-flight: read every planned job's status (no stop is sent) and add a verdict per
+    /// stop; exit 1 when any stop is predicted to fail its expectation.
+    #[arg(long)]
+    pub live: bool,
+    /// Trust this CA certificate (PEM) as well as the platform's (for `select` and `--live`).
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -207,9 +214,15 @@ pub struct RunArgs {
     /// Run through this phase, then stop cleanly (outcome `paused`); --resume goes on.
     #[arg(long, value_name = "PHASE")]
     pub until: Option<String>,
-    /// Refuse to run (exit 2) unless the runbook still plans to this plan file's plan_id.
+    /// Refuse to run (exit 2) unless the runbook still plans to this plan file's plan_id; a
+    /// difference is shown (jobs added, removed, changed; for a select, jobs that now match and
+    /// approved jobs that no longer match).
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
+    /// With --plan: when only the jobs a select matches differ, run the approved jobs that
+    /// still match, and never one that was not approved.
+    #[arg(long)]
+    pub accept_drift: bool,
     /// Run only shard K of N: the stops whose position in the plan is K modulo N.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<(usize, usize)>,

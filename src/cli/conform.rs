@@ -202,6 +202,7 @@ fn spec(id: &crate::drs::JobId, status: &str) -> JobSpec {
         name: format!("DRS-{}", &id.as_str()[..4]),
         status: status.to_owned(),
         job_type: "sync".to_owned(),
+        ..Default::default()
     }
 }
 

@@ -5,6 +5,7 @@ mod args;
 mod confirm;
 mod conform;
 mod connect;
+mod live;
 mod mock;
 mod plan;
 mod run;

@@ -28,13 +28,18 @@ pub fn run(args: &RunArgs, verbosity: Verbosity) -> Exit {
     }
     let config = match RunConfig::new(args) {
         Ok(config) => config,
-        Err(message) => {
+        Err((exit, message)) => {
             say!("{message}");
-            return Exit::Invalid;
+            return exit;
         }
     };
     if verbosity != Verbosity::Quiet {
-        for note in confirm::override_notes(args, &config) {
+        for note in config
+            .notes
+            .iter()
+            .cloned()
+            .chain(confirm::override_notes(args, &config))
+        {
             say!("{note}");
         }
     }
@@ -76,6 +81,7 @@ async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> E
         project_id,
         journal,
         until,
+        ..
     } = config;
     let (journal_path, earlier, journal_age) = match journal {
         Some(j) => (Some(j.path), j.earlier, j.age),

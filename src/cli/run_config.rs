@@ -11,15 +11,12 @@ use std::time::Duration;
 
 use super::args::RunArgs;
 use super::connect::Target;
+use super::live::{self, Refusal, invalid};
 use crate::exec::{self, journal};
-use crate::mock::JobSpec;
 use crate::plan::Plan;
-use crate::runbook::model::{Expectation, Runbook, Target as RunbookTarget};
+use crate::runbook::model::Runbook;
 use crate::runbook::values::Rate;
 use crate::runbook::{self};
-
-/// How long an accepted stop takes in the embedded mock (a force stop: a quarter of it).
-const EMBEDDED_STOP_DELAY: Duration = Duration::from_secs(1);
 
 /// Everything a run needs, validated.
 pub struct RunConfig {
@@ -33,6 +30,8 @@ pub struct RunConfig {
     pub journal: Option<JournalState>,
     /// Stop cleanly after the phase at this index.
     pub until: Option<usize>,
+    /// What to tell before the run (an accepted drift).
+    pub notes: Vec<String>,
 }
 
 /// The journal a run writes, and what an earlier run of the same plan left in it.
@@ -44,22 +43,42 @@ pub struct JournalState {
 }
 
 impl RunConfig {
-    /// Reads, plans and checks everything that can refuse the run before anything is sent.
-    pub fn new(args: &RunArgs) -> Result<Self, String> {
+    /// Reads, plans (its selects resolved against the target) and checks everything that can
+    /// refuse the run before any stop is sent.
+    pub fn new(args: &RunArgs) -> Result<Self, Refusal> {
+        Self::checked(args).map_err(invalid)?
+    }
+
+    fn checked(args: &RunArgs) -> Result<Result<Self, Refusal>, String> {
         let runbook = runbook::load(&args.runbook).map_err(|d| d.to_string())?;
-        let plan = Plan::new(runbook);
         check_report_paths(args)?;
-        if let Some(file) = &args.plan {
-            check_approved(args, &plan, file)?;
+        if args.accept_drift && args.plan.is_none() {
+            return Err("error: --accept-drift goes with --plan FILE: it accepts a difference from an approved plan; nothing was sent".to_owned());
         }
+        // Refusals that need no request come first (a wrong --endpoint is not worth a read).
+        let (target, project_id) = live::target(&runbook, args.endpoint.as_deref())?;
         let until = match &args.until {
-            Some(name) => Some(phase_index(&plan.runbook, name)?),
+            Some(name) => Some(phase_index(&runbook, name)?),
             None => None,
         };
-        let (target, project_id) = target(&plan.runbook, args)?;
+        let selects = live::has_select(&runbook);
+        // A runbook with selects names its default journal after the runbook as written: the
+        // plan it resolves to is known only after reading live state.
+        let key = selects.then(|| Plan::new(runbook.clone()).plan_id);
+        let plan = match Self::plan(args, runbook, key.as_deref(), project_id.is_some())? {
+            Ok(plan) => plan,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let (plan, notes) = match &args.plan {
+            Some(file) => live::approve(&args.runbook, plan, file, args.accept_drift)?,
+            None => (plan, Vec::new()),
+        };
         let journal_path = match (&args.journal, &project_id) {
             (Some(path), _) => Some(path.clone()),
-            (None, Some(_)) => Some(default_journal(&plan.plan_id, args.shard)),
+            (None, Some(_)) => Some(default_journal(
+                key.as_ref().unwrap_or(&plan.plan_id),
+                args.shard,
+            )),
             (None, None) if args.resume || until.is_some() => {
                 return Err("error: the embedded mock keeps no journal unless asked: give --journal FILE to --resume or --until".to_owned());
             }
@@ -69,7 +88,10 @@ impl RunConfig {
             Some(path) => Some(journal_state(args, &plan, path)?),
             None => None,
         };
-        Ok(RunConfig {
+        if let (Some(journal), true, false) = (&journal, selects, args.resume) {
+            live::pin_selection(&journal.path, &plan)?;
+        }
+        Ok(Ok(RunConfig {
             concurrency: args.concurrency.unwrap_or(plan.runbook.limits.concurrency),
             rate: args.rate.or(plan.runbook.limits.rate),
             plan,
@@ -77,7 +99,34 @@ impl RunConfig {
             project_id,
             journal,
             until,
-        })
+            notes,
+        }))
+    }
+}
+
+impl RunConfig {
+    /// The plan to run: a resumed run of a runbook with selects takes the jobs its first run
+    /// found (pinned beside the journal), since the jobs it stopped no longer match; any other
+    /// run resolves its selects against the target now.
+    fn plan(
+        args: &RunArgs,
+        runbook: Runbook,
+        key: Option<&str>,
+        remote: bool,
+    ) -> Result<Result<Plan, Refusal>, String> {
+        let journal = match (&args.journal, key) {
+            (Some(path), Some(_)) => Some(path.clone()),
+            (None, Some(key)) if remote => Some(default_journal(key, args.shard)),
+            _ => None,
+        };
+        let pinned = journal
+            .map(|j| live::selection_file(&j))
+            .filter(|f| args.resume && f.exists());
+        if let Some(file) = pinned {
+            return live::pinned_plan(runbook, &file).map(Ok);
+        }
+        let ca = args.ca_cert.as_deref();
+        Ok(live::resolved_plan(runbook, args.endpoint.as_deref(), ca))
     }
 }
 
@@ -103,20 +152,6 @@ fn check_report_paths(args: &RunArgs) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-fn check_approved(args: &RunArgs, plan: &Plan, file: &Path) -> Result<(), String> {
-    let approved = plan_id_in(file)?;
-    if approved == plan.plan_id {
-        return Ok(());
-    }
-    Err(format!(
-        "error: plan drift: `{}` now plans to {}, but `{}` holds {approved}; nothing was sent\n  = review the new plan (`stopbook plan {}`) and approve it again",
-        args.runbook.display(),
-        plan.plan_id,
-        file.display(),
-        args.runbook.display()
-    ))
 }
 
 /// The journal at `path`: refused without `--resume` when it exists, required with it.
@@ -186,66 +221,10 @@ pub fn resume_line(
     )
 }
 
-/// The plan_id a plan file holds, JSON or Markdown.
-fn plan_id_in(file: &Path) -> Result<String, String> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| format!("error: cannot read the plan `{}`: {e}", file.display()))?;
-    let start = text
-        .find("sha256:")
-        .ok_or_else(|| format!("error: `{}` holds no plan_id", file.display()))?;
-    let id: String = text[start..].chars().take(7 + 64).collect();
-    if id.len() == 71 && id[7..].bytes().all(|b| b.is_ascii_hexdigit()) {
-        Ok(id)
-    } else {
-        Err(format!(
-            "error: `{}` holds a malformed plan_id",
-            file.display()
-        ))
-    }
-}
-
-/// Where the run goes: the runbook's target with `--endpoint` applied, or the embedded mock
-/// seeded with the runbook's jobs. The remote project ID comes back for messages.
-fn target(runbook: &Runbook, args: &RunArgs) -> Result<(Target, Option<String>), String> {
-    let remote = match &runbook.target {
-        RunbookTarget::EmbeddedMock if args.endpoint.is_some() => {
-            return Err(
-                "error: --endpoint needs a `target` in the runbook, for its project_id and auth"
-                    .to_owned(),
-            );
-        }
-        RunbookTarget::EmbeddedMock => {
-            let jobs = embedded_jobs(runbook);
-            let stop_delay = EMBEDDED_STOP_DELAY;
-            return Ok((Target::Embedded { jobs, stop_delay }, None));
-        }
-        RunbookTarget::Remote(remote) => remote,
-    };
-    let remote = super::target::remote(remote, args.endpoint.as_deref())?;
-    let project = remote.project_id.clone();
-    Ok((Target::Remote(remote), Some(project)))
-}
-
 fn default_journal(plan_id: &str, shard: Option<(usize, usize)>) -> PathBuf {
     let id = plan_id.trim_start_matches("sha256:");
     let shard = shard
         .map(|(k, n)| format!("-shard-{k}-of-{n}"))
         .unwrap_or_default();
     PathBuf::from(".stopbook").join(format!("journal-{}{shard}.jsonl", &id[..16.min(id.len())]))
-}
-
-/// The runbook's jobs as running tasks, except those the runbook expects not to exist.
-fn embedded_jobs(runbook: &Runbook) -> Vec<JobSpec> {
-    let missing = |e: &Expectation| matches!(e, Expectation::Answer { error_code: Some(code), .. } if code == crate::drs::codes::JOB_NOT_FOUND);
-    runbook
-        .stops()
-        .enumerate()
-        .filter(|(_, (_, stop))| !missing(&stop.settings.effective_expect()))
-        .map(|(i, (_, stop))| JobSpec {
-            id: stop.job.to_string(),
-            name: format!("DRS-{}", 1000 + i),
-            status: "INCRE_TRANSFER_STARTED".to_owned(),
-            job_type: "sync".to_owned(),
-        })
-        .collect()
 }

@@ -125,6 +125,12 @@ fn plan_markdown(plan: &Value) -> String {
     );
     for phase in plan["phases"].as_array().into_iter().flatten() {
         out.push_str(&format!("\n## Phase: {}\n\n", s(&phase["name"])));
+        if !phase["select"].is_null() {
+            out.push_str(&format!(
+                "Selected from live state: {}\n\n",
+                s(&phase["select"])
+            ));
+        }
         out.push_str("| # | job | label | force | expect | wait | retry |\n");
         out.push_str("|---|---|---|---|---|---|---|\n");
         for stop in phase["stops"].as_array().into_iter().flatten() {
@@ -132,7 +138,10 @@ fn plan_markdown(plan: &Value) -> String {
                 "| {} | `{}` | {} | {} | {} | {} | {} |\n",
                 s(&stop["seq"]),
                 stop["job"].as_str().unwrap_or(""),
-                s(&stop["label"]),
+                match (&stop["label"], &stop["name"]) {
+                    (Value::Null, Value::String(name)) => format!("{} *(selected)*", escape(name)),
+                    (label, _) => s(label),
+                },
                 if stop["force"] == Value::Bool(true) {
                     "yes"
                 } else {

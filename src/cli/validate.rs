@@ -36,13 +36,20 @@ pub fn run(args: &ValidateArgs, verbosity: Verbosity) -> Exit {
                 let forced = rb.stops().filter(|(_, s)| s.settings.force).count();
                 let (phases, stops) = (rb.phases.len(), rb.stop_count());
                 if args.format != ValidateFormat::Json && verbosity != Verbosity::Quiet {
+                    let selects = rb.phases.iter().filter(|p| p.select.is_some()).count();
+                    let selects = match selects {
+                        0 => String::new(),
+                        n => format!(", and {} (resolved by plan and run)", counted(n, "select")),
+                    };
                     out!(
-                        "ok: {shown}: {}, {} ({forced} forced)",
+                        "ok: {shown}: {}, {} ({forced} forced){selects}",
                         counted(phases, "phase"),
                         counted(stops, "stop"),
                     );
-                    if verbosity == Verbosity::Verbose {
+                    if verbosity == Verbosity::Verbose && selects.is_empty() {
                         out!("  plan_id: {}", crate::plan::Plan::new(rb).plan_id);
+                    } else if verbosity == Verbosity::Verbose {
+                        out!("  plan_id: known once the selects are resolved (`stopbook plan`)");
                     }
                 }
                 files.push(FileVerdict {

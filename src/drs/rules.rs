@@ -74,6 +74,8 @@ rule_ids! {
     ListPaging = "list.paging",
     /// drs-api-notes §2a: ListJobs honours `status` (comma-joined) and `name`.
     ListFilters = "list.filters",
+    /// drs-api-notes §2a: the tag filter answers `{total_count, resources}`, only tagged matches.
+    TagFilter = "tags.filter",
     /// drs-api-notes §2a: batch-stop reports per-job failures inside a 200.
     BatchPerItem = "batch.per-item",
     /// drs-api-notes §2a: each batch-stop item carries its fields, by their rules.

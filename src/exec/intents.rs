@@ -41,3 +41,18 @@ pub async fn write_or_halt(ctx: &Context, entries: Vec<Entry>) -> bool {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::journal::Journal;
+
+    #[tokio::test]
+    async fn a_journal_that_cannot_be_written_refuses_the_send() {
+        // /dev/full accepts the open and fails every write with ENOSPC.
+        let refused = Journal::open(std::path::Path::new("/dev/full"), "sha256:x", "t").await;
+        assert!(
+            refused.is_err(),
+            "the run header could not have been written"
+        );
+    }
+}

@@ -125,6 +125,7 @@ mod tests {
         let stop = Stop {
             job: "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9".parse().unwrap(),
             label: Some("orders".to_owned()),
+            name: None,
             settings: Arc::new(Settings {
                 force: true,
                 ..Settings::default()

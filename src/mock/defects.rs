@@ -30,6 +30,7 @@
 //! | `list.job-type` | serves ListJobs without `job_type` |
 //! | `list.paging` | gives the page's length as `total_count` |
 //! | `list.filters` | ignores ListJobs' `status` filter |
+//! | `tags.filter` | ignores the tags of a tag-filter call: every task of the type is listed |
 //! | `batch.per-item` | refuses a whole batch (400) when one of its tasks does not exist |
 //! | `batch.items` | leaves `error_code` out of a failed batch item |
 

@@ -14,14 +14,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::errors::{ApiError, Lang};
+use super::errors::ApiError;
 use super::faults::FaultsPatch;
+use super::gate::{error, json_body, precheck};
 use super::incoming::Incoming;
 use super::jobs::{Applying, StopOutcome};
-use super::{Defect, Shared, auth, lock};
-use crate::drs::{JobId, ProjectId};
+use super::listing::{list, tag_filter};
+use super::{Defect, Shared, lock};
+use crate::drs::JobId;
 
-type Call = Extension<Arc<Incoming>>;
+pub(super) type Call = Extension<Arc<Incoming>>;
 
 pub fn router(shared: Arc<Shared>) -> Router {
     let stop_path = if shared.defect(Defect::StopPath) {
@@ -34,9 +36,17 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/v5/{project_id}/jobs/batch-stop", post(batch_stop))
         .route("/v5/{project_id}/jobs/{job_id}", get(detail))
         .route("/v5/{project_id}/jobs", get(list))
+        .route(
+            "/v5/{project_id}/{resource_type}/resource-instances/filter",
+            post(tag_filter),
+        )
+        .route(
+            "/v5/{project_id}/{resource_type}/resource-instances/count",
+            post(tag_filter),
+        )
         .route("/v3/auth/tokens", post(iam_token))
         .route("/__mock/requests", get(admin_requests).delete(admin_clear))
-        .route("/__mock/jobs", get(admin_jobs))
+        .route("/__mock/jobs", get(admin_jobs).post(admin_put_jobs))
         .route("/__mock/faults", axum::routing::put(admin_faults))
         .route("/__mock/revoke", post(admin_revoke))
         .fallback(|| async { ApiError::not_found() })
@@ -54,75 +64,6 @@ async fn with_request_id(mut response: Response) -> Response {
         response.headers_mut().insert("x-request-id", value);
     }
     response
-}
-
-/// An error answer, with the error defects applied.
-fn error(shared: &Shared, e: ApiError, lang: Lang) -> Response {
-    let mut response = error_body(shared, e, lang);
-    if shared.defect(Defect::AnswerJson) {
-        let text = header::HeaderValue::from_static("text/plain");
-        response.headers_mut().insert(header::CONTENT_TYPE, text);
-    }
-    response
-}
-
-fn error_body(shared: &Shared, e: ApiError, lang: Lang) -> Response {
-    if e.http == StatusCode::BAD_REQUEST {
-        if shared.defect(Defect::BadErrorCode) {
-            return (
-                e.http,
-                axum::Json(json!({"error_code": "DRS.M00202", "error_msg": e.message(lang)})),
-            )
-                .into_response();
-        }
-        if shared.defect(Defect::BadErrorMsg) {
-            return (
-                e.http,
-                axum::Json(json!({"error_code": e.code, "error_msg": ""})),
-            )
-                .into_response();
-        }
-    }
-    e.into_response_in(lang)
-}
-
-/// Authentication, language, project ID: what every API call checks first.
-fn precheck(shared: &Shared, call: &Incoming, project_id: &str) -> Result<Lang, (ApiError, Lang)> {
-    auth::check(shared, call).map_err(|e| (e, Lang::En))?;
-    let lang = match call.header("x-language") {
-        None | Some("en-us") => Lang::En,
-        Some("zh-cn") if !shared.defect(Defect::Language) => Lang::Zh,
-        Some(_) => return Err((ApiError::bad_parameter("X-Language"), Lang::En)),
-    };
-    if project_id.parse::<ProjectId>().is_err() {
-        return Err((ApiError::bad_parameter("project_id"), lang));
-    }
-    Ok(lang)
-}
-
-/// The JSON body of a POST: its content type must say JSON; an empty body is `{}`.
-fn json_body(shared: &Shared, call: &Incoming) -> Result<serde_json::Map<String, Value>, ApiError> {
-    let declared_json = call
-        .header("content-type")
-        .map(|ct| {
-            ct.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .eq_ignore_ascii_case("application/json")
-        })
-        .unwrap_or(false);
-    if !declared_json && !shared.defect(Defect::ContentType) {
-        return Err(ApiError::bad_content_type());
-    }
-    if call.body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(serde_json::Map::new());
-    }
-    match serde_json::from_slice::<Value>(&call.body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::bad_body("expected a JSON object")),
-        Err(_) => Err(ApiError::bad_body("malformed JSON")),
-    }
 }
 
 /// `is_force_stop` from a body: optional, a boolean, `false` when absent [T3].
@@ -316,69 +257,6 @@ async fn detail(
     }
 }
 
-async fn list(
-    State(shared): State<Arc<Shared>>,
-    Path(project_id): Path<String>,
-    Extension(call): Call,
-) -> Response {
-    let lang = match precheck(&shared, &call, &project_id) {
-        Ok(lang) => lang,
-        Err((e, lang)) => return error(&shared, e, lang),
-    };
-    let job_type = call.query_param("job_type");
-    let known = |t: &String| ["migration", "sync", "cloudDataGuard"].contains(&t.as_str());
-    let served_untyped = job_type.is_none() && shared.defect(Defect::ListJobType);
-    if !job_type.as_ref().is_some_and(known) && !served_untyped {
-        return error(&shared, ApiError::bad_parameter("job_type"), lang);
-    }
-    let number = |name: &str, default: usize, range: std::ops::RangeInclusive<usize>| match call
-        .query_param(name)
-    {
-        None => Ok(default),
-        Some(text) => text
-            .parse::<usize>()
-            .ok()
-            .filter(|n| range.contains(n))
-            .ok_or_else(|| ApiError::bad_parameter(name)),
-    };
-    let (offset, limit) = match (
-        number("offset", 0, 0..=usize::MAX),
-        number("limit", 10, 1..=1000),
-    ) {
-        (Ok(o), Ok(l)) => (o, l),
-        (Err(e), _) | (_, Err(e)) => return error(&shared, e, lang),
-    };
-    // One status or several, comma-joined; a name matches a task's ID or its name [sdk].
-    let statuses = call
-        .query_param("status")
-        .filter(|_| !shared.defect(Defect::ListFilters));
-    let name = call.query_param("name");
-    let matching: Vec<_> = lock(&shared.jobs)
-        .all(Instant::now())
-        .into_iter()
-        .filter(|j| job_type.as_ref().is_none_or(|t| &j.job_type == t))
-        .filter(|j| {
-            statuses
-                .as_ref()
-                .is_none_or(|s| s.split(',').any(|s| s == j.status))
-        })
-        .filter(|j| {
-            name.as_ref()
-                .is_none_or(|n| j.id == *n || j.name.contains(n.as_str()))
-        })
-        .collect();
-    let mut total = matching.len();
-    let page: Vec<_> = matching.into_iter().skip(offset).take(limit).collect();
-    if shared.defect(Defect::ListPaging) {
-        total = page.len();
-    }
-    (
-        StatusCode::OK,
-        axum::Json(json!({ "total_count": total, "jobs": page })),
-    )
-        .into_response()
-}
-
 /// IAM `POST /v3/auth/tokens` with a password identity and a project scope: 201 and the token in
 /// `X-Subject-Token` [doc]. Errors use IAM's own body shape.
 async fn iam_token(State(shared): State<Arc<Shared>>, Extension(call): Call) -> Response {
@@ -492,4 +370,16 @@ async fn admin_jobs(State(shared): State<Arc<Shared>>) -> Response {
     // The truth, not what reads show during a status lag: tests judge by this.
     let jobs = lock(&shared.jobs).truth(Instant::now());
     axum::Json(json!({ "jobs": jobs })).into_response()
+}
+
+/// Adds tasks to the fleet, or replaces those with the same ID (their stop forgotten): how
+/// tests change the live set between a plan and its run.
+async fn admin_put_jobs(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let specs: Vec<super::JobSpec> = match serde_json::from_slice(&body) {
+        Ok(specs) => specs,
+        Err(e) => return ApiError::bad_body(&e.to_string()).into_response(),
+    };
+    let mut jobs = lock(&shared.jobs);
+    specs.into_iter().for_each(|spec| jobs.put(spec));
+    StatusCode::NO_CONTENT.into_response()
 }

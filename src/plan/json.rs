@@ -2,13 +2,14 @@
 //! serde writes keys sorted and the compact output is the canonical form that `plan_id` hashes.
 //! (A test checks this against a generic sorted-key serialisation.)
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use serde::{Serialize, Serializer};
 
 use super::{Plan, Totals, totals};
 use crate::runbook::model::{
-    Auth, Expectation, Host, Phase, Retry, Runbook, Settings, Stop, Target, Wait,
+    Auth, Expectation, Host, Phase, Retry, Runbook, Select, Settings, Stop, Target, Wait,
 };
 use crate::runbook::raw::ResultWord;
 use crate::runbook::values::{Duration, FailureBudget, Rate};
@@ -125,11 +126,19 @@ impl Serialize for TargetView<'_> {
             region: Option<&'a str>,
         }
         #[derive(Serialize)]
-        struct Mock {
+        struct Mock<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            jobs: Option<&'a str>,
             kind: &'static str,
         }
         match self.0 {
             Target::EmbeddedMock => Mock {
+                jobs: None,
+                kind: "embedded-mock",
+            }
+            .serialize(s),
+            Target::MockFleet(fleet) => Mock {
+                jobs: Some(&fleet.written),
                 kind: "embedded-mock",
             }
             .serialize(s),
@@ -242,6 +251,10 @@ impl Serialize for PhaseView<'_> {
             )?;
         }
         st.serialize_field("name", &self.phase.name)?;
+        if let Some(select) = &self.phase.select {
+            let matched = self.phase.stops.iter().filter(|s| s.name.is_some()).count();
+            st.serialize_field("select", &SelectView { select, matched })?;
+        }
         st.serialize_field("stops", &Stops(self))?;
         st.end()
     }
@@ -282,6 +295,9 @@ impl Serialize for StopView<'_> {
         if let Some(label) = &self.stop.label {
             map.serialize_entry("label", label)?;
         }
+        if let Some(name) = &self.stop.name {
+            map.serialize_entry("name", name)?;
+        }
         map.serialize_entry("request_timeout", request_timeout)?;
         map.serialize_entry("retry", &RetryView(*retry))?;
         map.serialize_entry("seq", &self.seq)?;
@@ -290,6 +306,45 @@ impl Serialize for StopView<'_> {
             None => map.serialize_entry("wait", &false)?,
         }
         map.end()
+    }
+}
+
+/// A phase's query, and how many jobs it found (after the listed ones and earlier selects).
+struct SelectView<'a> {
+    select: &'a Select,
+    matched: usize,
+}
+
+impl Serialize for SelectView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct View<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            enterprise_project_id: Option<&'a str>,
+            job_type: &'static str,
+            matched: usize,
+            max: u32,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            name: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            name_glob: Option<&'a str>,
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            status: &'a [&'static str],
+            #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+            tags: &'a BTreeMap<String, Vec<String>>,
+        }
+        let q = self.select;
+        View {
+            enterprise_project_id: q.enterprise_project_id.as_deref(),
+            job_type: q.job_type.as_str(),
+            matched: self.matched,
+            max: q.max,
+            name: q.name.as_deref(),
+            name_glob: q.name_glob.as_ref().map(|g| g.pattern.as_str()),
+            status: &q.status,
+            tags: &q.tags,
+        }
+        .serialize(s)
     }
 }
 

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use super::Plan;
 use crate::markdown::escape;
-use crate::runbook::model::{Auth, Expectation, Host, Phase, Settings, Target};
+use crate::runbook::model::{Auth, Expectation, Host, Phase, Select, Settings, Target};
 
 pub(super) fn write(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
     let rb = &plan.runbook;
@@ -78,6 +78,12 @@ fn write_phase(
         )?;
     }
     write_phase_budget(out, phase)?;
+    if let Some(select) = &phase.select {
+        write_select(out, phase, select)?;
+    }
+    if phase.stops.is_empty() {
+        return Ok(());
+    }
     let common = most_common_requests(phase);
     let notes = !common_everywhere(phase, common);
     writeln!(
@@ -88,6 +94,41 @@ fn write_phase(
     )?;
     writeln!(out)?;
     write_stops(out, phase, common, notes, seq)
+}
+
+/// The phase's query in words, and what it found.
+fn write_select(out: &mut dyn Write, phase: &Phase, q: &Select) -> io::Result<()> {
+    let mut parts = vec![format!("job_type `{}`", q.job_type.as_str())];
+    if !q.status.is_empty() {
+        parts.push(format!("status {}", q.status.join(" or ")));
+    }
+    if let Some(name) = &q.name {
+        parts.push(format!(
+            "name matching `{}` (the server's match)",
+            escape(name)
+        ));
+    }
+    if let Some(glob) = &q.name_glob {
+        parts.push(format!(
+            "whole name matching the glob `{}`",
+            escape(&glob.pattern)
+        ));
+    }
+    if let Some(ep) = &q.enterprise_project_id {
+        parts.push(format!("enterprise project `{}`", escape(ep)));
+    }
+    for (key, values) in &q.tags {
+        let values: Vec<String> = values.iter().map(|v| format!("`{}`", escape(v))).collect();
+        parts.push(format!("tag `{}` = {}", escape(key), values.join(" or ")));
+    }
+    let found = phase.stops.iter().filter(|s| s.name.is_some()).count();
+    writeln!(
+        out,
+        "Selected from live state: {}; at most {}. Found {found} job{} (jobs listed anywhere in the runbook, and those an earlier select found, left out), by name then ID.",
+        parts.join(", "),
+        q.max,
+        plural(found)
+    )
 }
 
 /// The phase's own failure budget, when it has one.
@@ -143,7 +184,7 @@ fn write_stops(
             out,
             " `{}` | {} | {} | {} | {} | {} |",
             stop.job,
-            stop.label.as_deref().map(escape).unwrap_or_default(),
+            label(stop),
             if s.force { "**force**" } else { "no" },
             expectation(&s.effective_expect()),
             s.effective_wait().map_or("no".to_owned(), |w| format!(
@@ -209,9 +250,18 @@ fn requests(s: &Settings) -> String {
 }
 
 fn target(t: &Target) -> String {
-    let Target::Remote(r) = t else {
-        return "the embedded mock (in-process, loopback only; seeded with this runbook's jobs)"
-            .to_owned();
+    let r = match t {
+        Target::Remote(r) => r,
+        Target::EmbeddedMock => {
+            return "the embedded mock (in-process, loopback only; seeded with this runbook's jobs)"
+                .to_owned();
+        }
+        Target::MockFleet(fleet) => {
+            return format!(
+                "the embedded mock (in-process, loopback only) serving the fleet `{}`",
+                escape(&fleet.written)
+            );
+        }
     };
     let host = match &r.host {
         Host::Endpoint(e) => format!("`{e}`"),
@@ -246,6 +296,15 @@ fn target(t: &Target) -> String {
         .map(|l| format!(", language `{l}`"))
         .unwrap_or_default();
     format!("{host}, project `{}`, {auth}{language}", r.project_id)
+}
+
+/// The label written, or the task name a select found (marked so).
+fn label(stop: &crate::runbook::model::Stop) -> String {
+    match (&stop.label, &stop.name) {
+        (Some(label), _) => escape(label),
+        (None, Some(name)) => format!("{} *(selected)*", escape(name)),
+        (None, None) => String::new(),
+    }
 }
 
 fn expectation(e: &Expectation) -> String {

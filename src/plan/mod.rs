@@ -8,6 +8,7 @@
 //! sorted, no insignificant whitespace. Anyone can recompute it:
 //! `jq -cS 'del(.plan_id)' plan.json | tr -d '\n' | sha256sum`.
 
+pub mod drift;
 mod json;
 mod markdown;
 
@@ -51,6 +52,13 @@ impl Plan {
     /// The plan as pretty JSON: `plan_id` first, then the canonical content.
     pub fn write_json<W: Write>(&self, out: W) -> io::Result<()> {
         json::write_pretty(self, out)
+    }
+
+    /// The plan as a JSON value, as `write_json` writes it (for comparing plans).
+    pub fn to_json_value(&self) -> serde_json::Value {
+        let mut bytes = Vec::new();
+        let _ = json::write_pretty(self, &mut bytes);
+        serde_json::from_slice(&bytes).unwrap_or_default()
     }
 
     /// The plan as a review-ready Markdown document.

@@ -13,6 +13,7 @@ pub mod model;
 pub mod raw;
 pub(crate) mod resolve;
 pub mod schema;
+pub(crate) mod select;
 mod slips;
 pub mod stops_file;
 pub(crate) mod target;

@@ -43,8 +43,19 @@ impl Runbook {
 pub enum Target {
     /// The mock started in-process on a free loopback port.
     EmbeddedMock,
+    /// The embedded mock serving a fleet file (`target: { mock: { jobs: FILE } }`).
+    MockFleet(Fleet),
     /// A real DRS endpoint (or a mock the user started), reached over the network.
     Remote(Box<RemoteTarget>),
+}
+
+/// The fleet file of the embedded mock.
+#[derive(Debug, Clone)]
+pub struct Fleet {
+    /// As written in the runbook, for plans and messages.
+    pub written: String,
+    /// Resolved against the runbook's folder.
+    pub path: PathBuf,
 }
 
 /// A DRS endpoint outside the process, with the project and the way to authenticate.
@@ -130,8 +141,59 @@ pub struct Phase {
     pub max_failures: Option<FailureBudget>,
     /// Stops per call in this phase (its own, or the run's `limits.batch`).
     pub batch: u32,
-    /// The stops, in order, the `stops_file`'s after those written in place.
+    /// The stops, in order, the `stops_file`'s after those written in place, then (once
+    /// resolved against the target) the jobs the phase's `select` found.
     pub stops: Vec<Stop>,
+    /// The query that chooses more jobs from live state, if any.
+    pub select: Option<Select>,
+    /// The phase's settings (over `defaults`): what a selected job is stopped with.
+    pub settings: Arc<Settings>,
+}
+
+/// A query over live state: ListJobs filters, the tag filter, a name glob, and a guard.
+#[derive(Debug, Clone)]
+pub struct Select {
+    /// The task type (ListJobs `job_type`, required).
+    pub job_type: super::raw::JobType,
+    /// Only these statuses (ListJobs `status`); empty, any.
+    pub status: Vec<&'static str>,
+    /// The server's match on a task ID or name (ListJobs `name`).
+    pub name: Option<String>,
+    /// A glob the whole task name must match.
+    pub name_glob: Option<NameGlob>,
+    /// Only this enterprise project (ListJobs `enterprise_project_id`).
+    pub enterprise_project_id: Option<String>,
+    /// Tags every task must carry: each key with the values allowed (the tag-filter call).
+    pub tags: std::collections::BTreeMap<String, Vec<String>>,
+    /// More matches than this is an error: nothing is sent.
+    pub max: u32,
+}
+
+/// A compiled `name_glob`.
+#[derive(Debug, Clone)]
+pub struct NameGlob {
+    /// As written.
+    pub pattern: String,
+    matcher: globset::GlobMatcher,
+}
+
+impl NameGlob {
+    /// Compiles `pattern`; the error says why it is not a glob.
+    pub fn new(pattern: &str) -> Result<Self, String> {
+        let glob = globset::GlobBuilder::new(pattern)
+            .literal_separator(false)
+            .build()
+            .map_err(|e| e.kind().to_string())?;
+        Ok(NameGlob {
+            pattern: pattern.to_owned(),
+            matcher: glob.compile_matcher(),
+        })
+    }
+
+    /// Whether the whole of `name` matches.
+    pub fn matches(&self, name: &str) -> bool {
+        self.matcher.is_match(name)
+    }
 }
 
 impl Phase {
@@ -167,6 +229,8 @@ pub struct Stop {
     pub job: JobId,
     /// A human label shown in plans and reports.
     pub label: Option<String>,
+    /// The task's name as a `select` found it: set only on selected stops.
+    pub name: Option<String>,
     /// Shared by every stop that does not override anything, so 200,000 stops cost one copy.
     pub settings: Arc<Settings>,
 }

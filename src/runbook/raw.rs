@@ -15,7 +15,9 @@ use crate::diag::mask::{looks_like_password, looks_random};
 use crate::drs::{Endpoint, JobId, Language, ProjectId, Region};
 
 mod expect;
+mod select;
 pub use expect::{ExpectKeyword, RawExpect, RawExpectAnswer, ResultWord};
+pub use select::{EnterpriseProjectId, JobType, MAX_TAGS, RawMockTarget, RawSelect, check_status};
 
 /// A stopbook runbook, format v1: stops of DRS tasks grouped in ordered phases.
 #[derive(Debug, JsonSchema)]
@@ -97,6 +99,8 @@ pub struct RawTarget {
     pub auth: Option<RawAuth>,
     /// The `X-Language` header: `en-us` or `zh-cn`.
     pub language: Option<Spanned<Language>>,
+    /// Instead of an endpoint: the embedded mock serving this fleet (to rehearse a `select`).
+    pub mock: Option<RawMockTarget>,
     /// Where `target` starts, for problems of the map as a whole.
     #[schemars(skip)]
     pub span: Span,
@@ -114,6 +118,7 @@ impl Decode for RawTarget {
             project_id: map.optional("project_id", cx),
             auth: map.optional("auth", cx),
             language: map.optional("language", cx),
+            mock: map.optional("mock", cx),
             span: map.span(),
             written: map.written(),
         };
@@ -272,6 +277,8 @@ pub struct RawPhase {
     pub stops: Option<Vec<RawStop>>,
     /// A file of job IDs, one a line, `#` comments; relative to the runbook.
     pub stops_file: Option<Spanned<String>>,
+    /// Jobs chosen from live state, after `stops` and `stops_file`.
+    pub select: Option<RawSelect>,
     /// Where the phase starts, for problems of the phase as a whole.
     #[schemars(skip)]
     pub span: Span,
@@ -297,12 +304,13 @@ impl Decode for RawPhase {
         let settings = RawSettings::read(&mut map, cx);
         let stops = map.optional("stops", cx);
         let stops_file = map.optional("stops_file", cx);
+        let select = map.optional("select", cx);
         let span = map.span();
         let written = map.written();
         let misspelt_stops = map
             .finish(cx)
             .iter()
-            .any(|k| *k == "stops" || *k == "stops_file");
+            .any(|k| *k == "stops" || *k == "stops_file" || *k == "select");
         Some(RawPhase {
             name: name?,
             concurrency,
@@ -311,6 +319,7 @@ impl Decode for RawPhase {
             settings,
             stops,
             stops_file,
+            select,
             span,
             written,
             misspelt_stops,

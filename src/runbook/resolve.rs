@@ -38,6 +38,7 @@ pub fn resolve(raw: RawRunbook, base_dir: &Path, cx: &mut Cx) -> Option<Runbook>
     }
     let target = match &raw.target {
         None => Some(Target::EmbeddedMock),
+        Some(t) if t.written.has("mock") => mock_target(t, base_dir, cx),
         Some(t) => resolve_target(t, base_dir, cx).map(|r| Target::Remote(Box::new(r))),
     };
     let limits = resolve_limits(raw.limits.as_ref(), cx);
@@ -56,6 +57,19 @@ pub fn resolve(raw: RawRunbook, base_dir: &Path, cx: &mut Cx) -> Option<Runbook>
         limits,
         phases: phases?,
     })
+}
+
+/// `target: { mock: { jobs: FILE } }`, alone in its map.
+fn mock_target(t: &super::raw::RawTarget, base_dir: &Path, cx: &mut Cx) -> Option<Target> {
+    let others = ["endpoint", "region", "project_id", "auth", "language"];
+    if let Some(key) = others.iter().find(|k| t.written.has(k)) {
+        return cx.error(
+            t.span,
+            format!("`target.mock` is the embedded mock: it takes no `{key}`"),
+        );
+    }
+    let fleet = super::select::resolve_fleet(t.mock.as_ref()?, base_dir, cx)?;
+    Some(Target::MockFleet(fleet))
 }
 
 /// The most requests in flight a runbook may ask for.
@@ -148,25 +162,7 @@ fn resolve_phases(
         } else {
             names.insert(&name.value, name.span);
         }
-        let concurrency = match &phase.concurrency {
-            Some(c) if c.value == 0 => {
-                cx.error(c.span, "a phase's `concurrency` must be at least 1")
-            }
-            Some(c) if c.value > limits.concurrency => {
-                let d = Diagnostic::at(
-                    cx.place(c.span),
-                    format!(
-                        "phase concurrency {} is above the run's limit of {}",
-                        c.value, limits.concurrency
-                    ),
-                )
-                .hint("raise `limits.concurrency` or lower the phase's");
-                cx.report(d);
-                None
-            }
-            Some(c) => Some(c.value),
-            None => Some(limits.concurrency),
-        };
+        let concurrency = phase_concurrency(phase, limits, cx);
         let settings = layers.apply(defaults, &phase.settings, cx);
         let mut stops = Vec::new();
         for stop in phase.stops.iter().flatten() {
@@ -174,20 +170,26 @@ fn resolve_phases(
             stops.push(Stop {
                 job: stop.job.value,
                 label: stop.label.as_ref().map(|l| l.value.clone()),
+                name: None,
                 settings: layers.apply(&settings, &stop.settings, cx),
             });
         }
+        let select = phase
+            .select
+            .as_ref()
+            .and_then(|s| super::select::resolve_select(s, cx));
         if let Some(file) = &phase.stops_file {
             read_stops_file(file, base_dir, &settings, &mut listing, &mut stops, cx);
         } else if !phase.misspelt_stops
             && !phase.written.has("stops_file")
+            && !phase.written.has("select")
             && (!phase.written.has("stops") || phase.stops.as_ref().is_some_and(Vec::is_empty))
         {
             let d = Diagnostic::at(
                 cx.place(phase.span),
                 format!("phase `{}` has no stops", name.value),
             )
-            .hint("give `stops`, a `stops_file`, or both");
+            .hint("give `stops`, a `stops_file`, a `select`, or several");
             cx.report(d);
         }
         phases.push(Phase {
@@ -196,9 +198,32 @@ fn resolve_phases(
             max_failures: phase.max_failures.as_ref().map(|m| m.value),
             batch: batch_size(phase.batch.as_ref(), limits.batch, cx),
             stops,
+            select,
+            settings,
         });
     }
     Some(phases)
+}
+
+/// A phase's `concurrency`: its own (at least 1, at most the run's), or the run's.
+fn phase_concurrency(phase: &RawPhase, limits: &Limits, cx: &mut Cx) -> Option<u32> {
+    match &phase.concurrency {
+        Some(c) if c.value == 0 => cx.error(c.span, "a phase's `concurrency` must be at least 1"),
+        Some(c) if c.value > limits.concurrency => {
+            let d = Diagnostic::at(
+                cx.place(c.span),
+                format!(
+                    "phase concurrency {} is above the run's limit of {}",
+                    c.value, limits.concurrency
+                ),
+            )
+            .hint("raise `limits.concurrency` or lower the phase's");
+            cx.report(d);
+            None
+        }
+        Some(c) => Some(c.value),
+        None => Some(limits.concurrency),
+    }
 }
 
 fn read_stops_file(
@@ -229,6 +254,7 @@ fn read_stops_file(
         stops.push(Stop {
             job,
             label: None,
+            name: None,
             settings: Arc::clone(settings),
         });
     }
@@ -420,164 +446,5 @@ impl Layers {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::path::Path;
-
-    use crate::runbook::load_str;
-    use crate::runbook::model::{Expectation, Runbook, Settings, Target};
-
-    const A: &str = "c7debc9c-8e09-4a5d-8dd6-cc44f78jb20r";
-    const B: &str = "0b1c2d3e-4f50-4a6b-8c7d-8e9f0a1jb11x";
-
-    fn load(yaml: &str) -> Runbook {
-        load_str("t.yaml", yaml.to_owned(), Path::new(".")).unwrap_or_else(|d| panic!("{d}"))
-    }
-
-    fn settings(rb: &Runbook, phase: usize, stop: usize) -> &Settings {
-        &rb.phases[phase].stops[stop].settings
-    }
-
-    #[test]
-    fn built_in_defaults_apply_when_nothing_is_said() {
-        let rb = load(&format!(
-            "version: 1\nname: n\nphases:\n  - name: p\n    stops:\n      - job: {A}\n"
-        ));
-        assert!(matches!(rb.target, Target::EmbeddedMock));
-        assert_eq!(rb.limits.concurrency, 8);
-        assert_eq!(rb.phases[0].concurrency, 8);
-        assert_eq!(*settings(&rb, 0, 0), Settings::default());
-    }
-
-    #[test]
-    fn the_nearest_layer_wins_key_by_key() {
-        let rb = load(&format!(
-            "version: 1\nname: n\n\
-             defaults: {{ force: true, retry: {{ attempts: 3, backoff: 1s }}, request_timeout: 10s }}\n\
-             phases:\n  - name: p\n    retry: {{ max_backoff: 1m }}\n    stops:\n\
-             \x20     - job: {A}\n        retry: {{ attempts: 9 }}\n        force: false\n\
-             \x20     - job: {B}\n"
-        ));
-        let a = settings(&rb, 0, 0);
-        assert!(!a.force);
-        assert_eq!(
-            (
-                a.retry.attempts,
-                a.retry.backoff.to_string(),
-                a.retry.max_backoff.to_string()
-            ),
-            (9, "1s".into(), "1m".into())
-        );
-        assert_eq!(a.request_timeout.to_string(), "10s");
-        let b = settings(&rb, 0, 1);
-        assert!(b.force);
-        assert_eq!(
-            (
-                b.retry.attempts,
-                b.retry.backoff.to_string(),
-                b.retry.max_backoff.to_string()
-            ),
-            (3, "1s".into(), "1m".into())
-        );
-    }
-
-    #[test]
-    fn stops_without_overrides_share_their_phase_settings() {
-        let rb = load(&format!(
-            "version: 1\nname: n\nphases:\n  - name: p\n    force: true\n    stops:\n      - job: {A}\n      - job: {B}\n"
-        ));
-        assert!(std::sync::Arc::ptr_eq(
-            &rb.phases[0].stops[0].settings,
-            &rb.phases[0].stops[1].settings
-        ));
-    }
-
-    #[test]
-    fn wait_can_be_turned_off_and_back_on() {
-        let rb = load(&format!(
-            "version: 1\nname: n\ndefaults: {{ wait: false }}\nphases:\n  - name: p\n    stops:\n\
-             \x20     - job: {A}\n      - job: {B}\n        wait: {{ timeout: 5m }}\n"
-        ));
-        let a = settings(&rb, 0, 0);
-        assert_eq!(a.wait, None);
-        assert_eq!(
-            a.effective_expect(),
-            Expectation::Accepted,
-            "stopped without waiting is accepted"
-        );
-        let b = settings(&rb, 0, 1);
-        let wait = b.wait.unwrap();
-        assert_eq!(
-            (wait.timeout.to_string(), wait.poll.to_string()),
-            ("5m".into(), "10s".into())
-        );
-        assert_eq!(b.effective_expect(), Expectation::Stopped);
-    }
-
-    #[test]
-    fn exact_answers_do_not_wait_or_escalate() {
-        let rb = load(&format!(
-            "version: 1\nname: n\ndefaults: {{ escalate: {{ after: 1m }} }}\nphases:\n  - name: p\n    stops:\n\
-             \x20     - job: {A}\n        expect: {{ http: 400, error_code: DRS.10000010 }}\n      - job: {B}\n"
-        ));
-        assert_eq!(settings(&rb, 0, 0).effective_wait(), None);
-        assert_eq!(settings(&rb, 0, 0).effective_escalate(), None);
-        assert!(settings(&rb, 0, 1).effective_escalate().is_some());
-    }
-
-    #[test]
-    fn a_200_answer_without_a_code_means_success() {
-        let rb = load(&format!(
-            "version: 1\nname: n\nphases:\n  - name: p\n    stops:\n      - job: {A}\n        expect: {{ http: 200 }}\n"
-        ));
-        assert!(matches!(
-            settings(&rb, 0, 0).expect,
-            Expectation::Answer {
-                http: 200,
-                result: Some(crate::runbook::raw::ResultWord::Success),
-                ..
-            }
-        ));
-    }
-
-    #[test]
-    fn the_iam_endpoint_comes_from_the_region_when_not_given() {
-        let with = |target: &str| {
-            load_str(
-                "t.yaml",
-                format!(
-                    "version: 1\nname: n\ntarget:\n{target}\nphases:\n  - name: p\n    stops: [ {{ job: {A} }} ]\n"
-                ),
-                Path::new("."),
-            )
-        };
-        let auth = "  auth: { iam_password: { user_env: U, password_env: P, domain: d } }";
-        let rb = with(&format!(
-            "  region: ap-southeast-1\n  project_id: 054ba152d480d55b2f5dc0069e7ddef0\n{auth}"
-        ))
-        .unwrap();
-        let Target::Remote(remote) = rb.target else {
-            panic!()
-        };
-        let crate::runbook::model::Auth::IamPassword { endpoint, .. } = remote.auth else {
-            panic!()
-        };
-        assert_eq!(
-            endpoint.to_string(),
-            "https://iam.ap-southeast-1.myhuaweicloud.com"
-        );
-        let err = with(&format!("  endpoint: https://drs.example.com\n  project_id: 054ba152d480d55b2f5dc0069e7ddef0\n{auth}")).unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("needs an `endpoint`, or a `target.region`"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn phase_concurrency_defaults_to_the_runs() {
-        let rb = load(&format!(
-            "version: 1\nname: n\nlimits: {{ concurrency: 3 }}\nphases:\n  - name: p\n    stops: [ {{ job: {A} }} ]\n  - name: q\n    concurrency: 2\n    stops: [ {{ job: {B} }} ]\n"
-        ));
-        assert_eq!((rb.phases[0].concurrency, rb.phases[1].concurrency), (3, 2));
-    }
-}
+#[path = "resolve_tests.rs"]
+mod tests;

@@ -15,7 +15,7 @@ const LAYERS: &[&[&str]] = &[
     &["drs"],
     &["runbook"],
     &["api"],
-    &["plan", "check", "mock"],
+    &["plan", "check", "mock", "live"],
     &["exec"],
     &["report"],
     &["cli"],

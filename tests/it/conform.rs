@@ -28,6 +28,7 @@ fn mock_config(defect: Option<Defect>) -> MockConfig {
         name: "DRS-1".into(),
         status: status.into(),
         job_type: "sync".into(),
+        ..Default::default()
     };
     MockConfig {
         jobs: RUNNING
@@ -156,7 +157,7 @@ fn the_self_test_shows_every_rule_catches_its_defect() {
     assert_eq!(output.status.code(), Some(0), "{text}");
     assert_eq!(
         text.lines().filter(|l| l.starts_with("caught ")).count(),
-        26,
+        27,
         "{text}"
     );
     assert!(text.contains("clean       (faithful mock)"), "{text}");
@@ -172,7 +173,7 @@ fn rules_as_json_for_tools() {
     assert_eq!(output.status.code(), Some(0));
     let rules: Value = serde_json::from_slice(&output.stdout).unwrap();
     let rules = rules.as_array().unwrap();
-    assert_eq!(rules.len(), 26);
+    assert_eq!(rules.len(), 27);
     let batch = rules.iter().find(|r| r["id"] == "batch.per-item").unwrap();
     assert_eq!(batch["tag"], "[notes 2a]");
     let status = rules
@@ -197,7 +198,7 @@ fn rules_lists_the_catalogue() {
     let output = stopbook(["rules"]).output().unwrap();
     let text = String::from_utf8(output.stdout).unwrap();
     assert_eq!(output.status.code(), Some(0));
-    assert_eq!(text.lines().count(), 26);
+    assert_eq!(text.lines().count(), 27);
     assert!(
         text.lines().any(
             |l| l.starts_with("body.is-force-stop.default") && l.contains("[T3.is_force_stop]")
@@ -235,7 +236,7 @@ fn the_embedded_mock_passes_every_rule() {
             .unwrap()
             .starts_with("http://127.0.0.1:")
     );
-    assert_eq!(with(&report, "pass").len(), 26, "{report}");
+    assert_eq!(with(&report, "pass").len(), 27, "{report}");
     for rule in report["rules"].as_array().unwrap() {
         for key in ["id", "outcome", "detail"] {
             assert!(rule.get(key).is_some(), "a rule verdict lacks {key}");
@@ -254,7 +255,7 @@ fn the_embedded_mock_passes_every_rule() {
             .as_array()
             .unwrap()
             .len(),
-        26
+        27
     );
     let names: Vec<&str> = attestation["subject"]
         .as_array()
@@ -268,7 +269,7 @@ fn the_embedded_mock_passes_every_rule() {
             .unwrap()
             .matches("<testcase ")
             .count(),
-        26
+        27
     );
 }
 
@@ -307,6 +308,7 @@ const EXPECTED: &[(&str, &[&str])] = &[
     ("list.job-type", &["list.job-type"]),
     ("list.paging", &["list.paging"]),
     ("list.filters", &["list.filters"]),
+    ("tags.filter", &["tags.filter"]),
     ("batch.per-item", &["batch.per-item"]),
     ("batch.items", &["batch.items"]),
 ];

@@ -20,6 +20,7 @@ mod run;
 mod schema;
 mod secrets;
 mod secrets_everywhere;
+mod select;
 mod spec_tests;
 mod support;
 mod tls;

@@ -107,6 +107,7 @@ fn mock(runtime: &tokio::runtime::Runtime) -> stopbook::mock::MockServer {
             name: "DRS-1".into(),
             status: "INCRE_TRANSFER_STARTED".into(),
             job_type: "sync".into(),
+            ..Default::default()
         }],
         token: Some(TOKEN.into()),
         ..MockConfig::default()

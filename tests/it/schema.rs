@@ -45,6 +45,7 @@ fn schema_is_draft_07_and_closed() {
             "name",
             "request_timeout",
             "retry",
+            "select",
             "stops",
             "stops_file",
             "wait"

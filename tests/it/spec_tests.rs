@@ -46,6 +46,7 @@ async fn verdict(case: &Case, defect: Option<mock::Defect>) -> (Outcome, serde_j
         name: "DRS-1".into(),
         status: status.into(),
         job_type: "sync".into(),
+        ..Default::default()
     };
     let running: Vec<String> = (1..=case.setup.running).map(|n| id('r', n)).collect();
     let abnormal: Vec<String> = (1..=case.setup.abnormal).map(|n| id('a', n)).collect();

@@ -90,6 +90,7 @@ fn a_private_ca_is_trusted_only_with_ca_cert_and_a_bad_certificate_is_fatal() {
         name: "DRS-1".into(),
         status: "INCRE_TRANSFER_STARTED".into(),
         job_type: "sync".into(),
+        ..Default::default()
     };
     let config = MockConfig {
         jobs: vec![job(JOB), job(ENV_JOB)],

@@ -26,6 +26,8 @@ pub(super) struct CallsSeen {
     pub by_name: (Seen, String),
     /// A batch-stop of the fourth healthy task and the missing one; those two IDs.
     pub batch: Option<(Seen, [String; 2])>,
+    /// The tag filter for a tag no task carries, and a page of one of the untagged tasks.
+    pub tagged: [Seen; 2],
 }
 
 impl CallsSeen {
@@ -33,6 +35,7 @@ impl CallsSeen {
         let mut all = vec![&self.detail_untyped, &self.list_untyped];
         all.extend(self.pages.iter());
         all.extend([&self.by_status, &self.by_name.0]);
+        all.extend(self.tagged.iter());
         all.extend(self.batch.as_ref().map(|(s, _)| s));
         all
     }
@@ -91,6 +94,10 @@ pub(super) async fn observe(client: &Client, jobs: &Jobs, before: &[Seen]) -> Ca
         }
         _ => None,
     };
+    let tagged = [
+        tag_filter(client, &job_type, 1000, ABSENT_TAG).await,
+        tag_filter(client, &job_type, 1, r#"{"without_any_tag": true}"#).await,
+    ];
     CallsSeen {
         detail_untyped,
         list_untyped,
@@ -98,7 +105,28 @@ pub(super) async fn observe(client: &Client, jobs: &Jobs, before: &[Seen]) -> Ca
         by_status,
         by_name,
         batch,
+        tagged,
     }
+}
+
+/// A tag filter no task of a fixture carries.
+pub(super) const ABSENT_TAG: &str = r#"{"without_any_tag": false, "tags": [{"key": "stopbook-conformance", "values": ["absent-7f3a"]}]}"#;
+
+/// `POST …/{job_type}/resource-instances/filter?limit=LIMIT&offset=0` with `body`.
+async fn tag_filter(client: &Client, job_type: &str, limit: usize, body: &str) -> Seen {
+    let path = client.project_path(&format!("/{job_type}/resource-instances/filter"));
+    let query = format!("limit={limit}&offset=0");
+    let probe = Probe {
+        method: http::Method::POST,
+        path: &path,
+        query: Some(&query),
+        body: body.as_bytes(),
+        content_type: Some("application/json"),
+        language: None,
+        authenticate: true,
+        timeout: Duration::from_secs(30),
+    };
+    Seen::send(client, &probe, format!("POST {path}?{query} {body}")).await
 }
 
 async fn batch_stop(client: &Client, healthy: &str, missing: &str) -> (Seen, [String; 2]) {

@@ -65,6 +65,7 @@ pub(super) fn judge(rule: &Rule, o: &Observations, jobs: &Jobs) -> Verdict {
         RuleId::ListJobType => calls::list_job_type(rule, o),
         RuleId::ListPaging => calls::list_paging(rule, o),
         RuleId::ListFilters => calls::list_filters(rule, o),
+        RuleId::TagFilter => calls::tag_filter(rule, o),
         RuleId::BatchPerItem => calls::batch_per_item(rule, o),
         RuleId::BatchItems => calls::batch_items(rule, o),
     }

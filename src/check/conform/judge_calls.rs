@@ -155,6 +155,46 @@ pub(super) fn list_filters(rule: &Rule, o: &Observations) -> Verdict {
     )
 }
 
+/// The tag filter: 200 `{total_count, resources}`; a tag no task carries finds none; a page of
+/// `limit=1` holds at most one resource, each with its `resource_id`.
+pub(super) fn tag_filter(rule: &Rule, o: &Observations) -> Verdict {
+    let [absent, page] = &o.calls.tagged;
+    let judged = [absent, page];
+    over_every(
+        rule,
+        &judged,
+        "200 {total_count, resources}, only tasks carrying the tags",
+        |s| {
+            if s.http() != Some(200) {
+                return Some("expected 200".to_owned());
+            }
+            let Some(body) = s.body() else {
+                return Some("the answer is not JSON".to_owned());
+            };
+            let total = body.get("total_count").and_then(Value::as_u64);
+            let resources = body.get("resources").and_then(Value::as_array);
+            let (Some(total), Some(resources)) = (total, resources) else {
+                return Some("no total_count integer or no resources list".to_owned());
+            };
+            if resources
+                .iter()
+                .any(|r| !r.get("resource_id").is_some_and(Value::is_string))
+            {
+                return Some("a resource without its resource_id".to_owned());
+            }
+            match std::ptr::eq(s, absent) {
+                true if total > 0 || !resources.is_empty() => Some(format!(
+                    "{total} tasks listed for a tag no task carries: the tags are not filtered"
+                )),
+                false if resources.len() > 1 => {
+                    Some("a page of limit=1 holds more than one resource".to_owned())
+                }
+                _ => None,
+            }
+        },
+    )
+}
+
 /// The item of a batch-stop answer for `id`.
 fn item<'a>(body: Option<&'a Value>, id: &str) -> Option<&'a Value> {
     body?

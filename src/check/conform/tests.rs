@@ -43,6 +43,7 @@ fn refused() -> Seen {
 fn faithful() -> Observations {
     let running = Some("INCRE_TRANSFER_STARTED".to_owned());
     let list = || seen(200, json!({"total_count": 0, "jobs": []}));
+    let tags = || seen(200, json!({"total_count": 0, "resources": []}));
     Observations {
         before: vec![],
         accepted: ok(),
@@ -67,6 +68,7 @@ fn faithful() -> Observations {
             by_status: list(),
             by_name: (list(), "r1".to_owned()),
             batch: None,
+            tagged: [tags(), tags()],
         },
     }
 }

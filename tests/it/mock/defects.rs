@@ -95,6 +95,19 @@ async fn every_defect_changes_exactly_what_it_names() {
                         .await,
                 )
             }
+            Defect::TagFilter => {
+                let url = mock.url(&format!("/v5/{P}/sync/resource-instances/filter"));
+                let body = r#"{"tags": [{"key": "team", "values": ["nobody"]}]}"#;
+                let request = mock.http.post(url).header("X-Auth-Token", TOKEN);
+                show(
+                    mock.send(
+                        request
+                            .header("Content-Type", "application/json")
+                            .body(body),
+                    )
+                    .await,
+                )
+            }
             Defect::BatchPerItem | Defect::BatchItems => {
                 let url = mock.url(&format!("/v5/{P}/jobs/batch-stop"));
                 let body = format!(

@@ -24,6 +24,7 @@ fn jobs() -> Vec<JobSpec> {
         name: name.into(),
         status: status.into(),
         job_type: "sync".into(),
+        ..Default::default()
     };
     vec![
         job(RUNNING, "DRS-1", "INCRE_TRANSFER_STARTED"),

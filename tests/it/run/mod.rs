@@ -129,6 +129,7 @@ pub(crate) fn jobs(range: std::ops::Range<usize>, status: &str) -> Vec<JobSpec> 
             name: format!("DRS-{n}"),
             status: status.into(),
             job_type: "sync".into(),
+            ..Default::default()
         })
         .collect()
 }

@@ -1,0 +1,289 @@
+//! A runbook's `select`s resolved against the target: each query paged through ListJobs (and
+//! the tag-filter call when it names tags, the two intersected), filtered by its glob, the jobs
+//! listed anywhere in the runbook and those an earlier select found left out, ordered by name
+//! then ID, and checked against `max`. The matched jobs become stops of their phase, with the
+//! phase's settings and their names.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+
+use super::{LiveError, Pace, read, refused};
+use crate::api::client::{Answer, Client, query_string};
+use crate::drs::JobId;
+use crate::runbook::Runbook;
+use crate::runbook::model::{Select, Stop};
+
+/// Jobs per page: the most ListJobs and the tag filter take.
+const PAGE: usize = 1000;
+/// How long one read may take.
+const TIMEOUT: Duration = Duration::from_secs(30);
+/// Times a listing is read again when the set changed while it was paged through.
+const REREADS: usize = 3;
+
+/// Why the selects cannot be resolved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelectError {
+    /// Reading live state failed (exit 3).
+    #[error(transparent)]
+    Live(#[from] LiveError),
+    /// A select matched more jobs than its `max` (exit 2: nothing is sent).
+    #[error(
+        "phase `{phase}`: the select matched {found} jobs, more than its `max: {max}`; nothing was sent"
+    )]
+    TooMany {
+        /// The phase.
+        phase: String,
+        /// How many it matched.
+        found: usize,
+        /// Its guard.
+        max: u32,
+    },
+}
+
+/// A job a select found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// The task ID.
+    pub id: JobId,
+    /// The task name ListJobs gave.
+    pub name: String,
+}
+
+/// Resolves every phase's `select` in `runbook`, appending the jobs found to their phase.
+pub async fn resolve(runbook: &mut Runbook, client: &Client) -> Result<(), SelectError> {
+    let pace = Pace::new(runbook.limits.concurrency, runbook.limits.rate);
+    let mut claimed: HashSet<JobId> = runbook.stops().map(|(_, s)| s.job).collect();
+    for phase in &mut runbook.phases {
+        let Some(select) = &phase.select else {
+            continue;
+        };
+        let found = matches(select, client, &pace).await?;
+        let found: Vec<Found> = found
+            .into_iter()
+            .filter(|f| !claimed.contains(&f.id))
+            .collect();
+        if found.len() > select.max as usize {
+            return Err(SelectError::TooMany {
+                phase: phase.name.clone(),
+                found: found.len(),
+                max: select.max,
+            });
+        }
+        for f in found {
+            claimed.insert(f.id);
+            phase.stops.push(Stop {
+                job: f.id,
+                label: None,
+                name: Some(f.name),
+                settings: Arc::clone(&phase.settings),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Every job `select` matches on the target, by name then ID.
+pub async fn matches(
+    select: &Select,
+    client: &Client,
+    pace: &Pace,
+) -> Result<Vec<Found>, LiveError> {
+    let listed = list_jobs(select, client, pace).await?;
+    let tagged = match select.tags.is_empty() {
+        true => None,
+        false => Some(tag_filter(select, client, pace).await?),
+    };
+    let mut found: Vec<Found> = listed
+        .into_iter()
+        .filter(|f| tagged.as_ref().is_none_or(|t| t.contains(&f.id)))
+        .filter(|f| select.name_glob.as_ref().is_none_or(|g| g.matches(&f.name)))
+        .collect();
+    found.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
+    Ok(found)
+}
+
+/// Pages through ListJobs with the select's filters: the first page gives the total, the rest
+/// are read at once within the limits. A set that changes while it is read is read again.
+async fn list_jobs(select: &Select, client: &Client, pace: &Pace) -> Result<Vec<Found>, LiveError> {
+    let status = select.status.join(",");
+    let mut filters: Vec<(&str, &str)> = vec![("job_type", select.job_type.as_str())];
+    if !status.is_empty() {
+        filters.push(("status", &status));
+    }
+    if let Some(name) = &select.name {
+        filters.push(("name", name));
+    }
+    if let Some(ep) = &select.enterprise_project_id {
+        filters.push(("enterprise_project_id", ep));
+    }
+    let page = |offset: usize| {
+        let offset = offset.to_string();
+        let limit = PAGE.to_string();
+        let mut pairs = filters.clone();
+        pairs.push(("limit", &limit));
+        pairs.push(("offset", &offset));
+        let query = query_string(&pairs);
+        async move {
+            let answer = read(pace, "ListJobs", || client.list_jobs(&query, TIMEOUT)).await?;
+            page_of(&answer, "ListJobs", "jobs", |item| job_item(item, select))
+        }
+    };
+    paged(page, pace).await
+}
+
+/// One ListJobs item, if it is a job the select may take: the server's filters are checked
+/// again here, so a server that ignores one cannot put a job in the plan that the query does
+/// not describe.
+fn job_item(item: &Value, select: &Select) -> Result<Option<Found>, String> {
+    let found = found(item, "id", "name")?;
+    let status = item.get("status").and_then(Value::as_str).unwrap_or("");
+    let status_ok = select.status.is_empty() || select.status.contains(&status);
+    let type_ok = item
+        .get("job_type")
+        .and_then(Value::as_str)
+        .is_none_or(|t| t == select.job_type.as_str());
+    let project_ok = match (
+        &select.enterprise_project_id,
+        item.get("enterprise_project_id"),
+    ) {
+        (Some(want), Some(Value::String(has))) => want == has,
+        _ => true,
+    };
+    Ok((status_ok && type_ok && project_ok).then_some(found))
+}
+
+/// The IDs the tag filter finds for the select's tags and type.
+async fn tag_filter(
+    select: &Select,
+    client: &Client,
+    pace: &Pace,
+) -> Result<HashSet<JobId>, LiveError> {
+    let tags: Vec<Value> = select
+        .tags
+        .iter()
+        .map(|(key, values)| json!({"key": key, "values": values}))
+        .collect();
+    let body = json!({"without_any_tag": false, "tags": tags});
+    let page = |offset: usize| {
+        let body = &body;
+        async move {
+            let call = || client.tag_filter(select.job_type.as_str(), offset, PAGE, body, TIMEOUT);
+            let answer = read(pace, "the tag filter", call).await?;
+            page_of(&answer, "the tag filter", "resources", |item| {
+                found(item, "resource_id", "resource_name").map(Some)
+            })
+        }
+    };
+    Ok(paged(page, pace).await?.into_iter().map(|f| f.id).collect())
+}
+
+/// A job's ID and name from the fields `id` and `name` of `item`.
+fn found(item: &Value, id: &str, name: &str) -> Result<Found, String> {
+    let text = item
+        .get(id)
+        .and_then(Value::as_str)
+        .ok_or(format!("an item without `{id}`"))?;
+    let id = text
+        .parse::<JobId>()
+        .map_err(|e| format!("item `{text}`: {e}"))?;
+    let name = item
+        .get(name)
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    Ok(Found { id, name })
+}
+
+/// One page: the total and the items `take` keeps.
+struct Page {
+    total: usize,
+    items: Vec<Found>,
+    read: usize,
+}
+
+fn page_of(
+    answer: &Answer,
+    call: &str,
+    list: &str,
+    take: impl Fn(&Value) -> Result<Option<Found>, String>,
+) -> Result<Page, LiveError> {
+    if answer.http != 200 {
+        return Err(refused(call, answer));
+    }
+    let bad = |why: String| LiveError::Failed {
+        call: call.to_owned(),
+        why,
+    };
+    let body = answer
+        .body
+        .as_ref()
+        .ok_or_else(|| bad("the answer is not JSON".into()))?;
+    let total = body
+        .get("total_count")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| bad("the answer has no `total_count`".into()))? as usize;
+    let items = body
+        .get(list)
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad(format!("the answer has no `{list}` list")))?;
+    let mut kept = Vec::with_capacity(items.len());
+    for item in items {
+        if let Some(f) = take(item).map_err(bad)? {
+            kept.push(f);
+        }
+    }
+    Ok(Page {
+        total,
+        items: kept,
+        read: items.len(),
+    })
+}
+
+/// Reads every page: the first, then the others at once (at most the pace's concurrency). The
+/// set is read again when the total moved or the pages do not add up to it.
+async fn paged<F, Fut>(page: F, pace: &Pace) -> Result<Vec<Found>, LiveError>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = Result<Page, LiveError>>,
+{
+    let mut why = String::new();
+    for _ in 0..REREADS {
+        let first = page(0).await?;
+        let total = first.total;
+        let offsets: Vec<usize> = (1..total.div_ceil(PAGE)).map(|n| n * PAGE).collect();
+        let mut pages: Vec<(usize, Page)> = futures_util::stream::iter(offsets)
+            .map(|offset| {
+                let next = page(offset);
+                async move { next.await.map(|p| (offset, p)) }
+            })
+            .buffer_unordered(pace.concurrency())
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<_, _>>()?;
+        pages.sort_by_key(|(offset, _)| *offset);
+        let moved = pages.iter().any(|(_, p)| p.total != total);
+        let read: usize = first.read + pages.iter().map(|(_, p)| p.read).sum::<usize>();
+        let mut seen = HashMap::new();
+        for f in first
+            .items
+            .into_iter()
+            .chain(pages.into_iter().flat_map(|(_, p)| p.items))
+        {
+            seen.entry(f.id).or_insert(f);
+        }
+        if !moved && read == total {
+            return Ok(seen.into_values().collect());
+        }
+        why =
+            format!("the total moved from {total} while its pages were read, or they held {read}");
+    }
+    Err(LiveError::Failed {
+        call: "listing".to_owned(),
+        why: format!("the live set kept changing while it was read ({why}); try again"),
+    })
+}

@@ -1,0 +1,256 @@
+//! `select` as written: a query that chooses a phase's jobs from live state (ListJobs and the
+//! tag-filter call), and `target.mock`, the embedded mock's fleet a runbook rehearses it on.
+//! Its own file so `raw` stays within the size the architecture test holds every file to.
+
+use std::collections::BTreeMap;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+
+use crate::diag::{Diagnostic, did_you_mean};
+use crate::drs::status;
+use crate::runbook::decode::{Cx, Decode, MapReader, Spanned, parse_str};
+use crate::runbook::yaml::{Node, Value};
+
+/// Jobs chosen from live state instead of, or besides, listing them. Resolved by `plan` and
+/// `run` against the target, ordered by name then ID; a job listed anywhere is left out.
+#[derive(Debug, JsonSchema)]
+#[schemars(rename = "Select", deny_unknown_fields)]
+pub struct RawSelect {
+    /// The task type, required by ListJobs: `migration`, `sync` or `cloudDataGuard`.
+    pub job_type: Spanned<JobType>,
+    /// Only tasks in one of these statuses (ListJobs `status`).
+    pub status: Option<Spanned<Vec<Spanned<String>>>>,
+    /// The server's own match on a task ID or name (ListJobs `name`).
+    pub name: Option<Spanned<String>>,
+    /// A glob (`*`, `?`, `[abc]`) the whole task name must match.
+    pub name_glob: Option<Spanned<String>>,
+    /// Only tasks of this enterprise project (ListJobs `enterprise_project_id`).
+    pub enterprise_project_id: Option<Spanned<EnterpriseProjectId>>,
+    /// Tags every task must carry, each key with the values allowed (the tag-filter call).
+    pub tags: Option<Spanned<BTreeMap<String, Vec<String>>>>,
+    /// The most jobs this select may stop: more matches is an error and nothing is sent.
+    #[schemars(range(min = 1))]
+    pub max: Spanned<u32>,
+    /// Where `select` starts, for problems of the map as a whole.
+    #[schemars(skip)]
+    pub span: crate::diag::Span,
+    /// `status` checked against the vocabulary (each reported where written, when decoded,
+    /// so a bad status is found even when another key of the select is wrong too).
+    #[schemars(skip)]
+    pub known_status: Option<Vec<&'static str>>,
+}
+
+impl Decode for RawSelect {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        let mut map = MapReader::open(node, "`select`", cx)?;
+        let job_type = map.required("job_type", cx);
+        let status: Option<Spanned<Vec<Spanned<String>>>> = map.optional("status", cx);
+        let known_status = status.as_ref().and_then(|list| {
+            let checked: Vec<Option<&'static str>> =
+                list.value.iter().map(|s| check_status(s, cx)).collect();
+            checked.into_iter().collect::<Option<Vec<_>>>()
+        });
+        let name = map.optional("name", cx);
+        let name_glob: Option<Spanned<String>> = map.optional("name_glob", cx);
+        // Checked here, so a bad glob is found even when another key of the select is wrong.
+        let name_glob = name_glob.and_then(|g| match globset::Glob::new(&g.value) {
+            Ok(_) => Some(g),
+            Err(e) => cx.error(g.span, format!("`name_glob` is not a glob: {}", e.kind())),
+        });
+        let enterprise_project_id = map.optional("enterprise_project_id", cx);
+        let tags = map.node("tags").and_then(|n| tags(n, cx));
+        let max = map.required("max", cx);
+        let span = map.span();
+        map.finish(cx);
+        Some(RawSelect {
+            job_type: job_type?,
+            status,
+            name,
+            name_glob,
+            enterprise_project_id,
+            tags,
+            max: max?,
+            span,
+            known_status,
+        })
+    }
+}
+
+/// The most tag keys, and values per key, the tag-filter call takes (drs-api-notes.md §2a).
+pub const MAX_TAGS: usize = 20;
+
+/// `tags: { key: [values] }` (a single value may be written without the list).
+fn tags(node: &Node, cx: &mut Cx) -> Option<Spanned<BTreeMap<String, Vec<String>>>> {
+    let Value::Map(entries) = &node.value else {
+        return cx.expected(node, "a map such as `{ team: [payments] }` for `tags`");
+    };
+    if entries.len() > MAX_TAGS {
+        return cx.error(
+            node.span,
+            format!(
+                "`tags` holds {} keys; the tag filter takes at most {MAX_TAGS}",
+                entries.len()
+            ),
+        );
+    }
+    let mut out = BTreeMap::new();
+    let mut ok = true;
+    for (key, value) in entries {
+        let values = match &value.value {
+            Value::Str(s) => vec![s.clone()],
+            Value::Int(i) => vec![i.to_string()],
+            Value::Seq(items) => items
+                .iter()
+                .filter_map(|item| match &item.value {
+                    Value::Str(s) => Some(s.clone()),
+                    Value::Int(i) => Some(i.to_string()),
+                    _ => cx.expected(item, "a tag value (a string)"),
+                })
+                .collect(),
+            _ => cx.expected(value, "a tag value or a list of them")?,
+        };
+        if key.name.trim().is_empty() {
+            ok = cx.error::<()>(key.span, "a tag key is empty").is_some();
+        } else if values.len() > MAX_TAGS {
+            let message = format!(
+                "tag `{}` lists {} values; the tag filter takes at most {MAX_TAGS}",
+                key.name,
+                values.len()
+            );
+            ok = cx.error::<()>(value.span, message).is_some();
+        } else if values.is_empty() || values.iter().any(String::is_empty) {
+            let message = format!("tag `{}` needs at least one non-empty value", key.name);
+            ok = cx.error::<()>(value.span, message).is_some();
+        }
+        out.insert(key.name.clone(), values);
+    }
+    ok.then_some(Spanned {
+        value: out,
+        span: node.span,
+    })
+}
+
+/// A task type, as ListJobs and the tag-filter call name it.
+// No variant docs: schemars would turn them into schema descriptions.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[schemars(rename_all = "camelCase")]
+pub enum JobType {
+    Migration,
+    Sync,
+    CloudDataGuard,
+}
+
+impl JobType {
+    /// Every task type, as the API writes them.
+    pub const ALL: [&'static str; 3] = ["migration", "sync", "cloudDataGuard"];
+
+    /// The type as the API writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobType::Migration => "migration",
+            JobType::Sync => "sync",
+            JobType::CloudDataGuard => "cloudDataGuard",
+        }
+    }
+}
+
+impl Decode for JobType {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        let Value::Str(s) = &node.value else {
+            return cx.expected(node, "`migration`, `sync` or `cloudDataGuard`");
+        };
+        match s.as_str() {
+            "migration" => Some(JobType::Migration),
+            "sync" => Some(JobType::Sync),
+            "cloudDataGuard" => Some(JobType::CloudDataGuard),
+            other => {
+                let lower: Vec<String> = JobType::ALL.iter().map(|t| t.to_lowercase()).collect();
+                let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
+                let mut d =
+                    Diagnostic::at(cx.place(node.span), format!("unknown job_type `{other}`"))
+                        .hint("expected one of: migration, sync, cloudDataGuard");
+                if let Some(i) =
+                    did_you_mean(other, &lower).and_then(|s| lower.iter().position(|l| *l == s))
+                {
+                    d = d.label(format!("did you mean `{}`?", JobType::ALL[i]));
+                }
+                cx.report(d);
+                None
+            }
+        }
+    }
+}
+
+/// A task status written in `select.status`, checked against the documented vocabulary with a
+/// "did you mean" for a misspelt one.
+pub fn check_status(status: &Spanned<String>, cx: &mut Cx) -> Option<&'static str> {
+    if let Some(known) = status::canonical(&status.value) {
+        return Some(known);
+    }
+    let all: Vec<&'static str> =
+        [status::RUNNING, status::ABNORMAL, status::ENDING_OR_ENDED].concat();
+    let lower: Vec<String> = all.iter().map(|s| s.to_ascii_lowercase()).collect();
+    let lower_refs: Vec<&str> = lower.iter().map(String::as_str).collect();
+    let mut d = Diagnostic::at(
+        cx.place(status.span),
+        format!("unknown job status `{}`", status.value),
+    )
+    .hint("a status as ListJobs shows it, e.g. INCRE_TRANSFER_STARTED, FULL_TRANSFER_STARTED, INCRE_TRANSFER_FAILED");
+    if let Some(i) = did_you_mean(&status.value, &lower_refs)
+        .and_then(|s| lower_refs.iter().position(|l| *l == s))
+    {
+        d = d.label(format!("did you mean `{}`?", all[i]));
+    }
+    cx.report(d);
+    None
+}
+
+/// An enterprise project ID: a string, or a number such as `0` (the default project).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnterpriseProjectId(pub String);
+
+impl Decode for EnterpriseProjectId {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        match &node.value {
+            Value::Int(i) if *i >= 0 => Some(EnterpriseProjectId(i.to_string())),
+            _ => parse_str(node, cx, "an enterprise project ID", |s| {
+                let ok = !s.is_empty()
+                    && s.len() <= 64
+                    && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+                ok.then(|| EnterpriseProjectId(s.to_owned()))
+                    .ok_or_else(|| format!("`{s}` is not an enterprise project ID (letters, digits and `-`, e.g. `0`)"))
+            }),
+        }
+    }
+}
+
+impl JsonSchema for EnterpriseProjectId {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "EnterpriseProjectId".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "An enterprise project ID; `0` is the default project.",
+            "type": ["string", "integer"]
+        })
+    }
+}
+
+/// `target: { mock: { jobs: FILE } }`: the embedded mock, serving this fleet.
+#[derive(Debug, JsonSchema)]
+#[schemars(rename = "MockTarget", deny_unknown_fields)]
+pub struct RawMockTarget {
+    /// The fleet: a JSON or YAML list of `{id, name, status}` (optionally `job_type`, `tags`,
+    /// `enterprise_project_id`, `charging_mode`, `job_mode_role`), relative to the runbook.
+    pub jobs: Spanned<String>,
+}
+
+impl Decode for RawMockTarget {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        let mut map = MapReader::open(node, "`mock`", cx)?;
+        let jobs = map.required("jobs", cx);
+        map.finish(cx);
+        Some(RawMockTarget { jobs: jobs? })
+    }
+}

@@ -1,0 +1,57 @@
+//! A run of a runbook with selects resumes with the jobs its first run found: the jobs it
+//! stopped no longer match a status filter, so resolving again would plan something else.
+//! The first run pins its plan beside the journal; `--resume` takes the selection from there.
+
+use super::*;
+use crate::run::{doubled, run, stderr};
+
+#[test]
+fn a_resumed_run_stops_the_jobs_its_first_run_selected_and_none_twice() {
+    let mut fleet: Vec<JobSpec> = (1..=4)
+        .map(|n| task(n, &format!("orders-{n:02}"), "INCRE_TRANSFER_STARTED"))
+        .collect();
+    fleet.push(task(50, "listed", "INCRE_TRANSFER_STARTED"));
+    let mock = serve(fleet);
+    let dir = tempfile::tempdir().unwrap();
+    let phases = format!(
+        "  - name: selected\n    select: {{ job_type: sync, status: [INCRE_TRANSFER_STARTED], name_glob: \"orders-*\", max: 10 }}\n\
+         \x20 - name: rest\n    stops:\n      - job: {}\n",
+        task(50, "", "").id
+    );
+    let rb = write(dir.path(), &mock, &phases);
+    let rb = rb.to_str().unwrap();
+    let first = run(
+        dir.path(),
+        &[
+            rb,
+            "--journal",
+            "j.jsonl",
+            "--until",
+            "selected",
+            "--no-progress",
+        ],
+    );
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert_eq!(mock.stops().len(), 4);
+    assert!(
+        dir.path().join("j.jsonl.plan.json").exists(),
+        "the selection is pinned"
+    );
+
+    let resumed = run(
+        dir.path(),
+        &[rb, "--journal", "j.jsonl", "--resume", "--no-progress"],
+    );
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    assert!(
+        stderr(&resumed).contains("resuming: 4 of 5 stops done"),
+        "{}",
+        stderr(&resumed)
+    );
+    assert_eq!(
+        mock.stops().len(),
+        5,
+        "the listed job, and no selected job again"
+    );
+    assert!(doubled(&mock).is_empty());
+}
