@@ -20,7 +20,9 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::{mpsc, oneshot};
+use std::sync::mpsc;
+
+use tokio::sync::oneshot;
 
 use super::{Outcome, StopResult};
 use crate::drs::JobId;
@@ -370,7 +372,7 @@ enum Job {
 /// Appends entries through a group-committing writer thread.
 #[derive(Clone)]
 pub struct Journal {
-    sender: mpsc::UnboundedSender<Job>,
+    sender: mpsc::Sender<Job>,
 }
 
 /// Resolves once entries handed to [`Journal::declare`] are on disk.
@@ -417,7 +419,7 @@ impl Journal {
                 reason: format!("cannot sync its folder `{}`: {e}", dir.display()),
             })?;
         }
-        let (sender, receiver) = mpsc::unbounded_channel();
+        let (sender, receiver) = mpsc::channel();
         let shown_path = shown(path);
         let path: PathBuf = path.to_owned();
         std::thread::Builder::new()
@@ -447,7 +449,7 @@ impl Journal {
     /// caller go on while the `fsync` runs.
     pub fn declare(&self, entries: Vec<Entry>) -> Durable {
         let (done, durable) = oneshot::channel();
-        if let Err(mpsc::error::SendError(Job::Durable(_, done))) =
+        if let Err(mpsc::SendError(Job::Durable(_, done))) =
             self.sender.send(Job::Durable(entries, done))
         {
             let _ = done.send(Err(JournalError::WriterStopped));
@@ -509,16 +511,35 @@ pub async fn settled(durable: Durable) -> Result<(), JournalError> {
     durable.await.map_err(|_| JournalError::WriterStopped)?
 }
 
-fn writer(file: File, path: PathBuf, mut receiver: mpsc::UnboundedReceiver<Job>) {
+/// Takes what else is waiting; while nobody waits for the disk, lets entries gather for up to
+/// [`LINGER`] (one wake-up per linger, not per entry), but an entry someone waits for ends the
+/// lingering at once: an intent holds back its send.
+fn gather(receiver: &mpsc::Receiver<Job>, batch: &mut Vec<Job>) {
+    let awaited = |batch: &Vec<Job>| batch.iter().any(|j| matches!(j, Job::Durable(..)));
+    let until = std::time::Instant::now() + LINGER;
+    loop {
+        while let Ok(more) = receiver.try_recv() {
+            batch.push(more);
+        }
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        if awaited(batch) || left.is_zero() {
+            return;
+        }
+        match receiver.recv_timeout(left) {
+            Ok(job) => batch.push(job),
+            Err(_) => return,
+        }
+    }
+}
+
+fn writer(file: File, path: PathBuf, receiver: mpsc::Receiver<Job>) {
     let mut out = BufWriter::with_capacity(256 * 1024, file);
     let mut line = Vec::with_capacity(512);
     let mut batch = Vec::new();
     let mut failed: Option<JournalError> = None;
-    while let Some(first) = receiver.blocking_recv() {
+    while let Ok(first) = receiver.recv() {
         batch.push(first);
-        while let Ok(more) = receiver.try_recv() {
-            batch.push(more);
-        }
+        gather(&receiver, &mut batch);
         let mut result = Ok(());
         let mut awaited = false;
         for job in &batch {
@@ -558,10 +579,6 @@ fn writer(file: File, path: PathBuf, mut receiver: mpsc::UnboundedReceiver<Job>)
             if let Job::Durable(_, done) = job {
                 let _ = done.send(result.clone());
             }
-        }
-        // With nobody waiting, let entries gather: one wake-up per linger, not per entry.
-        if !awaited {
-            std::thread::sleep(LINGER);
         }
     }
 }
