@@ -4,7 +4,7 @@
 //!
 //! Three parts, on the spacing between request starts:
 //!
-//! - **Slow start.** A run begins at 50 starts a second and doubles every 50 ms until the first
+//! - **Slow start.** A run begins at 100 starts a second and doubles every 25 ms until the first
 //!   429 or 50,000 a second (then nothing is spaced: a start costs one atomic load, its answer
 //!   one atomic add). So the first 429 comes while few requests are in flight, however high the
 //!   concurrency, rather than one per worker.
@@ -24,8 +24,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// Slow start: the first rate, how often it doubles, and the rate past which nothing is spaced.
-const FIRST_NS: u64 = 1_000_000_000 / 50;
-const DOUBLE_EVERY: Duration = Duration::from_millis(50);
+const FIRST_NS: u64 = 1_000_000_000 / 100;
+const DOUBLE_EVERY: Duration = Duration::from_millis(25);
 const UNSPACED_BELOW_NS: u64 = 1_000_000_000 / 50_000;
 /// A 429 within this long after a cut is the same burst: it does not cut again.
 const SAME_BURST: Duration = Duration::from_millis(500);

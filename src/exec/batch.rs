@@ -179,8 +179,9 @@ async fn journal_resend(ctx: &Context, members: &[Member<'_>], pending: &[usize]
     super::intents::write_or_halt(ctx, entries).await
 }
 
-/// Each pending member judged on its own item of a JSON answer (or, when the whole call was
-/// refused, on the call's answer). Returns the members the answer said nothing of.
+/// Each pending member judged on its own item of a 200's `jobs` list; when the whole call was
+/// refused (a 4xx), every member fails with the call's answer, whatever it expected: nothing
+/// was judged job by job. Returns the members the answer said nothing readable of.
 fn judge_items(
     ctx: &Context,
     members: &mut [Member<'_>],
@@ -188,31 +189,41 @@ fn judge_items(
     answer: &Answer,
     fates: &mut [Option<Fate>],
 ) -> Vec<usize> {
-    let mut silent = Vec::new();
+    if answer.http != 200 {
+        let reason = format!(
+            "the batch-stop call was refused: {}",
+            check::describe(answer)
+        );
+        for &i in pending {
+            let m = &mut members[i];
+            m.result.http_status = Some(answer.http);
+            m.result.error_code = answer.field("error_code").map(str::to_owned);
+            m.result.error_msg = answer.field("error_msg").map(str::to_owned);
+            m.result = finish(ctx, m.result.clone(), Outcome::Failed, reason.clone());
+            fates[i] = Some(Fate::Done);
+        }
+        return Vec::new();
+    }
     let items = answer
         .body
         .as_ref()
         .and_then(|b| b.get("jobs"))
-        .and_then(Value::as_array)
-        .filter(|_| answer.http == 200);
+        .and_then(Value::as_array);
+    let mut silent = Vec::new();
     for &i in pending {
-        let own = match items {
-            Some(items) => match item_for(items, members[i].stop) {
-                Some(item) => item_answer(item),
-                // An accepted call that says nothing of this job: its outcome is unknown.
-                None => {
-                    silent.push(i);
-                    continue;
-                }
-            },
-            None => answer.clone(),
+        // An accepted call that says nothing readable of this job: its outcome is unknown.
+        let Some(own) = items.and_then(|items| item_for(items, members[i].stop)) else {
+            silent.push(i);
+            continue;
         };
         let m = &mut members[i];
         m.result.http_status = Some(own.http);
         m.result.error_code = own.field("error_code").map(str::to_owned);
         m.result.error_msg = own.field("error_msg").map(str::to_owned);
+        m.result.violations = check::body_violations(&own);
         m.result.stamps.request_id = answer.request_id.clone();
-        if own.http == 200 && own.field("status") == Some("success") {
+        let accepted = own.http == 200;
+        if accepted {
             m.result.stamps.accepted_ms = Some(ctx.started.elapsed().as_millis() as u64);
         }
         let expect = m.stop.settings.effective_expect();
@@ -221,7 +232,7 @@ fn judge_items(
                 m.result = finish(ctx, m.result.clone(), Outcome::Failed, reason.into_string());
                 Fate::Done
             }
-            Ok(()) if own.http == 200 && own.field("status") == Some("success") => Fate::Accepted,
+            Ok(()) if accepted => Fate::Accepted,
             Ok(()) => {
                 m.result = finish_keep(ctx, m.result.clone(), Outcome::Passed);
                 Fate::Done
@@ -231,28 +242,36 @@ fn judge_items(
     silent
 }
 
-/// The item of a batch-stop answer about `stop`'s job.
-fn item_for<'v>(items: &'v [Value], stop: &Stop) -> Option<&'v Value> {
-    items
+/// The item of a batch-stop answer about `stop`'s job, as the answer it stands for: none when
+/// there is none, when its `status` is neither `success` nor `failed`, or when several items
+/// about the job disagree.
+fn item_for(items: &[Value], stop: &Stop) -> Option<Answer> {
+    let mut own = items
         .iter()
-        .find(|item| item.get("id").and_then(Value::as_str) == Some(stop.job.as_str()))
+        .filter(|item| item.get("id").and_then(Value::as_str) == Some(stop.job.as_str()))
+        .map(item_answer);
+    let first = own.next()??;
+    own.all(|other| other.is_some_and(|o| o.http == first.http && o.body == first.body))
+        .then_some(first)
 }
 
-/// An item as the answer it stands for: `success` a 200, `failed` with code X a 400 X.
-fn item_answer(item: &Value) -> Answer {
+/// An item as the answer it stands for: `success` a 200, `failed` with code X a 400 X; `None`
+/// for any other `status`.
+fn item_answer(item: &Value) -> Option<Answer> {
     let (http, body) = match item.get("status").and_then(Value::as_str) {
         Some("success") => (200, json!({"status": "success", "id": item.get("id")})),
-        _ => (
+        Some("failed") => (
             400,
             json!({"error_code": item.get("error_code"), "error_msg": item.get("error_msg")}),
         ),
+        _ => return None,
     };
-    Answer {
+    Some(Answer {
         http,
         body: Some(body),
         retry_after: None,
         request_id: None,
-    }
+    })
 }
 
 /// After a call whose outcome is unknown: each pending member's job read through the settle

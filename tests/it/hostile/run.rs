@@ -120,3 +120,50 @@ fn a_huge_retry_after_is_capped_at_the_stops_max_backoff() {
         serde_json::from_slice(&std::fs::read(dir.path().join("r.json")).unwrap()).unwrap();
     assert_eq!(report["results"][0]["attempts"], 3, "{report}");
 }
+
+/// A batch-stop 200 that says nothing readable of a job (no `jobs` list, or an item without a
+/// `status`) is no verdict for it: the job's status is read, and a job the stop did not reach
+/// is never passed. (Before, a 200 without items passed every job of the batch, and an item
+/// without a status was judged as an HTTP 400 that never happened.)
+#[test]
+fn a_batch_answer_without_readable_items_passes_no_job() {
+    let runtime = runtime();
+    let items = format!(
+        r#"{{"jobs":[{{"id":"{}"}},{{"id":"{}"}}]}}"#,
+        JOBS[0], JOBS[1]
+    );
+    let still = br#"{"job":{"id":"x","status":"INCRE_TRANSFER_STARTED"}}"#;
+    for first in [br#"{"status":"success"}"#.to_vec(), items.into_bytes()] {
+        let json = ["content-type: application/json"];
+        let server = Hostile::start(
+            &runtime,
+            vec![
+                answer("200 OK", &json, &first),
+                answer("200 OK", &json, still),
+            ],
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("rb.yaml"),
+            format!(
+                "version: 1\nname: hostile\ntarget:\n  endpoint: {}\n  project_id: 054ba152d480d55b2f5dc0069e7ddef0\n  auth: {{ token_env: HOSTILE_TOKEN }}\ndefaults:\n  wait: false\n  expect: accepted\n  retry: {{ attempts: 2, backoff: 10ms, max_backoff: 20ms, settle: 200ms }}\nlimits: {{ batch: 2 }}\nphases:\n  - name: all\n    stops:\n      - job: {}\n      - job: {}\n",
+                server.url, JOBS[0], JOBS[1]
+            ),
+        )
+        .unwrap();
+        let output = stopbook(["run", "rb.yaml", "--no-progress", "--report-json", "r.json"])
+            .current_dir(dir.path())
+            .env("HOSTILE_TOKEN", "hostile-token-value")
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("r.json")).unwrap()).unwrap();
+        for result in report["results"].as_array().unwrap() {
+            assert_eq!(result["outcome"], "failed", "{result}");
+            assert!(result["http_status"] != 400, "a made-up 400: {result}");
+        }
+    }
+}
