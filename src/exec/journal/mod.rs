@@ -336,16 +336,25 @@ pub fn read(path: &Path, plan_id: &str) -> Result<HashMap<usize, Earlier>, Journ
     Ok(earlier)
 }
 
-/// For `--retry-failed`: the stops that failed are taken up again, their job's status read
-/// first (an earlier request of theirs may have been taken).
+/// For `--retry-failed`: the stops that failed are taken up again. A stop whose one request
+/// was refused (a 4xx other than 429) surely took no effect, and is sent afresh, judged on its
+/// new answer; any other failed stop may have been taken, and its job's status is read first.
 pub fn retry_failed(earlier: &mut HashMap<usize, Earlier>) -> usize {
     let mut count = 0;
-    for entry in earlier.values_mut() {
-        if matches!(entry, Earlier::Done(f) if f.outcome == Outcome::Failed) {
-            *entry = Earlier::Retry;
-            count += 1;
+    earlier.retain(|_, entry| {
+        let Earlier::Done(f) = entry else {
+            return true;
+        };
+        if f.outcome != Outcome::Failed {
+            return true;
         }
-    }
+        count += 1;
+        let refused = f.attempts == 1
+            && f.http_status
+                .is_some_and(|h| (400..500).contains(&h) && h != 429);
+        *entry = Earlier::Retry;
+        !refused
+    });
     count
 }
 

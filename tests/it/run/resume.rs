@@ -284,3 +284,31 @@ fn stops_never_sent_before_a_kill_are_judged_on_their_answers_after_resume() {
         "each ended job sent its one stop, answered 400"
     );
 }
+
+/// `--retry-failed` sends a refused stop again and judges it on its new answer: the job's
+/// status cannot show that a refused stop was taken. (Before, a stop refused because its job
+/// had already ended was passed on resume as "an earlier run's stop was taken".)
+#[test]
+fn retry_failed_judges_a_refused_stop_on_its_new_answer() {
+    let mut fleet = jobs(0..1, "RELEASE_RESOURCE_COMPLETE");
+    fleet.extend(jobs(1..2, "INCRE_TRANSFER_STARTED"));
+    let mock = External::start(config(fleet));
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "defaults: {{ wait: false }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml((0..2).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let args = journaled(&path);
+    let first = run(dir.path(), &args);
+    assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
+    let retried = run(
+        dir.path(),
+        &[args.as_slice(), &["--resume", "--retry-failed"]].concat(),
+    );
+    assert_eq!(retried.status.code(), Some(1), "{}", stderr(&retried));
+    let result = &report(dir.path())["results"][0];
+    assert_eq!(result["outcome"], "failed", "{result}");
+    assert_eq!(result["http_status"], 400, "{result}");
+    assert_eq!(mock.stops().len(), 3, "the refused stop sent again, once");
+}
