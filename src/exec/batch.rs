@@ -42,11 +42,12 @@ enum Fate {
 }
 
 /// Runs the stops at `seqs` (consecutive, sharing a force flag, none taken up from a journal)
-/// as batch-stop calls; returns their results in the order given. `number` is the batch's
-/// place in its phase, shown in the reports.
+/// as batch-stop calls; returns their results in the order given. `number` names the batch in
+/// the reports. Each failure is counted against phase `index`'s budgets as soon as it is
+/// known (a refused item at once, not after the batch's other jobs have ended).
 pub async fn execute(
     ctx: &Context,
-    phase: &Arc<str>,
+    (phase, index): (&Arc<str>, usize),
     number: usize,
     members: Vec<(usize, &Stop)>,
 ) -> Vec<StopResult> {
@@ -68,7 +69,7 @@ pub async fn execute(
     }
     let fates = send_all(ctx, &mut members).await;
     let waits = members.into_iter().zip(fates).map(|(m, fate)| async move {
-        match fate {
+        let result = match fate {
             Fate::Accepted => accepted(ctx, m.seq, m.stop, m.result).await,
             Fate::Done => m.result,
             Fate::Interrupted { reached } => {
@@ -80,7 +81,11 @@ pub async fn execute(
                 }
                 interrupted(ctx, m.result)
             }
+        };
+        if result.outcome == Outcome::Failed {
+            ctx.failed(index);
         }
+        result
     });
     join_all(waits).await
 }

@@ -270,7 +270,7 @@ async fn work(phase: Arc<Phase>, ctx: Arc<Context>, events: mpsc::UnboundedSende
     }
 }
 
-/// Runs one batch and keeps its stops' results, each failure counted before the next claim.
+/// Runs one batch and keeps its stops' results.
 async fn run_batch(
     phase: &Phase,
     ctx: &Context,
@@ -281,12 +281,10 @@ async fn run_batch(
     let stops = &phase.plan.runbook.phases[phase.index].stops;
     let members = seqs.iter().map(|s| (*s, &stops[s - phase.first])).collect();
     let started = ctx.started.elapsed();
-    let results = batch::execute(ctx, &phase.name, number, members).await;
+    let results = batch::execute(ctx, (&phase.name, phase.index), number, members).await;
     let duration_ms = (ctx.started.elapsed() - started).as_millis() as u64;
+    // Each failure was counted by `batch::execute` the moment it was known.
     for mut result in results {
-        if result.outcome == Outcome::Failed {
-            ctx.failed(phase.index);
-        }
         let _ = events.send(Event::Finished {
             seq: result.seq,
             outcome: result.outcome,

@@ -370,3 +370,30 @@ fn the_markdown_plan_names_each_stops_call() {
         assert!(plan.contains(&row), "no `{row}` in\n{plan}");
     }
 }
+
+/// A refused item counts against the failure budget at once: no new batch starts past it while
+/// the refused job's batch-mates are still waited for. (Before, the failure counted only once
+/// its whole batch had ended, and the other worker sent every remaining batch meanwhile.)
+#[test]
+fn a_refused_item_stops_new_batches_at_once() {
+    let mut fleet = jobs(0..1, "RELEASE_RESOURCE_COMPLETE");
+    fleet.extend(jobs(1..12, "INCRE_TRANSFER_STARTED"));
+    let mock = External::start(MockConfig {
+        stop_delay: Duration::from_secs(4),
+        ..config(fleet)
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let rest: String = (2..12)
+        .map(|n| format!("      - job: {}\n        expect: accepted\n", job_id(n)))
+        .collect();
+    let body = format!(
+        "defaults: {{ wait: {{ timeout: 30s, poll: 200ms }} }}\nphases:\n  - name: canary\n    concurrency: 2\n    batch: 2\n    max_failures: 0\n    stops:\n{}{rest}",
+        stops_yaml((0..2).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let output = run(dir.path(), &journaled(&path));
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let sent = stops_per_job(&mock).len();
+    assert!(sent <= 4, "{sent} jobs were sent a stop past the budget");
+    assert!(report(dir.path())["summary"]["skipped"].as_u64().unwrap() >= 8);
+}
