@@ -198,7 +198,7 @@ impl NameGlob {
 
 impl Phase {
     /// The phase's stops as they go out, by index: runs of consecutive stops that share a force
-    /// flag, cut into pieces of at most `batch`. With `batch: 1`, one stop each. The plan shows
+    /// flag (and the call's timeout and retries), cut into pieces of at most `batch`. With `batch: 1`, one stop each. The plan shows
     /// these, and the run sends them, so what was reviewed is what goes out together.
     pub fn batches(&self) -> Vec<Vec<usize>> {
         self.batches_among(|_| true)
@@ -210,9 +210,11 @@ impl Phase {
         let size = self.batch.max(1) as usize;
         let mut out: Vec<Vec<usize>> = Vec::new();
         for i in (0..self.stops.len()).filter(|i| keep(*i)) {
-            let force = self.stops[i].settings.force;
+            let settings = &self.stops[i].settings;
             match out.last_mut() {
-                Some(last) if last.len() < size && self.stops[last[0]].settings.force == force => {
+                Some(last)
+                    if last.len() < size && same_call(&self.stops[last[0]].settings, settings) =>
+                {
                     last.push(i)
                 }
                 _ => out.push(vec![i]),
@@ -220,6 +222,12 @@ impl Phase {
         }
         out
     }
+}
+
+/// Whether two stops may share a batch-stop call: the same force flag, and the same timing of
+/// the call (its timeout and retries), which a call has only one of.
+fn same_call(a: &Settings, b: &Settings) -> bool {
+    a.force == b.force && a.request_timeout == b.request_timeout && a.retry == b.retry
 }
 
 /// One job to stop, with its settings resolved.

@@ -397,3 +397,20 @@ fn a_refused_item_stops_new_batches_at_once() {
     assert!(sent <= 4, "{sent} jobs were sent a stop past the budget");
     assert!(report(dir.path())["summary"]["skipped"].as_u64().unwrap() >= 8);
 }
+
+/// Stops whose calls would be timed differently (retries, timeout) never share a call: a call
+/// has one timing. (Before, the first member's settings timed the whole call.)
+#[test]
+fn stops_with_their_own_retries_go_in_calls_of_their_own() {
+    let mock = External::start(config(jobs(0..3, "INCRE_TRANSFER_STARTED")));
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "limits: {{ batch: 10 }}\ndefaults: {{ wait: false }}\nphases:\n  - name: p\n    stops:\n{}      - job: {}\n        retry: {{ attempts: 1 }}\n",
+        stops_yaml((0..2).map(job_id)),
+        job_id(2)
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let output = run(dir.path(), &[path.to_str().unwrap(), "--no-progress"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(batch_calls(&mock).len(), 2, "{:?}", batch_calls(&mock));
+}
