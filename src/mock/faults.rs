@@ -177,6 +177,7 @@ impl FaultsPatch {
         f.throttle = self
             .throttle
             .map_or(f.throttle, |n| Some(n).filter(|n| *n > 0));
+        f.throttle_retry_after = self.retry_after_s.or(f.throttle_retry_after);
         f.reset_before = p(self.reset_before, f.reset_before);
         f.reset_after = p(self.reset_after, f.reset_after);
         f.error_after = p(self.error_after, f.error_after);

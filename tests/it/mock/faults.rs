@@ -335,6 +335,26 @@ async fn faults_change_while_the_mock_runs_and_credentials_can_be_revoked() {
         .unwrap();
     assert_eq!(healed.status(), 204);
     assert_eq!(mock.stop(RUNNING, "{}").await.status, 200);
+    // A Retry-After set while the mock runs is the one throttled answers carry (it was
+    // accepted and ignored before).
+    let slow = client
+        .put(mock.url("/__mock/faults"))
+        .json(&json!({"throttle": 1, "retry_after_s": 5}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(slow.status(), 204);
+    let _ = mock.stop(ABNORMAL, "{}").await;
+    let throttled = mock.stop(ABNORMAL, "{}").await;
+    assert_eq!(throttled.status, 429);
+    assert_eq!(throttled.headers["retry-after"], "5");
+    let unthrottled = client
+        .put(mock.url("/__mock/faults"))
+        .json(&json!({"throttle": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unthrottled.status(), 204);
     let bad = client
         .put(mock.url("/__mock/faults"))
         .json(&json!({"no_such_fault": 1}))
