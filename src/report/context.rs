@@ -110,6 +110,18 @@ pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
     Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_millis(millis))
 }
 
+/// What the gateway's throttling did to the run, when it throttled at all: the 429s and the
+/// rate the run learnt from them.
+pub fn throttling(report: &Report) -> Option<String> {
+    if report.throttled == 0 {
+        return None;
+    }
+    let rate = report.adapted_rate.map_or(String::new(), |r| {
+        format!("; the rate learnt: {r:.1} requests/s")
+    });
+    Some(format!("{} answered 429{rate}", report.throttled))
+}
+
 /// The run's length in milliseconds.
 pub fn duration_ms(report: &Report) -> u64 {
     report

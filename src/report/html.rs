@@ -60,6 +60,9 @@ fn context(ctx: &RunContext, report: &Report) -> Markup {
             dt { "started_at" } dd { (rfc3339(report.started_at)) }
             dt { "finished_at" } dd { (rfc3339(report.finished_at)) }
             dt { "duration" } dd { (duration_ms(report)) " ms" }
+            @if let Some(throttling) = crate::report::context::throttling(report) {
+                dt { "throttled" } dd { (throttling) }
+            }
             dt { "stopbook" } dd { (VERSION) }
             @if let Some(reason) = &report.halted {
                 dt { "stopped early" } dd { (reason) }

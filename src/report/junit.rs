@@ -32,6 +32,7 @@ fn properties(ctx: &RunContext, report: &Report) -> Vec<Property> {
         ("forced", s.forced.to_string()),
         ("escalated", s.escalated.to_string()),
         ("retried", s.retried.to_string()),
+        ("throttled", report.throttled.to_string()),
     ]
     .into_iter()
     .map(|(k, v)| Property::new(k, v))

@@ -53,6 +53,9 @@ fn write_context(out: &mut impl Write, ctx: &RunContext, report: &Report) -> io:
         context::rfc3339(report.finished_at),
         context::duration_ms(report)
     )?;
+    if let Some(throttling) = context::throttling(report) {
+        writeln!(out, "- **throttled:** {throttling}")?;
+    }
     writeln!(out, "- **runbook_sha256:** `{}`", ctx.runbook_sha256)?;
     writeln!(out, "- **stopbook_version:** {}", context::VERSION)
 }

@@ -265,11 +265,28 @@ fn a_throttling_gateway_teaches_the_run_its_rate() {
     let path = runbook(dir.path(), &mock.url, &body);
     let output = run(
         dir.path(),
-        &[path.to_str().unwrap(), "--report-json", "report.json"],
+        &[
+            path.to_str().unwrap(),
+            "--report-json",
+            "report.json",
+            "--report-md",
+            "r.md",
+            "--report-junit",
+            "r.xml",
+            "--report-html",
+            "r.html",
+        ],
     );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let report = report(dir.path());
     let throttled = report["throttled"].as_u64().unwrap();
+    // Every report counts the 429s (only the JSON report did before).
+    let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+    let counted = format!("{throttled} answered 429");
+    assert!(read("r.md").contains(&counted), "{}", read("r.md"));
+    assert!(read("r.html").contains(&counted));
+    let property = format!(r#"<property name="throttled" value="{throttled}"/>"#);
+    assert!(read("r.xml").contains(&property));
     let answered_429 = mock
         .requests()
         .iter()
