@@ -42,8 +42,8 @@ enum Fate {
 }
 
 /// Runs the stops at `seqs` (consecutive, sharing a force flag, none taken up from a journal)
-/// as batch-stop calls; returns their results in the order given. `number` names the batch in
-/// the reports. Each failure is counted against phase `index`'s budgets as soon as it is
+/// as batch-stop calls; returns their results in the order given. `number` names the call in
+/// the reports (its first stop's seq). Each failure is counted against phase `index`'s budgets as soon as it is
 /// known (a refused item at once, not after the batch's other jobs have ended).
 pub async fn execute(
     ctx: &Context,

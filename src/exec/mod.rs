@@ -99,7 +99,8 @@ pub struct StopResult {
     /// Accepted, and the run ended before the job did: `--resume` waits for it.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub awaiting: bool,
-    /// The batch-stop call of its phase this stop went out in (1-based), in batch mode.
+    /// The batch-stop call this stop went out in, named by the seq of the call's first stop (in
+    /// batch mode).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub batch: Option<usize>,
     /// When it was accepted and the answer's request ID: carried to its [`Timing`], never

@@ -56,7 +56,7 @@ enum Claim<'a> {
     Done(usize, &'a Finished),
     /// The run is stopping: report it not started.
     Skip(usize),
-    /// Send these together (batch mode): the batch's number in its phase, and its seqs.
+    /// Send these together (batch mode): the call's name (its first stop's seq), and its seqs.
     Batch(usize, Vec<usize>),
 }
 
@@ -209,7 +209,7 @@ impl Phase {
             }
             let seqs = claims.batches.get(claims.next_batch)?.clone();
             claims.next_batch += 1;
-            let number = claims.next_batch;
+            let number = seqs[0];
             if ctx.stopping() {
                 claims
                     .queued

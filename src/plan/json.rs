@@ -218,13 +218,15 @@ impl Serialize for PhaseView<'_> {
         struct Stops<'a>(&'a PhaseView<'a>);
         impl Serialize for Stops<'_> {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                // Which call each stop goes out in, shown only where calls hold several.
-                let mut batch_of = vec![None; self.0.phase.stops.len()];
-                if self.0.phase.batch > 1 {
-                    for (n, range) in self.0.phase.batches().into_iter().enumerate() {
-                        range.into_iter().for_each(|i| batch_of[i] = Some(n + 1));
-                    }
-                }
+                // Which call each stop goes out in (named by its first stop's seq), shown only
+                // where calls hold several.
+                let batch_of: Vec<Option<usize>> = self
+                    .0
+                    .phase
+                    .call_starts()
+                    .into_iter()
+                    .map(|start| start.map(|i| self.0.first + i))
+                    .collect();
                 s.collect_seq(
                     self.0
                         .phase
@@ -262,7 +264,8 @@ impl Serialize for PhaseView<'_> {
 
 struct StopView<'a> {
     stop: &'a Stop,
-    /// The phase's batch-stop call this stop goes out in (1-based), when calls hold several.
+    /// The batch-stop call this stop goes out in, named by the seq of its first stop, when calls
+    /// hold several.
     batch: Option<usize>,
     seq: usize,
 }

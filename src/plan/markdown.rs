@@ -158,13 +158,11 @@ fn write_stops(
     notes: bool,
     seq: &mut usize,
 ) -> io::Result<()> {
-    // In batch mode, the call each stop goes out in.
-    let mut call_of = vec![None; phase.stops.len()];
-    if phase.batch > 1 {
-        for (n, batch) in phase.batches().into_iter().enumerate() {
-            batch.into_iter().for_each(|i| call_of[i] = Some(n + 1));
-        }
-    }
+    // In batch mode, the call each stop goes out in, named by its first stop's seq.
+    let first = *seq + 1;
+    let call_of: Vec<Option<usize>> = (phase.call_starts().into_iter())
+        .map(|start| start.map(|i| first + i))
+        .collect();
     let call = if phase.batch > 1 { " call |" } else { "" };
     let note = if notes { " notes |" } else { "" };
     writeln!(

@@ -204,6 +204,20 @@ impl Phase {
         self.batches_among(|_| true)
     }
 
+    /// In batch mode, for each stop, the index of the first stop of the call it goes out in: a
+    /// call is named by its first stop's seq, in the plan and in every report, so that calls
+    /// of a resumed or sharded run never share a name with other calls.
+    pub fn call_starts(&self) -> Vec<Option<usize>> {
+        let mut starts = vec![None; self.stops.len()];
+        if self.batch > 1 {
+            for call in self.batches() {
+                let first = call[0];
+                call.into_iter().for_each(|i| starts[i] = Some(first));
+            }
+        }
+        starts
+    }
+
     /// [`Phase::batches`] formed from the stops `keep` selects only (a shard's): the kept
     /// stops, in order, make full batches instead of each plan batch losing the others' stops.
     pub fn batches_among(&self, keep: impl Fn(usize) -> bool) -> Vec<Vec<usize>> {

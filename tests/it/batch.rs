@@ -106,14 +106,15 @@ fn batches_follow_the_size_and_the_force_flag_in_plan_order() {
         ],
     );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    // Every report says which call each stop went out in: #1 and #2 together, #7 alone.
+    // Every report says which call each stop went out in, named by its first stop: #1 and #2
+    // in call 1, #6 and #7 in call 6.
     let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
     let (md, xml, html) = (read("r.md"), read("r.xml"), read("r.html"));
     assert!(md.contains("| # | call | job |"), "{md}");
     assert!(md.contains(&format!("| 2 | 1 | `{}` |", job_id(1))), "{md}");
-    assert!(md.contains(&format!("| 7 | 4 | `{}` |", job_id(6))), "{md}");
+    assert!(md.contains(&format!("| 7 | 6 | `{}` |", job_id(6))), "{md}");
     assert!(
-        xml.contains(r#"<property name="batch" value="4"/>"#),
+        xml.contains(r#"<property name="batch" value="6"/>"#),
         "{xml}"
     );
     assert!(
@@ -357,11 +358,9 @@ fn resumed_results_keep_their_batch() {
     let report = report(dir.path());
     let results = report["results"].as_array().unwrap();
     assert_eq!(results.len(), 6);
-    assert!(
-        results.iter().all(|r| r["batch"] == 1),
-        "{}",
-        serde_json::to_string_pretty(&report["results"]).unwrap()
-    );
+    // Each call is named by its first stop's seq: 1 for the first phase, 4 for the second.
+    let calls: Vec<&Value> = results.iter().map(|r| &r["batch"]).collect();
+    assert_eq!(calls, [1, 1, 1, 4, 4, 4], "{results:?}");
     assert_eq!(batch_calls(&mock).len(), 2);
 }
 
@@ -382,7 +381,8 @@ fn the_markdown_plan_names_each_stops_call() {
         .unwrap();
     let plan = String::from_utf8(output.stdout).unwrap();
     assert!(plan.contains("| # | call | job |"), "{plan}");
-    for (seq, call, n) in [(1, 1, 0), (2, 1, 1), (3, 2, 2)] {
+    // A call is named by its first stop's seq.
+    for (seq, call, n) in [(1, 1, 0), (2, 1, 1), (3, 3, 2)] {
         let row = format!("| {seq} | {call} | `{}` |", job_id(n));
         assert!(plan.contains(&row), "no `{row}` in\n{plan}");
     }
