@@ -90,6 +90,57 @@ pub async fn execute(
     join_all(waits).await
 }
 
+/// Takes up stops an earlier run may have sent, together: every job's status read at once
+/// (through the settle window, from the journal's last write), those it shows taken waited for,
+/// and those that surely did not stop sent in one batch of their own.
+pub async fn take_up(
+    ctx: &Context,
+    (phase, index): (&Arc<str>, usize),
+    members: Vec<(usize, &Stop)>,
+) -> Vec<StopResult> {
+    let reads = members.iter().map(|&(seq, stop)| async move {
+        let mut result = blank(phase, seq, stop);
+        let expect = stop.settings.effective_expect();
+        let found = super::stop::take_up(ctx, seq, stop, &expect, &mut result).await;
+        (result, found)
+    });
+    let mut results = Vec::new();
+    let mut waits = Vec::new();
+    let mut resend = Vec::new();
+    for (&(seq, stop), (result, found)) in members.iter().zip(join_all(reads).await) {
+        match found {
+            Err(done) => results.push(*done),
+            Ok((true, _)) => waits.push(accepted(ctx, seq, stop, result)),
+            Ok((false, _)) => resend.push((seq, stop)),
+        }
+    }
+    for result in &results {
+        if result.outcome == Outcome::Failed {
+            ctx.failed(index);
+        }
+    }
+    let waited = async {
+        let waited = join_all(waits).await;
+        waited
+            .iter()
+            .filter(|r| r.outcome == Outcome::Failed)
+            .for_each(|_| ctx.failed(index));
+        waited
+    };
+    let sent = async {
+        let Some(&(number, _)) = resend.first() else {
+            return Vec::new();
+        };
+        let mut sent = execute(ctx, (phase, index), number, resend).await;
+        sent.iter_mut().for_each(|r| r.resumed = true);
+        sent
+    };
+    let (waited, sent) = tokio::join!(waited, sent);
+    results.extend(waited);
+    results.extend(sent);
+    results
+}
+
 /// Waits for an accepted member's job, its acceptance journaled first.
 async fn accepted(ctx: &Context, seq: usize, stop: &Stop, result: StopResult) -> StopResult {
     let Some(wait) = stop.settings.effective_wait() else {

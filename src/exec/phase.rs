@@ -43,6 +43,8 @@ struct Claims {
     /// The phase's batches (seqs), when its calls hold several stops: formed from the stops
     /// this run sends afresh (its shard's, none an earlier run took up).
     batches: Vec<Vec<usize>>,
+    /// Groups of stops an earlier run may have sent, taken up before the fresh batches.
+    resumed: Vec<Vec<usize>>,
     next_batch: usize,
     /// Stops of a batch taken up one by one: (seq, finished earlier).
     queued: std::collections::VecDeque<(usize, bool)>,
@@ -58,6 +60,9 @@ enum Claim<'a> {
     Skip(usize),
     /// Send these together (batch mode): the call's name (its first stop's seq), and its seqs.
     Batch(usize, Vec<usize>),
+    /// Stops an earlier run may have sent (batch mode): their jobs' statuses read together,
+    /// then those that surely did not stop sent together.
+    Resumed(usize, Vec<usize>),
 }
 
 impl Phase {
@@ -73,26 +78,31 @@ impl Phase {
         let mut claims = Claims {
             next: first,
             batches: Vec::new(),
+            resumed: Vec::new(),
             next_batch: 0,
             queued: Default::default(),
         };
         if phase.batch > 1 {
-            // What an earlier run took up goes one by one, first; the rest in full batches.
+            // What an earlier run finished or saw accepted goes one by one, first; what it may
+            // have sent, in groups of its own; the rest in full batches.
             for seq in (first..first + phase.stops.len()).filter(|s| in_shard(*s, shard)) {
                 match ctx.earlier.get(&seq) {
                     Some(Earlier::Done(_)) => claims.queued.push_back((seq, true)),
-                    Some(_) => claims.queued.push_back((seq, false)),
-                    None => {}
+                    Some(Earlier::Accepted(_)) => claims.queued.push_back((seq, false)),
+                    _ => {}
                 }
             }
-            let fresh =
-                |i: usize| in_shard(first + i, shard) && !ctx.earlier.contains_key(&(first + i));
-            claims.batches = phase.batches_among(fresh);
-            claims
-                .batches
-                .iter_mut()
-                .flatten()
-                .for_each(|i| *i += first);
+            let earlier = |i: usize| ctx.earlier.get(&(first + i));
+            let maybe = |i: usize| matches!(earlier(i), Some(Earlier::MaybeSent | Earlier::Retry));
+            let fresh = |i: usize| earlier(i).is_none();
+            let mine = |i: usize| in_shard(first + i, shard);
+            let seqs = |groups: Vec<Vec<usize>>| -> Vec<Vec<usize>> {
+                let shift = |g: Vec<usize>| g.into_iter().map(|i| i + first).collect();
+                groups.into_iter().map(shift).collect()
+            };
+            claims.resumed = seqs(phase.batches_among(|i| mine(i) && maybe(i)));
+            claims.resumed.reverse(); // taken from the end, so in plan order
+            claims.batches = seqs(phase.batches_among(|i| mine(i) && fresh(i)));
         }
         Phase {
             name: Arc::from(phase.name.as_str()),
@@ -141,7 +151,7 @@ impl Phase {
         // Hand out what the panicked workers left unclaimed, as any halted run does.
         let stops = &self.plan.runbook.phases[self.index].stops;
         while let Some(claim) = self.claim(ctx).await {
-            if matches!(claim, Claim::Batch(..)) {
+            if matches!(claim, Claim::Batch(..) | Claim::Resumed(..)) {
                 continue; // never handed out while the run stops; the loop below covers it
             }
             done.results.push(match claim {
@@ -152,7 +162,7 @@ impl Phase {
                     let reason = super::skip_reason(ctx);
                     record::skipped(&self.name, seq, &stops[seq - self.first], reason)
                 }
-                Claim::Batch(..) => continue,
+                Claim::Batch(..) | Claim::Resumed(..) => continue,
             });
         }
         let have: std::collections::HashSet<usize> = done.results.iter().map(|r| r.seq).collect();
@@ -172,7 +182,7 @@ impl Phase {
     async fn claim<'a>(&self, ctx: &'a Context) -> Option<Claim<'a>> {
         let stops = &self.plan.runbook.phases[self.index].stops;
         let mut claims = self.claim.lock().await;
-        if !claims.batches.is_empty() {
+        if self.plan.runbook.phases[self.index].batch > 1 {
             return self.claim_batch(ctx, &mut claims).await;
         }
         let end = self.first + stops.len();
@@ -207,8 +217,14 @@ impl Phase {
                     _ => Claim::Start(seq),
                 });
             }
-            let seqs = claims.batches.get(claims.next_batch)?.clone();
-            claims.next_batch += 1;
+            let (seqs, resumed) = match claims.resumed.pop() {
+                Some(seqs) => (seqs, true),
+                None => {
+                    let seqs = claims.batches.get(claims.next_batch)?.clone();
+                    claims.next_batch += 1;
+                    (seqs, false)
+                }
+            };
             let number = seqs[0];
             if ctx.stopping() {
                 claims
@@ -216,7 +232,10 @@ impl Phase {
                     .extend(seqs.into_iter().map(|seq| (seq, false)));
                 continue;
             }
-            return Some(Claim::Batch(number, seqs));
+            return Some(match resumed {
+                true => Claim::Resumed(number, seqs),
+                false => Claim::Batch(number, seqs),
+            });
         }
     }
 }
@@ -225,8 +244,9 @@ impl Phase {
 async fn work(phase: Arc<Phase>, ctx: Arc<Context>, events: mpsc::UnboundedSender<Event>) {
     let stops = &phase.plan.runbook.phases[phase.index].stops;
     while let Some(claim) = phase.claim(&ctx).await {
-        if let Claim::Batch(number, seqs) = claim {
-            run_batch(&phase, &ctx, &events, number, seqs).await;
+        if let Claim::Batch(number, seqs) | Claim::Resumed(number, seqs) = &claim {
+            let resumed = matches!(claim, Claim::Resumed(..));
+            run_batch(&phase, &ctx, &events, (*number, resumed), seqs.clone()).await;
             continue;
         }
         let (result, timing) = match claim {
@@ -257,7 +277,7 @@ async fn work(phase: Arc<Phase>, ctx: Arc<Context>, events: mpsc::UnboundedSende
                 };
                 (result, Some(timing))
             }
-            Claim::Batch(..) => continue,
+            Claim::Batch(..) | Claim::Resumed(..) => continue,
         };
         let _ = events.send(Event::Finished {
             seq: result.seq,
@@ -270,18 +290,23 @@ async fn work(phase: Arc<Phase>, ctx: Arc<Context>, events: mpsc::UnboundedSende
     }
 }
 
-/// Runs one batch and keeps its stops' results.
+/// Runs one batch (or takes up one group an earlier run may have sent) and keeps its stops'
+/// results.
 async fn run_batch(
     phase: &Phase,
     ctx: &Context,
     events: &mpsc::UnboundedSender<Event>,
-    number: usize,
+    (number, resumed): (usize, bool),
     seqs: Vec<usize>,
 ) {
     let stops = &phase.plan.runbook.phases[phase.index].stops;
     let members = seqs.iter().map(|s| (*s, &stops[s - phase.first])).collect();
     let started = ctx.started.elapsed();
-    let results = batch::execute(ctx, (&phase.name, phase.index), number, members).await;
+    let this = (&phase.name, phase.index);
+    let results = match resumed {
+        true => batch::take_up(ctx, this, members).await,
+        false => batch::execute(ctx, this, number, members).await,
+    };
     let duration_ms = (ctx.started.elapsed() - started).as_millis() as u64;
     // Each failure was counted by `batch::execute` the moment it was known.
     for mut result in results {

@@ -91,7 +91,7 @@ pub async fn execute(ctx: &Context, phase: &Arc<str>, seq: usize, stop: &Stop) -
 
 /// What an earlier run left for this stop: whether it was accepted (and how far its escalation
 /// got), or the result when that settles it.
-async fn take_up(
+pub(super) async fn take_up(
     ctx: &Context,
     seq: usize,
     stop: &Stop,

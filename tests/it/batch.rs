@@ -226,8 +226,11 @@ fn a_batch_killed_mid_call_resumes_without_a_second_stop() {
         .into_iter()
         .filter(|r| r["method"] == "POST" && !r["status"].is_null())
         .collect();
-    assert_eq!(answered.len(), 10, "one applied stop a job: {answered:?}");
-    assert!(answered.iter().all(|r| r["status"] == 200));
+    // The resumed run read the ten jobs' statuses together and sent them in one call again,
+    // applied once (it sent ten single stops, one job at a time, before).
+    assert_eq!(answered.len(), 1, "one applied call: {answered:?}");
+    assert_eq!(answered[0]["status"], 200);
+    assert_eq!(batch_calls(&mock).len(), 2, "{answered:?}");
 }
 
 #[test]
@@ -411,8 +414,9 @@ fn a_refused_item_stops_new_batches_at_once() {
     let output = run(dir.path(), &journaled(&path));
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     let sent = stops_per_job(&mock).len();
-    assert!(sent <= 4, "{sent} jobs were sent a stop past the budget");
-    assert!(report(dir.path())["summary"]["skipped"].as_u64().unwrap() >= 8);
+    // The other worker may have sent one more batch before the refusal was known, no more.
+    assert!(sent <= 6, "{sent} jobs were sent a stop past the budget");
+    assert!(report(dir.path())["summary"]["skipped"].as_u64().unwrap() >= 6);
 }
 
 /// Stops whose calls would be timed differently (retries, timeout) never share a call: a call

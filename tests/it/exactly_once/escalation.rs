@@ -106,7 +106,7 @@ fn an_escalation_interrupted_while_throttled_is_finished_by_resume() {
         &mock,
         reqwest::Method::PUT,
         "/__mock/faults",
-        json!({"throttle": 1, "retry_after_s": 30}),
+        json!({"throttle": 1, "retry_after_s": 1}),
     );
     let forced = |r: &Value| r["body"].as_str().unwrap_or("").contains("true");
     wait_until("the force stop was throttled", || {
