@@ -1,5 +1,5 @@
-//! Status reads for many waiting jobs at once: pages of ListJobs instead of one detail read per
-//! job, when that costs fewer calls.
+//! Status reads for many jobs at once (jobs waited for, and jobs whose stop's outcome is being
+//! settled): pages of ListJobs instead of one detail read per job, when that costs fewer calls.
 //!
 //! A run that waits for 2,000 jobs polling each every 10 s makes 200 detail reads a second; one
 //! ListJobs page holds 500 jobs' statuses. So while more jobs wait than a round of listing takes
@@ -31,7 +31,7 @@ const MOST_PAGES: usize = 10_000;
 /// The run's board of statuses from ListJobs.
 #[derive(Default)]
 pub struct Board {
-    /// Jobs waiting right now.
+    /// Jobs whose status is being read again and again right now (waited for, or settling).
     waiting: AtomicUsize,
     /// The pages a round of listing takes, once known (before: one per job type).
     pages: AtomicUsize,

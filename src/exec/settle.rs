@@ -141,10 +141,13 @@ pub async fn settle(ctx: &Context, stop: &Stop, since: Instant, prior: Prior<'_>
     // Whether the job is known to have had a status other than RELEASE_RESOURCE_FAILED.
     let mut seen_other = prior.status.is_some_and(|s| s != status::FAILED);
     let mut late_errors = 0;
+    let _reading = ctx.board.wait();
     loop {
         let read_at = Instant::now();
         let late = read_at >= deadline;
-        match read_status(ctx, stop).await {
+        // A status from a listing counts only if the listing began after this read did: one
+        // that began before the deadline must not say "not taken" after it.
+        match ctx.board.read(ctx, stop, read_at).await {
             Read::Status(s) if status::is_ending_or_ended(&s) => return Settled::Taken(s),
             Read::Status(s) if s == status::FAILED && seen_other => return Settled::Taken(s),
             Read::Status(s) if s == status::FAILED && late && prior.retrying => {

@@ -435,3 +435,54 @@ fn stops_with_their_own_retries_go_in_calls_of_their_own() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(batch_calls(&mock).len(), 2, "{:?}", batch_calls(&mock));
 }
+
+/// A lost batch answer is settled from ListJobs pages when many jobs wait for their status,
+/// not with a detail read per job, and still no job gets a second stop. (Before, 60 jobs cost
+/// a detail read each per settle read.)
+#[test]
+fn a_lost_batch_answer_is_settled_from_list_pages() {
+    let mock = External::start(MockConfig {
+        faults: Faults {
+            error_after: 1.0,
+            status_lag: Duration::from_millis(600),
+            ..Faults::default()
+        },
+        ..config(jobs(0..60, "INCRE_TRANSFER_STARTED"))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "limits: {{ batch: 60 }}\ndefaults: {{ wait: false, retry: {{ settle: 3s }} }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml((0..60).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let child = spawn(dir.path(), &[path.to_str().unwrap(), "--no-progress"]);
+    // The call is applied and its answer lost; from then on every answer comes through.
+    wait_until("the batch was sent", || !batch_calls(&mock).is_empty());
+    crate::run::admin(
+        &mock,
+        reqwest::Method::PUT,
+        "/__mock/faults",
+        serde_json::json!({"error_after": 0.0}),
+    );
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let sent = stops_per_job(&mock);
+    assert!(
+        (0..60).all(|n| sent.get(&job_id(n)) == Some(&1)),
+        "{sent:?}"
+    );
+    let gets: Vec<Value> = mock
+        .requests()
+        .into_iter()
+        .filter(|r| r["method"] == "GET")
+        .collect();
+    let lists = gets
+        .iter()
+        .filter(|r| r["path"].as_str().unwrap_or("").ends_with("/jobs"))
+        .count();
+    let details = gets.len() - lists;
+    assert!(
+        lists > 0 && details < 60,
+        "{details} detail reads, {lists} pages"
+    );
+}
