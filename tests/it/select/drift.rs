@@ -186,3 +186,60 @@ fn listed_stops_that_changed_are_named_and_no_flag_accepts_them() {
     }
     assert!(mock.stops().is_empty());
 }
+
+/// The runbook of [`approved`] with two listed canaries, and `bulk` before or after `canary`.
+fn ordered(first: usize, second: usize, canary_first: bool) -> String {
+    let canary = format!(
+        "  - name: canary\n    max_failures: 0\n    stops:\n      - job: {}\n      - job: {}\n",
+        task(first, "", "").id,
+        task(second, "", "").id
+    );
+    let bulk = "  - name: bulk\n    select: { job_type: sync, status: [INCRE_TRANSFER_STARTED], tags: { team: [payments] }, max: 10 }\n";
+    match canary_first {
+        true => format!("{canary}{bulk}"),
+        false => format!("{bulk}{canary}"),
+    }
+}
+
+#[test]
+fn a_phase_or_stop_order_changed_is_shown_and_no_flag_accepts_it() {
+    let mock = serve(fleet());
+    let dir = tempfile::tempdir().unwrap();
+    let rb = write(dir.path(), &mock, &ordered(CANARY, 91, true));
+    let out = plan(
+        dir.path(),
+        &[rb.to_str().unwrap(), "--out", "approved.json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&rb).unwrap();
+    let (a, b) = (task(CANARY, "", "").id, task(91, "", "").id);
+    for (changed, expected) in [
+        (
+            ordered(CANARY, 91, false),
+            "~ phase order: canary, bulk → bulk, canary".to_owned(),
+        ),
+        (
+            ordered(91, CANARY, true),
+            format!("~ phase canary stop order: {a}, {b} → {b}, {a}"),
+        ),
+    ] {
+        std::fs::write(&rb, text.replace(&ordered(CANARY, 91, true), &changed)).unwrap();
+        for accept in [false, true] {
+            let mut args = vec![
+                rb.to_str().unwrap(),
+                "--plan",
+                "approved.json",
+                "--no-progress",
+            ];
+            if accept {
+                args.push("--accept-drift");
+            }
+            let out = run(dir.path(), &args);
+            assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+            let err = stderr(&out);
+            assert!(err.contains(&expected), "{err}");
+            assert!(!err.contains("or run with --accept-drift"), "{err}");
+        }
+    }
+    assert!(mock.stops().is_empty(), "nothing is sent");
+}
