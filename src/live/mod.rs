@@ -43,8 +43,9 @@ fn code_suffix(code: &Option<String>) -> String {
 /// Most attempts of one read (a GET is safe to send again).
 const ATTEMPTS: u32 = 5;
 
-/// Sends `call` until it is answered with something other than 429 or 5xx (at most
-/// [`ATTEMPTS`] times, backing off), paced by `pace`; a 401 is final.
+/// Sends `call` until it is answered with something other than 429, 5xx or a 200 that is not
+/// JSON (a cut-off or garbled answer: lost, so read again), at most [`ATTEMPTS`] times, backing
+/// off, paced by `pace`; a 401 is final.
 pub(crate) async fn read<F, Fut>(pace: &Pace, what: &str, call: F) -> Result<Answer, LiveError>
 where
     F: Fn() -> Fut,
@@ -60,6 +61,10 @@ where
                 return Err(LiveError::AuthRefused(
                     a.field("error_code").map(str::to_owned),
                 ));
+            }
+            Ok(a) if a.http == 200 && a.body.is_none() => {
+                last = "a 200 whose body is not JSON (cut off or garbled)".to_owned();
+                backoff
             }
             Ok(a) if a.http == 429 || a.http >= 500 => {
                 last = format!("HTTP {}", a.http);
