@@ -156,3 +156,59 @@ fn pages_that_repeat_a_job_and_miss_another_are_not_a_plan() {
     assert_eq!(out.status.code(), Some(3), "{}", err(&out));
     assert!(err(&out).contains("1000 different jobs"), "{}", err(&out));
 }
+
+/// The pre-flight verdict and `meets` of one listed stop (`expect`: its expectation, or none)
+/// whose status reads are answered with `answers`; and the exit code.
+fn preflight(answers: Vec<Script>, expect: Option<&str>) -> (Option<i32>, String, Value) {
+    let expect = expect
+        .map(|e| format!("        expect: {e}\n"))
+        .unwrap_or_default();
+    let phase = format!("    stops:\n      - job: {}\n{expect}", id(1));
+    let (out, _) = plan(answers, &phase, &["--live"]);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    let check = doc["live"]["stops"][0].clone();
+    (out.status.code(), err(&out), check)
+}
+
+const MISSING: &str = "{ http: 400, error_code: DRS.10000010 }";
+
+#[test]
+fn a_cut_off_status_read_is_read_again_and_never_taken_for_not_found() {
+    let running = ok(&json!({"job": {"id": id(1), "status": "INCRE_TRANSFER_STARTED"}}));
+    let (code, err, check) = preflight(vec![cut(br#"{"job": {"stat"#), running], None);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(check["verdict"], "ready", "{check}");
+
+    let (code, err, check) = preflight(vec![cut(br#"{"job": {"stat"#)], Some(MISSING));
+    assert_eq!(code, Some(3), "cannot be read: {err}\n{check}");
+    assert!(err.contains("not JSON"), "{err}");
+    assert!(!err.contains("not found"), "{err}");
+}
+
+#[test]
+fn a_missing_or_unknown_status_is_a_verdict_of_its_own() {
+    for body in [
+        json!({"job": {"id": id(1)}}),
+        json!({"job": {"id": id(1), "status": "FROBNICATING"}}),
+        json!({}),
+    ] {
+        let (code, err, check) = preflight(vec![ok(&body)], None);
+        assert_eq!(code, Some(1), "{body}: {err}");
+        assert_eq!(check["verdict"], "status unknown", "{body}: {check}");
+        assert_eq!(check["meets"], false, "{body}");
+    }
+}
+
+#[test]
+fn an_error_msg_expectation_is_never_predicted_met() {
+    let missing = answer(
+        "400 Bad Request",
+        &["content-type: application/json"],
+        br#"{"error_code": "DRS.10000010", "error_msg": "The job does not exist."}"#,
+    );
+    let expect = "{ http: 400, error_code: DRS.10000010, error_msg_contains: \"no such task\" }";
+    let (code, err, check) = preflight(vec![missing], Some(expect));
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(check["meets"], false, "{check}");
+    assert_eq!(check["verdict"], "cannot tell", "{check}");
+}
