@@ -81,6 +81,7 @@ async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> E
         project_id,
         journal,
         until,
+        shard,
         ..
     } = config;
     let (journal_path, earlier, journal_age) = match journal {
@@ -123,7 +124,7 @@ async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> E
         earlier,
         journal_age,
         until,
-        shard: args.shard,
+        shard,
         cancel,
         events,
     };

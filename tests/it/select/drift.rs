@@ -243,3 +243,48 @@ fn a_phase_or_stop_order_changed_is_shown_and_no_flag_accepts_it() {
     }
     assert!(mock.stops().is_empty(), "nothing is sent");
 }
+
+#[test]
+fn shards_of_an_accepted_drift_are_taken_from_the_approved_order() {
+    // Approved: 1 canary, 2 orders-01, 3 orders-02, 4 orders-03, 5 orders-04.
+    let (mock, dir, rb) = approved();
+    let ended = tagged(
+        task(1, "orders-01", "RELEASE_RESOURCE_COMPLETE"),
+        "team",
+        "payments",
+    );
+    put(&mock, std::slice::from_ref(&ended));
+    let rb = rb.to_str().unwrap();
+    let shard = |k: &str| {
+        let args = [
+            rb,
+            "--plan",
+            "approved.json",
+            "--accept-drift",
+            "--shard",
+            k,
+            "--no-progress",
+        ];
+        let out = run(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    };
+    shard("2/2");
+    assert_eq!(
+        stopped_jobs(&mock),
+        [task(3, "", "").id],
+        "shard 2 of the approved plan: seqs 2 (orders-01, ended) and 4 (orders-03)"
+    );
+    shard("1/2");
+    let mut all = vec![
+        task(2, "", "").id,
+        task(3, "", "").id,
+        task(4, "", "").id,
+        task(CANARY, "", "").id,
+    ];
+    all.sort();
+    assert_eq!(
+        stopped_jobs(&mock),
+        all,
+        "every approved job that still matched, once"
+    );
+}
