@@ -151,6 +151,7 @@ pub fn approve(
             plan,
             notes: Vec::new(),
             sharded: false,
+            approved_id: None,
         });
     }
     let head = format!(
@@ -204,6 +205,7 @@ pub fn approve(
         plan: restricted,
         notes,
         sharded: shard.is_some(),
+        approved_id: Some(approved_id),
     })
 }
 
@@ -216,6 +218,8 @@ pub struct Approved {
     pub notes: Vec<String>,
     /// The plan is already the shard's.
     pub sharded: bool,
+    /// The approved plan's `plan_id`, when an accepted drift runs another plan.
+    pub approved_id: Option<String>,
 }
 
 fn approved_json(file: &Path) -> Option<serde_json::Value> {

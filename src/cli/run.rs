@@ -82,6 +82,7 @@ async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> E
         journal,
         until,
         shard,
+        approved_plan_id,
         ..
     } = config;
     let (journal_path, earlier, journal_age) = match journal {
@@ -147,6 +148,7 @@ async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> E
             auth,
         },
         shard: args.shard,
+        approved_plan_id,
     };
     finish(args, &ctx, &report, journal_path.as_ref())
 }

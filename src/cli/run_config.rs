@@ -35,6 +35,8 @@ pub struct RunConfig {
     /// The shard the run takes of the plan: `--shard`, or none when the plan is already the
     /// shard's (an accepted drift, sharded by the approved plan's order).
     pub shard: Option<(usize, usize)>,
+    /// The approved plan's `plan_id` when an accepted drift runs another plan.
+    pub approved_plan_id: Option<String>,
 }
 
 /// The journal a run writes, and what an earlier run of the same plan left in it.
@@ -72,12 +74,13 @@ impl RunConfig {
             Ok(plan) => plan,
             Err(refusal) => return Ok(Err(refusal)),
         };
-        let (plan, notes, shard) = match &args.plan {
+        let (plan, notes, shard, approved_plan_id) = match &args.plan {
             Some(file) => {
                 let a = live::approve(&args.runbook, plan, file, args.accept_drift, args.shard)?;
-                (a.plan, a.notes, args.shard.filter(|_| !a.sharded))
+                let shard = args.shard.filter(|_| !a.sharded);
+                (a.plan, a.notes, shard, a.approved_id)
             }
-            None => (plan, Vec::new(), args.shard),
+            None => (plan, Vec::new(), args.shard, None),
         };
         let journal_path = match (&args.journal, &project_id) {
             (Some(path), _) => Some(path.clone()),
@@ -107,6 +110,7 @@ impl RunConfig {
             until,
             notes,
             shard,
+            approved_plan_id,
         }))
     }
 }

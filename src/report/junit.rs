@@ -34,6 +34,11 @@ fn properties(ctx: &RunContext, report: &Report) -> Vec<Property> {
         ("retried", s.retried.to_string()),
     ]
     .into_iter()
+    .chain(
+        ctx.approved_plan_id
+            .clone()
+            .map(|id| ("approved_plan_id", id)),
+    )
     .map(|(k, v)| Property::new(k, v))
     .collect()
 }

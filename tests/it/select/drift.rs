@@ -288,3 +288,51 @@ fn shards_of_an_accepted_drift_are_taken_from_the_approved_order() {
         "every approved job that still matched, once"
     );
 }
+
+#[test]
+fn an_accepted_drift_names_the_approved_plan_and_verifies_against_it() {
+    let (mock, dir, rb) = approved();
+    let ended = tagged(
+        task(3, "orders-03", "RELEASE_RESOURCE_COMPLETE"),
+        "team",
+        "payments",
+    );
+    put(&mock, std::slice::from_ref(&ended));
+    let args = [
+        rb.to_str().unwrap(),
+        "--plan",
+        "approved.json",
+        "--accept-drift",
+        "--no-progress",
+        "--journal",
+        "j.jsonl",
+        "--report-json",
+        "report.json",
+    ];
+    let out = run(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let approved: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("approved.json")).unwrap()).unwrap();
+    let report = report(dir.path());
+    assert_eq!(report["approved_plan_id"], approved["plan_id"], "{report}");
+    assert_ne!(report["plan_id"], approved["plan_id"]);
+    let out = crate::support::stopbook([
+        "verify",
+        "--plan",
+        "approved.json",
+        "--report",
+        "report.json",
+        "--journal",
+        "j.jsonl",
+    ])
+    .current_dir(dir.path())
+    .output()
+    .unwrap();
+    let said = format!("{}{}", stderr(&out), String::from_utf8_lossy(&out.stdout));
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("accepted drift"), "{said}");
+    assert!(
+        said.contains(&ended.id),
+        "the approved job left out is named: {said}"
+    );
+}
