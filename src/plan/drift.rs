@@ -9,6 +9,8 @@ use std::fmt;
 
 use serde_json::Value;
 
+use crate::output::printable;
+
 /// A stop found in one plan: its phase, job, and the task name when a select found it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {
@@ -297,21 +299,24 @@ impl fmt::Display for Drift {
                 let name = j
                     .name
                     .as_deref()
-                    .map(|n| format!(" {n}"))
+                    .map(|n| format!(" {}", printable(n)))
                     .unwrap_or_default();
-                writeln!(f, "    {mark} {}{name} (phase {})", j.job, j.phase)?;
+                let (job, phase) = (printable(&j.job), printable(&j.phase));
+                writeln!(f, "    {mark} {job}{name} (phase {phase})")?;
             }
         }
         if !self.renamed.is_empty() {
             writeln!(f, "  selected jobs renamed ({}):", self.renamed.len())?;
             for c in &self.renamed {
-                writeln!(f, "    ~ {}: {} → {}", c.what, c.old, c.new)?;
+                let (what, old, new) = (printable(&c.what), printable(&c.old), printable(&c.new));
+                writeln!(f, "    ~ {what}: {old} → {new}")?;
             }
         }
         if !self.changed.is_empty() {
             writeln!(f, "  changed ({}):", self.changed.len())?;
             for c in &self.changed {
-                writeln!(f, "    ~ {}: {} → {}", c.what, c.old, c.new)?;
+                let (what, old, new) = (printable(&c.what), printable(&c.old), printable(&c.new));
+                writeln!(f, "    ~ {what}: {old} → {new}")?;
             }
         }
         Ok(())

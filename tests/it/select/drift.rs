@@ -336,3 +336,28 @@ fn an_accepted_drift_names_the_approved_plan_and_verifies_against_it() {
         "the approved job left out is named: {said}"
     );
 }
+
+#[test]
+fn control_characters_in_task_names_never_reach_the_terminal_or_the_markdown() {
+    let (mock, dir, rb) = approved();
+    let name = "orders-09\u{1b}[1A\u{1b}[2K\r";
+    let newcomer = tagged(task(9, name, "INCRE_TRANSFER_STARTED"), "team", "payments");
+    put(&mock, std::slice::from_ref(&newcomer));
+    let rb = rb.to_str().unwrap();
+    let out = run(
+        dir.path(),
+        &[rb, "--plan", "approved.json", "--no-progress"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(!err.contains('\u{1b}') && !err.contains('\r'), "{err:?}");
+    assert!(
+        err.contains(&format!("+ {} orders-09\\u{{1b}}[1A", newcomer.id)),
+        "{err}"
+    );
+    let out = plan(dir.path(), &[rb]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(!md.contains('\u{1b}') && !md.contains('\r'), "{md:?}");
+    assert!(md.contains("orders-09\\u{1b}"), "{md}");
+}
