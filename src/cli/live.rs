@@ -97,6 +97,11 @@ pub async fn connect_for_reads(
 /// Resolves the runbook's selects over `connection` (exit 2 past a `max`, 3 when live state
 /// cannot be read).
 pub async fn resolve(runbook: &mut Runbook, connection: &Connection) -> Result<(), Refusal> {
+    if matches!(runbook.target, RunbookTarget::EmbeddedMock) && has_select(runbook) {
+        say!(
+            "note: the runbook has no target: its selects read the embedded mock, which serves only the runbook's listed jobs (so they find none); name a fleet (`target: {{ mock: {{ jobs: FILE }} }}`) or a target"
+        );
+    }
     select::resolve(runbook, &connection.client)
         .await
         .map_err(|e| match e {

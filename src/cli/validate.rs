@@ -31,8 +31,35 @@ pub fn run(args: &ValidateArgs, verbosity: Verbosity) -> Exit {
     let mut records: Vec<Record> = Vec::new();
     for path in &args.runbooks {
         let shown = path.display().to_string();
-        match runbook::load(path) {
-            Ok(rb) => {
+        let loaded = runbook::load(path).map(|rb| {
+            let fleet = fleet_problem(&rb, &shown);
+            (rb, fleet)
+        });
+        match loaded {
+            Ok((_, Some(record))) => {
+                exit = Exit::Invalid;
+                if args.format != ValidateFormat::Json {
+                    say!(
+                        "{shown}:{}:{}: error: {}",
+                        record.line.unwrap_or(1),
+                        record.column.unwrap_or(1),
+                        record.message
+                    );
+                }
+                if args.format == ValidateFormat::Github {
+                    out!("{}", record.github_annotation(&shown));
+                }
+                records.push(record);
+                files.push(FileVerdict {
+                    file: shown,
+                    valid: false,
+                    phases: None,
+                    stops: None,
+                    forced: None,
+                    problems: 1,
+                });
+            }
+            Ok((rb, None)) => {
                 let forced = rb.stops().filter(|(_, s)| s.settings.force).count();
                 let (phases, stops) = (rb.phases.len(), rb.stop_count());
                 if args.format != ValidateFormat::Json && verbosity != Verbosity::Quiet {
@@ -97,6 +124,25 @@ pub fn run(args: &ValidateArgs, verbosity: Verbosity) -> Exit {
         );
     }
     exit
+}
+
+/// The fleet file of `target: { mock: { jobs: FILE } }` read as the mock would read it: its
+/// problem, placed where the runbook names the file.
+fn fleet_problem(rb: &runbook::Runbook, shown: &str) -> Option<Record> {
+    let runbook::model::Target::MockFleet(fleet) = &rb.target else {
+        return None;
+    };
+    let why = crate::mock::jobs::load(&fleet.path).err()?;
+    Some(Record {
+        file: Some(shown.to_owned()),
+        line: Some(fleet.at.line),
+        column: Some(fleet.at.column),
+        end_column: Some(fleet.at.column + fleet.at.width.max(1)),
+        message: format!("the fleet file `{}`: {why}", fleet.written),
+        label: None,
+        hint: Some("the mock reads this file to serve the selects; fix it there".to_owned()),
+        related: None,
+    })
 }
 
 /// `1 stop`, `2 stops`.

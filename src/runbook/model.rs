@@ -56,6 +56,8 @@ pub struct Fleet {
     pub written: String,
     /// Resolved against the runbook's folder.
     pub path: PathBuf,
+    /// Where the runbook names it.
+    pub at: crate::diag::Span,
 }
 
 /// A DRS endpoint outside the process, with the project and the way to authenticate.
