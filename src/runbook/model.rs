@@ -177,6 +177,8 @@ pub struct NameGlob {
     /// As written.
     pub pattern: String,
     matcher: globset::GlobMatcher,
+    /// The same glob matched by characters (`globset` matches bytes), when it can be.
+    chars: Option<super::glob::CharGlob>,
 }
 
 impl NameGlob {
@@ -189,12 +191,16 @@ impl NameGlob {
         Ok(NameGlob {
             pattern: pattern.to_owned(),
             matcher: glob.compile_matcher(),
+            chars: super::glob::CharGlob::new(pattern),
         })
     }
 
-    /// Whether the whole of `name` matches.
+    /// Whether the whole of `name` matches, character by character (`?` takes `é`).
     pub fn matches(&self, name: &str) -> bool {
-        self.matcher.is_match(name)
+        match &self.chars {
+            Some(chars) => chars.matches(name),
+            None => self.matcher.is_match(name),
+        }
     }
 }
 
