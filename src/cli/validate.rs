@@ -31,35 +31,13 @@ pub fn run(args: &ValidateArgs, verbosity: Verbosity) -> Exit {
     let mut records: Vec<Record> = Vec::new();
     for path in &args.runbooks {
         let shown = path.display().to_string();
-        let loaded = runbook::load(path).map(|rb| {
-            let fleet = fleet_problem(&rb, &shown);
-            (rb, fleet)
-        });
-        match loaded {
-            Ok((_, Some(record))) => {
+        match runbook::load(path).map(|rb| (fleet_problem(&rb, &shown), rb)) {
+            Ok((Some(record), _)) => {
                 exit = Exit::Invalid;
-                if args.format != ValidateFormat::Json {
-                    say!(
-                        "{shown}:{}:{}: error: {}",
-                        record.line.unwrap_or(1),
-                        record.column.unwrap_or(1),
-                        record.message
-                    );
-                }
-                if args.format == ValidateFormat::Github {
-                    out!("{}", record.github_annotation(&shown));
-                }
+                files.push(tell_fleet_problem(args.format, shown, &record));
                 records.push(record);
-                files.push(FileVerdict {
-                    file: shown,
-                    valid: false,
-                    phases: None,
-                    stops: None,
-                    forced: None,
-                    problems: 1,
-                });
             }
-            Ok((rb, None)) => {
+            Ok((None, rb)) => {
                 let forced = rb.stops().filter(|(_, s)| s.settings.force).count();
                 let (phases, stops) = (rb.phases.len(), rb.stop_count());
                 if args.format != ValidateFormat::Json && verbosity != Verbosity::Quiet {
@@ -124,6 +102,29 @@ pub fn run(args: &ValidateArgs, verbosity: Verbosity) -> Exit {
         );
     }
     exit
+}
+
+/// Tells a fleet file's problem in `format`; the file's verdict.
+fn tell_fleet_problem(format: ValidateFormat, shown: String, record: &Record) -> FileVerdict {
+    if format != ValidateFormat::Json {
+        say!(
+            "{shown}:{}:{}: error: {}",
+            record.line.unwrap_or(1),
+            record.column.unwrap_or(1),
+            record.message
+        );
+    }
+    if format == ValidateFormat::Github {
+        out!("{}", record.github_annotation(&shown));
+    }
+    FileVerdict {
+        file: shown,
+        valid: false,
+        phases: None,
+        stops: None,
+        forced: None,
+        problems: 1,
+    }
 }
 
 /// The fleet file of `target: { mock: { jobs: FILE } }` read as the mock would read it: its
