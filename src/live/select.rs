@@ -23,8 +23,8 @@ const PAGE: usize = 1000;
 const TIMEOUT: Duration = Duration::from_secs(30);
 /// Times a listing is read again when the set changed while it was paged through.
 const REREADS: usize = 3;
-/// The most results a listing is paged through (100 pages): a server that says more is not
-/// believed, and nothing is read past its first page.
+/// The most results a listing is paged through (100 pages), or the select's `max` when that is
+/// more: a server that says more is not believed, and nothing is read past its first page.
 pub const MOST: usize = 100_000;
 
 /// Why the selects cannot be resolved.
@@ -137,7 +137,7 @@ async fn list_jobs(select: &Select, client: &Client, pace: &Pace) -> Result<Vec<
             })
         }
     };
-    paged(page, pace).await
+    paged(page, pace, MOST.max(select.max as usize)).await
 }
 
 /// One ListJobs item, if it is a job the select may take: every filter the server applied is
@@ -205,7 +205,11 @@ async fn tag_filter(
             page_of(&answer, what, |item| tag_item(item, select))
         }
     };
-    Ok(paged(page, pace).await?.into_iter().map(|f| f.id).collect())
+    Ok(paged(page, pace, MOST.max(select.max as usize))
+        .await?
+        .into_iter()
+        .map(|f| f.id)
+        .collect())
 }
 
 /// A job's ID and name from the fields `id` and `name` of `item`.
@@ -276,7 +280,7 @@ fn page_of(
 /// Reads every page: the first, then the others at once (at most the pace's concurrency). The
 /// set is read again when the total moved, or the pages do not hold exactly that many
 /// different jobs (a server whose order moved between pages repeats one and hides another).
-async fn paged<F, Fut>(page: F, pace: &Pace) -> Result<Vec<Found>, LiveError>
+async fn paged<F, Fut>(page: F, pace: &Pace, most: usize) -> Result<Vec<Found>, LiveError>
 where
     F: Fn(usize) -> Fut,
     Fut: std::future::Future<Output = Result<Page, LiveError>>,
@@ -285,11 +289,11 @@ where
     for _ in 0..REREADS {
         let first = page(0).await?;
         let total = first.total;
-        if total > MOST {
+        if total > most {
             return Err(LiveError::Failed {
                 call: "listing".to_owned(),
                 why: format!(
-                    "the server says {total} results match (total_count), more than stopbook pages through ({MOST}); narrow the select"
+                    "the server says {total} results match (total_count), more than this select pages through ({most}: 100000 or its `max`); narrow the select"
                 ),
             });
         }
