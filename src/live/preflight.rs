@@ -132,7 +132,8 @@ async fn check_one(
     client: &Client,
     pace: &Pace,
 ) -> Result<Check, LiveError> {
-    let answer = read(pace, "the status read", || client.detail(&job, TIMEOUT)).await?;
+    let call = || client.detail(&job, TIMEOUT);
+    let answer = read(pace, &settings.retry, "the status read", call).await?;
     let found = match answer.http {
         200 => Read::Job(answer.body.as_ref().and_then(|b| b.get("job")).cloned()),
         400 if answer.field("error_code") == Some(codes::JOB_NOT_FOUND) => Read::NotFound,

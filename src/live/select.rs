@@ -15,7 +15,7 @@ use super::{LiveError, Pace, read, refused};
 use crate::api::client::{Answer, Client, query_string};
 use crate::drs::JobId;
 use crate::runbook::Runbook;
-use crate::runbook::model::{Select, Stop};
+use crate::runbook::model::{Retry, Select, Stop};
 
 /// Jobs per page: the most ListJobs and the tag filter take.
 const PAGE: usize = 1000;
@@ -64,7 +64,7 @@ pub async fn resolve(runbook: &mut Runbook, client: &Client) -> Result<(), Selec
         let Some(select) = &phase.select else {
             continue;
         };
-        let found = matches(select, client, &pace).await?;
+        let found = matches(select, &phase.settings.retry, client, &pace).await?;
         let found: Vec<Found> = found
             .into_iter()
             .filter(|f| !claimed.contains(&f.id))
@@ -92,13 +92,14 @@ pub async fn resolve(runbook: &mut Runbook, client: &Client) -> Result<(), Selec
 /// Every job `select` matches on the target, by name then ID.
 pub async fn matches(
     select: &Select,
+    retry: &Retry,
     client: &Client,
     pace: &Pace,
 ) -> Result<Vec<Found>, LiveError> {
-    let listed = list_jobs(select, client, pace).await?;
+    let listed = list_jobs(select, retry, client, pace).await?;
     let tagged = match select.tags.is_empty() {
         true => None,
-        false => Some(tag_filter(select, client, pace).await?),
+        false => Some(tag_filter(select, retry, client, pace).await?),
     };
     let mut found: Vec<Found> = listed
         .into_iter()
@@ -111,7 +112,12 @@ pub async fn matches(
 
 /// Pages through ListJobs with the select's filters: the first page gives the total, the rest
 /// are read at once within the limits. A set that changes while it is read is read again.
-async fn list_jobs(select: &Select, client: &Client, pace: &Pace) -> Result<Vec<Found>, LiveError> {
+async fn list_jobs(
+    select: &Select,
+    retry: &Retry,
+    client: &Client,
+    pace: &Pace,
+) -> Result<Vec<Found>, LiveError> {
     let status = select.status.join(",");
     let mut filters: Vec<(&str, &str)> = vec![("job_type", select.job_type.as_str())];
     if !status.is_empty() {
@@ -131,7 +137,8 @@ async fn list_jobs(select: &Select, client: &Client, pace: &Pace) -> Result<Vec<
         pairs.push(("offset", &offset));
         let query = query_string(&pairs);
         async move {
-            let answer = read(pace, "ListJobs", || client.list_jobs(&query, TIMEOUT)).await?;
+            let call = || client.list_jobs(&query, TIMEOUT);
+            let answer = read(pace, retry, "ListJobs", call).await?;
             page_of(&answer, ("ListJobs", "jobs", "id"), |item| {
                 job_item(item, select)
             })
@@ -187,6 +194,7 @@ fn tag_item(item: &Value, select: &Select) -> Result<Option<Found>, String> {
 /// The IDs the tag filter finds for the select's tags and type.
 async fn tag_filter(
     select: &Select,
+    retry: &Retry,
     client: &Client,
     pace: &Pace,
 ) -> Result<HashSet<JobId>, LiveError> {
@@ -200,7 +208,7 @@ async fn tag_filter(
         let body = &body;
         async move {
             let call = || client.tag_filter(select.job_type.as_str(), offset, PAGE, body, TIMEOUT);
-            let answer = read(pace, "the tag filter", call).await?;
+            let answer = read(pace, retry, "the tag filter", call).await?;
             let what = ("the tag filter", "resources", "resource_id");
             page_of(&answer, what, |item| tag_item(item, select))
         }

@@ -212,3 +212,20 @@ fn an_error_msg_expectation_is_never_predicted_met() {
     assert_eq!(check["meets"], false, "{check}");
     assert_eq!(check["verdict"], "cannot tell", "{check}");
 }
+
+#[test]
+fn unreadable_reads_are_retried_within_the_runbooks_retry_settings() {
+    let whole = ok(&json!({"total_count": 1, "jobs": [item(1, "a")]}));
+    let answers = vec![cut(b"{\"total"), cut(b"{\"total"), whole];
+    let phase = |attempts: u32| {
+        format!(
+            "    retry: {{ attempts: {attempts}, backoff: 10ms, max_backoff: 20ms }}\n    select: {{ job_type: sync, max: 10 }}\n"
+        )
+    };
+    let (out, served) = plan(answers.clone(), &phase(2), &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", err(&out));
+    assert!(err(&out).contains("after 2 attempts"), "{}", err(&out));
+    assert_eq!(served, 2);
+    let (out, _) = plan(answers, &phase(3), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", err(&out));
+}
