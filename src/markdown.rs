@@ -11,6 +11,9 @@ pub fn escape(text: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
+            // Other control characters (an escape sequence in a task name) are shown as
+            // `\u{1b}`, never passed to whatever renders or prints the Markdown.
+            c if c.is_control() => out.extend(c.escape_unicode()),
             c => out.push(c),
         }
     }

@@ -8,6 +8,23 @@ use std::path::Path;
 /// A file being written by [`write_atomic`].
 pub type AtomicFile = BufWriter<tempfile::NamedTempFile>;
 
+/// `text` with every control character (an escape sequence, a carriage return) written as
+/// `\u{1b}`: text from a server (a task name) shown on a terminal cannot move the cursor or
+/// erase a line.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.chars().any(char::is_control) {
+        false => std::borrow::Cow::Borrowed(text),
+        true => std::borrow::Cow::Owned(
+            text.chars()
+                .flat_map(|c| match c.is_control() {
+                    true => c.escape_unicode().collect::<Vec<_>>(),
+                    false => vec![c],
+                })
+                .collect(),
+        ),
+    }
+}
+
 /// Writes through `write` into `path`, atomically.
 pub fn write_atomic(
     path: &Path,

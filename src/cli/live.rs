@@ -2,7 +2,7 @@
 //! to, or an embedded mock seeded the same way), its `select`s resolved into a plan, and an
 //! approved plan held against the plan now (`run --plan`, drift, `--accept-drift`).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
@@ -97,6 +97,11 @@ pub async fn connect_for_reads(
 /// Resolves the runbook's selects over `connection` (exit 2 past a `max`, 3 when live state
 /// cannot be read).
 pub async fn resolve(runbook: &mut Runbook, connection: &Connection) -> Result<(), Refusal> {
+    if matches!(runbook.target, RunbookTarget::EmbeddedMock) && has_select(runbook) {
+        say!(
+            "note: the runbook has no target: its selects read the embedded mock, which serves only the runbook's listed jobs (so they find none); name a fleet (`target: {{ mock: {{ jobs: FILE }} }}`) or a target"
+        );
+    }
     select::resolve(runbook, &connection.client)
         .await
         .map_err(|e| match e {
@@ -136,16 +141,23 @@ pub fn resolved_plan(
 /// difference is shown (jobs that now match and were not approved, approved jobs that no
 /// longer match, stops added, removed or changed) and refused, unless `accept_drift` and the
 /// difference is only in the live set: then the approved jobs that still match run, and no
-/// other. Returns the plan to run and the notes to show.
+/// other. With `shard`, the accepted plan holds only the stops of that shard of the approved
+/// plan's order (not of the reduced plan's, which is renumbered).
 pub fn approve(
     runbook_path: &Path,
     plan: Plan,
     file: &Path,
     accept_drift: bool,
-) -> Result<(Plan, Vec<String>), String> {
+    shard: Option<(usize, usize)>,
+) -> Result<Approved, String> {
     let approved_id = plan_id_in(file)?;
     if approved_id == plan.plan_id {
-        return Ok((plan, Vec::new()));
+        return Ok(Approved {
+            plan,
+            notes: Vec::new(),
+            sharded: false,
+            approved_id: None,
+        });
     }
     let head = format!(
         "error: plan drift: `{}` now plans to {}, but `{}` holds {approved_id}; nothing was sent",
@@ -172,13 +184,15 @@ pub fn approve(
         };
         return Err(format!("{head}\n{found}{again}{accept}"));
     }
-    let keep: HashSet<(String, String)> = approved_jobs(&approved);
+    let approved_seq: HashMap<(String, String), usize> = approved_jobs(&approved);
     let mut runbook = plan.runbook;
     for phase in &mut runbook.phases {
         let name = phase.name.clone();
-        phase
-            .stops
-            .retain(|s| s.name.is_none() || keep.contains(&(name.clone(), s.job.to_string())));
+        phase.stops.retain(|s| {
+            let seq = approved_seq.get(&(name.clone(), s.job.to_string()));
+            (s.name.is_none() || seq.is_some())
+                && seq.is_none_or(|seq| crate::exec::in_shard(*seq, shard))
+        });
     }
     let restricted = Plan::new(runbook);
     let notes = vec![format!(
@@ -192,7 +206,25 @@ pub fn approve(
         found.now_match.len(),
         found.no_longer_match.len()
     )];
-    Ok((restricted, notes))
+    Ok(Approved {
+        plan: restricted,
+        notes,
+        sharded: shard.is_some(),
+        approved_id: Some(approved_id),
+    })
+}
+
+/// What `run --plan` runs: the plan, the notes to show first, and whether the plan holds only
+/// the `--shard`'s stops already (an accepted drift, sharded by the approved order).
+pub struct Approved {
+    /// The plan to run.
+    pub plan: Plan,
+    /// What to tell before the run.
+    pub notes: Vec<String>,
+    /// The plan is already the shard's.
+    pub sharded: bool,
+    /// The approved plan's `plan_id`, when an accepted drift runs another plan.
+    pub approved_id: Option<String>,
 }
 
 fn approved_json(file: &Path) -> Option<serde_json::Value> {
@@ -200,14 +232,15 @@ fn approved_json(file: &Path) -> Option<serde_json::Value> {
     serde_json::from_str(&text).ok()
 }
 
-/// Every (phase, job) of an approved plan.
-fn approved_jobs(approved: &serde_json::Value) -> HashSet<(String, String)> {
-    let mut out = HashSet::new();
+/// Every (phase, job) of an approved plan, with its place in the approved plan (1-based).
+fn approved_jobs(approved: &serde_json::Value) -> HashMap<(String, String), usize> {
+    let mut out = HashMap::new();
     for phase in approved["phases"].as_array().into_iter().flatten() {
         let name = phase["name"].as_str().unwrap_or("");
         for stop in phase["stops"].as_array().into_iter().flatten() {
             if let Some(job) = stop["job"].as_str() {
-                out.insert((name.to_owned(), job.to_owned()));
+                let seq = out.len() + 1;
+                out.insert((name.to_owned(), job.to_owned()), seq);
             }
         }
     }

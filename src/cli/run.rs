@@ -81,6 +81,8 @@ async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> E
         project_id,
         journal,
         until,
+        shard,
+        approved_plan_id,
         ..
     } = config;
     let (journal_path, earlier, journal_age) = match journal {
@@ -123,7 +125,7 @@ async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> E
         earlier,
         journal_age,
         until,
-        shard: args.shard,
+        shard,
         cancel,
         events,
     };
@@ -146,6 +148,7 @@ async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> E
             auth,
         },
         shard: args.shard,
+        approved_plan_id,
     };
     finish(args, &ctx, &report, journal_path.as_ref())
 }

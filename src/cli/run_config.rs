@@ -32,6 +32,11 @@ pub struct RunConfig {
     pub until: Option<usize>,
     /// What to tell before the run (an accepted drift).
     pub notes: Vec<String>,
+    /// The shard the run takes of the plan: `--shard`, or none when the plan is already the
+    /// shard's (an accepted drift, sharded by the approved plan's order).
+    pub shard: Option<(usize, usize)>,
+    /// The approved plan's `plan_id` when an accepted drift runs another plan.
+    pub approved_plan_id: Option<String>,
 }
 
 /// The journal a run writes, and what an earlier run of the same plan left in it.
@@ -69,9 +74,13 @@ impl RunConfig {
             Ok(plan) => plan,
             Err(refusal) => return Ok(Err(refusal)),
         };
-        let (plan, notes) = match &args.plan {
-            Some(file) => live::approve(&args.runbook, plan, file, args.accept_drift)?,
-            None => (plan, Vec::new()),
+        let (plan, notes, shard, approved_plan_id) = match &args.plan {
+            Some(file) => {
+                let a = live::approve(&args.runbook, plan, file, args.accept_drift, args.shard)?;
+                let shard = args.shard.filter(|_| !a.sharded);
+                (a.plan, a.notes, shard, a.approved_id)
+            }
+            None => (plan, Vec::new(), args.shard, None),
         };
         let journal_path = match (&args.journal, &project_id) {
             (Some(path), _) => Some(path.clone()),
@@ -100,6 +109,8 @@ impl RunConfig {
             journal,
             until,
             notes,
+            shard,
+            approved_plan_id,
         }))
     }
 }

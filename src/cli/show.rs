@@ -99,6 +99,7 @@ fn report_markdown(read: ReadReport) -> String {
     let ctx = RunContext {
         runbook: read.runbook,
         plan_id: read.plan_id,
+        approved_plan_id: read.approved_plan_id,
         runbook_sha256: read.runbook_sha256.unwrap_or_default(),
         target: read.target.unwrap_or(TargetInfo {
             endpoint: "(not recorded)".to_owned(),

@@ -31,8 +31,13 @@ pub fn run(args: &ValidateArgs, verbosity: Verbosity) -> Exit {
     let mut records: Vec<Record> = Vec::new();
     for path in &args.runbooks {
         let shown = path.display().to_string();
-        match runbook::load(path) {
-            Ok(rb) => {
+        match runbook::load(path).map(|rb| (fleet_problem(&rb, &shown), rb)) {
+            Ok((Some(record), _)) => {
+                exit = Exit::Invalid;
+                files.push(tell_fleet_problem(args.format, shown, &record));
+                records.push(record);
+            }
+            Ok((None, rb)) => {
                 let forced = rb.stops().filter(|(_, s)| s.settings.force).count();
                 let (phases, stops) = (rb.phases.len(), rb.stop_count());
                 if args.format != ValidateFormat::Json && verbosity != Verbosity::Quiet {
@@ -97,6 +102,48 @@ pub fn run(args: &ValidateArgs, verbosity: Verbosity) -> Exit {
         );
     }
     exit
+}
+
+/// Tells a fleet file's problem in `format`; the file's verdict.
+fn tell_fleet_problem(format: ValidateFormat, shown: String, record: &Record) -> FileVerdict {
+    if format != ValidateFormat::Json {
+        say!(
+            "{shown}:{}:{}: error: {}",
+            record.line.unwrap_or(1),
+            record.column.unwrap_or(1),
+            record.message
+        );
+    }
+    if format == ValidateFormat::Github {
+        out!("{}", record.github_annotation(&shown));
+    }
+    FileVerdict {
+        file: shown,
+        valid: false,
+        phases: None,
+        stops: None,
+        forced: None,
+        problems: 1,
+    }
+}
+
+/// The fleet file of `target: { mock: { jobs: FILE } }` read as the mock would read it: its
+/// problem, placed where the runbook names the file.
+fn fleet_problem(rb: &runbook::Runbook, shown: &str) -> Option<Record> {
+    let runbook::model::Target::MockFleet(fleet) = &rb.target else {
+        return None;
+    };
+    let why = crate::mock::jobs::load(&fleet.path).err()?;
+    Some(Record {
+        file: Some(shown.to_owned()),
+        line: Some(fleet.at.line),
+        column: Some(fleet.at.column),
+        end_column: Some(fleet.at.column + fleet.at.width.max(1)),
+        message: format!("the fleet file `{}`: {why}", fleet.written),
+        label: None,
+        hint: Some("the mock reads this file to serve the selects; fix it there".to_owned()),
+        related: None,
+    })
 }
 
 /// `1 stop`, `2 stops`.

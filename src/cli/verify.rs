@@ -27,9 +27,21 @@ pub fn run(args: &VerifyArgs) -> Exit {
     if let Some((k, n)) = report.shard.as_deref().and_then(parse_shard) {
         planned.retain(|seq, _| crate::exec::in_shard(*seq, Some((k, n))));
     }
-    let mut differences = compare(&plan_id, &planned, &report);
+    // A run of an accepted drift ran the approved plan less the jobs that no longer matched,
+    // renumbered: its results are held against the approved stops by job, and its journal is
+    // of the plan it ran.
+    let accepted =
+        report.approved_plan_id.as_deref() == Some(plan_id.as_str()) && report.plan_id != plan_id;
+    let mut differences = match accepted {
+        true => accepted_drift(&plan_id, &planned, &report),
+        false => compare(&plan_id, &planned, &report),
+    };
+    let journal_plan = match accepted {
+        true => &report.plan_id,
+        false => &plan_id,
+    };
     if let Some(path) = &args.journal {
-        match journal::read(path, &plan_id) {
+        match journal::read(path, journal_plan) {
             Ok(earlier) => differences.extend(against_journal(&report.results, &earlier)),
             Err(e) => differences.push(format!("journal `{}`: {e}", path.display())),
         }
@@ -130,6 +142,44 @@ fn compare(plan_id: &str, planned: &BTreeMap<usize, String>, report: &ReadReport
             differences.push(format!(
                 "missing: no result for planned stop #{seq} (job {job})"
             ));
+        }
+    }
+    differences
+}
+
+/// The approved plan against the report of an accepted drift of it: every result must be of an
+/// approved stop, once; the approved stops left out (they no longer matched) are told, not
+/// counted as differences.
+fn accepted_drift(
+    plan_id: &str,
+    planned: &BTreeMap<usize, String>,
+    report: &ReadReport,
+) -> Vec<String> {
+    say!(
+        "note: an accepted drift: the report ran {}, the approved plan {plan_id} less the jobs that no longer matched",
+        report.plan_id
+    );
+    let approved: HashMap<&str, usize> = planned.iter().map(|(s, j)| (j.as_str(), *s)).collect();
+    let mut differences = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for r in &report.results {
+        let job = r.job.to_string();
+        if !approved.contains_key(job.as_str()) {
+            differences.push(format!(
+                "extra: result #{} (job {job}) is not a stop of the approved plan",
+                r.seq
+            ));
+        }
+        *seen.entry(job).or_default() += 1;
+    }
+    for (job, n) in &seen {
+        if *n > 1 {
+            differences.push(format!("job {job}: {n} results, not one"));
+        }
+    }
+    for (seq, job) in planned {
+        if !seen.contains_key(job) {
+            say!("note: approved stop #{seq} (job {job}) was left out: it no longer matched");
         }
     }
     differences

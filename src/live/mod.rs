@@ -16,6 +16,7 @@ pub mod select;
 
 use crate::api::client::Answer;
 use crate::api::error::CallError;
+use crate::runbook::model::Retry;
 
 pub use pace::Pace;
 
@@ -40,19 +41,24 @@ fn code_suffix(code: &Option<String>) -> String {
     code.as_ref().map(|c| format!(" {c}")).unwrap_or_default()
 }
 
-/// Most attempts of one read (a GET is safe to send again).
-const ATTEMPTS: u32 = 5;
-
-/// Sends `call` until it is answered with something other than 429 or 5xx (at most
-/// [`ATTEMPTS`] times, backing off), paced by `pace`; a 401 is final.
-pub(crate) async fn read<F, Fut>(pace: &Pace, what: &str, call: F) -> Result<Answer, LiveError>
+/// Sends `call` until it is answered with something other than 429, 5xx or a 200 that is not
+/// JSON (a cut-off or garbled answer: lost, so read again), within the runbook's `retry` (its
+/// attempts, its backoff doubling up to its longest wait; a GET is safe to send again), paced
+/// by `pace`; a 401 is final.
+pub(crate) async fn read<F, Fut>(
+    pace: &Pace,
+    retry: &Retry,
+    what: &str,
+    call: F,
+) -> Result<Answer, LiveError>
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<Answer, CallError>>,
 {
-    let mut backoff = std::time::Duration::from_millis(200);
+    let attempts = retry.attempts.max(1);
+    let (mut backoff, longest) = (retry.backoff.get(), retry.max_backoff.get());
     let mut last = String::new();
-    for attempt in 1..=ATTEMPTS {
+    for attempt in 1..=attempts {
         pace.ready().await;
         let answer = call().await;
         let wait = match answer {
@@ -60,6 +66,10 @@ where
                 return Err(LiveError::AuthRefused(
                     a.field("error_code").map(str::to_owned),
                 ));
+            }
+            Ok(a) if a.http == 200 && a.body.is_none() => {
+                last = "a 200 whose body is not JSON (cut off or garbled)".to_owned();
+                backoff
             }
             Ok(a) if a.http == 429 || a.http >= 500 => {
                 last = format!("HTTP {}", a.http);
@@ -72,12 +82,12 @@ where
                 backoff
             }
         };
-        if attempt < ATTEMPTS {
-            tokio::time::sleep(wait.min(std::time::Duration::from_secs(30))).await;
-            backoff = (backoff * 2).min(std::time::Duration::from_secs(5));
+        if attempt < attempts {
+            tokio::time::sleep(wait.min(longest)).await;
+            backoff = (backoff * 2).min(longest);
         }
     }
-    Err(failed(what, format!("{last} (after {ATTEMPTS} attempts)")))
+    Err(failed(what, format!("{last} (after {attempts} attempts)")))
 }
 
 fn failed(call: &str, why: String) -> LiveError {

@@ -36,6 +36,14 @@ pub enum Verdict {
     /// The job would take the stop, but the stop expects another answer.
     #[serde(rename = "expectation mismatch")]
     Mismatch,
+    /// The read answered, but without a status stopbook knows (none, or a word outside the
+    /// vocabulary, or no `job` at all): the stop cannot be judged.
+    #[serde(rename = "status unknown")]
+    Unknown,
+    /// The answer is predicted, but the expectation also wants text in its `error_msg`, which
+    /// only the real answer shows.
+    #[serde(rename = "cannot tell")]
+    CannotTell,
 }
 
 impl Verdict {
@@ -47,6 +55,8 @@ impl Verdict {
             Verdict::NotFound => "not found",
             Verdict::WillNotEnd => "will not end",
             Verdict::Mismatch => "expectation mismatch",
+            Verdict::Unknown => "status unknown",
+            Verdict::CannotTell => "cannot tell",
         }
     }
 }
@@ -122,34 +132,37 @@ async fn check_one(
     client: &Client,
     pace: &Pace,
 ) -> Result<Check, LiveError> {
-    let answer = read(pace, "the status read", || client.detail(&job, TIMEOUT)).await?;
+    let call = || client.detail(&job, TIMEOUT);
+    let answer = read(pace, &settings.retry, "the status read", call).await?;
     let found = match answer.http {
-        200 => answer.body.as_ref().and_then(|b| b.get("job")).cloned(),
-        400 if answer.field("error_code") == Some(codes::JOB_NOT_FOUND) => None,
+        200 => Read::Job(answer.body.as_ref().and_then(|b| b.get("job")).cloned()),
+        400 if answer.field("error_code") == Some(codes::JOB_NOT_FOUND) => Read::NotFound,
         _ => return Err(refused(&format!("the status read of {job}"), &answer)),
     };
-    Ok(judge(seq, job.as_str(), found.as_ref(), settings))
+    Ok(judge(seq, job.as_str(), &found, settings))
 }
 
-/// The verdict for a stop with `settings` on a job read as `job` (`None`: not found).
-pub fn judge(seq: usize, id: &str, job: Option<&Value>, settings: &Settings) -> Check {
+/// What a status read found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Read {
+    /// A 200, with its `job` object (none when the answer holds no `job`).
+    Job(Option<Value>),
+    /// 400 `DRS.10000010`: no such job.
+    NotFound,
+}
+
+/// The verdict for a stop with `settings` on a job read as `read`.
+pub fn judge(seq: usize, id: &str, read: &Read, settings: &Settings) -> Check {
+    let job = match read {
+        Read::Job(job) => job.as_ref(),
+        Read::NotFound => None,
+    };
     let text = |key: &str| job.and_then(|j| j.get(key)).and_then(Value::as_str);
     let live = text("status").map(str::to_owned);
+    let (class, answer) = class_of(read, live.as_deref(), settings);
     let expect = settings.effective_expect();
-    let (class, answer) = match (job, live.as_deref()) {
-        (None, _) => (Verdict::NotFound, Some(codes::JOB_NOT_FOUND)),
-        (Some(_), status) => match status::stop_effect(status.unwrap_or(""), settings.force) {
-            StopEffect::Refused => (Verdict::Ending, Some(codes::ALREADY_ENDING)),
-            StopEffect::Ends { last, .. } if last == status::FAILED => {
-                match settings.effective_escalate() {
-                    Some(_) => (Verdict::Ready, None),
-                    None => (Verdict::WillNotEnd, None),
-                }
-            }
-            StopEffect::Ends { .. } => (Verdict::Ready, None),
-        },
-    };
     let meets = match (&expect, answer) {
+        _ if class == Verdict::Unknown => false,
         (Expectation::Stopped, None) => class == Verdict::Ready,
         (Expectation::Accepted, None) => true,
         (Expectation::Answer { http, result, .. }, None) => {
@@ -163,7 +176,16 @@ pub fn judge(seq: usize, id: &str, job: Option<&Value>, settings: &Settings) -> 
         ) => *http == 400 && error_code.as_deref().is_none_or(|c| c == code),
         (_, Some(_)) => false,
     };
+    let unknowable = matches!(
+        &expect,
+        Expectation::Answer {
+            error_msg_contains: Some(_),
+            ..
+        }
+    );
     let verdict = match (class, meets) {
+        (Verdict::Unknown, _) => Verdict::Unknown,
+        (_, true) if unknowable => Verdict::CannotTell,
         (Verdict::Ready, false) => Verdict::Mismatch,
         (class, _) => class,
     };
@@ -179,8 +201,31 @@ pub fn judge(seq: usize, id: &str, job: Option<&Value>, settings: &Settings) -> 
         job: id.to_owned(),
         status: live,
         verdict,
-        meets,
+        meets: meets && verdict != Verdict::CannotTell,
         warnings,
+    }
+}
+
+/// The class of what a stop would meet, and the error code it would be refused with.
+fn class_of(
+    read: &Read,
+    live: Option<&str>,
+    settings: &Settings,
+) -> (Verdict, Option<&'static str>) {
+    let status = match (read, live) {
+        (Read::NotFound, _) => return (Verdict::NotFound, Some(codes::JOB_NOT_FOUND)),
+        (Read::Job(Some(_)), Some(status)) if status::is_known(status) => status,
+        (Read::Job(_), _) => return (Verdict::Unknown, None),
+    };
+    match status::stop_effect(status, settings.force) {
+        StopEffect::Refused => (Verdict::Ending, Some(codes::ALREADY_ENDING)),
+        StopEffect::Ends { last, .. } if last == status::FAILED => {
+            match settings.effective_escalate() {
+                Some(_) => (Verdict::Ready, None),
+                None => (Verdict::WillNotEnd, None),
+            }
+        }
+        StopEffect::Ends { .. } => (Verdict::Ready, None),
     }
 }
 

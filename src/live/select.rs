@@ -15,7 +15,7 @@ use super::{LiveError, Pace, read, refused};
 use crate::api::client::{Answer, Client, query_string};
 use crate::drs::JobId;
 use crate::runbook::Runbook;
-use crate::runbook::model::{Select, Stop};
+use crate::runbook::model::{Retry, Select, Stop};
 
 /// Jobs per page: the most ListJobs and the tag filter take.
 const PAGE: usize = 1000;
@@ -23,6 +23,9 @@ const PAGE: usize = 1000;
 const TIMEOUT: Duration = Duration::from_secs(30);
 /// Times a listing is read again when the set changed while it was paged through.
 const REREADS: usize = 3;
+/// The most results a listing is paged through (100 pages), or the select's `max` when that is
+/// more: a server that says more is not believed, and nothing is read past its first page.
+pub const MOST: usize = 100_000;
 
 /// Why the selects cannot be resolved.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -61,7 +64,7 @@ pub async fn resolve(runbook: &mut Runbook, client: &Client) -> Result<(), Selec
         let Some(select) = &phase.select else {
             continue;
         };
-        let found = matches(select, client, &pace).await?;
+        let found = matches(select, &phase.settings.retry, client, &pace).await?;
         let found: Vec<Found> = found
             .into_iter()
             .filter(|f| !claimed.contains(&f.id))
@@ -89,13 +92,14 @@ pub async fn resolve(runbook: &mut Runbook, client: &Client) -> Result<(), Selec
 /// Every job `select` matches on the target, by name then ID.
 pub async fn matches(
     select: &Select,
+    retry: &Retry,
     client: &Client,
     pace: &Pace,
 ) -> Result<Vec<Found>, LiveError> {
-    let listed = list_jobs(select, client, pace).await?;
+    let listed = list_jobs(select, retry, client, pace).await?;
     let tagged = match select.tags.is_empty() {
         true => None,
-        false => Some(tag_filter(select, client, pace).await?),
+        false => Some(tag_filter(select, retry, client, pace).await?),
     };
     let mut found: Vec<Found> = listed
         .into_iter()
@@ -108,7 +112,12 @@ pub async fn matches(
 
 /// Pages through ListJobs with the select's filters: the first page gives the total, the rest
 /// are read at once within the limits. A set that changes while it is read is read again.
-async fn list_jobs(select: &Select, client: &Client, pace: &Pace) -> Result<Vec<Found>, LiveError> {
+async fn list_jobs(
+    select: &Select,
+    retry: &Retry,
+    client: &Client,
+    pace: &Pace,
+) -> Result<Vec<Found>, LiveError> {
     let status = select.status.join(",");
     let mut filters: Vec<(&str, &str)> = vec![("job_type", select.job_type.as_str())];
     if !status.is_empty() {
@@ -128,37 +137,64 @@ async fn list_jobs(select: &Select, client: &Client, pace: &Pace) -> Result<Vec<
         pairs.push(("offset", &offset));
         let query = query_string(&pairs);
         async move {
-            let answer = read(pace, "ListJobs", || client.list_jobs(&query, TIMEOUT)).await?;
-            page_of(&answer, "ListJobs", "jobs", |item| job_item(item, select))
+            let call = || client.list_jobs(&query, TIMEOUT);
+            let answer = read(pace, retry, "ListJobs", call).await?;
+            page_of(&answer, ("ListJobs", "jobs", "id"), |item| {
+                job_item(item, select)
+            })
         }
     };
-    paged(page, pace).await
+    paged(page, pace, MOST.max(select.max as usize)).await
 }
 
-/// One ListJobs item, if it is a job the select may take: the server's filters are checked
-/// again here, so a server that ignores one cannot put a job in the plan that the query does
-/// not describe.
+/// One ListJobs item, if it is a job the select may take: every filter the server applied is
+/// checked again here (an item that lacks a field a filter needs is not taken), so a server
+/// that ignores one cannot put a job in the plan that the query does not describe.
 fn job_item(item: &Value, select: &Select) -> Result<Option<Found>, String> {
     let found = found(item, "id", "name")?;
-    let status = item.get("status").and_then(Value::as_str).unwrap_or("");
-    let status_ok = select.status.is_empty() || select.status.contains(&status);
-    let type_ok = item
-        .get("job_type")
-        .and_then(Value::as_str)
-        .is_none_or(|t| t == select.job_type.as_str());
-    let project_ok = match (
-        &select.enterprise_project_id,
-        item.get("enterprise_project_id"),
-    ) {
-        (Some(want), Some(Value::String(has))) => want == has,
-        _ => true,
+    let text = |key: &str| item.get(key).and_then(Value::as_str);
+    let status_ok =
+        select.status.is_empty() || text("status").is_some_and(|s| select.status.contains(&s));
+    let type_ok = text("job_type") == Some(select.job_type.as_str());
+    let name_ok = select
+        .name
+        .as_ref()
+        .is_none_or(|n| server_name_match(n, &found));
+    let project_ok = select
+        .enterprise_project_id
+        .as_ref()
+        .filter(|want| !want.is_empty())
+        .is_none_or(|want| text("enterprise_project_id") == Some(want.as_str()));
+    Ok((status_ok && type_ok && name_ok && project_ok).then_some(found))
+}
+
+/// ListJobs' `name`: the task's ID, or a part of its name (case aside: the server's own match
+/// is not documented further, so the check is the loosest one that still excludes a stranger).
+fn server_name_match(name: &str, found: &Found) -> bool {
+    found.id.as_str() == name || found.name.to_lowercase().contains(&name.to_lowercase())
+}
+
+/// One tag-filter resource, if it carries every tag the select names (with an allowed value):
+/// its own `tags` are checked, so a server that ignores the filter cannot add a job.
+fn tag_item(item: &Value, select: &Select) -> Result<Option<Found>, String> {
+    let found = found(item, "resource_id", "resource_name")?;
+    let tags = item.get("tags").and_then(Value::as_array);
+    let has = |key: &str, values: &[String]| {
+        tags.into_iter().flatten().any(|t| {
+            t.get("key").and_then(Value::as_str) == Some(key)
+                && t.get("value")
+                    .and_then(Value::as_str)
+                    .is_some_and(|v| values.iter().any(|w| w == v))
+        })
     };
-    Ok((status_ok && type_ok && project_ok).then_some(found))
+    let ok = select.tags.iter().all(|(key, values)| has(key, values));
+    Ok(ok.then_some(found))
 }
 
 /// The IDs the tag filter finds for the select's tags and type.
 async fn tag_filter(
     select: &Select,
+    retry: &Retry,
     client: &Client,
     pace: &Pace,
 ) -> Result<HashSet<JobId>, LiveError> {
@@ -172,13 +208,16 @@ async fn tag_filter(
         let body = &body;
         async move {
             let call = || client.tag_filter(select.job_type.as_str(), offset, PAGE, body, TIMEOUT);
-            let answer = read(pace, "the tag filter", call).await?;
-            page_of(&answer, "the tag filter", "resources", |item| {
-                found(item, "resource_id", "resource_name").map(Some)
-            })
+            let answer = read(pace, retry, "the tag filter", call).await?;
+            let what = ("the tag filter", "resources", "resource_id");
+            page_of(&answer, what, |item| tag_item(item, select))
         }
     };
-    Ok(paged(page, pace).await?.into_iter().map(|f| f.id).collect())
+    Ok(paged(page, pace, MOST.max(select.max as usize))
+        .await?
+        .into_iter()
+        .map(|f| f.id)
+        .collect())
 }
 
 /// A job's ID and name from the fields `id` and `name` of `item`.
@@ -198,17 +237,18 @@ fn found(item: &Value, id: &str, name: &str) -> Result<Found, String> {
     Ok(Found { id, name })
 }
 
-/// One page: the total and the items `take` keeps.
+/// One page: the total, the items `take` keeps, and the ID of every item read.
 struct Page {
     total: usize,
     items: Vec<Found>,
-    read: usize,
+    ids: Vec<JobId>,
 }
 
+/// The page in `answer` of the call named `what.0`, its items in the list `what.1`, each
+/// identified by its field `what.2`.
 fn page_of(
     answer: &Answer,
-    call: &str,
-    list: &str,
+    (call, list, id): (&str, &str, &str),
     take: impl Fn(&Value) -> Result<Option<Found>, String>,
 ) -> Result<Page, LiveError> {
     if answer.http != 200 {
@@ -231,21 +271,24 @@ fn page_of(
         .and_then(Value::as_array)
         .ok_or_else(|| bad(format!("the answer has no `{list}` list")))?;
     let mut kept = Vec::with_capacity(items.len());
+    let mut ids = Vec::with_capacity(items.len());
     for item in items {
-        if let Some(f) = take(item).map_err(bad)? {
+        ids.push(found(item, id, id).map_err(&bad)?.id);
+        if let Some(f) = take(item).map_err(&bad)? {
             kept.push(f);
         }
     }
     Ok(Page {
         total,
         items: kept,
-        read: items.len(),
+        ids,
     })
 }
 
 /// Reads every page: the first, then the others at once (at most the pace's concurrency). The
-/// set is read again when the total moved or the pages do not add up to it.
-async fn paged<F, Fut>(page: F, pace: &Pace) -> Result<Vec<Found>, LiveError>
+/// set is read again when the total moved, or the pages do not hold exactly that many
+/// different jobs (a server whose order moved between pages repeats one and hides another).
+async fn paged<F, Fut>(page: F, pace: &Pace, most: usize) -> Result<Vec<Found>, LiveError>
 where
     F: Fn(usize) -> Fut,
     Fut: std::future::Future<Output = Result<Page, LiveError>>,
@@ -254,6 +297,14 @@ where
     for _ in 0..REREADS {
         let first = page(0).await?;
         let total = first.total;
+        if total > most {
+            return Err(LiveError::Failed {
+                call: "listing".to_owned(),
+                why: format!(
+                    "the server says {total} results match (total_count), more than this select pages through ({most}: 100000 or its `max`); narrow the select"
+                ),
+            });
+        }
         let offsets: Vec<usize> = (1..total.div_ceil(PAGE)).map(|n| n * PAGE).collect();
         let mut pages: Vec<(usize, Page)> = futures_util::stream::iter(offsets)
             .map(|offset| {
@@ -267,20 +318,27 @@ where
             .collect::<Result<_, _>>()?;
         pages.sort_by_key(|(offset, _)| *offset);
         let moved = pages.iter().any(|(_, p)| p.total != total);
-        let read: usize = first.read + pages.iter().map(|(_, p)| p.read).sum::<usize>();
-        let mut seen = HashMap::new();
-        for f in first
-            .items
-            .into_iter()
-            .chain(pages.into_iter().flat_map(|(_, p)| p.items))
-        {
-            seen.entry(f.id).or_insert(f);
-        }
-        if !moved && read == total {
+        let read: usize = first.ids.len() + pages.iter().map(|(_, p)| p.ids.len()).sum::<usize>();
+        let all: HashSet<&JobId> = first
+            .ids
+            .iter()
+            .chain(pages.iter().flat_map(|(_, p)| &p.ids))
+            .collect();
+        let different = all.len();
+        if !moved && read == total && different == total {
+            let mut seen = HashMap::new();
+            for f in first
+                .items
+                .into_iter()
+                .chain(pages.into_iter().flat_map(|(_, p)| p.items))
+            {
+                seen.entry(f.id).or_insert(f);
+            }
             return Ok(seen.into_values().collect());
         }
-        why =
-            format!("the total moved from {total} while its pages were read, or they held {read}");
+        why = format!(
+            "total_count {total}: it moved while the pages were read, or they held {read} items, {different} different jobs"
+        );
     }
     Err(LiveError::Failed {
         call: "listing".to_owned(),

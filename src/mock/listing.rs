@@ -90,7 +90,12 @@ pub(super) async fn list(
                 .as_ref()
                 .is_none_or(|p| spec.enterprise_project() == p)
     };
-    let (mut total, page) = lock(&shared.jobs).page(Instant::now(), offset, limit, keep);
+    let (mut total, mut page) = lock(&shared.jobs).page(Instant::now(), offset, limit, keep);
+    // A ListJobs item always names its enterprise project [sdk]; the default one is "0".
+    for job in &mut page {
+        job.enterprise_project_id
+            .get_or_insert_with(|| "0".to_owned());
+    }
     if shared.defect(Defect::ListPaging) {
         total = page.len();
     }

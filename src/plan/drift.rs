@@ -9,6 +9,8 @@ use std::fmt;
 
 use serde_json::Value;
 
+use crate::output::printable;
+
 /// A stop found in one plan: its phase, job, and the task name when a select found it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {
@@ -116,6 +118,7 @@ pub fn compare(approved: &Value, now: &Value) -> Drift {
         }
     }
     let (old_rest, new_rest) = (without_stops(approved), without_stops(now));
+    order_changes(approved, now, &mut drift.changed);
     fields("", &old_rest, &new_rest, &[], &mut drift.changed);
     let order = |j: &Job| (j.phase.clone(), j.name.clone(), j.job.clone());
     for list in [
@@ -149,6 +152,55 @@ fn stops(plan: &Value) -> BTreeMap<String, (String, Value)> {
         }
     }
     out
+}
+
+/// The phases' order and, in each phase both plans hold, the order of the listed stops both
+/// hold: a plan runs in that order, so a canary moved last is a change, not a position.
+fn order_changes(approved: &Value, now: &Value, out: &mut Vec<Change>) {
+    let names = |plan: &Value| -> Vec<String> {
+        plan["phases"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| p["name"].as_str().unwrap_or("").to_owned())
+            .collect()
+    };
+    let (old, new) = (names(approved), names(now));
+    let common = |a: &[String], b: &[String]| -> Vec<String> {
+        a.iter().filter(|x| b.contains(x)).cloned().collect()
+    };
+    let (old_common, new_common) = (common(&old, &new), common(&new, &old));
+    if old_common != new_common {
+        out.push(Change {
+            what: "phase order".to_owned(),
+            old: old_common.join(", "),
+            new: new_common.join(", "),
+        });
+    }
+    for phase in &old_common {
+        let (a, b) = (listed(approved, phase), listed(now, phase));
+        let (a, b) = (common(&a, &b), common(&b, &a));
+        if a != b {
+            out.push(Change {
+                what: format!("phase {phase} stop order"),
+                old: a.join(", "),
+                new: b.join(", "),
+            });
+        }
+    }
+}
+
+/// The jobs of a phase's listed stops (those without a task name), in plan order.
+fn listed(plan: &Value, phase: &str) -> Vec<String> {
+    plan["phases"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["name"] == phase)
+        .flat_map(|p| p["stops"].as_array().into_iter().flatten())
+        .filter(|s| s.get("name").is_none())
+        .filter_map(|s| s["job"].as_str().map(str::to_owned))
+        .collect()
 }
 
 /// The plan without what follows from its stops: the stops themselves (compared by job),
@@ -247,21 +299,24 @@ impl fmt::Display for Drift {
                 let name = j
                     .name
                     .as_deref()
-                    .map(|n| format!(" {n}"))
+                    .map(|n| format!(" {}", printable(n)))
                     .unwrap_or_default();
-                writeln!(f, "    {mark} {}{name} (phase {})", j.job, j.phase)?;
+                let (job, phase) = (printable(&j.job), printable(&j.phase));
+                writeln!(f, "    {mark} {job}{name} (phase {phase})")?;
             }
         }
         if !self.renamed.is_empty() {
             writeln!(f, "  selected jobs renamed ({}):", self.renamed.len())?;
             for c in &self.renamed {
-                writeln!(f, "    ~ {}: {} → {}", c.what, c.old, c.new)?;
+                let (what, old, new) = (printable(&c.what), printable(&c.old), printable(&c.new));
+                writeln!(f, "    ~ {what}: {old} → {new}")?;
             }
         }
         if !self.changed.is_empty() {
             writeln!(f, "  changed ({}):", self.changed.len())?;
             for c in &self.changed {
-                writeln!(f, "    ~ {}: {} → {}", c.what, c.old, c.new)?;
+                let (what, old, new) = (printable(&c.what), printable(&c.old), printable(&c.new));
+                writeln!(f, "    ~ {what}: {old} → {new}")?;
             }
         }
         Ok(())

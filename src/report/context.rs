@@ -46,6 +46,9 @@ pub struct RunContext {
     pub target: TargetInfo,
     /// The `--shard` run, if any.
     pub shard: Option<(usize, usize)>,
+    /// The approved plan a `run --plan --accept-drift` accepted a drift of (the plan run,
+    /// `plan_id`, is that plan less the jobs that no longer matched).
+    pub approved_plan_id: Option<String>,
 }
 
 /// The version of stopbook that wrote a report.

@@ -14,6 +14,8 @@ use crate::exec::{Report, RunOutcome, StopResult};
 struct Document<'a> {
     runbook: &'a str,
     plan_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    approved_plan_id: Option<&'a str>,
     stopbook_version: &'a str,
     runbook_sha256: &'a str,
     target: &'a TargetInfo,
@@ -42,6 +44,9 @@ pub struct ReadReport {
     pub runbook: String,
     /// The plan's content hash.
     pub plan_id: String,
+    /// The approved plan an accepted drift was run from (`run --plan --accept-drift`).
+    #[serde(default)]
+    pub approved_plan_id: Option<String>,
     /// The version of stopbook that wrote it (absent in reports of older versions).
     #[serde(default)]
     pub stopbook_version: Option<String>,
@@ -80,6 +85,7 @@ pub fn write<W: Write>(out: W, ctx: &RunContext, report: &Report) -> io::Result<
     let document = Document {
         runbook: &ctx.runbook,
         plan_id: &ctx.plan_id,
+        approved_plan_id: ctx.approved_plan_id.as_deref(),
         stopbook_version: context::VERSION,
         runbook_sha256: &ctx.runbook_sha256,
         target: &ctx.target,

@@ -35,6 +35,11 @@ fn properties(ctx: &RunContext, report: &Report) -> Vec<Property> {
         ("throttled", report.throttled.to_string()),
     ]
     .into_iter()
+    .chain(
+        ctx.approved_plan_id
+            .clone()
+            .map(|id| ("approved_plan_id", id)),
+    )
     .map(|(k, v)| Property::new(k, v))
     .collect()
 }

@@ -25,6 +25,12 @@ pub fn write<W: Write>(mut out: W, ctx: &RunContext, report: &Report) -> io::Res
         s.total, s.passed, s.failed, s.skipped, s.forced, s.escalated, s.retried
     )?;
     writeln!(out, "- **plan_id:** `{}`", ctx.plan_id)?;
+    if let Some(approved) = &ctx.approved_plan_id {
+        writeln!(
+            out,
+            "- **approved_plan_id:** `{approved}` (an accepted drift: the approved plan less the jobs that no longer matched)"
+        )?;
+    }
     if let Some(reason) = &report.halted {
         writeln!(out, "- **stopped early:** {}", escape(reason))?;
     }

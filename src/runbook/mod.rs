@@ -9,6 +9,7 @@
 //! in every respect or all of its problems.
 
 pub mod decode;
+pub mod glob;
 pub mod model;
 pub mod raw;
 pub(crate) mod resolve;

@@ -56,6 +56,8 @@ pub struct Fleet {
     pub written: String,
     /// Resolved against the runbook's folder.
     pub path: PathBuf,
+    /// Where the runbook names it.
+    pub at: crate::diag::Span,
 }
 
 /// A DRS endpoint outside the process, with the project and the way to authenticate.
@@ -175,6 +177,8 @@ pub struct NameGlob {
     /// As written.
     pub pattern: String,
     matcher: globset::GlobMatcher,
+    /// The same glob matched by characters (`globset` matches bytes), when it can be.
+    chars: Option<super::glob::CharGlob>,
 }
 
 impl NameGlob {
@@ -187,12 +191,16 @@ impl NameGlob {
         Ok(NameGlob {
             pattern: pattern.to_owned(),
             matcher: glob.compile_matcher(),
+            chars: super::glob::CharGlob::new(pattern),
         })
     }
 
-    /// Whether the whole of `name` matches.
+    /// Whether the whole of `name` matches, character by character (`?` takes `é`).
     pub fn matches(&self, name: &str) -> bool {
-        self.matcher.is_match(name)
+        match &self.chars {
+            Some(chars) => chars.matches(name),
+            None => self.matcher.is_match(name),
+        }
     }
 }
 

@@ -37,6 +37,19 @@ pub(crate) fn resolve_select(raw: &RawSelect, cx: &mut Cx) -> Option<Select> {
             .error::<()>(name.span, "`name` is empty: leave it out to match any name")
             .is_some();
     }
+    if let Some(glob) = &raw.name_glob
+        && glob.value.is_empty()
+    {
+        let message =
+            "`name_glob` is empty: it would match no task; leave it out to match any name";
+        ok = cx.error::<()>(glob.span, message).is_some();
+    }
+    if let Some(tags) = &raw.tags
+        && tags.value.is_empty()
+    {
+        let message = "`tags` is empty: leave it out, or name a key with the values allowed";
+        ok = cx.error::<()>(tags.span, message).is_some();
+    }
     // A bad glob was reported when decoded (and the select is then absent).
     let name_glob = raw
         .name_glob
@@ -79,5 +92,6 @@ pub(crate) fn resolve_fleet(raw: &RawMockTarget, base_dir: &Path, cx: &mut Cx) -
     Some(Fleet {
         written: raw.jobs.value.clone(),
         path,
+        at: raw.jobs.span,
     })
 }

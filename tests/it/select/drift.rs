@@ -186,3 +186,178 @@ fn listed_stops_that_changed_are_named_and_no_flag_accepts_them() {
     }
     assert!(mock.stops().is_empty());
 }
+
+/// The runbook of [`approved`] with two listed canaries, and `bulk` before or after `canary`.
+fn ordered(first: usize, second: usize, canary_first: bool) -> String {
+    let canary = format!(
+        "  - name: canary\n    max_failures: 0\n    stops:\n      - job: {}\n      - job: {}\n",
+        task(first, "", "").id,
+        task(second, "", "").id
+    );
+    let bulk = "  - name: bulk\n    select: { job_type: sync, status: [INCRE_TRANSFER_STARTED], tags: { team: [payments] }, max: 10 }\n";
+    match canary_first {
+        true => format!("{canary}{bulk}"),
+        false => format!("{bulk}{canary}"),
+    }
+}
+
+#[test]
+fn a_phase_or_stop_order_changed_is_shown_and_no_flag_accepts_it() {
+    let mock = serve(fleet());
+    let dir = tempfile::tempdir().unwrap();
+    let rb = write(dir.path(), &mock, &ordered(CANARY, 91, true));
+    let out = plan(
+        dir.path(),
+        &[rb.to_str().unwrap(), "--out", "approved.json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&rb).unwrap();
+    let (a, b) = (task(CANARY, "", "").id, task(91, "", "").id);
+    for (changed, expected) in [
+        (
+            ordered(CANARY, 91, false),
+            "~ phase order: canary, bulk → bulk, canary".to_owned(),
+        ),
+        (
+            ordered(91, CANARY, true),
+            format!("~ phase canary stop order: {a}, {b} → {b}, {a}"),
+        ),
+    ] {
+        std::fs::write(&rb, text.replace(&ordered(CANARY, 91, true), &changed)).unwrap();
+        for accept in [false, true] {
+            let mut args = vec![
+                rb.to_str().unwrap(),
+                "--plan",
+                "approved.json",
+                "--no-progress",
+            ];
+            if accept {
+                args.push("--accept-drift");
+            }
+            let out = run(dir.path(), &args);
+            assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+            let err = stderr(&out);
+            assert!(err.contains(&expected), "{err}");
+            assert!(!err.contains("or run with --accept-drift"), "{err}");
+        }
+    }
+    assert!(mock.stops().is_empty(), "nothing is sent");
+}
+
+#[test]
+fn shards_of_an_accepted_drift_are_taken_from_the_approved_order() {
+    // Approved: 1 canary, 2 orders-01, 3 orders-02, 4 orders-03, 5 orders-04.
+    let (mock, dir, rb) = approved();
+    let ended = tagged(
+        task(1, "orders-01", "RELEASE_RESOURCE_COMPLETE"),
+        "team",
+        "payments",
+    );
+    put(&mock, std::slice::from_ref(&ended));
+    let rb = rb.to_str().unwrap();
+    let shard = |k: &str| {
+        let args = [
+            rb,
+            "--plan",
+            "approved.json",
+            "--accept-drift",
+            "--shard",
+            k,
+            "--no-progress",
+        ];
+        let out = run(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    };
+    shard("2/2");
+    assert_eq!(
+        stopped_jobs(&mock),
+        [task(3, "", "").id],
+        "shard 2 of the approved plan: seqs 2 (orders-01, ended) and 4 (orders-03)"
+    );
+    shard("1/2");
+    let mut all = vec![
+        task(2, "", "").id,
+        task(3, "", "").id,
+        task(4, "", "").id,
+        task(CANARY, "", "").id,
+    ];
+    all.sort();
+    assert_eq!(
+        stopped_jobs(&mock),
+        all,
+        "every approved job that still matched, once"
+    );
+}
+
+#[test]
+fn an_accepted_drift_names_the_approved_plan_and_verifies_against_it() {
+    let (mock, dir, rb) = approved();
+    let ended = tagged(
+        task(3, "orders-03", "RELEASE_RESOURCE_COMPLETE"),
+        "team",
+        "payments",
+    );
+    put(&mock, std::slice::from_ref(&ended));
+    let args = [
+        rb.to_str().unwrap(),
+        "--plan",
+        "approved.json",
+        "--accept-drift",
+        "--no-progress",
+        "--journal",
+        "j.jsonl",
+        "--report-json",
+        "report.json",
+    ];
+    let out = run(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let approved: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("approved.json")).unwrap()).unwrap();
+    let report = report(dir.path());
+    assert_eq!(report["approved_plan_id"], approved["plan_id"], "{report}");
+    assert_ne!(report["plan_id"], approved["plan_id"]);
+    let out = crate::support::stopbook([
+        "verify",
+        "--plan",
+        "approved.json",
+        "--report",
+        "report.json",
+        "--journal",
+        "j.jsonl",
+    ])
+    .current_dir(dir.path())
+    .output()
+    .unwrap();
+    let said = format!("{}{}", stderr(&out), String::from_utf8_lossy(&out.stdout));
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("accepted drift"), "{said}");
+    assert!(
+        said.contains(&ended.id),
+        "the approved job left out is named: {said}"
+    );
+}
+
+#[test]
+fn control_characters_in_task_names_never_reach_the_terminal_or_the_markdown() {
+    let (mock, dir, rb) = approved();
+    let name = "orders-09\u{1b}[1A\u{1b}[2K\r";
+    let newcomer = tagged(task(9, name, "INCRE_TRANSFER_STARTED"), "team", "payments");
+    put(&mock, std::slice::from_ref(&newcomer));
+    let rb = rb.to_str().unwrap();
+    let out = run(
+        dir.path(),
+        &[rb, "--plan", "approved.json", "--no-progress"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(!err.contains('\u{1b}') && !err.contains('\r'), "{err:?}");
+    assert!(
+        err.contains(&format!("+ {} orders-09\\u{{1b}}[1A", newcomer.id)),
+        "{err}"
+    );
+    let out = plan(dir.path(), &[rb]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(!md.contains('\u{1b}') && !md.contains('\r'), "{md:?}");
+    assert!(md.contains("orders-09\\u{1b}"), "{md}");
+}

@@ -123,6 +123,33 @@ fn each_filter_and_their_combination_find_exactly_what_they_name() {
 }
 
 #[test]
+fn a_glob_matches_characters_not_bytes() {
+    let mock = serve(vec![
+        task(1, "éclair", "INCRE_TRANSFER_STARTED"),
+        task(2, "xclair", "INCRE_TRANSFER_STARTED"),
+        task(3, "crème-01", "INCRE_TRANSFER_STARTED"),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert_eq!(
+        found(
+            &mock,
+            d,
+            "{ job_type: sync, name_glob: \"?clair\", max: 10 }"
+        ),
+        ["xclair", "éclair"]
+    );
+    assert_eq!(
+        found(
+            &mock,
+            d,
+            "{ job_type: sync, name_glob: \"cr[!e]me-*\", max: 10 }"
+        ),
+        ["crème-01"]
+    );
+}
+
+#[test]
 fn paging_goes_past_a_thousand_matches_in_name_order() {
     let mut fleet: Vec<JobSpec> = (0..2_500)
         .map(|n| {

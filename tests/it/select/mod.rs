@@ -5,6 +5,7 @@
 
 mod drift;
 mod filters;
+mod hostile;
 mod offline;
 mod preflight;
 mod resume;

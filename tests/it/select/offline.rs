@@ -68,3 +68,64 @@ fn a_select_without_a_target_to_read_resolves_against_the_embedded_mock() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn an_empty_tags_map_or_glob_is_refused_where_it_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let rb = dir.path().join("empty.yaml");
+    std::fs::write(
+        &rb,
+        "version: 1\nname: empty filters\nphases:\n\
+         \x20 - name: a\n    select: { job_type: sync, tags: {}, max: 5 }\n\
+         \x20 - name: b\n    select: { job_type: sync, name_glob: \"\", max: 5 }\n",
+    )
+    .unwrap();
+    let out = stopbook(["validate", rb.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("empty.yaml:5:"), "{err}");
+    assert!(err.contains("`tags` is empty"), "{err}");
+    assert!(err.contains("empty.yaml:7:"), "{err}");
+    assert!(err.contains("`name_glob` is empty"), "{err}");
+}
+
+#[test]
+fn a_broken_fleet_file_is_reported_by_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("fleet.yaml"),
+        "- { id: c7debc9c-8e09-4a5d-8dd6-cc44f78jb20r, name: a, status: INCRE_TRANSFER_STRATED }\n",
+    )
+    .unwrap();
+    let rb = dir.path().join("rb.yaml");
+    std::fs::write(
+        &rb,
+        "version: 1\nname: n\ntarget: { mock: { jobs: fleet.yaml } }\nphases:\n  - name: b\n    select: { job_type: sync, max: 5 }\n",
+    )
+    .unwrap();
+    let out = stopbook(["validate", rb.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("rb.yaml:3:"), "{err}");
+    assert!(err.contains("INCRE_TRANSFER_STRATED"), "{err}");
+}
+
+#[test]
+fn a_select_without_a_target_says_where_it_looked() {
+    let dir = tempfile::tempdir().unwrap();
+    let rb = dir.path().join("rb.yaml");
+    std::fs::write(
+        &rb,
+        "version: 1\nname: n\nphases:\n  - name: b\n    select: { job_type: sync, max: 5 }\n",
+    )
+    .unwrap();
+    let out = stopbook(["plan", rb.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("note: the runbook has no target"), "{err}");
+    assert!(err.contains("target: { mock: { jobs: FILE } }"), "{err}");
+}
