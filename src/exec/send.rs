@@ -130,6 +130,10 @@ async fn after_unknown(
         reason,
         unsent: false,
     };
+    // The soak harness's deliberately broken build (test-only): resend without settling.
+    if super::failpoint::resend_unknown() && attempts < stop.settings.retry.attempts {
+        return None;
+    }
     Some(
         match settle::settle(ctx, stop, Instant::now(), prior).await {
             Settled::Taken(status) => Sent::Taken(status),
