@@ -18,6 +18,7 @@ mod proxy;
 mod refusals;
 mod run;
 mod schema;
+mod soak;
 mod secrets;
 mod secrets_everywhere;
 mod spec_tests;
