@@ -160,6 +160,8 @@ pub struct FaultsPatch {
     pub truncate: Option<f64>,
     /// Replaces `malformed` (clamped to 0..=1).
     pub malformed: Option<f64>,
+    /// Replaces `slow_body` (the pause between 16-byte pieces); `0` turns it off.
+    pub slow_body_ms: Option<u64>,
 }
 
 impl FaultsPatch {
@@ -183,6 +185,9 @@ impl FaultsPatch {
         f.status_lag = self.status_lag_ms.map_or(f.status_lag, ms);
         f.truncate = p(self.truncate, f.truncate);
         f.malformed = p(self.malformed, f.malformed);
+        f.slow_body = self
+            .slow_body_ms
+            .map_or(f.slow_body, |n| Some(ms(n)).filter(|d| !d.is_zero()));
         f
     }
 }
