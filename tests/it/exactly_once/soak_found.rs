@@ -1,0 +1,73 @@
+//! Bugs the chaos soak (`tests/it/soak`, `benches/soak.rs`) found, each reduced to a focused
+//! schedule that fails on the code before its fix.
+
+use std::time::Duration;
+
+use serde_json::json;
+use stopbook::mock::{Faults, MockConfig};
+
+use super::*;
+use crate::run::{External, config, job_id, journaled, runbook, stderr, stops_yaml};
+
+/// Stop requests the mock's model received for `job` (force, taken), from `/__mock/jobs`.
+fn received(mock: &External, job: &str) -> Vec<(bool, bool)> {
+    mock.get("/__mock/jobs")["stops"][job]
+        .as_array()
+        .map_or_else(Vec::new, |l| {
+            l.iter()
+                .map(|r| (r["force"] == true, r["taken"] == true))
+                .collect()
+        })
+}
+
+/// Soak seed 71: a resumed run read the job's status through the settle window, found no
+/// stop, sent it, and was killed; the next resume measured its window from the journal's last
+/// write, which was older than that send (nothing was written before it), so a status still
+/// lagging made it send a second stop.
+#[test]
+fn a_resumed_send_is_journaled_before_it_goes_so_the_next_resume_waits_for_it() {
+    let mock = External::start(MockConfig {
+        faults: Faults {
+            reset_before: 1.0,
+            ..Faults::default()
+        },
+        // Reads lag 0.9 to 1.8 s behind a stop; the settle window (2 s) is longer.
+        stop_delay: Duration::from_secs(20),
+        ..config(jobs(0..1, "INCRE_TRANSFER_STARTED"))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "defaults: {{ wait: false, retry: {{ attempts: 3, backoff: 50ms, settle: 2s }} }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml([job_id(0)])
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let args = journaled(&path);
+    let resume: Vec<&str> = [args.as_slice(), &["--resume"]].concat();
+    // Run 1: its stop never arrives (a reset before it is applied); killed while it settles.
+    let mut first = spawn(dir.path(), &args);
+    wait_until("the first stop was turned away", || !mock.stops().is_empty());
+    std::thread::sleep(Duration::from_millis(100));
+    first.kill().unwrap();
+    first.wait().unwrap();
+    // Now stops are applied, their answers trickle in (so a kill loses them), reads lag.
+    let healed = json!({"reset_before": 0.0, "slow_body_ms": 100, "status_lag_ms": 1800});
+    admin(&mock, reqwest::Method::PUT, "/__mock/faults", healed);
+    // Run 2: reads through the window, sends, and is killed as soon as the stop is taken
+    // (while it settles the lost answer).
+    let mut second = spawn(dir.path(), &resume);
+    wait_until("the resumed stop was taken", || {
+        received(&mock, &job_id(0)).contains(&(false, true))
+    });
+    second.kill().unwrap();
+    second.wait().unwrap();
+    // Run 3, at once, the gateway healed: the status still shows the job running (lag).
+    admin(&mock, reqwest::Method::PUT, "/__mock/faults", json!({"slow_body_ms": 0}));
+    let third = crate::run::run(dir.path(), &resume);
+    assert_eq!(
+        received(&mock, &job_id(0)),
+        [(false, true)],
+        "one stop reached the job\n{}",
+        stderr(&third)
+    );
+    assert_eq!(third.status.code(), Some(0), "{}", stderr(&third));
+}
