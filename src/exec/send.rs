@@ -134,8 +134,12 @@ async fn after_unknown(
     if super::failpoint::resend_unknown() && attempts < stop.settings.retry.attempts {
         return None;
     }
+    let settled = match before {
+        Some(before) => settle::settle_escalation(ctx, stop, Instant::now(), before).await,
+        None => settle::settle(ctx, stop, Instant::now(), prior).await,
+    };
     Some(
-        match settle::settle(ctx, stop, Instant::now(), prior).await {
+        match settled {
             Settled::Taken(status) => Sent::Taken(status),
             Settled::NotTaken | Settled::Missing if attempts < stop.settings.retry.attempts => {
                 return None;

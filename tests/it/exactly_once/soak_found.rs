@@ -71,3 +71,46 @@ fn a_resumed_send_is_journaled_before_it_goes_so_the_next_resume_waits_for_it() 
     );
     assert_eq!(third.status.code(), Some(0), "{}", stderr(&third));
 }
+
+/// Soak seeds 84 and 139: an escalation's force stop whose outcome was unknown was judged
+/// taken because the job showed `RELEASE_RESOURCE_STARTED`, but that status came from its
+/// graceful stop: the force stop never arrived, and the report said `escalated: true`.
+#[test]
+fn an_escalation_whose_force_stop_never_arrived_is_not_reported_escalated() {
+    let mock = External::start(MockConfig {
+        // The graceful stop of a failed job ends RELEASE_RESOURCE_FAILED, 3 s later.
+        stop_delay: Duration::from_secs(3),
+        ..config(jobs(0..1, "INCRE_TRANSFER_FAILED"))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "defaults: {{ wait: {{ timeout: 20s, poll: 100ms }}, escalate: {{ after: 300ms }}, retry: {{ attempts: 3, backoff: 50ms, settle: 1s }} }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml([job_id(0)])
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let args = journaled(&path);
+    let child = spawn(dir.path(), &args);
+    let job = job_id(0);
+    wait_until("the graceful stop was taken", || {
+        received(&mock, &job) == [(false, true)]
+    });
+    // From now on stop calls (not reads) are reset before they are applied, until the force
+    // stop was one.
+    let resets = json!({"reset_before": 1.0, "stops_only": true});
+    admin(&mock, reqwest::Method::PUT, "/__mock/faults", resets);
+    wait_until("the force stop was turned away", || {
+        // The only stop after the graceful one is the force stop.
+        mock.stops().iter().any(|r| r["fault"] == "reset before apply")
+    });
+    admin(&mock, reqwest::Method::PUT, "/__mock/faults", json!({"reset_before": 0.0}));
+    let output = child.wait_with_output().unwrap();
+    let report = crate::run::report(dir.path());
+    let result = &report["results"][0];
+    assert_eq!(received(&mock, &job), [(false, true)], "no force stop arrived");
+    assert_eq!(
+        result["escalated"], false,
+        "{result}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(result["outcome"], "failed", "{result}");
+}
