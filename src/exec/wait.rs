@@ -26,9 +26,11 @@ pub async fn wait_for_end(
 ) -> StopResult {
     let accepted_at = Instant::now();
     let deadline = accepted_at + wait.timeout.get();
+    // A force stop is never escalated: it was the force stop (soak seed 12).
     let escalate_at = stop
         .settings
         .effective_escalate()
+        .filter(|_| !stop.settings.force)
         .map(|e| accepted_at + e.after.get());
     let settle = stop.settings.retry.settle.get();
     // When the last stop was sent (for a resumed stop: no later than the journal's last write),

@@ -114,3 +114,31 @@ fn an_escalation_whose_force_stop_never_arrived_is_not_reported_escalated() {
     );
     assert_eq!(result["outcome"], "failed", "{result}");
 }
+
+/// Soak seeds 12 and 84: a stop sent as a force stop was escalated, a second force stop, when
+/// its job still showed its old status (lag) past `escalate.after`.
+#[test]
+fn a_force_stop_is_never_escalated() {
+    let mock = External::start(MockConfig {
+        faults: Faults {
+            status_lag: Duration::from_millis(1000),
+            ..Faults::default()
+        },
+        stop_delay: Duration::from_secs(2),
+        ..config(jobs(0..1, "INCRE_TRANSFER_STARTED"))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "defaults: {{ force: true, wait: {{ timeout: 20s, poll: 50ms }}, escalate: {{ after: 100ms }}, retry: {{ settle: 2s }} }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml([job_id(0)])
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let output = crate::run::run(dir.path(), &journaled(&path));
+    assert_eq!(
+        received(&mock, &job_id(0)),
+        [(true, true)],
+        "one force stop\n{}",
+        stderr(&output)
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
