@@ -3,7 +3,8 @@
 //!
 //! 1. the run ended, with a final exit code its report's outcome agrees with;
 //! 2. no job received a stop it did not need: at most one graceful, and one force only where a
-//!    force was planned (then no graceful) or escalation was due (after a graceful was taken);
+//!    force was planned (then no graceful) or escalation was due (after a graceful was taken;
+//!    a force refused while the job was still ending may precede it);
 //!    requests a fault turned away before the model (429, a reset, a 5xx burst) reached no job
 //!    and are not stops received; stops of a job that does not exist change nothing and are
 //!    not counted;
@@ -71,13 +72,20 @@ fn second_stops(s: &Schedule, job: &Job, got: Vec<(bool, bool)>) -> Vec<String> 
         return Vec::new();
     }
     let graceful = got.iter().filter(|(force, _)| !force).count();
-    let force = got.iter().filter(|(force, _)| *force).count();
+    let forces: Vec<bool> = got.iter().filter(|(f, _)| *f).map(|(_, t)| *t).collect();
     let first_taken = got.first().is_some_and(|(f, taken)| !f && *taken);
     let escalation = s.escalate.is_some() && s.wait.is_some();
+    // An escalation sent while the graceful stop was still ending is refused and changes
+    // nothing; the one that follows once the job failed is still the only force it needed.
+    let one_force = match forces[..] {
+        [] | [_] => true,
+        [first, second] => !first && second,
+        _ => false,
+    };
     let allowed_force = if job.force {
-        graceful == 0 && force <= 1
+        graceful == 0 && forces.len() <= 1
     } else {
-        force == 0 || (force == 1 && escalation && first_taken)
+        forces.is_empty() || (one_force && escalation && first_taken)
     };
     if graceful <= 1 && allowed_force {
         return Vec::new();

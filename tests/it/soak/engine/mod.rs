@@ -69,6 +69,14 @@ pub fn run_one(opts: &Options, seed: u64, shrink: &Shrink) -> Verdict {
     let requests = mock.get("/__mock/requests");
     let jobs = mock.get("/__mock/jobs");
     let violations = check::check(&s, &ran, &requests, &jobs);
+    // SOAK_KEEP=1 keeps a failing schedule's files (runbook, journal, reports, outputs) and
+    // the mock's record, for a closer look.
+    if !violations.is_empty() && std::env::var_os("SOAK_KEEP").is_some() {
+        let kept = dir.keep();
+        let record = serde_json::json!({ "requests": requests, "jobs": jobs });
+        let _ = std::fs::write(kept.join("mock.json"), record.to_string());
+        eprintln!("seed {seed}: files kept in {}", kept.display());
+    }
     Verdict {
         seed,
         violations,

@@ -225,6 +225,7 @@ fn faults(rng: &mut fastrand::Rng) -> Faults {
         truncate,
         malformed,
         slow_body: (rng.u8(0..8) == 0).then(|| ms(1)),
+        stops_only: rng.u8(0..4) == 0,
     }
 }
 
