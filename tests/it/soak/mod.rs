@@ -12,7 +12,7 @@ use engine::schedule::Shrink;
 use engine::{Options, binary, describe, soak};
 
 /// The CI soak's seeds: a few dozen, within about a minute on two shared cores.
-const CI_SEEDS: std::ops::Range<u64> = 0..32;
+const CI_SEEDS: std::ops::Range<u64> = 0..48;
 const WORKERS: usize = 3;
 
 fn options(failpoint: Option<&str>) -> Options {
@@ -32,8 +32,15 @@ fn seeded_schedules_of_faults_and_crashes_never_cost_a_second_stop() {
         .iter()
         .map(|v| describe(&opts, v, &Shrink::default()))
         .collect();
-    assert!(failures.is_empty(), "the soak found violations:\n{failures}");
-    assert_eq!(totals.schedules as u64, CI_SEEDS.end - CI_SEEDS.start, "every seed ran");
+    assert!(
+        failures.is_empty(),
+        "the soak found violations:\n{failures}"
+    );
+    assert_eq!(
+        totals.schedules as u64,
+        CI_SEEDS.end - CI_SEEDS.start,
+        "every seed ran"
+    );
     assert!(totals.kills > 0 && totals.sigints > 0, "{totals:?}");
 }
 
@@ -53,7 +60,42 @@ fn a_build_that_resends_after_an_unknown_outcome_is_caught_and_replayed() {
     let command = opts.replay_command(first.seed, &Shrink::default());
     assert!(describe(&opts, first, &Shrink::default()).contains(&command));
     // The printed command's own arguments, run as the bench target runs them.
-    let (_, args) = command.split_once(" -- ").expect("the command passes arguments");
+    let (_, args) = command
+        .split_once(" -- ")
+        .expect("the command passes arguments");
     let args: Vec<String> = args.split_whitespace().map(str::to_owned).collect();
-    assert_eq!(engine::cli::main(&args), 1, "the replay reproduces {command}");
+    assert_eq!(
+        engine::cli::main(&args),
+        1,
+        "the replay reproduces {command}"
+    );
+}
+
+#[test]
+fn a_shrunk_schedule_is_named_by_its_seed_and_flags() {
+    let cut = Shrink {
+        jobs: Some(2),
+        interrupts: Some(0),
+        faults: Some(vec!["error_after".into(), "status_lag".into()]),
+    };
+    let command = options(None).replay_command(7, &cut);
+    let (_, args) = command.split_once(" -- ").unwrap();
+    let args: Vec<String> = args.split_whitespace().map(str::to_owned).collect();
+    assert_eq!(engine::parse_shrink(&args).unwrap(), cut, "{command}");
+    let full = engine::schedule::generate(7, &Shrink::default());
+    let small = engine::schedule::generate(7, &cut);
+    assert!(small.jobs.len() <= 2 && small.interrupts.is_empty());
+    assert_eq!(
+        small.jobs[..],
+        full.jobs[..small.jobs.len()],
+        "a cut draws nothing anew"
+    );
+    let on = engine::schedule::faults_on(&small.faults);
+    assert!(
+        on.iter().all(|f| f == "error_after" || f == "status_lag"),
+        "{on:?}"
+    );
+    let none = engine::parse_shrink(&["--keep-faults".into(), "none".into()]).unwrap();
+    assert_eq!(none.faults, Some(vec![]));
+    assert!(engine::parse_shrink(&["--keep-faults".into(), "nope".into()]).is_err());
 }

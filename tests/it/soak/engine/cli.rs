@@ -47,16 +47,18 @@ fn run(args: &[String]) -> Result<i32, String> {
         }
         None => 0..100,
     };
-    let workers: usize = flag(args, "--workers").map_or(Ok(3), |w| w.parse())
+    let workers: usize = flag(args, "--workers")
+        .map_or(Ok(3), |w| w.parse())
         .map_err(|e| format!("--workers: {e}"))?;
-    let minutes: f64 = flag(args, "--minutes").map_or(Ok(1e9), |m| m.parse())
+    let minutes: f64 = flag(args, "--minutes")
+        .map_or(Ok(1e9), |m| m.parse())
         .map_err(|e| format!("--minutes: {e}"))?;
     let started = Instant::now();
     let until = started + Duration::from_secs_f64((minutes * 60.0).min(1e9));
     let show = |v: &super::Verdict| {
         if !v.violations.is_empty() {
             eprint!("{}", describe(&opts, v, &Default::default()));
-        } else if v.seed % 100 == 0 {
+        } else if v.seed.is_multiple_of(100) {
             eprintln!("seed {} held ({:.0?} so far)", v.seed, started.elapsed());
         }
     };
@@ -77,12 +79,13 @@ fn run(args: &[String]) -> Result<i32, String> {
     );
     let shrinking = args.iter().any(|a| a == "--shrink");
     for v in &totals.failing {
-        let cut = if shrinking {
-            shrink(&opts, v.seed, Instant::now() + Duration::from_secs(300))
-        } else {
-            Default::default()
-        };
-        print!("{}", describe(&opts, v, &cut));
+        print!("{}", describe(&opts, v, &Default::default()));
+        if shrinking {
+            let deadline = Instant::now() + Duration::from_secs(300);
+            if let (cut, Some(smaller)) = shrink(&opts, v.seed, deadline) {
+                print!("shrunk: {}", describe(&opts, &smaller, &cut));
+            }
+        }
     }
     Ok(if totals.failing.is_empty() { 0 } else { 1 })
 }

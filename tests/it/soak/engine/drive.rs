@@ -137,7 +137,10 @@ pub fn runbook(s: &Schedule, url: &str) -> String {
     if let Some(after) = s.escalate {
         out += &format!("  escalate: {{ after: {}ms }}\n", after.as_millis());
     }
-    out += &format!("limits:\n  concurrency: {}\n  batch: {}\n", s.concurrency, s.batch);
+    out += &format!(
+        "limits:\n  concurrency: {}\n  batch: {}\n",
+        s.concurrency, s.batch
+    );
     if let Some(rate) = s.rate {
         out += &format!("  rate: {rate}/s\n");
     }

@@ -95,13 +95,18 @@ fn fails(opts: &Options, seed: u64, shrink: &Shrink, tries: usize) -> Option<Ver
 }
 
 /// A smaller failing schedule of `seed`: fewer jobs, fewer interrupts, fewer faults, each cut
-/// kept only when the schedule still fails. Bounded: one pass over each dimension.
-pub fn shrink(opts: &Options, seed: u64, deadline: Instant) -> Shrink {
+/// kept only when the schedule still fails (the verdict of its last failing run comes back).
+/// Bounded: one pass over each dimension, and nothing tried after `deadline`.
+pub fn shrink(opts: &Options, seed: u64, deadline: Instant) -> (Shrink, Option<Verdict>) {
     let full = schedule::generate(seed, &Shrink::default());
     let mut best = Shrink::default();
-    let try_cut = |cut: Shrink, best: &mut Shrink| {
-        if Instant::now() < deadline && fails(opts, seed, &cut, 2).is_some() {
+    let mut verdict = None;
+    let mut try_cut = |cut: Shrink, best: &mut Shrink| {
+        if Instant::now() < deadline
+            && let Some(v) = fails(opts, seed, &cut, 2)
+        {
             *best = cut;
+            verdict = Some(v);
         }
     };
     for n in 1..full.jobs.len() {
@@ -136,7 +141,7 @@ pub fn shrink(opts: &Options, seed: u64, deadline: Instant) -> Shrink {
             kept = fewer;
         }
     }
-    best
+    (best, verdict)
 }
 
 /// Totals over a soak.
@@ -205,7 +210,11 @@ pub fn parse_shrink(args: &[String]) -> Result<Shrink, String> {
     let value = |flag: &str| {
         args.iter()
             .position(|a| a == flag)
-            .map(|i| args.get(i + 1).cloned().ok_or(format!("{flag} needs a value")))
+            .map(|i| {
+                args.get(i + 1)
+                    .cloned()
+                    .ok_or(format!("{flag} needs a value"))
+            })
             .transpose()
     };
     let number = |v: String| v.parse::<usize>().map_err(|e| format!("`{v}`: {e}"));
@@ -218,7 +227,10 @@ pub fn parse_shrink(args: &[String]) -> Result<Shrink, String> {
             .map(str::to_owned)
             .collect();
         if let Some(bad) = names.iter().find(|n| !FAULTS.contains(&n.as_str())) {
-            return Err(format!("unknown fault `{bad}`; the faults: {}", FAULTS.join(",")));
+            return Err(format!(
+                "unknown fault `{bad}`; the faults: {}",
+                FAULTS.join(",")
+            ));
         }
         shrink.faults = Some(names);
     }

@@ -21,7 +21,7 @@ pub enum Kind {
 }
 
 /// One planned stop.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Job {
     pub id: String,
     pub kind: Kind,
@@ -112,7 +112,11 @@ impl Shrink {
             out += &format!(" --keep-interrupts {n}");
         }
         if let Some(f) = &self.faults {
-            let list = if f.is_empty() { "none".into() } else { f.join(",") };
+            let list = if f.is_empty() {
+                "none".into()
+            } else {
+                f.join(",")
+            };
             out += &format!(" --keep-faults {list}");
         }
         out
@@ -146,7 +150,11 @@ pub fn generate(seed: u64, shrink: &Shrink) -> Schedule {
     let jobs = fleet(&mut rng, phases.len(), escalate.is_some());
     let interrupts = (0..rng.usize(0..=3))
         .map(|_| Interrupt {
-            signal: if rng.u8(0..3) == 0 { Signal::Int } else { Signal::Kill },
+            signal: if rng.u8(0..3) == 0 {
+                Signal::Int
+            } else {
+                Signal::Kill
+            },
             trigger: if rng.bool() {
                 Trigger::After(ms(rng.u64(20..=1500)))
             } else {
@@ -160,7 +168,11 @@ pub fn generate(seed: u64, shrink: &Shrink) -> Schedule {
         phases,
         concurrency: rng.u32(1..=8),
         rate: rng.bool().then(|| rng.u32(40..=400)),
-        batch: if rng.u8(0..3) == 0 { rng.u32(2..=10) } else { 1 },
+        batch: if rng.u8(0..3) == 0 {
+            rng.u32(2..=10)
+        } else {
+            1
+        },
         max_failures: (rng.u8(0..3) == 0).then(|| rng.u32(0..4)),
         attempts: rng.u32(3..=6),
         settle,
@@ -187,7 +199,9 @@ fn fleet(rng: &mut fastrand::Rng, phases: usize, escalate: bool) -> Vec<Job> {
                 Kind::Healthy => {
                     ["INCRE_TRANSFER_STARTED", "FULL_TRANSFER_STARTED", "PAUSING"][rng.usize(0..3)]
                 }
-                Kind::Abnormal => ["INCRE_TRANSFER_FAILED", "FULL_TRANSFER_FAILED"][rng.usize(0..2)],
+                Kind::Abnormal => {
+                    ["INCRE_TRANSFER_FAILED", "FULL_TRANSFER_FAILED"][rng.usize(0..2)]
+                }
                 Kind::Missing => "",
                 Kind::Ended => "RELEASE_RESOURCE_COMPLETE",
             };
@@ -221,7 +235,11 @@ fn faults(rng: &mut fastrand::Rng) -> Faults {
         reset_before,
         reset_after,
         error_after,
-        status_lag: if rng.u8(0..3) != 0 { ms(rng.u64(50..=400)) } else { ms(0) },
+        status_lag: if rng.u8(0..3) != 0 {
+            ms(rng.u64(50..=400))
+        } else {
+            ms(0)
+        },
         truncate,
         malformed,
         slow_body: (rng.u8(0..8) == 0).then(|| ms(1)),
