@@ -117,7 +117,12 @@ pub async fn settle(ctx: &Context, stop: &Stop, since: Instant, prior: Prior<'_>
 /// `RELEASE_RESOURCE_FAILED` (the prior status or a read of this window) shows the force stop
 /// took effect; a job still failed after the window did not take it; anything else cannot tell
 /// (soak seed 139: a force stop that never arrived was reported escalated).
-pub async fn settle_escalation(ctx: &Context, stop: &Stop, since: Instant, before: &str) -> Settled {
+pub async fn settle_escalation(
+    ctx: &Context,
+    stop: &Stop,
+    since: Instant,
+    before: &str,
+) -> Settled {
     let prior = Prior {
         status: Some(before),
         retrying: false,

@@ -179,8 +179,7 @@ async fn handle(
     let stop = incoming.method == http::Method::POST
         && (incoming.path.ends_with("/stop") || incoming.path.ends_with("/batch-stop"));
     let faulted = !admin && shared.faulty() && (stop || !shared.faults().stops_only);
-    if faulted && let Some(early) = faults_before(shared, seq).await
-    {
+    if faulted && let Some(early) = faults_before(shared, seq).await {
         return early;
     }
     let mut request = Request::from_parts(parts, Body::from(body));

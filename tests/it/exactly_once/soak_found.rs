@@ -45,7 +45,9 @@ fn a_resumed_send_is_journaled_before_it_goes_so_the_next_resume_waits_for_it() 
     let resume: Vec<&str> = [args.as_slice(), &["--resume"]].concat();
     // Run 1: its stop never arrives (a reset before it is applied); killed while it settles.
     let mut first = spawn(dir.path(), &args);
-    wait_until("the first stop was turned away", || !mock.stops().is_empty());
+    wait_until("the first stop was turned away", || {
+        !mock.stops().is_empty()
+    });
     std::thread::sleep(Duration::from_millis(100));
     first.kill().unwrap();
     first.wait().unwrap();
@@ -61,7 +63,12 @@ fn a_resumed_send_is_journaled_before_it_goes_so_the_next_resume_waits_for_it() 
     second.kill().unwrap();
     second.wait().unwrap();
     // Run 3, at once, the gateway healed: the status still shows the job running (lag).
-    admin(&mock, reqwest::Method::PUT, "/__mock/faults", json!({"slow_body_ms": 0}));
+    admin(
+        &mock,
+        reqwest::Method::PUT,
+        "/__mock/faults",
+        json!({"slow_body_ms": 0}),
+    );
     let third = crate::run::run(dir.path(), &resume);
     assert_eq!(
         received(&mock, &job_id(0)),
@@ -100,15 +107,27 @@ fn an_escalation_whose_force_stop_never_arrived_is_not_reported_escalated() {
     admin(&mock, reqwest::Method::PUT, "/__mock/faults", resets);
     wait_until("the force stop was turned away", || {
         // The only stop after the graceful one is the force stop.
-        mock.stops().iter().any(|r| r["fault"] == "reset before apply")
+        mock.stops()
+            .iter()
+            .any(|r| r["fault"] == "reset before apply")
     });
-    admin(&mock, reqwest::Method::PUT, "/__mock/faults", json!({"reset_before": 0.0}));
+    admin(
+        &mock,
+        reqwest::Method::PUT,
+        "/__mock/faults",
+        json!({"reset_before": 0.0}),
+    );
     let output = child.wait_with_output().unwrap();
     let report = crate::run::report(dir.path());
     let result = &report["results"][0];
-    assert_eq!(received(&mock, &job), [(false, true)], "no force stop arrived");
     assert_eq!(
-        result["escalated"], false,
+        received(&mock, &job),
+        [(false, true)],
+        "no force stop arrived"
+    );
+    assert_eq!(
+        result["escalated"],
+        false,
         "{result}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
