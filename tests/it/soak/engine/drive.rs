@@ -130,7 +130,8 @@ pub fn runbook(s: &Schedule, url: &str) -> String {
         None => "false".to_owned(),
     };
     out += &format!(
-        "defaults:\n  request_timeout: 3s\n  retry: {{ attempts: {}, backoff: 10ms, max_backoff: 150ms, settle: {}ms }}\n  wait: {wait}\n",
+        "defaults:\n  request_timeout: {}ms\n  retry: {{ attempts: {}, backoff: 10ms, max_backoff: 150ms, settle: {}ms }}\n  wait: {wait}\n",
+        s.request_timeout.as_millis(),
         s.attempts,
         s.settle.as_millis()
     );

@@ -71,6 +71,9 @@ pub struct Schedule {
     pub max_failures: Option<u32>,
     pub attempts: u32,
     pub settle: Duration,
+    /// The runbook's `request_timeout`: sometimes shorter than the mock's latency, so answers
+    /// time out (an unknown outcome) while the mock applies the stop later.
+    pub request_timeout: Duration,
     /// `None`: `wait: false`.
     pub wait: Option<Duration>,
     pub escalate: Option<Duration>,
@@ -143,10 +146,18 @@ pub fn generate(seed: u64, shrink: &Shrink) -> Schedule {
         .collect();
     let wait = (rng.u8(0..5) != 0).then(|| ms(10_000));
     let escalate = wait.filter(|_| rng.bool()).map(|_| ms(rng.u64(200..=900)));
-    let faults = faults(&mut rng);
-    // The settle window is the operator's claim about the longest status lag: it must exceed
-    // the mock's, or resending after it would be correct and counted as a second stop.
-    let settle = ms(300).max(faults.status_lag * 2 + ms(200));
+    let mut faults = faults(&mut rng);
+    let request_timeout = if rng.u8(0..4) == 0 {
+        faults.latency_jitter = ms(rng.u64(100..=500));
+        ms(rng.u64(100..=300))
+    } else {
+        ms(3000)
+    };
+    // The settle window is the operator's claim about how late a stop shows: it must exceed
+    // the mock's status lag plus how much later than a timeout a stop may be applied, or a
+    // resend after it would be correct and counted as a second stop.
+    let late = (faults.latency + faults.latency_jitter).saturating_sub(request_timeout);
+    let settle = ms(300).max(faults.status_lag * 2 + late + ms(200));
     let jobs = fleet(&mut rng, phases.len(), escalate.is_some());
     let interrupts = (0..rng.usize(0..=3))
         .map(|_| Interrupt {
@@ -176,6 +187,7 @@ pub fn generate(seed: u64, shrink: &Shrink) -> Schedule {
         max_failures: (rng.u8(0..3) == 0).then(|| rng.u32(0..4)),
         attempts: rng.u32(3..=6),
         settle,
+        request_timeout,
         wait,
         escalate,
         stop_delay: ms(rng.u64(50..=400)),
@@ -186,7 +198,11 @@ pub fn generate(seed: u64, shrink: &Shrink) -> Schedule {
 }
 
 fn fleet(rng: &mut fastrand::Rng, phases: usize, escalate: bool) -> Vec<Job> {
-    let n = rng.usize(2..=14);
+    let n = if rng.u8(0..5) == 0 {
+        rng.usize(15..=40)
+    } else {
+        rng.usize(2..=14)
+    };
     (0..n)
         .map(|i| {
             let kind = match rng.u8(0..10) {
