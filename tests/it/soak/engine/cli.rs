@@ -33,6 +33,7 @@ fn run(args: &[String]) -> Result<i32, String> {
     let opts = Options {
         bin: binary(),
         failpoint: flag(args, "--failpoint"),
+        first_failure: false,
     };
     if let Some(seed) = flag(args, "--replay") {
         let seed: u64 = seed.parse().map_err(|e| format!("--replay: {e}"))?;

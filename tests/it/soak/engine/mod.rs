@@ -35,6 +35,8 @@ pub struct Verdict {
 pub struct Options {
     pub bin: PathBuf,
     pub failpoint: Option<String>,
+    /// Start no new schedule once one has failed (the harness's own test).
+    pub first_failure: bool,
 }
 
 impl Options {
@@ -171,7 +173,9 @@ pub fn soak(
             scope.spawn(|| {
                 loop {
                     let seed = next.fetch_add(1, Ordering::SeqCst);
-                    if seed >= seeds.end || Instant::now() >= until {
+                    let failed = opts.first_failure
+                        && !totals.lock().expect("the totals").failing.is_empty();
+                    if seed >= seeds.end || Instant::now() >= until || failed {
                         break;
                     }
                     let v = run_one(opts, seed, &Shrink::default());
