@@ -42,8 +42,8 @@ pub enum Command {
     /// Serves the stop call, batch stop, job detail and list, and IAM tokens. Admin endpoints,
     /// without auth or faults: `GET /__mock/requests` (every request in order, with its answer
     /// and any injected fault, credentials masked; `DELETE` clears it), `GET /__mock/jobs` (the
-    /// true statuses), `PUT /__mock/faults` (change faults while it runs, e.g.
-    /// `{"error_rate": 0}`) and `POST /__mock/revoke` (refuse every credential from then on).
+    /// true statuses, and every stop that reached the model, by job), `PUT /__mock/faults`
+    /// (change faults while it runs, e.g. `{"error_rate": 0}` or `{"stops_only": true}`) and `POST /__mock/revoke` (refuse every credential from then on).
     Mock(Box<MockArgs>),
     /// Check that a plan, a JSON run report and (optionally) its journal belong together.
     ///

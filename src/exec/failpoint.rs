@@ -1,6 +1,12 @@
 //! Failures stopbook can be told to cause in itself, so tests can show what survives them:
 //! `STOPBOOK_FAILPOINT=panic-at-stop:SEQ` makes the stop at that seq panic. Read once; unset, it
 //! costs one branch per stop.
+//!
+//! `STOPBOOK_FAILPOINT=resend-unknown` is a deliberately broken build, for testing the soak
+//! harness only (`benches/soak.rs`, `tests/it/soak`): after an unknown outcome of a single
+//! stop, it sends the stop again at once instead of reading the job's status through the
+//! settle window, so a stop a gateway applied and then answered 5xx gets a second stop. Never
+//! set it anywhere else; off unless the variable says so.
 
 use std::sync::OnceLock;
 
@@ -9,6 +15,7 @@ use std::sync::OnceLock;
 enum Failpoint {
     None,
     PanicAtStop(usize),
+    ResendUnknown,
 }
 
 fn failpoint() -> Failpoint {
@@ -17,6 +24,9 @@ fn failpoint() -> Failpoint {
         let Ok(value) = std::env::var("STOPBOOK_FAILPOINT") else {
             return Failpoint::None;
         };
+        if value == "resend-unknown" {
+            return Failpoint::ResendUnknown;
+        }
         match value.split_once(':') {
             Some(("panic-at-stop", seq)) => {
                 seq.parse().map_or(Failpoint::None, Failpoint::PanicAtStop)
@@ -31,4 +41,9 @@ pub fn before_stop(seq: usize) {
     if failpoint() == Failpoint::PanicAtStop(seq) {
         panic!("STOPBOOK_FAILPOINT: a panic in the stop at seq {seq}");
     }
+}
+
+/// Whether the test-only broken build is on: resend after an unknown outcome without settling.
+pub fn resend_unknown() -> bool {
+    failpoint() == Failpoint::ResendUnknown
 }

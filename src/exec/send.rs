@@ -130,23 +130,29 @@ async fn after_unknown(
         reason,
         unsent: false,
     };
-    Some(
-        match settle::settle(ctx, stop, Instant::now(), prior).await {
-            Settled::Taken(status) => Sent::Taken(status),
-            Settled::NotTaken | Settled::Missing if attempts < stop.settings.retry.attempts => {
-                return None;
-            }
-            Settled::NotTaken | Settled::Missing => gave_up(format!(
-                "gave up after {}: {why}, and the job's status showed no stop within the settle window",
-                plural_attempts(attempts)
-            )),
-            Settled::Unknown(detail) => gave_up(format!(
-                "outcome unknown: {why}, and {detail}: not sent again"
-            )),
-            Settled::Interrupted => Sent::Interrupted { reached: true },
-            Settled::Refused => Sent::Refused { reached: true },
-        },
-    )
+    // The soak harness's deliberately broken build (test-only): resend without settling.
+    if super::failpoint::resend_unknown() && attempts < stop.settings.retry.attempts {
+        return None;
+    }
+    let settled = match before {
+        Some(before) => settle::settle_escalation(ctx, stop, Instant::now(), before).await,
+        None => settle::settle(ctx, stop, Instant::now(), prior).await,
+    };
+    Some(match settled {
+        Settled::Taken(status) => Sent::Taken(status),
+        Settled::NotTaken | Settled::Missing if attempts < stop.settings.retry.attempts => {
+            return None;
+        }
+        Settled::NotTaken | Settled::Missing => gave_up(format!(
+            "gave up after {}: {why}, and the job's status showed no stop within the settle window",
+            plural_attempts(attempts)
+        )),
+        Settled::Unknown(detail) => gave_up(format!(
+            "outcome unknown: {why}, and {detail}: not sent again"
+        )),
+        Settled::Interrupted => Sent::Interrupted { reached: true },
+        Settled::Refused => Sent::Refused { reached: true },
+    })
 }
 
 /// The waits between a stop's attempts: from `retry.backoff`, doubling with jitter up to

@@ -126,6 +126,51 @@ pub struct Prior<'a> {
 /// another status before it (the prior status, or an earlier read of this window): a job that
 /// shows nothing else may have had it all along, and then the status cannot tell.
 pub async fn settle(ctx: &Context, stop: &Stop, since: Instant, prior: Prior<'_>) -> Settled {
+    settle_reads(ctx, stop, since, prior, false).await
+}
+
+/// [`settle`] for an escalation's force stop, sent after the job's graceful stop was accepted:
+/// an ending status may come from that graceful stop, so only a move out of
+/// `RELEASE_RESOURCE_FAILED` (the prior status or a read of this window) shows the force stop
+/// took effect; a job still failed after the window did not take it; anything else cannot tell
+/// (soak seed 139: a force stop that never arrived was reported escalated).
+pub async fn settle_escalation(
+    ctx: &Context,
+    stop: &Stop,
+    since: Instant,
+    before: &str,
+) -> Settled {
+    let prior = Prior {
+        status: Some(before),
+        retrying: false,
+    };
+    settle_reads(ctx, stop, since, prior, true).await
+}
+
+/// What a status read during an escalation's window says: `None` to read again.
+fn judge_escalation(status: &str, late: bool, seen_failed: &mut bool) -> Option<Settled> {
+    if status == status::FAILED {
+        *seen_failed = true;
+        return late.then_some(Settled::NotTaken);
+    }
+    if *seen_failed && status::is_ending_or_ended(status) {
+        return Some(Settled::Taken(status.to_owned()));
+    }
+    late.then(|| {
+        Settled::Unknown(format!(
+            "the job shows {status} and was never seen {} since its graceful stop was accepted, so its status cannot tell whether the force stop was taken",
+            status::FAILED
+        ))
+    })
+}
+
+async fn settle_reads(
+    ctx: &Context,
+    stop: &Stop,
+    since: Instant,
+    prior: Prior<'_>,
+    escalating: bool,
+) -> Settled {
     let retry = stop.settings.retry;
     let deadline = since + retry.settle.get();
     let longest = (retry.settle.get() / 4).clamp(Duration::from_millis(100), LONGEST_PAUSE);
@@ -140,6 +185,7 @@ pub async fn settle(ctx: &Context, stop: &Stop, since: Instant, prior: Prior<'_>
     let hard_limit = give_up_at + (retry.settle.get() * 4).max(LONGEST_PAUSE * 10);
     // Whether the job is known to have had a status other than RELEASE_RESOURCE_FAILED.
     let mut seen_other = prior.status.is_some_and(|s| s != status::FAILED);
+    let mut seen_failed = prior.status == Some(status::FAILED);
     let mut late_errors = 0;
     let _reading = ctx.board.wait();
     loop {
@@ -148,6 +194,11 @@ pub async fn settle(ctx: &Context, stop: &Stop, since: Instant, prior: Prior<'_>
         // A status from a listing counts only if the listing began after this read did: one
         // that began before the deadline must not say "not taken" after it.
         match ctx.board.read(ctx, stop, read_at).await {
+            Read::Status(s) if escalating => {
+                if let Some(settled) = judge_escalation(&s, late, &mut seen_failed) {
+                    return settled;
+                }
+            }
             Read::Status(s) if status::is_ending_or_ended(&s) => return Settled::Taken(s),
             Read::Status(s) if s == status::FAILED && seen_other => return Settled::Taken(s),
             Read::Status(s) if s == status::FAILED && late && prior.retrying => {

@@ -12,7 +12,7 @@ use super::journal::{Earlier, Entry, Escalation};
 use super::record::{blank, finish, finish_keep, interrupted};
 use super::send::{Sent, send};
 use super::settle::{self, Prior, Settled};
-use super::{Context, Outcome, StopResult, wait};
+use super::{Context, Outcome, RunOutcome, StopResult, wait};
 use crate::api::client::Answer;
 use crate::check;
 use crate::runbook::model::{Expectation, Stop};
@@ -130,7 +130,20 @@ pub(super) async fn take_up(
                     ));
                     Ok((true, Escalation::None))
                 }
-                Settled::NotTaken | Settled::Missing => Ok((false, Escalation::None)),
+                Settled::NotTaken | Settled::Missing => {
+                    // The send that follows is a resend: on disk before it goes, so that a
+                    // later resume measures its settle window from it, not from this run's
+                    // start (soak seed 71).
+                    if let Some(journal) = &ctx.journal
+                        && let Err(e) = journal
+                            .write(vec![Entry::Resending { seq, job: stop.job }])
+                            .await
+                    {
+                        ctx.halt(format!("{e}: nothing more is sent"), RunOutcome::Aborted);
+                        return done(interrupted(ctx, result.clone()));
+                    }
+                    Ok((false, Escalation::None))
+                }
                 Settled::Unknown(why) => {
                     let reason = format!(
                         "outcome unknown: an earlier run may have sent this stop, and {why}: not sent again"

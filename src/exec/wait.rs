@@ -26,10 +26,7 @@ pub async fn wait_for_end(
 ) -> StopResult {
     let accepted_at = Instant::now();
     let deadline = accepted_at + wait.timeout.get();
-    let escalate_at = stop
-        .settings
-        .effective_escalate()
-        .map(|e| accepted_at + e.after.get());
+    let escalate_at = escalate_at(stop, accepted_at);
     let settle = stop.settings.retry.settle.get();
     // When the last stop was sent (for a resumed stop: no later than the journal's last write),
     // and whether the job was seen ending since.
@@ -130,6 +127,15 @@ fn escalation_note(escalation: Escalation, result: &StopResult) -> String {
         }
         _ => String::new(),
     }
+}
+
+/// When the stop escalates, if it does: never when it was a force stop already, as there is
+/// nothing to escalate to (soak seed 12).
+fn escalate_at(stop: &Stop, accepted_at: Instant) -> Option<Instant> {
+    stop.settings
+        .effective_escalate()
+        .filter(|_| !stop.settings.force)
+        .map(|e| accepted_at + e.after.get())
 }
 
 /// Sends the escalation's force stop, its intent on disk first. `Err` is the stop's result when

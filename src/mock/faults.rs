@@ -37,6 +37,8 @@ pub struct Faults {
     pub malformed: f64,
     /// Pause between 16-byte pieces of the answer body.
     pub slow_body: Option<Duration>,
+    /// Faults fall on stop calls (single and batch) only; reads and lists pass untouched.
+    pub stops_only: bool,
 }
 
 /// The named profiles of `--profile`, with what each switches on.
@@ -119,6 +121,7 @@ impl FromStr for Faults {
                 malformed: 0.02,
                 slow_body: None,
                 throttle_retry_after: None,
+                stops_only: false,
             },
             _ => {
                 let names: Vec<&str> = PROFILES.iter().map(|(n, _)| *n).collect();
@@ -160,6 +163,10 @@ pub struct FaultsPatch {
     pub truncate: Option<f64>,
     /// Replaces `malformed` (clamped to 0..=1).
     pub malformed: Option<f64>,
+    /// Replaces `slow_body` (the pause between 16-byte pieces); `0` turns it off.
+    pub slow_body_ms: Option<u64>,
+    /// Replaces `stops_only`: faults fall on stop calls only.
+    pub stops_only: Option<bool>,
 }
 
 impl FaultsPatch {
@@ -184,6 +191,10 @@ impl FaultsPatch {
         f.status_lag = self.status_lag_ms.map_or(f.status_lag, ms);
         f.truncate = p(self.truncate, f.truncate);
         f.malformed = p(self.malformed, f.malformed);
+        f.slow_body = self
+            .slow_body_ms
+            .map_or(f.slow_body, |n| Some(ms(n)).filter(|d| !d.is_zero()));
+        f.stops_only = self.stops_only.unwrap_or(f.stops_only);
         f
     }
 }

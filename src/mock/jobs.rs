@@ -56,6 +56,16 @@ struct Job {
     stop: Option<AcceptedStop>,
 }
 
+/// One stop request that reached the model, for the admin endpoint: whether it was a force
+/// stop and whether it was taken. Tests count these to prove no job got a stop it did not need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Received {
+    /// The request's `is_force_stop`.
+    pub force: bool,
+    /// The stop was accepted (false: refused, or no such job).
+    pub taken: bool,
+}
+
 impl Job {
     fn view(&self, status: &str) -> JobView {
         JobView {
@@ -133,6 +143,8 @@ pub enum StopOutcome {
 #[derive(Debug, Default)]
 pub struct Jobs {
     jobs: BTreeMap<String, Job>,
+    /// Every stop request that reached the model, by job ID, in arrival order.
+    received: BTreeMap<String, Vec<Received>>,
 }
 
 /// A task as the API shows it.
@@ -164,7 +176,16 @@ impl Jobs {
             .into_iter()
             .map(|spec| (spec.id.clone(), Job { spec, stop: None }))
             .collect();
-        Jobs { jobs }
+        Jobs {
+            jobs,
+            received: BTreeMap::new(),
+        }
+    }
+
+    /// Every stop request that reached the model (not those a fault turned away before it),
+    /// by job ID, in arrival order; unknown job IDs included.
+    pub fn received(&self) -> &BTreeMap<String, Vec<Received>> {
+        &self.received
     }
 
     /// A task as the API's reads show it (status lag included).
@@ -225,6 +246,17 @@ impl Jobs {
 
     /// Applies a stop, following the simulator model.
     pub fn stop(&mut self, id: &str, force: bool, how: Applying, now: Instant) -> StopOutcome {
+        let outcome = self.apply(id, force, how, now);
+        let taken = matches!(outcome, StopOutcome::Accepted { .. });
+        let log = self.received.entry(id.to_owned()).or_default();
+        // Bounded: a client that loops on one job cannot grow the log without end.
+        if log.len() < 1000 {
+            log.push(Received { force, taken });
+        }
+        outcome
+    }
+
+    fn apply(&mut self, id: &str, force: bool, how: Applying, now: Instant) -> StopOutcome {
         let Some(job) = self.jobs.get_mut(id) else {
             return StopOutcome::Unknown;
         };

@@ -368,8 +368,11 @@ async fn admin_revoke(State(shared): State<Arc<Shared>>) -> StatusCode {
 
 async fn admin_jobs(State(shared): State<Arc<Shared>>) -> Response {
     // The truth, not what reads show during a status lag: tests judge by this.
-    let jobs = lock(&shared.jobs).truth(Instant::now());
-    axum::Json(json!({ "jobs": jobs })).into_response()
+    // `stops`: every stop request that reached the model, by job, so tests can count them.
+    let jobs = lock(&shared.jobs);
+    let body = json!({ "jobs": jobs.truth(Instant::now()), "stops": jobs.received() });
+    drop(jobs);
+    axum::Json(body).into_response()
 }
 
 /// Adds tasks to the fleet, or replaces those with the same ID (their stop forgotten): how

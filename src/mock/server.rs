@@ -176,10 +176,10 @@ async fn handle(
     });
     let admin = incoming.path.starts_with("/__mock/");
     let seq = (!admin).then(|| record_arrival(shared, &incoming));
-    if !admin
-        && shared.faulty()
-        && let Some(early) = faults_before(shared, seq).await
-    {
+    let stop = incoming.method == http::Method::POST
+        && (incoming.path.ends_with("/stop") || incoming.path.ends_with("/batch-stop"));
+    let faulted = !admin && shared.faulty() && (stop || !shared.faults().stops_only);
+    if faulted && let Some(early) = faults_before(shared, seq).await {
         return early;
     }
     let mut request = Request::from_parts(parts, Body::from(body));
@@ -191,7 +191,7 @@ async fn handle(
     if admin {
         return Some(response);
     }
-    faults_after(shared, seq, response).await
+    faults_after(shared, seq, response, faulted).await
 }
 
 /// Latency, then a fault that keeps the request from being applied: `Some` is the answer
@@ -232,8 +232,9 @@ async fn faults_after(
     shared: &Arc<Shared>,
     seq: Option<u64>,
     response: Response<Body>,
+    faulted: bool,
 ) -> Option<Response<Body>> {
-    let after = match shared.faulty() {
+    let after = match faulted {
         true => lock(&shared.injector).after(),
         false => After::Pass,
     };
@@ -256,7 +257,7 @@ async fn faults_after(
             garble(response, after).await
         }
     };
-    let slow_body = match shared.faulty() {
+    let slow_body = match faulted {
         true => shared.faults().slow_body,
         false => None,
     };

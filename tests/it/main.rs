@@ -21,6 +21,7 @@ mod schema;
 mod secrets;
 mod secrets_everywhere;
 mod select;
+mod soak;
 mod spec_tests;
 mod support;
 mod tls;

@@ -5,6 +5,7 @@
 mod budgets;
 mod escalation;
 mod lost_answers;
+mod soak_found;
 
 use std::collections::HashMap;
 
