@@ -471,16 +471,7 @@ fn a_lost_batch_answer_is_settled_from_list_pages() {
         (0..60).all(|n| sent.get(&job_id(n)) == Some(&1)),
         "{sent:?}"
     );
-    let gets: Vec<Value> = mock
-        .requests()
-        .into_iter()
-        .filter(|r| r["method"] == "GET")
-        .collect();
-    let lists = gets
-        .iter()
-        .filter(|r| r["path"].as_str().unwrap_or("").ends_with("/jobs"))
-        .count();
-    let details = gets.len() - lists;
+    let (details, lists) = mock.reads();
     assert!(
         lists > 0 && details < 60,
         "{details} detail reads, {lists} pages"

@@ -99,25 +99,12 @@ fn a_huge_retry_after_is_capped_at_the_stops_max_backoff() {
             answer("200 OK", &["content-type: application/json"], ok),
         ],
     );
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("rb.yaml"),
-        format!(
-            "version: 1\nname: hostile\ntarget:\n  endpoint: {}\n  project_id: 054ba152d480d55b2f5dc0069e7ddef0\n  auth: {{ token_env: HOSTILE_TOKEN }}\ndefaults:\n  wait: false\n  retry: {{ attempts: 3, backoff: 10ms, max_backoff: 200ms }}\nphases:\n  - name: all\n    stops:\n      - job: {}\n",
-            server.url, JOBS[0]
-        ),
-    )
-    .unwrap();
-    let output = stopbook(["run", "rb.yaml", "--no-progress", "--report-json", "r.json"])
-        .current_dir(dir.path())
-        .env("HOSTILE_TOKEN", "hostile-token-value")
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("r.json")).unwrap()).unwrap();
+    let rest = format!(
+        "defaults:\n  wait: false\n  retry: {{ attempts: 3, backoff: 10ms, max_backoff: 200ms }}\nphases:\n  - name: all\n    stops:\n      - job: {}\n",
+        JOBS[0]
+    );
+    let (code, stderr, report) = run_against(&server.url, &rest);
+    assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(report["results"][0]["attempts"], 3, "{report}");
 }
 
@@ -142,28 +129,38 @@ fn a_batch_answer_without_readable_items_passes_no_job() {
                 answer("200 OK", &json, still),
             ],
         );
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("rb.yaml"),
-            format!(
-                "version: 1\nname: hostile\ntarget:\n  endpoint: {}\n  project_id: 054ba152d480d55b2f5dc0069e7ddef0\n  auth: {{ token_env: HOSTILE_TOKEN }}\ndefaults:\n  wait: false\n  expect: accepted\n  retry: {{ attempts: 2, backoff: 10ms, max_backoff: 20ms, settle: 200ms }}\nlimits: {{ batch: 2 }}\nphases:\n  - name: all\n    stops:\n      - job: {}\n      - job: {}\n",
-                server.url, JOBS[0], JOBS[1]
-            ),
-        )
-        .unwrap();
-        let output = stopbook(["run", "rb.yaml", "--no-progress", "--report-json", "r.json"])
-            .current_dir(dir.path())
-            .env("HOSTILE_TOKEN", "hostile-token-value")
-            .timeout(Duration::from_secs(60))
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(1), "{stderr}");
-        let report: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(dir.path().join("r.json")).unwrap()).unwrap();
+        let rest = format!(
+            "defaults:\n  wait: false\n  expect: accepted\n  retry: {{ attempts: 2, backoff: 10ms, max_backoff: 20ms, settle: 200ms }}\nlimits: {{ batch: 2 }}\nphases:\n  - name: all\n    stops:\n      - job: {}\n      - job: {}\n",
+            JOBS[0], JOBS[1]
+        );
+        let (code, stderr, report) = run_against(&server.url, &rest);
+        assert_eq!(code, Some(1), "{stderr}");
         for result in report["results"].as_array().unwrap() {
             assert_eq!(result["outcome"], "failed", "{result}");
             assert!(result["http_status"] != 400, "a made-up 400: {result}");
         }
     }
+}
+
+/// Runs a runbook against `url` (its target's lines, then `rest`: defaults, limits, phases):
+/// the exit code, stderr and JSON report.
+fn run_against(url: &str, rest: &str) -> (Option<i32>, String, serde_json::Value) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rb.yaml"),
+        format!(
+            "version: 1\nname: hostile\ntarget:\n  endpoint: {url}\n  project_id: 054ba152d480d55b2f5dc0069e7ddef0\n  auth: {{ token_env: HOSTILE_TOKEN }}\n{rest}"
+        ),
+    )
+    .unwrap();
+    let output = stopbook(["run", "rb.yaml", "--no-progress", "--report-json", "r.json"])
+        .current_dir(dir.path())
+        .env("HOSTILE_TOKEN", "hostile-token-value")
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&std::fs::read(dir.path().join("r.json")).unwrap())
+        .unwrap_or_default();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code(), stderr, report)
 }

@@ -161,20 +161,6 @@ fn shards_split_the_stops_without_overlap() {
     assert!(doubled(&mock).is_empty());
 }
 
-/// The GET requests the mock received: (detail reads, ListJobs pages).
-fn reads(mock: &External) -> (usize, usize) {
-    let gets: Vec<Value> = mock
-        .requests()
-        .into_iter()
-        .filter(|r| r["method"] == "GET")
-        .collect();
-    let lists = gets
-        .iter()
-        .filter(|r| r["path"].as_str().unwrap_or("").ends_with("/jobs"))
-        .count();
-    (gets.len() - lists, lists)
-}
-
 /// Many jobs waiting at once are read from ListJobs pages, fewer calls than a detail read each,
 /// and lagging statuses are still judged right; a few waiting jobs read their details.
 #[test]
@@ -197,7 +183,7 @@ fn many_waiting_jobs_are_read_from_list_pages() {
     let output = run(dir.path(), &[path.to_str().unwrap(), "--no-progress"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!((0..60).all(|n| mock.status(&job_id(n)) == "RELEASE_RESOURCE_COMPLETE"));
-    let (details, lists) = reads(&mock);
+    let (details, lists) = mock.reads();
     // Each job waits about 1.5 s at a poll of 200 ms: some 8 reads a job, 480 in all by detail.
     assert!(lists > 0, "no ListJobs page was read");
     assert!(

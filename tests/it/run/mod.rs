@@ -76,6 +76,20 @@ impl External {
         })
     }
 
+    /// The status reads the mock received: (detail reads, ListJobs pages).
+    pub(crate) fn reads(&self) -> (usize, usize) {
+        let gets: Vec<Value> = self
+            .requests()
+            .into_iter()
+            .filter(|r| r["method"] == "GET")
+            .collect();
+        let lists = gets
+            .iter()
+            .filter(|r| r["path"].as_str().unwrap_or("").ends_with("/jobs"))
+            .count();
+        (gets.len() - lists, lists)
+    }
+
     /// Every request the mock received.
     pub(crate) fn requests(&self) -> Vec<Value> {
         self.get("/__mock/requests")["requests"]
