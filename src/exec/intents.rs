@@ -27,8 +27,8 @@ pub async fn declare(ctx: &Context, stops: &[(usize, &Stop)]) -> bool {
     write_or_halt(ctx, entries).await
 }
 
-/// Puts `entries` on disk before what they announce is sent; false (the run halted) when the
-/// journal could not take them.
+/// Puts `entries` (intents, resends, escalations) on disk before what they announce is sent;
+/// false (the run halted) when the journal could not take them.
 pub async fn write_or_halt(ctx: &Context, entries: Vec<Entry>) -> bool {
     let Some(journal) = &ctx.journal else {
         return true;

@@ -36,26 +36,21 @@ pub struct Limits {
 impl Limits {
     /// At most `concurrency` requests in flight, starts spaced evenly under `rate`.
     pub fn new(concurrency: u32, rate: Option<Rate>) -> Self {
-        let floor = rate.map(|r| {
+        // The even spacing `limits.rate` asks for: the adaptive rate never goes above it.
+        let even = rate.map(|r| {
             let window = match r.per {
                 Per::Second => Duration::from_secs(1),
                 Per::Minute => Duration::from_secs(60),
             };
             window / r.count.max(1)
         });
-        let rate = rate.map(|r| {
-            let window = match r.per {
-                Per::Second => Duration::from_secs(1),
-                Per::Minute => Duration::from_secs(60),
-            };
+        let rate = even.map(|even| {
             // A ceiling with no burst: requests are spaced evenly, so no window of one second
-            // (or minute) ever holds more than `count` starts.
-            // A rate from a Rate value is at most 1,000,000/s; never let a larger one round the
-            // spacing down to zero.
-            // A hundredth more than the even spacing: requests start spaced on this machine but
-            // arrive with the network's jitter, and a gap 4 ms short let a 2/s gateway see
-            // three starts within one second.
-            let even = window / r.count.max(1);
+            // (or minute) ever holds more than `count` starts. A hundredth more than the even
+            // spacing: requests start spaced on this machine but arrive with the network's
+            // jitter, and a gap 4 ms short let a 2/s gateway see three starts within one
+            // second. A rate from a Rate value is at most 1,000,000/s; never let a larger one
+            // round the spacing down to zero.
             let period = (even + even / 100).max(Duration::from_nanos(1));
             let quota = Quota::with_period(period)
                 .unwrap_or_else(|| Quota::per_second(NonZeroU32::MAX))
@@ -66,7 +61,7 @@ impl Limits {
             in_flight: Semaphore::new(concurrency.max(1) as usize),
             rate,
             paused_until: Mutex::new(None),
-            adaptive: Adaptive::new(floor),
+            adaptive: Adaptive::new(even),
         }
     }
 

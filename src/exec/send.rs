@@ -59,13 +59,8 @@ pub async fn send(
     loop {
         // A resend is on disk before it goes: a resumed run measures its settle window from
         // the journal's last write, which must not be older than the last send.
-        if !std::mem::take(&mut first)
-            && let Some(journal) = &ctx.journal
-            && let Err(e) = journal
-                .write(vec![Entry::Resending { seq, job: stop.job }])
-                .await
-        {
-            ctx.halt(format!("{e}: nothing more is sent"), RunOutcome::Aborted);
+        let resend = vec![Entry::Resending { seq, job: stop.job }];
+        if !std::mem::take(&mut first) && !super::intents::write_or_halt(ctx, resend).await {
             return Sent::Refused { reached };
         }
         let Some(permit) = ctx.permit().await else {

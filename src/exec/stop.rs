@@ -12,7 +12,7 @@ use super::journal::{Earlier, Entry, Escalation};
 use super::record::{blank, finish, finish_keep, interrupted};
 use super::send::{Sent, send};
 use super::settle::{self, Prior, Settled};
-use super::{Context, Outcome, RunOutcome, StopResult, wait};
+use super::{Context, Outcome, StopResult, wait};
 use crate::api::client::Answer;
 use crate::check;
 use crate::runbook::model::{Expectation, Stop};
@@ -134,12 +134,8 @@ pub(super) async fn take_up(
                     // The send that follows is a resend: on disk before it goes, so that a
                     // later resume measures its settle window from it, not from this run's
                     // start (soak seed 71).
-                    if let Some(journal) = &ctx.journal
-                        && let Err(e) = journal
-                            .write(vec![Entry::Resending { seq, job: stop.job }])
-                            .await
-                    {
-                        ctx.halt(format!("{e}: nothing more is sent"), RunOutcome::Aborted);
+                    let resend = vec![Entry::Resending { seq, job: stop.job }];
+                    if !super::intents::write_or_halt(ctx, resend).await {
                         return done(interrupted(ctx, result.clone()));
                     }
                     Ok((false, Escalation::None))

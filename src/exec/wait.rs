@@ -11,7 +11,7 @@ use super::journal::{Entry, Escalation};
 use super::record::{finish, finish_keep, interrupted};
 use super::send::{Sent, send};
 use super::settle::Read;
-use super::{Context, Outcome, RunOutcome, StopResult};
+use super::{Context, Outcome, StopResult};
 use crate::check;
 use crate::drs::status;
 use crate::runbook::model::{Stop, Wait};
@@ -147,10 +147,7 @@ async fn escalate(
     status: &str,
 ) -> Result<(), Box<StopResult>> {
     let (seq, job) = (result.seq, stop.job);
-    if let Some(journal) = &ctx.journal
-        && let Err(e) = journal.write(vec![Entry::Escalating { seq, job }]).await
-    {
-        ctx.halt(format!("{e}: nothing more is sent"), RunOutcome::Aborted);
+    if !super::intents::write_or_halt(ctx, vec![Entry::Escalating { seq, job }]).await {
         return Err(Box::new(interrupted(ctx, result.clone())));
     }
     let mut attempts = 0;
