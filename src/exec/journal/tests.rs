@@ -104,3 +104,44 @@ async fn one_run_a_journal() {
     );
     drop(first);
 }
+
+/// Issue 22, hole 4: `--retry-failed` sent a stop again and was killed while its answer
+/// arrived; the journal's latest word on that stop is the resend, not the old failure.
+#[test]
+fn a_newer_intent_or_resend_supersedes_an_older_result() {
+    let failed = format!(
+        "{{\"kind\":\"result\",\"seq\":1,\"job\":\"{JOB}\",\"result\":{{\"outcome\":\"failed\",\"http_status\":400,\"attempts\":1}}}}\n"
+    );
+    let intent = format!("{{\"kind\":\"intent\",\"seq\":1,\"job\":\"{JOB}\",\"force\":false}}\n");
+    let resend = format!("{{\"kind\":\"resending\",\"seq\":1,\"job\":\"{JOB}\"}}\n");
+    for again in [&intent, &resend] {
+        let (_dir, path) = journal(&[header(), &intent, &failed, header(), again]);
+        let mut earlier = read(&path, "sha256:x").unwrap();
+        assert_eq!(
+            earlier.get(&1),
+            Some(&Earlier::MaybeSent),
+            "after {again}the stop may have been sent again: its status must be read"
+        );
+        retry_failed(&mut earlier);
+        assert_eq!(earlier.get(&1), Some(&Earlier::MaybeSent));
+    }
+}
+
+/// A resend after an escalation's intent is the escalation's force stop sent again: the stop
+/// stays accepted with its force stop maybe sent (never a graceful stop, never a second force).
+#[test]
+fn a_resend_during_an_escalation_keeps_the_escalation() {
+    let lines = [
+        header().to_owned(),
+        format!("{{\"kind\":\"intent\",\"seq\":1,\"job\":\"{JOB}\",\"force\":false}}\n"),
+        format!("{{\"kind\":\"accepted\",\"seq\":1,\"job\":\"{JOB}\"}}\n"),
+        format!("{{\"kind\":\"escalating\",\"seq\":1,\"job\":\"{JOB}\"}}\n"),
+        format!("{{\"kind\":\"resending\",\"seq\":1,\"job\":\"{JOB}\"}}\n"),
+    ];
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let (_dir, path) = journal(&refs);
+    assert_eq!(
+        read(&path, "sha256:x").unwrap().get(&1),
+        Some(&Earlier::Accepted(Escalation::MaybeSent))
+    );
+}

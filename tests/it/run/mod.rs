@@ -3,6 +3,7 @@
 //! file per theme; this module holds what they share.
 
 mod basics;
+mod boundaries;
 mod credentials;
 mod faults;
 mod limits;
