@@ -12,6 +12,7 @@ use crate::live::LiveError;
 use crate::live::select::{self, SelectError};
 use crate::mock::JobSpec;
 use crate::plan::Plan;
+use crate::plan::document::{self as plan_document, PlanDocument, PlanFile};
 use crate::plan::drift;
 use crate::runbook::Runbook;
 use crate::runbook::model::{Expectation, Target as RunbookTarget};
@@ -150,7 +151,9 @@ pub fn approve(
     accept_drift: bool,
     shard: Option<(usize, usize)>,
 ) -> Result<Approved, String> {
-    let approved_id = plan_id_in(file)?;
+    let approved =
+        plan_document::read(file).map_err(|e| format!("error: {e}; nothing was sent"))?;
+    let approved_id = approved.plan_id().to_string();
     if approved_id == plan.plan_id {
         return Ok(Approved {
             plan,
@@ -169,12 +172,15 @@ pub fn approve(
         "  = review the new plan (`stopbook plan {}`) and approve it again",
         runbook_path.display()
     );
-    let Some(approved) = approved_json(file) else {
+    let PlanFile::Json(approved) = approved else {
         return Err(format!(
             "{head}\n  (the approved plan is not JSON: give the JSON plan to see what differs)\n{again}"
         ));
     };
-    let found = drift::compare(&approved, &plan.to_json_value());
+    let now = plan
+        .document()
+        .map_err(|e| format!("error: the plan now: {e}"))?;
+    let found = drift::compare(&approved, &now);
     if !accept_drift || !found.only_live_set() {
         let accept = match found.only_live_set() {
             true => {
@@ -227,42 +233,13 @@ pub struct Approved {
     pub approved_id: Option<String>,
 }
 
-fn approved_json(file: &Path) -> Option<serde_json::Value> {
-    let text = std::fs::read_to_string(file).ok()?;
-    serde_json::from_str(&text).ok()
-}
-
 /// Every (phase, job) of an approved plan, with its place in the approved plan (1-based).
-fn approved_jobs(approved: &serde_json::Value) -> HashMap<(String, String), usize> {
-    let mut out = HashMap::new();
-    for phase in approved["phases"].as_array().into_iter().flatten() {
-        let name = phase["name"].as_str().unwrap_or("");
-        for stop in phase["stops"].as_array().into_iter().flatten() {
-            if let Some(job) = stop["job"].as_str() {
-                let seq = out.len() + 1;
-                out.insert((name.to_owned(), job.to_owned()), seq);
-            }
-        }
-    }
-    out
-}
-
-/// The plan_id a plan file holds, JSON or Markdown.
-fn plan_id_in(file: &Path) -> Result<String, String> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| format!("error: cannot read the plan `{}`: {e}", file.display()))?;
-    let start = text
-        .find("sha256:")
-        .ok_or_else(|| format!("error: `{}` holds no plan_id", file.display()))?;
-    let id: String = text[start..].chars().take(7 + 64).collect();
-    if id.len() == 71 && id[7..].bytes().all(|b| b.is_ascii_hexdigit()) {
-        Ok(id)
-    } else {
-        Err(format!(
-            "error: `{}` holds a malformed plan_id",
-            file.display()
-        ))
-    }
+fn approved_jobs(approved: &PlanDocument) -> HashMap<(String, String), usize> {
+    approved
+        .stops()
+        .enumerate()
+        .map(|(i, (phase, stop))| ((phase.to_owned(), stop.job.to_string()), i + 1))
+        .collect()
 }
 
 /// Where a run of a runbook with selects keeps the plan it resolved, beside its journal.
@@ -288,27 +265,20 @@ pub fn pin_selection(journal: &Path, plan: &Plan) -> Result<(), String> {
 
 /// The runbook with the jobs its first run's selects found (from `file`), planned.
 pub fn pinned_plan(mut runbook: Runbook, file: &Path) -> Result<Plan, String> {
-    let bad = |why: String| format!("error: `{}`: {why}; nothing was sent", file.display());
-    let text = std::fs::read_to_string(file).map_err(|e| bad(e.to_string()))?;
-    let pinned: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    let pinned = plan_document::read_json(file)
+        .map_err(|e| format!("error: {e} (the jobs the selects found); nothing was sent"))?;
     for phase in &mut runbook.phases {
-        let Some(stored) = pinned["phases"]
-            .as_array()
-            .and_then(|ps| ps.iter().find(|p| p["name"] == phase.name.as_str()))
-        else {
+        let Some(stored) = pinned.phases.iter().find(|p| p.name == phase.name) else {
             continue;
         };
-        for stop in stored["stops"].as_array().into_iter().flatten() {
-            let (Some(job), Some(name)) = (stop["job"].as_str(), stop["name"].as_str()) else {
+        for stop in &stored.stops {
+            let Some(name) = &stop.name else {
                 continue;
             };
-            let job = job
-                .parse::<crate::drs::JobId>()
-                .map_err(|e| bad(e.to_string()))?;
             phase.stops.push(crate::runbook::model::Stop {
-                job,
+                job: stop.job,
                 label: None,
-                name: Some(name.to_owned()),
+                name: Some(name.clone()),
                 settings: std::sync::Arc::clone(&phase.settings),
             });
         }

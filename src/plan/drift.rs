@@ -1,14 +1,16 @@
 //! What differs between an approved plan and the plan a runbook gives now, for `run --plan`:
 //! jobs a select now matches that were not approved, approved jobs it no longer matches, and
 //! for everything else (listed stops, phases, limits, target) what was added, removed or
-//! changed, field by field, old → new. Both plans are read as JSON, so an approved plan file is
-//! compared as it was written.
+//! changed, field by field, old → new. Both plans are read as typed plan documents (see
+//! [`super::document`]) whose fields beyond the structure are kept as written, so an approved
+//! plan file is compared as it was written.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use serde_json::Value;
 
+use super::document::{PlanDocument, StopDocument};
 use crate::output::printable;
 
 /// A stop found in one plan: its phase, job, and the task name when a select found it.
@@ -69,8 +71,8 @@ impl Drift {
 /// Stop fields that follow from a stop's place, not from what was approved for it.
 const PLACE_FIELDS: [&str; 2] = ["seq", "batch"];
 
-/// Compares an approved plan with the plan now (both as JSON documents).
-pub fn compare(approved: &Value, now: &Value) -> Drift {
+/// Compares an approved plan with the plan now.
+pub fn compare(approved: &PlanDocument, now: &PlanDocument) -> Drift {
     let mut drift = Drift::default();
     let (old_stops, new_stops) = (stops(approved), stops(now));
     for (job, (phase, stop)) in &new_stops {
@@ -140,30 +142,21 @@ fn found(phase: &str, job: &str, stop: &Value) -> Job {
     }
 }
 
-/// Every stop by job: its phase and its JSON.
-fn stops(plan: &Value) -> BTreeMap<String, (String, Value)> {
-    let mut out = BTreeMap::new();
-    for phase in plan["phases"].as_array().into_iter().flatten() {
-        let name = phase["name"].as_str().unwrap_or("").to_owned();
-        for stop in phase["stops"].as_array().into_iter().flatten() {
-            if let Some(job) = stop["job"].as_str() {
-                out.insert(job.to_owned(), (name.clone(), stop.clone()));
-            }
-        }
-    }
-    out
+/// Every stop by job: its phase and its fields.
+fn stops(plan: &PlanDocument) -> BTreeMap<String, (String, Value)> {
+    plan.stops()
+        .map(|(phase, stop)| {
+            let fields = serde_json::to_value(stop).unwrap_or(Value::Null);
+            (stop.job.to_string(), (phase.to_owned(), fields))
+        })
+        .collect()
 }
 
 /// The phases' order and, in each phase both plans hold, the order of the listed stops both
 /// hold: a plan runs in that order, so a canary moved last is a change, not a position.
-fn order_changes(approved: &Value, now: &Value, out: &mut Vec<Change>) {
-    let names = |plan: &Value| -> Vec<String> {
-        plan["phases"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|p| p["name"].as_str().unwrap_or("").to_owned())
-            .collect()
+fn order_changes(approved: &PlanDocument, now: &PlanDocument, out: &mut Vec<Change>) {
+    let names = |plan: &PlanDocument| -> Vec<String> {
+        plan.phases.iter().map(|p| p.name.clone()).collect()
     };
     let (old, new) = (names(approved), names(now));
     let common = |a: &[String], b: &[String]| -> Vec<String> {
@@ -191,52 +184,40 @@ fn order_changes(approved: &Value, now: &Value, out: &mut Vec<Change>) {
 }
 
 /// The jobs of a phase's listed stops (those without a task name), in plan order.
-fn listed(plan: &Value, phase: &str) -> Vec<String> {
-    plan["phases"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|p| p["name"] == phase)
-        .flat_map(|p| p["stops"].as_array().into_iter().flatten())
-        .filter(|s| s.get("name").is_none())
-        .filter_map(|s| s["job"].as_str().map(str::to_owned))
+fn listed(plan: &PlanDocument, phase: &str) -> Vec<String> {
+    plan.stops()
+        .filter(|(p, s)| *p == phase && s.name.is_none())
+        .map(|(_, s): (_, &StopDocument)| s.job.to_string())
         .collect()
 }
 
 /// The plan without what follows from its stops: the stops themselves (compared by job),
 /// counts, `plan_id` and the live part of `plan --live`.
-fn without_stops(plan: &Value) -> Value {
-    let mut plan = plan.clone();
-    if let Some(map) = plan.as_object_mut() {
-        for key in ["plan_id", "totals", "live"] {
-            map.remove(key);
-        }
+fn without_stops(plan: &PlanDocument) -> Value {
+    let mut rest = plan.rest.clone();
+    for key in ["totals", "live"] {
+        rest.remove(key);
     }
-    if let Some(limits) = plan
+    if let Some(Value::Object(m)) = rest
         .get_mut("limits")
         .and_then(|l| l.get_mut("max_failures"))
-        && let Some(m) = limits.as_object_mut()
     {
         m.remove("allowed");
     }
-    let mut phases = BTreeMap::new();
-    for phase in plan["phases"].as_array().into_iter().flatten() {
-        let mut phase = phase.clone();
-        if let Some(map) = phase.as_object_mut() {
-            map.remove("stops");
-            if let Some(Value::Object(m)) = map.get_mut("max_failures") {
-                m.remove("allowed");
-            }
-            if let Some(Value::Object(s)) = map.get_mut("select") {
-                s.remove("matched");
-            }
+    let mut phases = serde_json::Map::new();
+    for phase in &plan.phases {
+        let mut fields = phase.rest.clone();
+        if let Some(Value::Object(m)) = fields.get_mut("max_failures") {
+            m.remove("allowed");
         }
-        let name = phase["name"].as_str().unwrap_or("").to_owned();
-        phases.insert(name, phase);
+        if let Some(Value::Object(s)) = fields.get_mut("select") {
+            s.remove("matched");
+        }
+        fields.insert("name".to_owned(), Value::String(phase.name.clone()));
+        phases.insert(phase.name.clone(), Value::Object(fields));
     }
-    let phases: serde_json::Map<String, Value> = phases.into_iter().collect();
-    plan["phases"] = Value::Object(phases);
-    plan
+    rest.insert("phases".to_owned(), Value::Object(phases));
+    Value::Object(rest)
 }
 
 /// The fields of `old` and `new` that differ, flattened to dotted paths under `prefix`.
@@ -329,31 +310,41 @@ mod tests {
 
     use super::*;
 
+    /// A well-formed job ID for the letter `c`.
+    fn id(c: char) -> String {
+        format!("0000000{c}-0000-4000-8000-00000000000{c}")
+    }
+
+    fn doc(value: Value) -> PlanDocument {
+        serde_json::from_value(value).unwrap()
+    }
+
     fn plan(stops: Value, rate: &str) -> Value {
-        json!({"plan_id": "x", "limits": {"rate": rate}, "totals": {"stops": 1},
+        let hash = format!("sha256:{}", "0".repeat(64));
+        json!({"plan_id": hash, "limits": {"rate": rate}, "totals": {"stops": 1},
                "phases": [{"name": "p", "select": {"matched": 1}, "stops": stops}]})
     }
 
     #[test]
     fn selected_listed_and_changed_are_told_apart() {
         let old = plan(
-            json!([{"job": "a", "name": "orders-a", "seq": 1},
-                   {"job": "b", "force": false, "seq": 2},
-                   {"job": "c", "seq": 3}]),
+            json!([{"job": id('a'), "name": "orders-a", "seq": 1},
+                   {"job": id('b'), "force": false, "seq": 2},
+                   {"job": id('c'), "seq": 3}]),
             "5/s",
         );
         let new = plan(
-            json!([{"job": "b", "force": true, "seq": 1},
-                   {"job": "d", "seq": 2},
-                   {"job": "e", "name": "orders-e", "seq": 3}]),
+            json!([{"job": id('b'), "force": true, "seq": 1},
+                   {"job": id('d'), "seq": 2},
+                   {"job": id('e'), "name": "orders-e", "seq": 3}]),
             "10/s",
         );
-        let d = compare(&old, &new);
-        assert_eq!(d.now_match[0].job, "e");
+        let d = compare(&doc(old), &doc(new));
+        assert_eq!(d.now_match[0].job, id('e'));
         assert_eq!(d.no_longer_match[0].name.as_deref(), Some("orders-a"));
         assert_eq!(
-            (d.added[0].job.as_str(), d.removed[0].job.as_str()),
-            ("d", "c")
+            (d.added[0].job.clone(), d.removed[0].job.clone()),
+            (id('d'), id('c'))
         );
         let changed: Vec<String> = d
             .changed
@@ -362,20 +353,23 @@ mod tests {
             .collect();
         assert_eq!(
             changed,
-            ["b force: false → true", "limits.rate: 5/s → 10/s"]
+            [
+                format!("{} force: false → true", id('b')),
+                "limits.rate: 5/s → 10/s".to_owned()
+            ]
         );
         assert!(!d.only_live_set());
     }
 
     #[test]
     fn counts_and_places_are_not_drift() {
-        let old = plan(json!([{"job": "a", "name": "n", "seq": 1}]), "5/s");
-        let mut new = plan(json!([{"job": "a", "name": "n", "seq": 7}]), "5/s");
+        let old = plan(json!([{"job": id('a'), "name": "n", "seq": 1}]), "5/s");
+        let mut new = plan(json!([{"job": id('a'), "name": "n", "seq": 7}]), "5/s");
         new["totals"] = json!({"stops": 9});
         new["phases"][0]["select"]["matched"] = json!(4);
-        assert!(compare(&old, &new).is_empty());
+        assert!(compare(&doc(old.clone()), &doc(new.clone())).is_empty());
         new["phases"][0]["stops"][0]["name"] = json!("renamed");
-        let d = compare(&old, &new);
+        let d = compare(&doc(old), &doc(new));
         assert!(
             d.only_live_set() && !d.is_empty(),
             "a rename is live state: {d:?}"

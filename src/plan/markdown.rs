@@ -13,7 +13,8 @@ pub(super) fn write(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
     let totals = plan.totals();
     writeln!(out, "# Plan: {}", escape(&rb.name))?;
     writeln!(out)?;
-    writeln!(out, "- **plan_id:** `{}`", plan.plan_id)?;
+    let line = super::document::MARKDOWN_PLAN_ID;
+    writeln!(out, "{line}{}`", plan.plan_id)?;
     writeln!(out, "- **target:** {}", target(&rb.target))?;
     let rate = rb
         .limits

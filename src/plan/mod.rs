@@ -8,6 +8,7 @@
 //! sorted, no insignificant whitespace. Anyone can recompute it:
 //! `jq -cS 'del(.plan_id)' plan.json | tr -d '\n' | sha256sum`.
 
+pub mod document;
 pub mod drift;
 mod json;
 mod markdown;
@@ -59,6 +60,13 @@ impl Plan {
         let mut bytes = Vec::new();
         let _ = json::write_pretty(self, &mut bytes);
         serde_json::from_slice(&bytes).unwrap_or_default()
+    }
+
+    /// The plan as a typed plan document, as a plan file holding it reads back.
+    pub fn document(&self) -> Result<document::PlanDocument, String> {
+        let mut bytes = Vec::new();
+        json::write_pretty(self, &mut bytes).map_err(|e| e.to_string())?;
+        serde_json::from_slice(&bytes).map_err(|e| e.to_string())
     }
 
     /// The plan as a review-ready Markdown document.
