@@ -211,6 +211,10 @@ pub struct RunArgs {
     /// With --resume: try the stops that failed again too (each job's status is read first).
     #[arg(long, requires = "resume")]
     pub retry_failed: bool,
+    /// With --resume: go on at another endpoint of the journal's project (`--endpoint`); every
+    /// stop in doubt is read there before anything is sent. Recorded in the journal.
+    #[arg(long, requires = "resume")]
+    pub retarget: bool,
     /// Run through this phase, then stop cleanly (outcome `paused`); --resume goes on.
     #[arg(long, value_name = "PHASE")]
     pub until: Option<String>,

@@ -8,6 +8,7 @@ mod connect;
 mod live;
 mod mock;
 mod plan;
+mod report_paths;
 mod run;
 mod run_config;
 mod self_test;

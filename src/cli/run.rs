@@ -1,6 +1,7 @@
 //! `stopbook run`, second half: connect to the target (the embedded mock when there is none),
 //! run the plan with progress and signals, and write the reports, whatever the outcome.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -10,11 +11,12 @@ use super::Exit;
 use super::args::{RunArgs, Verbosity};
 use super::confirm;
 use super::connect;
-use super::run_config::{RunConfig, resume_line};
+use super::run_config::{JournalState, RunConfig, resume_line};
 use crate::exec::{self, Report, RunOutcome, journal};
 use crate::output;
 use crate::plan::Plan;
-use crate::report::context::{self, AuthKind, RunContext, TargetInfo};
+use crate::report::context::{RunContext, TargetInfo};
+use crate::report::format::Format;
 use crate::report::{self, progress};
 
 /// Runs `stopbook run` and returns its exit code.
@@ -83,30 +85,25 @@ async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> E
         until,
         shard,
         approved_plan_id,
+        runbook_sha256,
+        binding,
+        auth,
         ..
     } = config;
-    let (journal_path, earlier, journal_age) = match journal {
-        Some(j) => (Some(j.path), j.earlier, j.age),
+    // The journal's lock is held in `held` to the end of the run: no other run takes it up.
+    let (held, earlier, journal_age) = match journal {
+        Some(j) => (Some(Held::from(&j)), j.earlier, j.age),
         None => (None, Default::default(), Default::default()),
     };
     let quiet = verbosity == Verbosity::Quiet;
-    if args.resume && !quiet {
-        say!("{}", resume_line(&plan, &earlier, args.shard));
-    }
-    let pool = concurrency as usize;
-    let (auth, project) = target_kind(&target);
-    let connection = match connect::connect(target, args.ca_cert.as_deref(), pool).await {
-        Ok(connection) => connection,
-        Err(message) => {
-            say!("{message}");
-            return Exit::Invalid;
-        }
-    };
     if !quiet {
-        say!("target: {}", connection.describe(project_id.as_deref()));
+        announce(args, &plan, &earlier, held.as_ref(), &binding);
     }
-    let journal = match &journal_path {
-        Some(path) => match journal::Journal::open(path, &plan.plan_id, &plan.runbook.name).await {
+    let Some(connection) = connected(target, args, concurrency, project_id, quiet).await else {
+        return Exit::Invalid;
+    };
+    let journal = match &held {
+        Some(held) => match held.open(&plan, &runbook_sha256, &binding).await {
             Ok(journal) => Some(journal),
             Err(e) => {
                 say!("error: {e}; nothing was sent");
@@ -135,37 +132,106 @@ async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> E
     let connection_url = connection.url.clone();
     connection.close().await;
     // Under --quiet the journal is named only when a resume may need it.
-    let journal_path = journal_path.filter(|_| !quiet || report.outcome != RunOutcome::Passed);
+    let journal_path = held
+        .as_ref()
+        .map(|held| held.path.clone())
+        .filter(|_| !quiet || report.outcome != RunOutcome::Passed);
+    let target = TargetInfo {
+        endpoint: connection_url,
+        project_id: binding.project_id,
+        auth,
+    };
     let ctx = RunContext {
         runbook: plan.runbook.name.clone(),
         plan_id: plan.plan_id.clone(),
-        runbook_sha256: std::fs::read(&args.runbook)
-            .map(|b| context::sha256_hex(&b))
-            .unwrap_or_default(),
-        target: TargetInfo {
-            endpoint: connection_url,
-            project_id: project,
-            auth,
-        },
+        runbook_sha256,
+        target,
         shard: args.shard,
         approved_plan_id,
     };
-    finish(args, &ctx, &report, journal_path.as_ref())
+    let exit = finish(args, &ctx, &report, journal_path.as_ref());
+    drop(held);
+    exit
 }
 
-/// The kind of credential and the project of `target`, for the reports.
-fn target_kind(target: &connect::Target) -> (AuthKind, String) {
-    use crate::api::client::Credentials;
-    match target {
-        connect::Target::Embedded { .. } => (AuthKind::Embedded, connect::EMBEDDED_PROJECT.into()),
-        connect::Target::Remote(remote) => {
-            let auth = match remote.credentials {
-                Credentials::Token(_) => AuthKind::Token,
-                Credentials::AkSk { .. } => AuthKind::AkSk,
-                Credentials::Iam(_) => AuthKind::IamPassword,
-            };
-            (auth, remote.project_id.clone())
+/// The connection to the target (the embedded mock started), said on the terminal; `None`
+/// (said why) when it cannot be made.
+async fn connected(
+    target: connect::Target,
+    args: &RunArgs,
+    concurrency: u32,
+    project_id: Option<String>,
+    quiet: bool,
+) -> Option<connect::Connection> {
+    let pool = concurrency as usize;
+    match connect::connect(target, args.ca_cert.as_deref(), pool).await {
+        Ok(connection) => {
+            if !quiet {
+                say!("target: {}", connection.describe(project_id.as_deref()));
+            }
+            Some(connection)
         }
+        Err(message) => {
+            say!("{message}");
+            None
+        }
+    }
+}
+
+/// What a resumed or retargeted run says before it connects.
+fn announce(
+    args: &RunArgs,
+    plan: &Plan,
+    earlier: &HashMap<usize, journal::Earlier>,
+    held: Option<&Held>,
+    binding: &journal::Binding,
+) {
+    if args.resume {
+        say!("{}", resume_line(plan, earlier, args.shard));
+    }
+    if let Some(from) = held.and_then(|h| h.retargeted_from.as_ref()) {
+        say!(
+            "retarget: the window moves from {from} to {}; every stop in doubt is read there before anything is sent",
+            binding.endpoint
+        );
+    }
+}
+
+/// The journal this run holds, from before it was read to the run's end.
+struct Held {
+    path: PathBuf,
+    _lock: Arc<journal::Lock>,
+    seen: journal::Seen,
+    retargeted_from: Option<String>,
+}
+
+impl Held {
+    fn from(state: &JournalState) -> Self {
+        Held {
+            path: state.path.clone(),
+            _lock: Arc::clone(&state.lock),
+            seen: state.seen.clone(),
+            retargeted_from: state.retargeted_from.clone(),
+        }
+    }
+
+    /// Opens the journal for appending with this process's header, refusing it if it is not
+    /// as the run read it.
+    async fn open(
+        &self,
+        plan: &Plan,
+        runbook_sha256: &str,
+        binding: &journal::Binding,
+    ) -> Result<journal::Journal, journal::JournalError> {
+        self.seen.unchanged(&self.path)?;
+        let header = journal::Header {
+            runbook_sha256: Some(runbook_sha256.to_owned()),
+            target: Some(binding.clone()),
+            retargeted_from: self.retargeted_from.clone(),
+            process: Some(journal::Holder::this_process()),
+            ..journal::Header::of_plan(&plan.plan_id, &plan.runbook.name)
+        };
+        journal::Journal::open(&self.path, header).await
     }
 }
 
@@ -203,30 +269,24 @@ fn finish(args: &RunArgs, ctx: &RunContext, report: &Report, journal: Option<&Pa
         RunOutcome::Aborted => Exit::Aborted,
         RunOutcome::Interrupted => Exit::Interrupted,
     };
-    let writes: [(Option<&PathBuf>, &str); 4] = [
-        (args.report_json.as_ref(), "json"),
-        (args.report_junit.as_ref(), "junit"),
-        (args.report_md.as_ref(), "md"),
-        (args.report_html.as_ref(), "html"),
-    ];
-    for (path, kind) in writes {
-        let Some(path) = path else { continue };
-        let written = output::write_atomic(path, |out| match kind {
-            "json" => report::json::write(out, ctx, report),
-            "junit" => report::junit::write(out, ctx, report),
-            "html" => report::html::write(out, ctx, report),
-            _ => report::markdown::write(out, ctx, report),
-        });
-        if let Err(e) = written {
-            let path = path.display();
-            say!("error: cannot write the {kind} report `{path}`: {e}");
-            if exit == Exit::Success {
-                exit = Exit::Failed;
+    let mut written = Vec::new();
+    for format in Format::ALL {
+        let Some(path) = report_path(args, format) else {
+            continue;
+        };
+        match output::write_atomic(path, |out| format.write(out, ctx, report)) {
+            Ok(()) => written.push(path),
+            Err(e) => {
+                let (kind, path) = (format.name(), path.display());
+                say!("error: cannot write the {kind} report `{path}`: {e}");
+                if exit == Exit::Success {
+                    exit = Exit::Failed;
+                }
             }
         }
     }
     if let Some(path) = &args.attest
-        && let Err(e) = attest(path, &writes, ctx, report)
+        && let Err(e) = attest(path, &written, ctx, report)
     {
         say!(
             "error: cannot write the attestation `{}`: {e}",
@@ -243,11 +303,21 @@ fn finish(args: &RunArgs, ctx: &RunContext, report: &Report, journal: Option<&Pa
     exit
 }
 
+/// Where `args` asks for the report in `format`, if it does.
+fn report_path(args: &RunArgs, format: Format) -> Option<&PathBuf> {
+    match format {
+        Format::Json => args.report_json.as_ref(),
+        Format::Junit => args.report_junit.as_ref(),
+        Format::Markdown => args.report_md.as_ref(),
+        Format::Html => args.report_html.as_ref(),
+    }
+}
+
 /// The run's attestation: the plan (its `plan_id` is the sha256 of its canonical JSON) and every
 /// report written, one test per stop (a skipped stop is a warned test).
 fn attest(
     path: &std::path::Path,
-    written: &[(Option<&PathBuf>, &str)],
+    written: &[&PathBuf],
     ctx: &RunContext,
     report: &Report,
 ) -> std::io::Result<()> {
@@ -258,7 +328,7 @@ fn attest(
         ctx.plan_id.trim_start_matches("sha256:").to_owned(),
     );
     let mut subjects = vec![plan];
-    for file in written.iter().filter_map(|(p, _)| *p) {
+    for file in written {
         let bytes = std::fs::read(file)?;
         subjects.push((file.display().to_string(), sha256_hex(&bytes)));
     }

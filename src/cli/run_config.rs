@@ -10,10 +10,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::args::RunArgs;
-use super::connect::Target;
+use super::connect::{self, Target};
 use super::live::{self, Refusal, invalid};
-use crate::exec::{self, journal};
+use super::report_paths;
+use crate::exec::journal::{self, Binding, Lock, Seen};
+use crate::exec::{self};
 use crate::plan::Plan;
+use crate::report::context::{self, AuthKind};
 use crate::runbook::model::Runbook;
 use crate::runbook::values::Rate;
 use crate::runbook::{self};
@@ -37,14 +40,27 @@ pub struct RunConfig {
     pub shard: Option<(usize, usize)>,
     /// The approved plan's `plan_id` when an accepted drift runs another plan.
     pub approved_plan_id: Option<String>,
+    /// The sha256 (hex) of the runbook bytes that were parsed.
+    pub runbook_sha256: String,
+    /// Where the stops go, as the journal's header binds it.
+    pub binding: Binding,
+    /// The kind of credential, for the reports.
+    pub auth: AuthKind,
 }
 
-/// The journal a run writes, and what an earlier run of the same plan left in it.
+/// The journal a run writes, held from before it was read to the run's end, and what an
+/// earlier run of the same plan left in it.
 pub struct JournalState {
     pub path: PathBuf,
     pub earlier: HashMap<usize, journal::Earlier>,
     /// How long ago the earlier run last wrote it.
     pub age: Duration,
+    /// This run's hold on the journal (shared with whoever keeps it to the run's end).
+    pub lock: std::sync::Arc<Lock>,
+    /// The journal as it was read: refused if it is otherwise when the run opens it.
+    pub seen: Seen,
+    /// The endpoint the window moves from (`--retarget`).
+    pub retargeted_from: Option<String>,
 }
 
 impl RunConfig {
@@ -55,13 +71,16 @@ impl RunConfig {
     }
 
     fn checked(args: &RunArgs) -> Result<Result<Self, Refusal>, String> {
-        let runbook = runbook::load(&args.runbook).map_err(|d| d.to_string())?;
-        check_report_paths(args)?;
+        let (runbook, source) =
+            runbook::load_with_source(&args.runbook).map_err(|d| d.to_string())?;
+        let runbook_sha256 = context::sha256_hex(&source);
+        report_paths::check(args, args.journal.as_deref())?;
         if args.accept_drift && args.plan.is_none() {
             return Err("error: --accept-drift goes with --plan FILE: it accepts a difference from an approved plan; nothing was sent".to_owned());
         }
         // Refusals that need no request come first (a wrong --endpoint is not worth a read).
         let (target, project_id) = live::target(&runbook, args.endpoint.as_deref())?;
+        let (binding, auth) = binding(&target);
         let until = match &args.until {
             Some(name) => Some(phase_index(&runbook, name)?),
             None => None,
@@ -70,7 +89,15 @@ impl RunConfig {
         // A runbook with selects names its default journal after the runbook as written: the
         // plan it resolves to is known only after reading live state.
         let key = selects.then(|| Plan::new(runbook.clone()).plan_id);
-        let plan = match Self::plan(args, runbook, key.as_deref(), project_id.is_some())? {
+        // Lock, then read: where the journal is known before planning (a resume of selects
+        // reads the jobs its first run pinned beside it), it is taken first.
+        let early = match (&args.journal, &key) {
+            (Some(path), _) => Some(path.clone()),
+            (None, Some(key)) if project_id.is_some() => Some(default_journal(key, args.shard)),
+            _ => None,
+        };
+        let mut lock = early.as_deref().map(take).transpose()?;
+        let plan = match Self::plan(args, runbook, early.as_deref())? {
             Ok(plan) => plan,
             Err(refusal) => return Ok(Err(refusal)),
         };
@@ -82,19 +109,26 @@ impl RunConfig {
             }
             None => (plan, Vec::new(), args.shard, None),
         };
-        let journal_path = match (&args.journal, &project_id) {
-            (Some(path), _) => Some(path.clone()),
-            (None, Some(_)) => Some(default_journal(
-                key.as_ref().unwrap_or(&plan.plan_id),
-                args.shard,
-            )),
+        let journal_path = match (early, &project_id) {
+            (Some(path), _) => Some(path),
+            (None, Some(_)) => Some(default_journal(&plan.plan_id, args.shard)),
             (None, None) if args.resume || until.is_some() => {
                 return Err("error: the embedded mock keeps no journal unless asked: give --journal FILE to --resume or --until".to_owned());
             }
             (None, None) => None,
         };
         let journal = match journal_path {
-            Some(path) => Some(journal_state(args, &plan, path)?),
+            Some(path) => {
+                report_paths::check(args, Some(&path))?;
+                let lock = match lock.take() {
+                    Some(lock) => lock,
+                    None => take(&path)?,
+                };
+                Some(journal_state(args, &plan, path, lock, &binding)?)
+            }
+            None if args.retarget => {
+                return Err("error: --retarget moves a journal's window to another endpoint: there is no journal here; nothing was sent".to_owned());
+            }
             None => None,
         };
         if let (Some(journal), true, false) = (&journal, selects, args.resume) {
@@ -111,8 +145,49 @@ impl RunConfig {
             notes,
             shard,
             approved_plan_id,
+            runbook_sha256,
+            binding,
+            auth,
         }))
     }
+}
+
+/// This run's hold on the journal at `path`, or who else holds it.
+fn take(path: &Path) -> Result<Lock, String> {
+    Lock::take(path).map_err(|e| match e {
+        journal::JournalError::InUse { .. } => format!("error: {e}"),
+        _ => format!("error: {e}; nothing was sent"),
+    })
+}
+
+/// The target as the journal binds it, and the kind of credential for the reports.
+fn binding(target: &Target) -> (Binding, AuthKind) {
+    use crate::api::client::Credentials;
+    let (endpoint, project_id, auth) = match target {
+        Target::Embedded { .. } => (
+            "embedded mock".to_owned(),
+            connect::EMBEDDED_PROJECT.to_owned(),
+            AuthKind::Embedded,
+        ),
+        Target::Remote(remote) => {
+            let auth = match remote.credentials {
+                Credentials::Token(_) => AuthKind::Token,
+                Credentials::AkSk { .. } => AuthKind::AkSk,
+                Credentials::Iam(_) => AuthKind::IamPassword,
+            };
+            (remote.base.clone(), remote.project_id.clone(), auth)
+        }
+    };
+    let kind = serde_json::to_value(auth)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let binding = Binding {
+        endpoint,
+        project_id,
+        auth: kind,
+    };
+    (binding, auth)
 }
 
 impl RunConfig {
@@ -122,16 +197,11 @@ impl RunConfig {
     fn plan(
         args: &RunArgs,
         runbook: Runbook,
-        key: Option<&str>,
-        remote: bool,
+        journal: Option<&Path>,
     ) -> Result<Result<Plan, Refusal>, String> {
-        let journal = match (&args.journal, key) {
-            (Some(path), Some(_)) => Some(path.clone()),
-            (None, Some(key)) if remote => Some(default_journal(key, args.shard)),
-            _ => None,
-        };
         let pinned = journal
-            .map(|j| live::selection_file(&j))
+            .filter(|_| live::has_select(&runbook))
+            .map(live::selection_file)
             .filter(|f| args.resume && f.exists());
         if let Some(file) = pinned {
             return live::pinned_plan(runbook, &file).map(Ok);
@@ -141,55 +211,81 @@ impl RunConfig {
     }
 }
 
-/// Each report's folder takes a file now, so a typo in a path is found before anything is sent
-/// rather than after the whole run.
-fn check_report_paths(args: &RunArgs) -> Result<(), String> {
-    let paths = [
-        &args.report_json,
-        &args.report_junit,
-        &args.report_md,
-        &args.report_html,
-    ];
-    for path in paths.into_iter().flatten() {
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        if let Err(e) = tempfile::NamedTempFile::new_in(dir) {
-            return Err(format!(
-                "error: cannot write the report `{}`: {e}; nothing was sent",
-                path.display()
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// The journal at `path`: refused without `--resume` when it exists, required with it.
-fn journal_state(args: &RunArgs, plan: &Plan, path: PathBuf) -> Result<JournalState, String> {
+/// The journal at `path`, read under this run's `lock`: refused without `--resume` when it
+/// exists, required with it, and bound to the plan, the project and the endpoint.
+fn journal_state(
+    args: &RunArgs,
+    plan: &Plan,
+    path: PathBuf,
+    lock: Lock,
+    binding: &Binding,
+) -> Result<JournalState, String> {
+    let seen = Seen::of(&path);
+    let mut state = JournalState {
+        earlier: HashMap::new(),
+        age: Duration::ZERO,
+        lock: std::sync::Arc::new(lock),
+        seen,
+        retargeted_from: None,
+        path,
+    };
+    let path = &state.path;
     match (path.exists(), args.resume) {
         (true, false) => Err(format!(
             "error: the journal `{}` already exists: resume that run with --resume, or move the journal away to start over",
             path.display()
         )),
         (true, true) => {
-            let mut earlier =
-                journal::read(&path, &plan.plan_id).map_err(|e| format!("error: {e}"))?;
+            let window = journal::read(path, &plan.plan_id).map_err(|e| format!("error: {e}"))?;
+            state.retargeted_from = bound(args, path, window.binding.as_ref(), binding)?;
+            state.earlier = window.earlier;
             if args.retry_failed {
-                journal::retry_failed(&mut earlier);
+                journal::retry_failed(&mut state.earlier);
             }
-            let age = journal::age(&path);
-            Ok(JournalState { path, earlier, age })
+            if state.retargeted_from.is_some() {
+                journal::retarget(&mut state.earlier);
+            }
+            state.age = journal::age(path);
+            Ok(state)
         }
         (false, true) => Err(format!(
             "error: --resume: there is no journal at `{}`; nothing was sent\n  = give the journal of the run to resume with --journal FILE, or leave out --resume to start a new run",
             path.display()
         )),
-        (false, false) => Ok(JournalState {
-            path,
-            earlier: HashMap::new(),
-            age: Duration::ZERO,
-        }),
+        (false, false) if args.retarget => Err(format!(
+            "error: --retarget: there is no journal at `{}` to move; nothing was sent",
+            path.display()
+        )),
+        (false, false) => Ok(state),
+    }
+}
+
+/// A resume stays in its window: the same project always, the same endpoint unless
+/// `--retarget` moves it (the endpoint it moves from comes back).
+fn bound(
+    args: &RunArgs,
+    path: &Path,
+    window: Option<&Binding>,
+    now: &Binding,
+) -> Result<Option<String>, String> {
+    // A journal from before headers named their target binds nothing.
+    let Some(window) = window else {
+        return Ok(None);
+    };
+    let path = path.display();
+    if window.project_id != now.project_id {
+        return Err(format!(
+            "error: the journal `{path}` is of project {}, and this run would stop jobs of project {}: a window stays in its project; nothing was sent",
+            window.project_id, now.project_id
+        ));
+    }
+    match (window.endpoint == now.endpoint, args.retarget) {
+        (true, _) => Ok(None),
+        (false, true) => Ok(Some(window.endpoint.clone())),
+        (false, false) => Err(format!(
+            "error: the journal `{path}` was written against {}, and this run would send to {}; nothing was sent\n  = resume at {0}, or add --retarget to go on at {1}: every stop in doubt is read there first",
+            window.endpoint, now.endpoint
+        )),
     }
 }
 

@@ -5,12 +5,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use serde_json::Value;
-
 use super::Exit;
 use super::args::VerifyArgs;
 use crate::exec::journal::{self, Earlier, Finished};
 use crate::exec::{Outcome, StopResult};
+use crate::plan::document as plan_document;
 use crate::report::json::ReadReport;
 
 /// Runs `stopbook verify` and returns its exit code.
@@ -42,7 +41,7 @@ pub fn run(args: &VerifyArgs) -> Exit {
     };
     if let Some(path) = &args.journal {
         match journal::read(path, journal_plan) {
-            Ok(earlier) => differences.extend(against_journal(&report.results, &earlier)),
+            Ok(window) => differences.extend(against_journal(&report.results, &window.earlier)),
             Err(e) => differences.push(format!("journal `{}`: {e}", path.display())),
         }
     }
@@ -67,27 +66,12 @@ pub fn run(args: &VerifyArgs) -> Exit {
 
 /// The plan's `plan_id` and its stops, by seq.
 fn read_plan(path: &Path) -> Result<(String, BTreeMap<usize, String>), String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("error: cannot read the plan `{}`: {e}", path.display()))?;
-    let plan: Value = serde_json::from_str(&text).map_err(|e| {
-        format!(
-            "error: `{}` is not a plan JSON (`stopbook plan RUNBOOK --format json`): {e}",
-            path.display()
-        )
-    })?;
-    let plan_id = plan["plan_id"]
-        .as_str()
-        .ok_or_else(|| format!("error: `{}` holds no plan_id", path.display()))?
-        .to_owned();
-    let mut stops = BTreeMap::new();
-    for phase in plan["phases"].as_array().into_iter().flatten() {
-        for stop in phase["stops"].as_array().into_iter().flatten() {
-            if let (Some(seq), Some(job)) = (stop["seq"].as_u64(), stop["job"].as_str()) {
-                stops.insert(seq as usize, job.to_owned());
-            }
-        }
-    }
-    Ok((plan_id, stops))
+    let plan = plan_document::read_json(path).map_err(|e| format!("error: {e}"))?;
+    let stops = plan
+        .stops()
+        .map(|(_, stop)| (stop.seq, stop.job.to_string()))
+        .collect();
+    Ok((plan.plan_id.to_string(), stops))
 }
 
 /// `K/N` as a report writes it.

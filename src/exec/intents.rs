@@ -49,7 +49,8 @@ mod tests {
     #[tokio::test]
     async fn a_journal_that_cannot_be_written_refuses_the_send() {
         // /dev/full accepts the open and fails every write with ENOSPC.
-        let refused = Journal::open(std::path::Path::new("/dev/full"), "sha256:x", "t").await;
+        let header = super::super::journal::Header::of_plan("sha256:x", "t");
+        let refused = Journal::open(std::path::Path::new("/dev/full"), header).await;
         assert!(
             refused.is_err(),
             "the run header could not have been written"

@@ -4,6 +4,7 @@
 pub mod attest;
 pub mod conformance;
 pub mod context;
+pub mod format;
 pub mod html;
 pub mod json;
 pub mod junit;

@@ -31,10 +31,17 @@ pub use model::Runbook;
 
 /// Reads and validates the runbook at `path` (shown in messages as given).
 pub fn load(path: &Path) -> Result<Runbook, Diagnostics> {
+    load_with_source(path).map(|(runbook, _)| runbook)
+}
+
+/// Reads and validates a runbook file, and gives back the bytes it was parsed from: what a
+/// run's journal and reports bind by their sha256, whatever happens to the file after.
+pub fn load_with_source(path: &Path) -> Result<(Runbook, Vec<u8>), Diagnostics> {
     let shown = path.display().to_string();
     let text = read_limited(path, &shown)?;
+    let source = text.clone().into_bytes();
     let base_dir = path.parent().unwrap_or(Path::new(""));
-    load_str(&shown, text, base_dir)
+    load_str(&shown, text, base_dir).map(|runbook| (runbook, source))
 }
 
 /// Validates runbook text as if read from a file named `name` in `base_dir`.

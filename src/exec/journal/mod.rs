@@ -14,7 +14,6 @@
 //! an error naming it. The journal's folder is synced when the file is created, so the file
 //! itself survives a power cut.
 
-use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -27,17 +26,66 @@ use tokio::sync::oneshot;
 use super::{Outcome, StopResult};
 use crate::drs::JobId;
 
+mod lock;
+mod read;
+
+pub use lock::{Holder, Lock, Seen, lock_file};
+pub use read::{Earlier, Escalation, Window, age, read, retarget, retry_failed};
+
+/// What a process writes first in the journal: the window it works in. A resume is refused
+/// when the plan differs, or the project; another endpoint needs `--retarget`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    /// The plan's content hash; a journal of another plan is refused.
+    pub plan_id: String,
+    /// The runbook's name, for a person reading the file.
+    pub runbook: String,
+    /// The sha256 (hex) of the runbook bytes that were parsed.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub runbook_sha256: Option<String>,
+    /// Where the stops go.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub target: Option<Binding>,
+    /// The endpoint of the journal's earlier processes, when `--retarget` moved the window.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub retargeted_from: Option<String>,
+    /// The process that wrote the lines after this header.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub process: Option<Holder>,
+}
+
+impl Header {
+    /// A header naming the plan only; the caller adds what it knows of the window.
+    pub fn of_plan(plan_id: &str, runbook: &str) -> Self {
+        Header {
+            plan_id: plan_id.to_owned(),
+            runbook: runbook.to_owned(),
+            runbook_sha256: None,
+            target: None,
+            retargeted_from: None,
+            process: None,
+        }
+    }
+}
+
+/// The target a window is bound to: never a credential, only its kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Binding {
+    /// The endpoint's base URL (`embedded mock` for the embedded one).
+    pub endpoint: String,
+    /// The project the stops go to.
+    pub project_id: String,
+    /// The kind of credential (`token`, `ak_sk`, `iam_password`, `embedded`).
+    pub auth: String,
+}
+
 /// One line of the journal, as JSON with a `kind` tag.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Entry {
-    /// The header each run writes on opening: which plan the lines after it belong to.
-    Run {
-        /// The plan's content hash; a journal of another plan is refused.
-        plan_id: String,
-        /// The runbook's name, for a person reading the file.
-        runbook: String,
-    },
+    /// The header each process writes on opening: which plan and target the lines after it
+    /// belong to.
+    Run(Box<Header>),
     /// The stop may be sent from here on (on disk before its request goes).
     Intent {
         /// The stop's place in the plan, from 1.
@@ -215,156 +263,31 @@ pub enum JournalError {
     },
     /// Another run holds the journal.
     #[error(
-        "the journal `{path}` is in use by another run: wait for it to end (two runs on one journal would stop the same jobs)"
+        "the journal `{path}` is in use by another run ({holder}): wait for it to end (two runs on one journal would stop the same jobs); nothing was sent"
     )]
     InUse {
         /// The journal's path, as given.
         path: String,
+        /// Who holds it, as far as it can be told.
+        holder: String,
+    },
+    /// The journal appeared or changed after the run read it.
+    #[error(
+        "the journal `{path}` {what} since this run read it: another process wrote it, and this run no longer knows what it says; nothing was sent\n  = run again: the journal is read anew"
+    )]
+    Changed {
+        /// The journal's path, as given.
+        path: String,
+        /// What changed.
+        what: String,
     },
     /// The writer thread is gone.
     #[error("the journal writer stopped")]
     WriterStopped,
 }
 
-fn shown(path: &Path) -> String {
+pub(crate) fn shown(path: &Path) -> String {
     path.display().to_string()
-}
-
-/// What an earlier run left for each stop.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Earlier {
-    /// Finished: its result stands.
-    Done(Box<Finished>),
-    /// Accepted by the server: wait for it, never resend.
-    Accepted(Escalation),
-    /// A request may have been sent: read the job's status before anything else.
-    MaybeSent,
-    /// Failed in an earlier run and to be tried again (`--retry-failed`): read the job's status
-    /// first; a job still `RELEASE_RESOURCE_FAILED` is stopped again.
-    Retry,
-}
-
-/// How far an accepted stop's escalation got.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Escalation {
-    /// No force stop was sent.
-    None,
-    /// Its force stop may have been sent: never send another.
-    MaybeSent,
-    /// The force stop was accepted.
-    Accepted,
-}
-
-/// Reads a journal for `plan_id`: what each stop reached, by seq.
-pub fn read(path: &Path, plan_id: &str) -> Result<HashMap<usize, Earlier>, JournalError> {
-    let text = std::fs::read(path).map_err(|e| JournalError::Read {
-        path: shown(path),
-        reason: e.to_string(),
-    })?;
-    let mut earlier = HashMap::new();
-    let mut headed = false;
-    let lines: Vec<&[u8]> = text.split(|b| *b == b'\n').collect();
-    let last = lines.len().saturating_sub(1);
-    for (n, line) in lines.iter().enumerate() {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let entry = match serde_json::from_slice::<Entry>(line) {
-            Ok(entry) => entry,
-            // The last line torn by a crash mid-write: its stop's earlier lines say enough.
-            Err(_) if n == last || (n + 1 == last && lines[last].is_empty()) => continue,
-            Err(e) => {
-                return Err(JournalError::Unreadable {
-                    path: shown(path),
-                    line: n + 1,
-                    reason: e.to_string(),
-                });
-            }
-        };
-        match entry {
-            Entry::Run { plan_id: id, .. } if id != plan_id => {
-                return Err(JournalError::OtherPlan {
-                    path: shown(path),
-                    line: n + 1,
-                    found: id,
-                    expected: plan_id.to_owned(),
-                });
-            }
-            Entry::Run { .. } => headed = true,
-            // Every journal opens with its run header: entries before one are not this tool's.
-            _ if !headed => {
-                return Err(JournalError::Unreadable {
-                    path: shown(path),
-                    line: n + 1,
-                    reason: "an entry before the journal's `run` header".to_owned(),
-                });
-            }
-            Entry::Intent { seq, .. } => {
-                earlier.entry(seq).or_insert(Earlier::MaybeSent);
-            }
-            Entry::Accepted { seq, .. } => {
-                earlier.insert(seq, Earlier::Accepted(Escalation::None));
-            }
-            Entry::Escalating { seq, .. } => {
-                earlier.insert(seq, Earlier::Accepted(Escalation::MaybeSent));
-            }
-            Entry::Escalated { seq, .. } => {
-                earlier.insert(seq, Earlier::Accepted(Escalation::Accepted));
-            }
-            // A stop that never reached the server is tried again, as if never started.
-            Entry::Result { seq, result, .. } if result.unsent => {
-                earlier.remove(&seq);
-            }
-            Entry::Resending { seq, .. } => {
-                earlier.entry(seq).or_insert(Earlier::MaybeSent);
-            }
-            Entry::EscalationUnsent { seq, .. } => {
-                if earlier.get(&seq) == Some(&Earlier::Accepted(Escalation::MaybeSent)) {
-                    earlier.insert(seq, Earlier::Accepted(Escalation::None));
-                }
-            }
-            Entry::Unsent { seq, .. } => {
-                if earlier.get(&seq) == Some(&Earlier::MaybeSent) {
-                    earlier.remove(&seq);
-                }
-            }
-            Entry::Result { seq, result, .. } => {
-                earlier.insert(seq, Earlier::Done(Box::new(result)));
-            }
-        }
-    }
-    Ok(earlier)
-}
-
-/// For `--retry-failed`: the stops that failed are taken up again. A stop whose one request
-/// was refused (a 4xx other than 429) surely took no effect, and is sent afresh, judged on its
-/// new answer; any other failed stop may have been taken, and its job's status is read first.
-pub fn retry_failed(earlier: &mut HashMap<usize, Earlier>) -> usize {
-    let mut count = 0;
-    earlier.retain(|_, entry| {
-        let Earlier::Done(f) = entry else {
-            return true;
-        };
-        if f.outcome != Outcome::Failed {
-            return true;
-        }
-        count += 1;
-        let refused = f.attempts == 1
-            && f.http_status
-                .is_some_and(|h| (400..500).contains(&h) && h != 429);
-        *entry = Earlier::Retry;
-        !refused
-    });
-    count
-}
-
-/// How long ago the journal was last written: an earlier run sent nothing after that.
-pub fn age(path: &Path) -> std::time::Duration {
-    std::fs::metadata(path)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| t.elapsed().ok())
-        .unwrap_or_default()
 }
 
 /// How long the writer lets entries that nobody waits for gather before writing them.
@@ -389,7 +312,7 @@ pub type Durable = oneshot::Receiver<Result<(), JournalError>>;
 
 impl Journal {
     /// Opens `path` for appending (creating it and its folder) and writes the run header.
-    pub async fn open(path: &Path, plan_id: &str, runbook: &str) -> Result<Self, JournalError> {
+    pub async fn open(path: &Path, header: Header) -> Result<Self, JournalError> {
         let dir = path
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
@@ -410,7 +333,10 @@ impl Journal {
         // One run a journal: two runs resuming the same journal at once would each take up
         // the same stops. The lock lasts as long as the writer holds the file.
         if let Err(std::fs::TryLockError::WouldBlock) = file.try_lock() {
-            return Err(JournalError::InUse { path: shown(path) });
+            return Err(JournalError::InUse {
+                path: shown(path),
+                holder: "its process left no name".to_owned(),
+            });
         }
         if !created {
             // A line torn by a crash would be followed by the lines appended now, and no
@@ -439,12 +365,7 @@ impl Journal {
                 reason: format!("cannot start the journal writer: {e}"),
             })?;
         let journal = Journal { sender };
-        journal
-            .write(vec![Entry::Run {
-                plan_id: plan_id.to_owned(),
-                runbook: runbook.to_owned(),
-            }])
-            .await?;
+        journal.write(vec![Entry::Run(Box::new(header))]).await?;
         Ok(journal)
     }
 

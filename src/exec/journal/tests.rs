@@ -11,6 +11,10 @@ fn journal(lines: &[&str]) -> (tempfile::TempDir, PathBuf) {
     (dir, path)
 }
 
+fn header_of(plan_id: &str) -> Header {
+    Header::of_plan(plan_id, "t")
+}
+
 fn header() -> &'static str {
     "{\"kind\":\"run\",\"plan_id\":\"sha256:x\",\"runbook\":\"t\"}\n"
 }
@@ -19,7 +23,7 @@ fn header() -> &'static str {
 fn a_torn_last_line_is_tolerated() {
     let intent = format!("{{\"kind\":\"intent\",\"seq\":1,\"job\":\"{JOB}\",\"force\":false}}\n");
     let (_dir, path) = journal(&[header(), &intent, "{\"kind\":\"acc"]);
-    let earlier = read(&path, "sha256:x").unwrap();
+    let earlier = read(&path, "sha256:x").unwrap().earlier;
     assert_eq!(earlier.get(&1), Some(&Earlier::MaybeSent));
 }
 
@@ -27,12 +31,12 @@ fn a_torn_last_line_is_tolerated() {
 async fn a_torn_last_line_is_cut_off_before_anything_is_appended() {
     let intent = format!("{{\"kind\":\"intent\",\"seq\":1,\"job\":\"{JOB}\",\"force\":false}}\n");
     let (_dir, path) = journal(&[header(), &intent, "{\"kind\":\"acc"]);
-    let journal = Journal::open(&path, "sha256:x", "t").await.unwrap();
+    let journal = Journal::open(&path, header_of("sha256:x")).await.unwrap();
     journal.sync().await.unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(!text.contains("{\"kind\":\"acc"), "{text}");
     assert_eq!(
-        read(&path, "sha256:x").unwrap().get(&1),
+        read(&path, "sha256:x").unwrap().earlier.get(&1),
         Some(&Earlier::MaybeSent)
     );
 }
@@ -66,7 +70,7 @@ fn escalations_and_unsent_results_are_read_back() {
     ];
     let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
     let (_dir, path) = journal(&refs);
-    let mut earlier = read(&path, "sha256:x").unwrap();
+    let mut earlier = read(&path, "sha256:x").unwrap().earlier;
     assert_eq!(
         earlier.get(&1),
         Some(&Earlier::Accepted(Escalation::MaybeSent))
@@ -87,16 +91,16 @@ async fn a_journal_of_another_plan_is_refused() {
             .contains("belongs to plan")
     );
     let fresh = path.with_file_name("new/j.jsonl");
-    Journal::open(&fresh, "sha256:y", "t").await.unwrap();
-    assert!(read(&fresh, "sha256:y").unwrap().is_empty());
+    Journal::open(&fresh, header_of("sha256:y")).await.unwrap();
+    assert!(read(&fresh, "sha256:y").unwrap().earlier.is_empty());
 }
 
 #[tokio::test]
 async fn one_run_a_journal() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("j.jsonl");
-    let first = Journal::open(&path, "sha256:x", "t").await.unwrap();
-    let second = Journal::open(&path, "sha256:x", "t").await;
+    let first = Journal::open(&path, header_of("sha256:x")).await.unwrap();
+    let second = Journal::open(&path, header_of("sha256:x")).await;
     assert!(
         matches!(second, Err(JournalError::InUse { .. })),
         "{:?}",
@@ -116,7 +120,7 @@ fn a_newer_intent_or_resend_supersedes_an_older_result() {
     let resend = format!("{{\"kind\":\"resending\",\"seq\":1,\"job\":\"{JOB}\"}}\n");
     for again in [&intent, &resend] {
         let (_dir, path) = journal(&[header(), &intent, &failed, header(), again]);
-        let mut earlier = read(&path, "sha256:x").unwrap();
+        let mut earlier = read(&path, "sha256:x").unwrap().earlier;
         assert_eq!(
             earlier.get(&1),
             Some(&Earlier::MaybeSent),
@@ -141,7 +145,7 @@ fn a_resend_during_an_escalation_keeps_the_escalation() {
     let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
     let (_dir, path) = journal(&refs);
     assert_eq!(
-        read(&path, "sha256:x").unwrap().get(&1),
+        read(&path, "sha256:x").unwrap().earlier.get(&1),
         Some(&Earlier::Accepted(Escalation::MaybeSent))
     );
 }

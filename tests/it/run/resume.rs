@@ -26,10 +26,9 @@ fn kill_9_then_resume_stops_every_job_exactly_once() {
     assert!(before < 12, "the run had finished before it was killed");
     let journal = std::fs::read_dir(dir.path().join(".stopbook"))
         .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+        .map(|entry| entry.unwrap().path())
+        .find(|path| path.extension().is_some_and(|e| e == "jsonl"))
+        .expect("the run's journal, beside its lock");
     assert!(
         std::fs::read_to_string(&journal)
             .unwrap()

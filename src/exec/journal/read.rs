@@ -1,0 +1,203 @@
+//! Reading a journal back: what each stop reached, and what the window is bound to.
+//!
+//! A stop's state is the last thing the journal says of it: an intent or a resend written after
+//! a result (a `--retry-failed` run, killed while the answer came) means the stop may have been
+//! sent again, and its job's status is read before anything else. The one exception is a resend
+//! during an escalation, which is the escalation's force stop again: the stop stays accepted,
+//! its force stop maybe sent, so no graceful stop and no second force stop follow.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::{Binding, Entry, Finished, Header, JournalError, shown};
+use crate::exec::Outcome;
+
+/// What an earlier run left for each stop.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Earlier {
+    /// Finished: its result stands.
+    Done(Box<Finished>),
+    /// Accepted by the server: wait for it, never resend.
+    Accepted(Escalation),
+    /// A request may have been sent: read the job's status before anything else.
+    MaybeSent,
+    /// Failed in an earlier run and to be tried again (`--retry-failed`): read the job's status
+    /// first; a job still `RELEASE_RESOURCE_FAILED` is stopped again.
+    Retry,
+}
+
+/// How far an accepted stop's escalation got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Escalation {
+    /// No force stop was sent.
+    None,
+    /// Its force stop may have been sent: never send another.
+    MaybeSent,
+    /// The force stop was accepted.
+    Accepted,
+}
+
+/// A journal read back: each stop's latest state, by seq, and the window's binding.
+#[derive(Debug, Default)]
+pub struct Window {
+    /// What each stop reached.
+    pub earlier: HashMap<usize, Earlier>,
+    /// The target the last process that opened the journal was bound to; `None` for a journal
+    /// written before headers named their target.
+    pub binding: Option<Binding>,
+}
+
+/// Reads a journal for `plan_id`.
+pub fn read(path: &Path, plan_id: &str) -> Result<Window, JournalError> {
+    let text = std::fs::read(path).map_err(|e| JournalError::Read {
+        path: shown(path),
+        reason: e.to_string(),
+    })?;
+    let mut window = Window::default();
+    let mut headed = false;
+    let lines: Vec<&[u8]> = text.split(|b| *b == b'\n').collect();
+    let last = lines.len().saturating_sub(1);
+    for (n, line) in lines.iter().enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let entry = match serde_json::from_slice::<Entry>(line) {
+            Ok(entry) => entry,
+            // The last line torn by a crash mid-write: its stop's earlier lines say enough.
+            Err(_) if n == last || (n + 1 == last && lines[last].is_empty()) => continue,
+            Err(e) => {
+                return Err(JournalError::Unreadable {
+                    path: shown(path),
+                    line: n + 1,
+                    reason: e.to_string(),
+                });
+            }
+        };
+        match entry {
+            Entry::Run(header) => {
+                bound(path, n + 1, plan_id, *header, &mut window)?;
+                headed = true;
+            }
+            // Every journal opens with its run header: entries before one are not this tool's.
+            _ if !headed => {
+                return Err(JournalError::Unreadable {
+                    path: shown(path),
+                    line: n + 1,
+                    reason: "an entry before the journal's `run` header".to_owned(),
+                });
+            }
+            entry => apply(&mut window.earlier, entry),
+        }
+    }
+    Ok(window)
+}
+
+/// Takes a run header: the plan must be this one; the binding is the latest header's.
+fn bound(
+    path: &Path,
+    line: usize,
+    plan_id: &str,
+    header: Header,
+    window: &mut Window,
+) -> Result<(), JournalError> {
+    if header.plan_id != plan_id {
+        return Err(JournalError::OtherPlan {
+            path: shown(path),
+            line,
+            found: header.plan_id,
+            expected: plan_id.to_owned(),
+        });
+    }
+    if header.target.is_some() {
+        window.binding = header.target;
+    }
+    Ok(())
+}
+
+/// One entry's effect on its stop's state: the latest word wins.
+fn apply(earlier: &mut HashMap<usize, Earlier>, entry: Entry) {
+    match entry {
+        Entry::Run(_) => {}
+        Entry::Intent { seq, .. } => {
+            earlier.insert(seq, Earlier::MaybeSent);
+        }
+        Entry::Resending { seq, .. } => {
+            // During an escalation the resend is its force stop again: still accepted.
+            if earlier.get(&seq) != Some(&Earlier::Accepted(Escalation::MaybeSent)) {
+                earlier.insert(seq, Earlier::MaybeSent);
+            }
+        }
+        Entry::Accepted { seq, .. } => {
+            earlier.insert(seq, Earlier::Accepted(Escalation::None));
+        }
+        Entry::Escalating { seq, .. } => {
+            earlier.insert(seq, Earlier::Accepted(Escalation::MaybeSent));
+        }
+        Entry::Escalated { seq, .. } => {
+            earlier.insert(seq, Earlier::Accepted(Escalation::Accepted));
+        }
+        Entry::EscalationUnsent { seq, .. } => {
+            if earlier.get(&seq) == Some(&Earlier::Accepted(Escalation::MaybeSent)) {
+                earlier.insert(seq, Earlier::Accepted(Escalation::None));
+            }
+        }
+        // A stop that never reached the server is tried again, as if never started.
+        Entry::Unsent { seq, .. } => {
+            if earlier.get(&seq) == Some(&Earlier::MaybeSent) {
+                earlier.remove(&seq);
+            }
+        }
+        Entry::Result { seq, result, .. } if result.unsent => {
+            earlier.remove(&seq);
+        }
+        Entry::Result { seq, result, .. } => {
+            earlier.insert(seq, Earlier::Done(Box::new(result)));
+        }
+    }
+}
+
+/// For `--retry-failed`: the stops that failed are taken up again. A stop whose one request
+/// was refused (a 4xx other than 429) surely took no effect, and is sent afresh, judged on its
+/// new answer; any other failed stop may have been taken, and its job's status is read first.
+pub fn retry_failed(earlier: &mut HashMap<usize, Earlier>) -> usize {
+    let mut count = 0;
+    earlier.retain(|_, entry| {
+        let Earlier::Done(f) = entry else {
+            return true;
+        };
+        if f.outcome != Outcome::Failed {
+            return true;
+        }
+        count += 1;
+        let refused = f.attempts == 1
+            && f.http_status
+                .is_some_and(|h| (400..500).contains(&h) && h != 429);
+        *entry = Earlier::Retry;
+        !refused
+    });
+    count
+}
+
+/// For `--retarget`: a stop accepted at the earlier endpoint, whose escalation sent nothing, is
+/// in doubt at the new one. Its job's status is read there first (the settle window), and a job
+/// showing no stop gets a graceful one, as if its first send had been lost. A stop whose force
+/// stop may have left keeps waiting: a second force stop is never sent.
+pub fn retarget(earlier: &mut HashMap<usize, Earlier>) -> usize {
+    let mut count = 0;
+    for entry in earlier.values_mut() {
+        if *entry == Earlier::Accepted(Escalation::None) {
+            *entry = Earlier::MaybeSent;
+            count += 1;
+        }
+    }
+    count
+}
+
+/// How long ago the journal was last written: an earlier run sent nothing after that.
+pub fn age(path: &Path) -> std::time::Duration {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .unwrap_or_default()
+}
