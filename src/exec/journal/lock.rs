@@ -35,10 +35,7 @@ impl Holder {
         Holder {
             pid: std::process::id(),
             host: host_name(),
-            user: ["USER", "LOGNAME"]
-                .iter()
-                .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
-                .unwrap_or_else(|| "an unknown user".to_owned()),
+            user: user_name(),
             since: crate::api::sdk_time::iso8601(SystemTime::now()).replace(".000000Z", "Z"),
         }
     }
@@ -54,18 +51,46 @@ impl std::fmt::Display for Holder {
     }
 }
 
+/// The user as the environment names it, or as the system knows this process's uid.
+fn user_name() -> String {
+    let named = ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()));
+    named
+        .or_else(|| {
+            let status = small_file("/proc/self/status")?;
+            let uid = status
+                .lines()
+                .find_map(|l| l.strip_prefix("Uid:"))?
+                .split_whitespace()
+                .next()?
+                .to_owned();
+            let passwd = small_file("/etc/passwd").unwrap_or_default();
+            let name = passwd.lines().find_map(|l| {
+                let mut fields = l.split(':');
+                let name = fields.next()?;
+                (fields.nth(1)? == uid).then(|| name.to_owned())
+            });
+            Some(name.unwrap_or_else(|| format!("uid {uid}")))
+        })
+        .unwrap_or_else(|| "an unknown user".to_owned())
+}
+
+/// A small system file's text (at most 64 KiB of it).
+fn small_file(path: &str) -> Option<String> {
+    let mut text = String::new();
+    File::open(path)
+        .ok()?
+        .take(64 * 1024)
+        .read_to_string(&mut text)
+        .ok()?;
+    Some(text)
+}
+
 fn host_name() -> String {
     ["/proc/sys/kernel/hostname", "/etc/hostname"]
         .iter()
-        .find_map(|f| {
-            let mut text = String::new();
-            File::open(f)
-                .ok()?
-                .take(256)
-                .read_to_string(&mut text)
-                .ok()?;
-            Some(text.trim().to_owned()).filter(|h| !h.is_empty())
-        })
+        .find_map(|f| Some(small_file(f)?.trim().to_owned()).filter(|h| !h.is_empty()))
         .or_else(|| std::env::var("HOSTNAME").ok())
         .unwrap_or_else(|| "an unknown host".to_owned())
 }
