@@ -3,7 +3,9 @@
 //! environment changes nothing, and its name is nowhere in the executable.
 //!
 //! A test target of its own, so that CI can build it without the `failpoints` feature the rest
-//! of the suite needs: `cargo test --locked --test default_build` (see `.ci/run`).
+//! of the suite needs: `cargo test --locked --test default_build` (see `.ci/run`). With the
+//! feature on, the binary has the switches on purpose and this target is empty.
+#![cfg(not(feature = "failpoints"))]
 
 use std::io::{Read, Write};
 use std::path::Path;

@@ -7,7 +7,7 @@ use stopbook::mock::MockConfig;
 
 use super::*;
 use crate::run::{
-    External, TOKEN, config, job_id, jobs, journaled, report, run, runbook, stderr, stops_yaml,
+    External, config, job_id, jobs, journaled, report, run, runbook, stderr, stops_yaml,
 };
 
 #[test]
@@ -233,6 +233,7 @@ fn a_401_during_status_reads_halts_the_run_at_once() {
     );
 }
 
+#[cfg(feature = "failpoints")]
 #[test]
 fn a_panic_in_a_stop_still_writes_the_journal_and_reports_and_exits_70() {
     let mock = External::start(config(jobs(0..4, "INCRE_TRANSFER_STARTED")));
@@ -246,7 +247,7 @@ fn a_panic_in_a_stop_still_writes_the_journal_and_reports_and_exits_70() {
     let mut cmd = crate::support::stopbook(["run"]);
     cmd.args(args)
         .current_dir(dir.path())
-        .env("STOPBOOK_TEST_TOKEN", TOKEN)
+        .env("STOPBOOK_TEST_TOKEN", crate::run::TOKEN)
         .env("STOPBOOK_FAILPOINT", "panic-at-stop:2")
         .timeout(Duration::from_secs(60));
     let output = cmd.output().unwrap();

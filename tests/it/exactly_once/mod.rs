@@ -54,3 +54,11 @@ fn sigint(child: &std::process::Child) {
 fn spec(n: usize, status: &str) -> JobSpec {
     jobs(n..n + 1, status).remove(0)
 }
+
+/// The tests of the crash path and of the counting itself need the test switches; without
+/// them they are left out, so a suite built without them says so here instead of passing.
+#[cfg(not(feature = "failpoints"))]
+#[test]
+fn the_suite_is_built_with_the_test_switches() {
+    panic!("the suite needs the test switches: cargo test --locked --features failpoints");
+}

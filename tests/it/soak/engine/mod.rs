@@ -48,13 +48,19 @@ impl Options {
     }
 
     /// The one-line command that replays `seed` cut by `shrink`.
+    /// (A failpoint needs the build with the test switches.)
     pub fn replay_command(&self, seed: u64, shrink: &Shrink) -> String {
-        let failpoint = self
-            .failpoint
-            .as_ref()
-            .map_or(String::new(), |f| format!(" --failpoint {f}"));
+        let (features, failpoint) = self.failpoint.as_ref().map_or_else(
+            || (String::new(), String::new()),
+            |f| {
+                (
+                    " --features failpoints".to_owned(),
+                    format!(" --failpoint {f}"),
+                )
+            },
+        );
         format!(
-            "cargo bench --bench soak -- --replay {seed}{}{failpoint}",
+            "cargo bench{features} --bench soak -- --replay {seed}{}{failpoint}",
             shrink.flags()
         )
     }
