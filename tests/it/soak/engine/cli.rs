@@ -70,7 +70,7 @@ fn run(args: &[String]) -> Result<i32, String> {
             eprintln!("seed {} held ({:.0?} so far)", v.seed, started.elapsed());
         }
     };
-    let totals = soak(&opts, seeds.clone(), workers, until, &show);
+    let totals = soak(&opts, seeds.clone(), workers, Some(until), &show);
     let minutes = started.elapsed().as_secs_f64() / 60.0;
     println!(
         "soak: seeds {}..{}: {} schedules, {} requests, {} processes, {} kill -9, {} SIGINT, {} violating schedules; {:.1} minutes, {:.0} schedules/minute",
