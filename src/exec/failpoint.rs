@@ -1,12 +1,17 @@
-//! Failures stopbook can be told to cause in itself, so tests can show what survives them:
+//! Failures stopbook can be told to cause in itself, so tests can show what survives them.
+//! Compiled only with the cargo feature `failpoints` (`cargo test --locked --features
+//! failpoints`): a default or release build has none of this code and never reads
+//! `STOPBOOK_FAILPOINT` (`tests/default_build.rs` checks both).
+//!
 //! `STOPBOOK_FAILPOINT=panic-at-stop:SEQ` makes the stop at that seq panic. Read once; unset, it
 //! costs one branch per stop.
 //!
 //! `STOPBOOK_FAILPOINT=resend-unknown` is a deliberately broken build, for testing the soak
-//! harness only (`benches/soak.rs`, `tests/it/soak`): after an unknown outcome of a single
-//! stop, it sends the stop again at once instead of reading the job's status through the
-//! settle window, so a stop a gateway applied and then answered 5xx gets a second stop. Never
-//! set it anywhere else; off unless the variable says so.
+//! harness and the exactly-once tests' own counting only (`benches/soak.rs`, `tests/it/soak`,
+//! `tests/it/exactly_once`): after an unknown outcome of a single stop, it sends the stop again
+//! at once instead of reading the job's status through the settle window, so a stop a gateway
+//! applied and then answered 5xx gets a second stop. Off unless the variable says so.
+#![cfg(feature = "failpoints")]
 
 use std::sync::OnceLock;
 

@@ -126,6 +126,7 @@ async fn after_unknown(
         unsent: false,
     };
     // The soak harness's deliberately broken build (test-only): resend without settling.
+    #[cfg(feature = "failpoints")]
     if super::failpoint::resend_unknown() && attempts < stop.settings.retry.attempts {
         return None;
     }

@@ -19,6 +19,7 @@ use crate::runbook::model::{Expectation, Stop};
 
 /// Runs the stop at `seq` of `phase` to its end and returns its result.
 pub async fn execute(ctx: &Context, phase: &Arc<str>, seq: usize, stop: &Stop) -> StopResult {
+    #[cfg(feature = "failpoints")]
     super::failpoint::before_stop(seq);
     let mut result = blank(phase, seq, stop);
     let expect = stop.settings.effective_expect();

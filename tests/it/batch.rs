@@ -1,35 +1,15 @@
 //! Batch mode over loopback: stops sharing a force flag go out in batch-stop calls, each job is
 //! judged on its own item, and no fault makes a job get a second stop.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::Value;
 use stopbook::mock::{Faults, MockConfig};
 
 use crate::run::{
-    External, config, job_id, jobs, journaled, report, run, runbook, spawn, stderr, stops_yaml,
-    wait_until,
+    External, FORCE_TAKEN, TAKEN, config, job_id, jobs, journaled, report, run, runbook, spawn,
+    stderr, stops_yaml, wait_until,
 };
-
-/// Every stop each job was sent, in batch-stop calls and single stop calls alike.
-fn stops_per_job(mock: &External) -> HashMap<String, usize> {
-    let mut counts = HashMap::new();
-    for r in mock.requests() {
-        let path = r["path"].as_str().unwrap_or("");
-        if path.ends_with("/batch-stop") {
-            let body: Value = serde_json::from_str(r["body"].as_str().unwrap_or("{}")).unwrap();
-            for item in body["jobs"].as_array().into_iter().flatten() {
-                let job = item["job_id"].as_str().unwrap_or("").to_owned();
-                *counts.entry(job).or_insert(0) += 1;
-            }
-        } else if r["method"] == "POST" && path.ends_with("/stop") {
-            let job = path.rsplit('/').nth(1).unwrap_or("").to_owned();
-            *counts.entry(job).or_insert(0) += 1;
-        }
-    }
-    counts
-}
 
 fn batch_calls(mock: &External) -> Vec<Value> {
     mock.requests()
@@ -170,15 +150,11 @@ fn lost_batch_answers_with_status_lag_never_cost_a_second_stop() {
             "--no-progress",
         ],
     );
-    let sent = stops_per_job(&mock);
+    let got = mock.received();
+    let mut wrong = got.other_than((0..40).map(job_id), &[TAKEN]);
+    wrong.extend(got.other_than((40..44).map(job_id), &[TAKEN, FORCE_TAKEN]));
+    assert_eq!(wrong, [], "{}", stderr(&output));
     for n in 0..44 {
-        let expected = if n >= 40 { 2 } else { 1 };
-        assert_eq!(
-            sent.get(&job_id(n)).copied().unwrap_or(0),
-            expected,
-            "job {n}\n{}",
-            stderr(&output)
-        );
         assert_eq!(
             mock.status(&job_id(n)),
             "RELEASE_RESOURCE_COMPLETE",
@@ -216,11 +192,8 @@ fn a_batch_killed_mid_call_resumes_without_a_second_stop() {
     assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
     // The killed call was dropped with its connection before it was applied (never answered);
     // the resumed run read each job's status through the settle window, then sent it once.
-    let sent = stops_per_job(&mock);
-    assert!(
-        (0..10).all(|n| sent.get(&job_id(n)) == Some(&2)),
-        "{sent:?}"
-    );
+    let got = mock.received();
+    assert_eq!(got.other_than((0..10).map(job_id), &[TAKEN]), []);
     let answered: Vec<Value> = mock
         .requests()
         .into_iter()
@@ -311,8 +284,11 @@ fn a_throttling_gateway_teaches_the_run_its_rate() {
         "{}",
         stderr(&output)
     );
-    let sent = stops_per_job(&mock);
-    assert!((0..60).all(|n| sent.contains_key(&job_id(n))));
+    // A 429 reaches no job: each job received its one stop.
+    assert_eq!(
+        mock.received().other_than((0..60).map(job_id), &[TAKEN]),
+        []
+    );
 }
 
 /// A shard's stops make full batches of their own (before, each plan batch lost the other
@@ -334,9 +310,9 @@ fn a_shard_forms_full_batches_from_its_own_stops() {
         1,
         "the shard's ten stops, one call"
     );
-    let sent = stops_per_job(&mock);
-    assert_eq!(sent.len(), 10, "{sent:?}");
-    assert!((0..20).step_by(2).all(|n| sent.get(&job_id(n)) == Some(&1)));
+    let got = mock.received();
+    assert_eq!(got.jobs(), 10, "{got:?}");
+    assert_eq!(got.other_than((0..20).step_by(2).map(job_id), &[TAKEN]), []);
 }
 
 /// A resumed run's report keeps the batch each finished stop went out in (it was lost before).
@@ -413,7 +389,7 @@ fn a_refused_item_stops_new_batches_at_once() {
     let path = runbook(dir.path(), &mock.url, &body);
     let output = run(dir.path(), &journaled(&path));
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
-    let sent = stops_per_job(&mock).len();
+    let sent = mock.received().jobs();
     // The other worker may have sent one more batch before the refusal was known, no more.
     assert!(sent <= 6, "{sent} jobs were sent a stop past the budget");
     assert!(report(dir.path())["summary"]["skipped"].as_u64().unwrap() >= 6);
@@ -466,10 +442,9 @@ fn a_lost_batch_answer_is_settled_from_list_pages() {
     );
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let sent = stops_per_job(&mock);
-    assert!(
-        (0..60).all(|n| sent.get(&job_id(n)) == Some(&1)),
-        "{sent:?}"
+    assert_eq!(
+        mock.received().other_than((0..60).map(job_id), &[TAKEN]),
+        []
     );
     let (details, lists) = mock.reads();
     assert!(

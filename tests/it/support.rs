@@ -15,7 +15,11 @@ where
     S: AsRef<std::ffi::OsStr>,
 {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_stopbook"));
-    cmd.current_dir(root()).args(args).env_remove("RUST_LOG");
+    // No test switch (`--features failpoints`) unless a test sets one.
+    cmd.current_dir(root())
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("STOPBOOK_FAILPOINT");
     // All traffic in the tests is loopback: a proxy in the environment must not reroute it.
     for proxy in [
         "HTTP_PROXY",

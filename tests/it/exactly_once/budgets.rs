@@ -7,7 +7,7 @@ use stopbook::mock::MockConfig;
 
 use super::*;
 use crate::run::{
-    External, TOKEN, config, job_id, jobs, journaled, report, run, runbook, stderr, stops_yaml,
+    External, config, job_id, jobs, journaled, report, run, runbook, stderr, stops_yaml,
 };
 
 #[test]
@@ -38,11 +38,13 @@ fn a_resumed_run_counts_the_failures_its_journal_holds() {
     resumed_args.push("--resume");
     let resumed = run(dir.path(), &resumed_args);
     assert_eq!(resumed.status.code(), Some(3), "{}", stderr(&resumed));
-    let sent = stops_per_job(&mock);
-    assert_eq!(sent.get(&job_id(91)), Some(&1), "{sent:?}");
+    let got = mock.received();
+    assert_eq!(got.of(&job_id(90)), [REFUSED], "{got:?}");
+    assert_eq!(got.of(&job_id(0)), [TAKEN], "{got:?}");
+    assert_eq!(got.of(&job_id(91)), [REFUSED], "{got:?}");
     assert_eq!(
-        sent.get(&job_id(1)),
-        None,
+        got.count(&job_id(1)),
+        0,
         "the journal's failure and this run's make two, past a budget of one: nothing more starts"
     );
     let report = report(dir.path());
@@ -81,7 +83,9 @@ fn a_failed_canary_ends_the_run() {
         ],
     );
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
-    assert_eq!(mock.stops().len(), 1, "nothing past the canary was sent");
+    let got = mock.received();
+    assert_eq!(got.of(&job_id(99)), [REFUSED], "{got:?}");
+    assert_eq!(got.total(), 1, "nothing past the canary was sent: {got:?}");
     let report = report(dir.path());
     assert_eq!(report["summary"]["failed"], 1);
     assert_eq!(report["summary"]["skipped"], 4);
@@ -109,7 +113,7 @@ fn until_pauses_after_a_phase_and_resume_goes_on() {
     let paused = run(dir.path(), &paused_args);
     assert_eq!(paused.status.code(), Some(0), "{}", stderr(&paused));
     assert_eq!(report(dir.path())["outcome"], "paused");
-    assert_eq!(mock.stops().len(), 1);
+    assert_eq!(mock.received().total(), 1);
 
     let mut resumed_args = args.to_vec();
     resumed_args.push("--resume");
@@ -121,7 +125,12 @@ fn until_pauses_after_a_phase_and_resume_goes_on() {
         stderr(&resumed)
     );
     assert_eq!(report(dir.path())["outcome"], "passed");
-    assert_eq!(mock.stops().len(), 4, "each job stopped once");
+    let got = mock.received();
+    assert_eq!(
+        got.other_than((0..4).map(job_id), &[TAKEN]),
+        [],
+        "each job stopped once"
+    );
 }
 
 #[test]
@@ -196,8 +205,10 @@ fn a_401_during_status_reads_halts_the_run_at_once() {
     let path = runbook(dir.path(), &mock.url, &body);
     let args = journaled(&path);
     let child = spawn(dir.path(), &args);
-    wait_until("every stop was accepted", || mock.stops().len() >= 6);
-    std::thread::sleep(Duration::from_millis(300));
+    wait_until("every stop was accepted", || {
+        mock.stops().iter().filter(|r| r["status"] == 200).count() >= 6
+    });
+    wait_until_read_after_stops(&mock, "the status reads began");
     admin(&mock, reqwest::Method::POST, "/__mock/revoke", json!({}));
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
@@ -233,6 +244,7 @@ fn a_401_during_status_reads_halts_the_run_at_once() {
     );
 }
 
+#[cfg(feature = "failpoints")]
 #[test]
 fn a_panic_in_a_stop_still_writes_the_journal_and_reports_and_exits_70() {
     let mock = External::start(config(jobs(0..4, "INCRE_TRANSFER_STARTED")));
@@ -246,7 +258,7 @@ fn a_panic_in_a_stop_still_writes_the_journal_and_reports_and_exits_70() {
     let mut cmd = crate::support::stopbook(["run"]);
     cmd.args(args)
         .current_dir(dir.path())
-        .env("STOPBOOK_TEST_TOKEN", TOKEN)
+        .env("STOPBOOK_TEST_TOKEN", crate::run::TOKEN)
         .env("STOPBOOK_FAILPOINT", "panic-at-stop:2")
         .timeout(Duration::from_secs(60));
     let output = cmd.output().unwrap();
@@ -263,5 +275,10 @@ fn a_panic_in_a_stop_still_writes_the_journal_and_reports_and_exits_70() {
 
     let resumed = run(dir.path(), &[args.as_slice(), &["--resume"]].concat());
     assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
-    assert_eq!(mock.stops().len(), 4, "each job stopped once");
+    let got = mock.received();
+    assert_eq!(
+        got.other_than((0..4).map(job_id), &[TAKEN]),
+        [],
+        "each job stopped once"
+    );
 }

@@ -36,7 +36,11 @@ fn escalated_is_reported_only_when_the_force_stop_was_accepted() {
         ],
     );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert_eq!(mock.stops().len(), 2, "one graceful stop, one force stop");
+    assert_eq!(
+        mock.received().of(&job_id(0)),
+        [TAKEN, FORCE_REFUSED],
+        "one graceful stop, one force stop refused while the job was ending"
+    );
     let result = &report(dir.path())["results"][0];
     assert_eq!(result["escalated"], false, "{result}");
     let journal = std::fs::read_to_string(dir.path().join("j.jsonl")).unwrap();
@@ -79,7 +83,7 @@ fn a_resumed_run_never_sends_a_second_force_stop() {
         ],
     );
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    assert!(mock.stops().is_empty(), "a second force stop was sent");
+    assert_eq!(mock.received().total(), 0, "a second force stop was sent");
     let reason = report(dir.path())["results"][0]["reason"]
         .as_str()
         .unwrap()
@@ -115,7 +119,11 @@ fn an_escalation_interrupted_while_throttled_is_finished_by_resume() {
     sigint(&child);
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
-    assert!(!mock.stops().iter().any(|r| forced(r) && r["status"] == 200));
+    assert_eq!(
+        mock.received().of(&job_id(0)),
+        [TAKEN],
+        "no force stop arrived"
+    );
 
     admin(
         &mock,
@@ -127,10 +135,9 @@ fn an_escalation_interrupted_while_throttled_is_finished_by_resume() {
     assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
     let result = &report(dir.path())["results"][0];
     assert_eq!(result["escalated"], true, "{result}");
-    let applied = mock
-        .stops()
-        .iter()
-        .filter(|r| forced(r) && r["status"] == 200)
-        .count();
-    assert_eq!(applied, 1, "one force stop took effect");
+    assert_eq!(
+        mock.received().of(&job_id(0)),
+        [TAKEN, FORCE_TAKEN],
+        "one force stop took effect"
+    );
 }

@@ -9,17 +9,6 @@ use stopbook::mock::{Faults, MockConfig};
 use super::*;
 use crate::run::{External, config, job_id, journaled, runbook, stderr, stops_yaml};
 
-/// Stop requests the mock's model received for `job` (force, taken), from `/__mock/jobs`.
-fn received(mock: &External, job: &str) -> Vec<(bool, bool)> {
-    mock.get("/__mock/jobs")["stops"][job]
-        .as_array()
-        .map_or_else(Vec::new, |l| {
-            l.iter()
-                .map(|r| (r["force"] == true, r["taken"] == true))
-                .collect()
-        })
-}
-
 /// Soak seed 71: a resumed run read the job's status through the settle window, found no
 /// stop, sent it, and was killed; the next resume measured its window from the journal's last
 /// write, which was older than that send (nothing was written before it), so a status still
@@ -48,7 +37,7 @@ fn a_resumed_send_is_journaled_before_it_goes_so_the_next_resume_waits_for_it() 
     wait_until("the first stop was turned away", || {
         !mock.stops().is_empty()
     });
-    std::thread::sleep(Duration::from_millis(100));
+    wait_until_read_after_stops(&mock, "the first run settles");
     first.kill().unwrap();
     first.wait().unwrap();
     // Now stops are applied, their answers trickle in (so a kill loses them), reads lag.
@@ -58,7 +47,7 @@ fn a_resumed_send_is_journaled_before_it_goes_so_the_next_resume_waits_for_it() 
     // (while it settles the lost answer).
     let mut second = spawn(dir.path(), &resume);
     wait_until("the resumed stop was taken", || {
-        received(&mock, &job_id(0)).contains(&(false, true))
+        mock.received().of(&job_id(0)).contains(&TAKEN)
     });
     second.kill().unwrap();
     second.wait().unwrap();
@@ -71,8 +60,8 @@ fn a_resumed_send_is_journaled_before_it_goes_so_the_next_resume_waits_for_it() 
     );
     let third = crate::run::run(dir.path(), &resume);
     assert_eq!(
-        received(&mock, &job_id(0)),
-        [(false, true)],
+        mock.received().of(&job_id(0)),
+        [TAKEN],
         "one stop reached the job\n{}",
         stderr(&third)
     );
@@ -99,7 +88,7 @@ fn an_escalation_whose_force_stop_never_arrived_is_not_reported_escalated() {
     let child = spawn(dir.path(), &args);
     let job = job_id(0);
     wait_until("the graceful stop was taken", || {
-        received(&mock, &job) == [(false, true)]
+        mock.received().of(&job) == [TAKEN]
     });
     // From now on stop calls (not reads) are reset before they are applied, until the force
     // stop was one.
@@ -120,11 +109,7 @@ fn an_escalation_whose_force_stop_never_arrived_is_not_reported_escalated() {
     let output = child.wait_with_output().unwrap();
     let report = crate::run::report(dir.path());
     let result = &report["results"][0];
-    assert_eq!(
-        received(&mock, &job),
-        [(false, true)],
-        "no force stop arrived"
-    );
+    assert_eq!(mock.received().of(&job), [TAKEN], "no force stop arrived");
     assert_eq!(
         result["escalated"],
         false,
@@ -154,8 +139,8 @@ fn a_force_stop_is_never_escalated() {
     let path = runbook(dir.path(), &mock.url, &body);
     let output = crate::run::run(dir.path(), &journaled(&path));
     assert_eq!(
-        received(&mock, &job_id(0)),
-        [(true, true)],
+        mock.received().of(&job_id(0)),
+        [FORCE_TAKEN],
         "one force stop\n{}",
         stderr(&output)
     );

@@ -37,10 +37,12 @@ fn faults_are_survived_without_stopping_any_job_twice() {
         ],
     );
     let report = report(dir.path());
-    assert!(
-        doubled(&mock).is_empty(),
-        "a job was stopped twice: {:?}",
-        doubled(&mock)
+    // Throttled, reset-before and burst requests reached no job; every other one is counted.
+    assert_eq!(
+        mock.received().other_than((0..30).map(job_id), &[TAKEN]),
+        [],
+        "a job was stopped twice\n{}",
+        stderr(&output)
     );
     for n in 0..30 {
         assert_eq!(
@@ -95,17 +97,13 @@ fn a_reset_after_the_stop_was_applied_is_not_resent() {
         .filter(|r| r["fault"] == "reset after apply")
         .count();
     assert!(resets >= 3, "only {resets} resets after apply");
-    assert!(
-        doubled(&mock).is_empty(),
+    assert_eq!(
+        mock.received().other_than((0..20).map(job_id), &[TAKEN]),
+        [],
         "a stop was resent after it had been applied"
     );
+    // No status lag: each reset stop is read as taken at once, and passes.
     let report = report(dir.path());
-    for r in report["results"].as_array().unwrap() {
-        let reason = r["reason"].as_str().unwrap_or("");
-        assert!(
-            r["outcome"] == "passed" || reason.contains("not resent"),
-            "{r}"
-        );
-    }
-    assert!(output.status.code() == Some(0) || output.status.code() == Some(1));
+    assert_eq!(report["summary"]["passed"], 20, "{report}");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 }

@@ -8,6 +8,7 @@ mod credentials;
 mod faults;
 mod limits;
 mod operator;
+mod received;
 mod resume;
 
 use std::path::{Path, PathBuf};
@@ -15,6 +16,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use stopbook::mock::{self, JobSpec, MockConfig};
+
+pub(crate) use received::{FORCE_REFUSED, FORCE_TAKEN, REFUSED, Received, Stop, TAKEN};
 
 use crate::support::stopbook;
 
@@ -179,10 +182,16 @@ pub(crate) fn stops_yaml(ids: impl IntoIterator<Item = String>) -> String {
 }
 
 pub(crate) fn run(dir: &Path, args: &[&str]) -> std::process::Output {
+    run_with(dir, args, &[])
+}
+
+/// `run` with `env` set (a test switch: the suite is built with `--features failpoints`).
+pub(crate) fn run_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let mut cmd = stopbook(["run"]);
     cmd.args(args)
         .current_dir(dir)
         .env("STOPBOOK_TEST_TOKEN", TOKEN)
+        .envs(env.iter().copied())
         .timeout(Duration::from_secs(120));
     cmd.output().unwrap()
 }
@@ -193,14 +202,6 @@ pub(crate) fn report(dir: &Path) -> Value {
 
 pub(crate) fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// Requests whose answers were a stop refused as "already ending": a second stop of a job.
-pub(crate) fn doubled(mock: &External) -> Vec<Value> {
-    mock.stops()
-        .into_iter()
-        .filter(|r| r["status"] == 400)
-        .collect()
 }
 
 /// The arguments of a run of `runbook` with a journal (`j.jsonl`) and a JSON report
@@ -242,11 +243,31 @@ pub(crate) fn spawn(dir: &Path, args: &[&str]) -> std::process::Child {
         .args(args)
         .current_dir(dir)
         .env("STOPBOOK_TEST_TOKEN", TOKEN)
+        .env_remove("STOPBOOK_FAILPOINT")
         .env_remove("HTTP_PROXY")
         .env_remove("http_proxy")
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap()
+}
+
+/// Waits until the client has taken in the answer to the last stop call the mock finished (a
+/// lost one included): it started a status read after that answer was written, as it does when
+/// it settles an unknown outcome or waits for a job to end.
+pub(crate) fn wait_until_read_after_stops(mock: &External, what: &str) {
+    wait_until(what, || {
+        let requests = mock.requests();
+        let answered = requests
+            .iter()
+            .filter(|r| r["method"] == "POST")
+            .filter_map(|r| r["finished_us"].as_u64())
+            .max();
+        answered.is_some_and(|last| {
+            requests
+                .iter()
+                .any(|r| r["method"] == "GET" && r["started_us"].as_u64() > Some(last))
+        })
+    });
 }
 
 /// Polls `done` every 20 ms for up to 30 s.

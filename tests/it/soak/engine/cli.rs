@@ -6,7 +6,8 @@
 //! - `--replay SEED` with the cut flags `--keep-jobs N`, `--keep-interrupts N`,
 //!   `--keep-faults a,b|none`: runs that one schedule (up to 3 times: timing varies) and exits
 //!   1 when it fails;
-//! - `--failpoint NAME`: the processes get `STOPBOOK_FAILPOINT=NAME` (the harness's own test).
+//! - `--failpoint NAME`: the processes get `STOPBOOK_FAILPOINT=NAME` (the harness's own test;
+//!   only in a build with the test switches, `--features failpoints`, refused otherwise).
 
 use std::time::{Duration, Instant};
 
@@ -30,9 +31,15 @@ pub fn main(args: &[String]) -> i32 {
 }
 
 fn run(args: &[String]) -> Result<i32, String> {
+    let failpoint = flag(args, "--failpoint");
+    if failpoint.is_some() && !cfg!(feature = "failpoints") {
+        return Err(
+            "--failpoint needs a build with the test switches: cargo bench --features failpoints --bench soak -- ...".into(),
+        );
+    }
     let opts = Options {
         bin: binary(),
-        failpoint: flag(args, "--failpoint"),
+        failpoint,
         first_failure: false,
     };
     if let Some(seed) = flag(args, "--replay") {
@@ -63,7 +70,7 @@ fn run(args: &[String]) -> Result<i32, String> {
             eprintln!("seed {} held ({:.0?} so far)", v.seed, started.elapsed());
         }
     };
-    let totals = soak(&opts, seeds.clone(), workers, until, &show);
+    let totals = soak(&opts, seeds.clone(), workers, Some(until), &show);
     let minutes = started.elapsed().as_secs_f64() / 60.0;
     println!(
         "soak: seeds {}..{}: {} schedules, {} requests, {} processes, {} kill -9, {} SIGINT, {} violating schedules; {:.1} minutes, {:.0} schedules/minute",

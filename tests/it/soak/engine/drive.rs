@@ -91,6 +91,23 @@ impl Drop for Mock {
     }
 }
 
+/// The mock's truth (`/__mock/jobs`) once every accepted stop has run its course (no job shows
+/// `RELEASE_RESOURCE_STARTED`; no schedule starts a job in it), or at `deadline` as it is then:
+/// a job still ending past its stop's delay is then judged as it is.
+pub fn settled_truth(mock: &Mock, deadline: Instant) -> Value {
+    loop {
+        let jobs = mock.get("/__mock/jobs");
+        let ending = jobs["jobs"].as_array().is_some_and(|all| {
+            all.iter()
+                .any(|j| j["status"] == "RELEASE_RESOURCE_STARTED")
+        });
+        if !ending || Instant::now() >= deadline {
+            return jobs;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 pub fn is_stop(path: &str) -> bool {
     path.ends_with("/stop") || path.ends_with("/batch-stop")
 }

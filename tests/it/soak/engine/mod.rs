@@ -48,13 +48,19 @@ impl Options {
     }
 
     /// The one-line command that replays `seed` cut by `shrink`.
+    /// (A failpoint needs the build with the test switches.)
     pub fn replay_command(&self, seed: u64, shrink: &Shrink) -> String {
-        let failpoint = self
-            .failpoint
-            .as_ref()
-            .map_or(String::new(), |f| format!(" --failpoint {f}"));
+        let (features, failpoint) = self.failpoint.as_ref().map_or_else(
+            || (String::new(), String::new()),
+            |f| {
+                (
+                    " --features failpoints".to_owned(),
+                    format!(" --failpoint {f}"),
+                )
+            },
+        );
         format!(
-            "cargo bench --bench soak -- --replay {seed}{}{failpoint}",
+            "cargo bench{features} --bench soak -- --replay {seed}{}{failpoint}",
             shrink.flags()
         )
     }
@@ -66,10 +72,11 @@ pub fn run_one(opts: &Options, seed: u64, shrink: &Shrink) -> Verdict {
     let mock = drive::Mock::start(drive::mock_config(&s));
     let dir = tempfile::tempdir().expect("a temporary directory");
     let ran = drive::run(&opts.bin, &s, &mock, dir.path(), &opts.env());
-    // Let every accepted stop run its course before the truth is read.
-    std::thread::sleep(s.stop_delay + Duration::from_millis(50));
+    let jobs = drive::settled_truth(
+        &mock,
+        Instant::now() + s.stop_delay + Duration::from_secs(2),
+    );
     let requests = mock.get("/__mock/requests");
-    let jobs = mock.get("/__mock/jobs");
     let violations = check::check(&s, &ran, &requests, &jobs);
     // SOAK_KEEP=1 keeps a failing schedule's files (runbook, journal, reports, outputs) and
     // the mock's record, for a closer look.
@@ -157,13 +164,13 @@ pub struct Totals {
     pub failing: Vec<Verdict>,
 }
 
-/// Runs the seeds of `seeds` on `workers` threads, until `until` passes; each verdict is
-/// handed to `seen` as it comes.
+/// Runs the seeds of `seeds` on `workers` threads: every one of them, or (`until`) those
+/// started before it passes; each verdict is handed to `seen` as it comes.
 pub fn soak(
     opts: &Options,
     seeds: std::ops::Range<u64>,
     workers: usize,
-    until: Instant,
+    until: Option<Instant>,
     seen: &(dyn Fn(&Verdict) + Sync),
 ) -> Totals {
     let next = AtomicU64::new(seeds.start);
@@ -175,7 +182,8 @@ pub fn soak(
                     let seed = next.fetch_add(1, Ordering::SeqCst);
                     let failed = opts.first_failure
                         && !totals.lock().expect("the totals").failing.is_empty();
-                    if seed >= seeds.end || Instant::now() >= until || failed {
+                    let late = until.is_some_and(|u| Instant::now() >= u);
+                    if seed >= seeds.end || late || failed {
                         break;
                     }
                     let v = run_one(opts, seed, &Shrink::default());
