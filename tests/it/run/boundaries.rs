@@ -16,12 +16,7 @@ use super::*;
 
 /// The stops the mock's model received for `job`: (force, taken), in arrival order.
 fn received(mock: &External, job: &str) -> Vec<(bool, bool)> {
-    let jobs = mock.get("/__mock/jobs");
-    jobs["stops"][job].as_array().map_or_else(Vec::new, |list| {
-        list.iter()
-            .map(|r| (r["force"] == true, r["taken"] == true))
-            .collect()
-    })
+    mock.received().of(job).to_vec()
 }
 
 /// `stopbook run ARGS` on a terminal of its own (util-linux `script`), so that it asks before

@@ -42,6 +42,20 @@ fn seeded_schedules_of_faults_and_crashes_never_cost_a_second_stop() {
         "every seed ran"
     );
     assert!(totals.kills > 0 && totals.sigints > 0, "{totals:?}");
+    // Every twist at the boundaries of one process took place among the CI's seeds.
+    for twist in [
+        "second run on a journal in use",
+        "paused at --until, resumed",
+        "--retry-failed resume",
+        "resume elsewhere refused, then --retarget",
+        "shard run",
+    ] {
+        assert!(
+            totals.twisted.get(twist).is_some_and(|n| *n > 0),
+            "no `{twist}` among the CI's seeds: {:?}",
+            totals.twisted
+        );
+    }
 }
 
 #[cfg(feature = "failpoints")]

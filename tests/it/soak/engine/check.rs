@@ -11,50 +11,96 @@
 //! 3. every job that could be stopped ended, and every planned stop has exactly one final
 //!    result, in plan order, that agrees with what the mock saw;
 //! 4. the failure budgets and the phase order held;
-//! 5. the credential appears in no output, report or journal.
+//! 5. the credential appears in no output, report or journal;
+//! 6. at the boundaries (see [`super::twists`]): a second run on a journal in use and a resume
+//!    at another endpoint without `--retarget` are refused, nothing sent; each shard is judged
+//!    on its own stops and requests; a stop that had failed may get one more stop from a
+//!    `--retry-failed` resume, and no other.
 
 use serde_json::Value;
 
-use super::drive::{Ran, TOKEN, is_stop};
+use super::drive::{Leg, Ran, TOKEN, is_stop};
 use super::schedule::{Job, Kind, Schedule};
+use super::twists;
 
 const COMPLETE: &str = "RELEASE_RESOURCE_COMPLETE";
 
 /// Every violation found, one line each (empty: the schedule held).
 pub fn check(s: &Schedule, ran: &Ran, requests: &Value, jobs: &Value) -> Vec<String> {
-    let mut v = Vec::new();
+    let mut v = ran.findings.clone();
     if ran.outputs.contains(TOKEN) {
         v.push("the credential appears in an output, a report or the journal".to_owned());
     }
     for job in &s.jobs {
-        v.extend(second_stops(s, job, received(jobs, &job.id)));
+        let retried = ran.legs.iter().any(|l| l.retried.contains(&job.id));
+        v.extend(second_stops(s, job, received(jobs, &job.id), retried));
     }
-    if let Some(why) = &ran.stuck {
-        v.push(format!("the run did not end: {why}"));
+    for leg in &ran.legs {
+        v.extend(check_leg(&leg_schedule(s, leg), leg, requests, jobs));
+    }
+    v
+}
+
+/// The schedule as one leg sees it: the stops of its shard.
+fn leg_schedule(s: &Schedule, leg: &Leg) -> Schedule {
+    let mut part = s.clone();
+    part.jobs = s
+        .jobs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| twists::in_shard(i + 1, leg.shard))
+        .map(|(_, j)| j.clone())
+        .collect();
+    part
+}
+
+/// One leg: it ended with a final code its report agrees with, one result per stop of the
+/// leg, its budgets, and the phase order of its own requests.
+fn check_leg(s: &Schedule, leg: &Leg, requests: &Value, jobs: &Value) -> Vec<String> {
+    let mut v = Vec::new();
+    let shard = leg
+        .shard
+        .map_or(String::new(), |k| format!("shard {k}/2: "));
+    if let Some(why) = &leg.stuck {
+        v.push(format!("{shard}the run did not end: {why}"));
         return v;
     }
-    let Some(report) = &ran.report else {
-        v.push("no JSON report after the last run".to_owned());
+    let Some(report) = &leg.report else {
+        v.push(format!("{shard}no JSON report after the last run"));
         return v;
     };
     let outcome = report["outcome"].as_str().unwrap_or("");
-    let expected = match ran.exits.last().copied().flatten() {
+    let expected = match leg.exits.last().copied().flatten() {
         Some(0) => "passed",
         Some(1) => "failed",
         Some(3) => "aborted",
         other => {
-            v.push(format!("the last exit is {other:?}, not a final code"));
+            v.push(format!(
+                "{shard}the last exit is {other:?}, not a final code"
+            ));
             ""
         }
     };
     if !expected.is_empty() && outcome != expected {
         v.push(format!(
-            "the last exit says {expected}, the report {outcome}"
+            "{shard}the last exit says {expected}, the report {outcome}"
         ));
     }
     v.extend(results(s, report, jobs));
     v.extend(budgets(s, report));
-    v.extend(phase_order(s, requests));
+    let (from, to) = leg.requests;
+    let empty = Vec::new();
+    let all = requests["requests"].as_array().unwrap_or(&empty);
+    let cuts = [Some(from), leg.retry_from, Some(to)];
+    let cuts: Vec<usize> = cuts
+        .into_iter()
+        .flatten()
+        .map(|c| c.min(all.len()))
+        .collect();
+    for span in cuts.windows(2) {
+        let own = serde_json::json!({ "requests": all[span[0]..span[1]].to_vec() });
+        v.extend(phase_order(s, &own));
+    }
     v
 }
 
@@ -67,11 +113,18 @@ fn received(jobs: &Value, job: &str) -> Vec<(bool, bool)> {
     })
 }
 
-fn second_stops(s: &Schedule, job: &Job, got: Vec<(bool, bool)>) -> Vec<String> {
+/// Whether `job` received only the stops it needed: `retried` (its stop had failed when a
+/// `--retry-failed` resume started) allows one stop more, as the operator asked.
+fn second_stops(s: &Schedule, job: &Job, got: Vec<(bool, bool)>, retried: bool) -> Vec<String> {
     if job.kind == Kind::Missing {
         return Vec::new();
     }
-    let graceful = got.iter().filter(|(force, _)| !force).count();
+    let extra = usize::from(retried);
+    let graceful = got
+        .iter()
+        .filter(|(force, _)| !force)
+        .count()
+        .saturating_sub(extra);
     let forces: Vec<bool> = got.iter().filter(|(f, _)| *f).map(|(_, t)| *t).collect();
     let first_taken = got.first().is_some_and(|(f, taken)| !f && *taken);
     let escalation = s.escalate.is_some() && s.wait.is_some();
@@ -83,9 +136,11 @@ fn second_stops(s: &Schedule, job: &Job, got: Vec<(bool, bool)>) -> Vec<String> 
         _ => false,
     };
     let allowed_force = if job.force {
-        graceful == 0 && forces.len() <= 1
+        graceful == 0 && forces.len() <= 1 + extra
     } else {
-        forces.is_empty() || (one_force && escalation && first_taken)
+        forces.len() <= extra
+            || (one_force && escalation && first_taken)
+            || (retried && forces.len() <= 2)
     };
     if graceful <= 1 && allowed_force {
         return Vec::new();

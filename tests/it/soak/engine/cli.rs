@@ -85,6 +85,12 @@ fn run(args: &[String]) -> Result<i32, String> {
         minutes,
         totals.schedules as f64 / minutes.max(1e-9)
     );
+    let twisted: Vec<String> = totals
+        .twisted
+        .iter()
+        .map(|(twist, n)| format!("{n} {twist}"))
+        .collect();
+    println!("soak: twists at the boundaries: {}", twisted.join(", "));
     let shrinking = args.iter().any(|a| a == "--shrink");
     for v in &totals.failing {
         print!("{}", describe(&opts, v, &Default::default()));

@@ -12,6 +12,7 @@ use serde_json::Value;
 use stopbook::mock::{self, JobSpec, MockConfig};
 
 use super::schedule::{Interrupt, Kind, Schedule, Signal, Trigger};
+use super::twists;
 
 pub const PROJECT: &str = "054ba152d480d55b2f5dc0069e7ddef0";
 /// The credential: the checks look for it in every output.
@@ -67,6 +68,12 @@ impl Mock {
         stream.read_to_string(&mut text).expect("the answer");
         let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
         serde_json::from_str(body).unwrap_or(Value::Null)
+    }
+
+    /// How many requests (every kind) the mock has received.
+    pub fn request_count(&self) -> usize {
+        let log = self.get("/__mock/requests");
+        log["requests"].as_array().map_or(0, Vec::len)
     }
 
     /// How many stop calls (single and batch) the mock has received.
@@ -201,87 +208,293 @@ fn phase_yaml(s: &Schedule, p: usize, phase: &super::schedule::Phase) -> String 
     out
 }
 
-/// What running a schedule left: each process's exit, the outputs, the final report.
+/// What one leg (the whole plan, or one shard of it) left: each process's exit and the final
+/// report.
 #[derive(Debug, Default)]
-pub struct Ran {
+pub struct Leg {
+    /// The shard (`Some(k)` of two), or `None` for the whole plan.
+    pub shard: Option<usize>,
     /// Exit codes in order (`None`: ended by a signal).
     pub exits: Vec<Option<i32>>,
+    pub report: Option<Value>,
+    /// Why the leg could not run to a final exit, if it could not.
+    pub stuck: Option<String>,
+    /// The mock's request log positions the leg's processes sent between.
+    pub requests: (usize, usize),
+    /// Where in the request log the `--retry-failed` resume began: it goes through the phases
+    /// again, in order, after the run before it went through them.
+    pub retry_from: Option<usize>,
+    /// Jobs whose stop had failed when a `--retry-failed` resume started: each may get one
+    /// stop more.
+    pub retried: Vec<String>,
+}
+
+/// What running a schedule left: its legs, the interrupts, the outputs.
+#[derive(Debug, Default)]
+pub struct Ran {
+    pub legs: Vec<Leg>,
     pub kills: usize,
     pub sigints: usize,
     /// Every byte any process printed, and the files it wrote.
     pub outputs: String,
-    pub report: Option<Value>,
-    /// Why the schedule could not run to a final exit, if it could not.
-    pub stuck: Option<String>,
+    /// Boundary rules a twist found broken (a rival or a resume elsewhere not refused).
+    pub findings: Vec<String>,
+    /// The twists that took place (a rival refused, a resume elsewhere refused then
+    /// retargeted, a pause at `--until`, a `--retry-failed` resume, a shard run).
+    pub twisted: Vec<&'static str>,
 }
 
-/// Runs the binary at `bin` on the schedule until it exits with a final code.
+impl Ran {
+    /// Processes started, over every leg.
+    pub fn processes(&self) -> usize {
+        self.legs.iter().map(|l| l.exits.len()).sum()
+    }
+}
+
+/// Runs the binary at `bin` on the schedule until each leg exits with a final code.
 pub fn run(bin: &Path, s: &Schedule, mock: &Mock, dir: &Path, env: &[(String, String)]) -> Ran {
     let book = dir.join("runbook.yaml");
     std::fs::write(&book, runbook(s, &mock.url)).expect("the runbook is written");
-    let started = Instant::now();
     let mut ran = Ran::default();
     let mut interrupts = s.interrupts.iter();
-    for n in 0..MOST_PROCESSES {
-        let resume = dir.join("j.jsonl").exists();
-        let mut child = spawn(bin, &book, dir, n, resume, env);
-        let exit = match interrupts.next() {
-            Some(i) => interrupt(&mut child, i, mock, &mut ran),
-            None => wait_bounded(&mut child, started + SCHEDULE_LIMIT),
+    for shard in twists::shards(&s.twists) {
+        let from = mock.request_count();
+        let ctx = Ctx {
+            bin,
+            s,
+            mock,
+            dir,
+            env,
+            book: &book,
+            shard,
         };
-        ran.exits.push(exit);
-        match exit {
-            Some(0 | 1 | 3) => break,
-            Some(HUNG) => {
-                ran.stuck = Some(format!("process {n} hung; killed"));
-                break;
-            }
-            Some(2) if !resume => {
-                ran.stuck = Some("exit 2 on a first run".into());
-                break;
-            }
-            _ => {}
+        if shard.is_some() {
+            ran.twisted.push("shard run");
         }
-        if started.elapsed() > SCHEDULE_LIMIT || n + 1 == MOST_PROCESSES {
-            ran.stuck = Some(format!(
-                "no final exit after {} processes and {:?} (exits {:?})",
-                n + 1,
-                started.elapsed(),
-                ran.exits
-            ));
-            break;
-        }
+        let mut leg = run_leg(&ctx, &mut interrupts, &mut ran);
+        leg.requests = (from, mock.request_count());
+        ran.legs.push(leg);
     }
     collect(dir, &mut ran);
     ran
 }
 
-fn spawn(
-    bin: &Path,
-    book: &Path,
-    dir: &Path,
-    n: usize,
+/// What every process of one leg shares.
+struct Ctx<'a> {
+    bin: &'a Path,
+    s: &'a Schedule,
+    mock: &'a Mock,
+    dir: &'a Path,
+    env: &'a [(String, String)],
+    book: &'a Path,
+    shard: Option<usize>,
+}
+
+impl Ctx<'_> {
+    fn journal(&self) -> PathBuf {
+        self.dir.join(self.name("j", "jsonl"))
+    }
+
+    fn report(&self) -> PathBuf {
+        self.dir.join(self.name("report", "json"))
+    }
+
+    fn name(&self, stem: &str, ext: &str) -> String {
+        match self.shard {
+            Some(k) => format!("{stem}-{k}.{ext}"),
+            None => format!("{stem}.{ext}"),
+        }
+    }
+
+    /// The outcome of the leg's last report, if one was written.
+    fn outcome(&self) -> Option<String> {
+        let text = std::fs::read_to_string(self.report()).ok()?;
+        let report: Value = serde_json::from_str(&text).ok()?;
+        report["outcome"].as_str().map(str::to_owned)
+    }
+}
+
+/// The flags of one process.
+#[derive(Debug, Clone, Default)]
+struct Call {
     resume: bool,
-    env: &[(String, String)],
-) -> Child {
-    let out = std::fs::File::create(dir.join(format!("out-{n}.txt"))).expect("an output file");
-    let err = std::fs::File::create(dir.join(format!("err-{n}.txt"))).expect("an output file");
-    let mut cmd = Command::new(bin);
+    until: bool,
+    retry_failed: bool,
+    endpoint: Option<String>,
+    retarget: bool,
+}
+
+fn run_leg(ctx: &Ctx, interrupts: &mut std::slice::Iter<Interrupt>, ran: &mut Ran) -> Leg {
+    let twists = ctx.s.twists;
+    let started = Instant::now();
+    let mut leg = Leg {
+        shard: ctx.shard,
+        ..Leg::default()
+    };
+    let mut endpoint = None;
+    let mut retry_next = false;
+    for n in 0..MOST_PROCESSES {
+        let resume = ctx.journal().exists();
+        let mut call = Call {
+            resume,
+            until: n == 0 && twists.until,
+            retry_failed: std::mem::take(&mut retry_next),
+            endpoint: endpoint.clone(),
+            retarget: false,
+        };
+        if resume && twists.retarget && endpoint.is_none() {
+            refused_elsewhere(ctx, &call, ran);
+            call.endpoint = Some(twists::alias(&ctx.mock.url));
+            call.retarget = true;
+            endpoint.clone_from(&call.endpoint);
+        }
+        if call.retry_failed {
+            leg.retry_from = Some(ctx.mock.request_count());
+            ran.twisted.push("--retry-failed resume");
+        }
+        let mut child = spawn(ctx, n, &call);
+        if n == 0 && twists.rival {
+            rival(ctx, &mut child, ran);
+        }
+        let exit = match interrupts.next() {
+            Some(i) => interrupt(&mut child, i, ctx.mock, ran),
+            None => wait_bounded(&mut child, started + SCHEDULE_LIMIT),
+        };
+        leg.exits.push(exit);
+        let outcome = ctx.outcome();
+        match exit {
+            Some(0 | 1) if call.until && outcome.as_deref() == Some("paused") => {
+                ran.twisted.push("paused at --until, resumed");
+            }
+            Some(1) if twists.retry_failed && leg.retried.is_empty() && !call.retry_failed => {
+                leg.retried = failed_jobs(ctx);
+                retry_next = !leg.retried.is_empty();
+                if !retry_next {
+                    break;
+                }
+            }
+            Some(0 | 1 | 3) => break,
+            Some(HUNG) => {
+                leg.stuck = Some(format!("process {n} hung; killed"));
+                break;
+            }
+            Some(2) if !resume => {
+                leg.stuck = Some("exit 2 on a first run".into());
+                break;
+            }
+            _ => {}
+        }
+        if started.elapsed() > SCHEDULE_LIMIT || n + 1 == MOST_PROCESSES {
+            leg.stuck = Some(format!(
+                "no final exit after {} processes and {:?} (exits {:?})",
+                n + 1,
+                started.elapsed(),
+                leg.exits
+            ));
+            break;
+        }
+    }
+    leg.report = std::fs::read_to_string(ctx.report())
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
+    leg
+}
+
+/// The jobs whose stop failed in the leg's last report.
+fn failed_jobs(ctx: &Ctx) -> Vec<String> {
+    let text = std::fs::read_to_string(ctx.report()).unwrap_or_default();
+    let report: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    report["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["outcome"] == "failed")
+        .filter_map(|r| r["job"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// A resume at another endpoint without `--retarget`: refused, and nothing sent.
+fn refused_elsewhere(ctx: &Ctx, call: &Call, ran: &mut Ran) {
+    let before = ctx.mock.request_count();
+    let elsewhere = Call {
+        endpoint: Some(twists::alias(&ctx.mock.url)),
+        ..call.clone()
+    };
+    let mut child = spawn(ctx, 90, &elsewhere);
+    let exit = wait_bounded(&mut child, Instant::now() + Duration::from_secs(60));
+    let sent = ctx.mock.request_count() - before;
+    if exit != Some(2) || sent != 0 {
+        ran.findings.push(format!(
+            "a resume at another endpoint without --retarget exited {exit:?} and sent {sent} requests"
+        ));
+    }
+    ran.twisted
+        .push("resume elsewhere refused, then --retarget");
+}
+
+/// A second run on the journal the first process holds: refused while it holds it.
+fn rival(ctx: &Ctx, first: &mut Child, ran: &mut Ran) {
+    let limit = Instant::now() + Duration::from_secs(10);
+    while !ctx.journal().exists() {
+        if Instant::now() >= limit || matches!(first.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let call = Call {
+        resume: true,
+        ..Call::default()
+    };
+    let mut second = spawn(ctx, 91, &call);
+    let exit = wait_bounded(&mut second, Instant::now() + Duration::from_secs(60));
+    let first_holds = matches!(first.try_wait(), Ok(None));
+    if first_holds && exit != Some(2) {
+        ran.findings.push(format!(
+            "a second run on a journal in use exited {exit:?}, not 2"
+        ));
+    }
+    if first_holds {
+        ran.twisted.push("second run on a journal in use");
+    }
+}
+
+fn spawn(ctx: &Ctx, n: usize, call: &Call) -> Child {
+    let name = |what: &str| ctx.dir.join(ctx.name(&format!("{what}-{n}"), "txt"));
+    let out = std::fs::File::create(name("out")).expect("an output file");
+    let err = std::fs::File::create(name("err")).expect("an output file");
+    let mut cmd = Command::new(ctx.bin);
     cmd.arg("run")
-        .arg(book)
-        .args(["--journal", "j.jsonl", "--report-json", "report.json"])
-        .args(["--report-md", "report.md", "--no-progress"])
-        .current_dir(dir)
+        .arg(ctx.book)
+        .arg("--journal")
+        .arg(ctx.journal())
+        .arg("--report-json")
+        .arg(ctx.report())
+        .arg("--report-md")
+        .arg(ctx.dir.join(ctx.name("report", "md")))
+        .arg("--no-progress")
+        .current_dir(ctx.dir)
         .env("SOAK_TOKEN", TOKEN)
         .env_remove("STOPBOOK_FAILPOINT")
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(err);
-    for (k, v) in env {
+    for (k, v) in ctx.env {
         cmd.env(k, v);
     }
-    if resume {
-        cmd.arg("--resume");
+    let flags = [
+        (call.resume, "--resume"),
+        (call.retry_failed, "--retry-failed"),
+        (call.retarget, "--retarget"),
+    ];
+    cmd.args(flags.iter().filter(|(on, _)| *on).map(|(_, flag)| flag));
+    if call.until {
+        cmd.args(["--until", "p0"]);
+    }
+    if let Some(url) = &call.endpoint {
+        cmd.args(["--endpoint", url]);
+    }
+    if let Some(k) = ctx.shard {
+        cmd.args(["--shard", &format!("{k}/2")]);
     }
     cmd.spawn().expect("the binary starts")
 }
@@ -334,7 +547,7 @@ fn wait_bounded(child: &mut Child, deadline: Instant) -> Option<i32> {
     }
 }
 
-/// Every output of every process, and the final JSON report.
+/// Every output of every process, and every file the processes wrote.
 fn collect(dir: &Path, ran: &mut Ran) {
     let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
@@ -348,7 +561,4 @@ fn collect(dir: &Path, ran: &mut Ran) {
             ran.outputs += &String::from_utf8_lossy(&bytes);
         }
     }
-    ran.report = std::fs::read_to_string(dir.join("report.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok());
 }

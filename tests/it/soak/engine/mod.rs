@@ -10,6 +10,7 @@ pub mod check;
 pub mod cli;
 pub mod drive;
 pub mod schedule;
+pub mod twists;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -28,6 +29,8 @@ pub struct Verdict {
     pub kills: usize,
     pub sigints: usize,
     pub processes: usize,
+    /// The twists that took place (see [`drive::Ran::twisted`]).
+    pub twisted: Vec<&'static str>,
 }
 
 /// How the soak runs: the binary, and the environment its processes get (a failpoint).
@@ -92,7 +95,8 @@ pub fn run_one(opts: &Options, seed: u64, shrink: &Shrink) -> Verdict {
         requests: requests["requests"].as_array().map_or(0, Vec::len),
         kills: ran.kills,
         sigints: ran.sigints,
-        processes: ran.exits.len(),
+        processes: ran.processes(),
+        twisted: ran.twisted.clone(),
     }
 }
 
@@ -161,6 +165,8 @@ pub struct Totals {
     pub kills: usize,
     pub sigints: usize,
     pub processes: usize,
+    /// How often each twist took place.
+    pub twisted: std::collections::BTreeMap<&'static str, usize>,
     pub failing: Vec<Verdict>,
 }
 
@@ -194,6 +200,9 @@ pub fn soak(
                     t.kills += v.kills;
                     t.sigints += v.sigints;
                     t.processes += v.processes;
+                    for twist in &v.twisted {
+                        *t.twisted.entry(twist).or_default() += 1;
+                    }
                     if !v.violations.is_empty() {
                         t.failing.push(v);
                     }
@@ -208,7 +217,12 @@ pub fn soak(
 
 /// The report of a failing schedule: its seed, its violations, the command that replays it.
 pub fn describe(opts: &Options, v: &Verdict, shrink: &Shrink) -> String {
-    let mut out = format!("seed {} FAILED:\n", v.seed);
+    let twists = schedule::generate(v.seed, shrink).twists.names();
+    let twists = match twists.is_empty() {
+        true => String::new(),
+        false => format!(" (twists: {})", twists.join(", ")),
+    };
+    let mut out = format!("seed {} FAILED{twists}:\n", v.seed);
     for line in &v.violations {
         out += &format!("  - {line}\n");
     }

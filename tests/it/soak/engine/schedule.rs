@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use stopbook::mock::Faults;
 
+use super::twists::Twists;
+
 /// What a job is before the run, and so what its stop should come to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -80,6 +82,8 @@ pub struct Schedule {
     pub stop_delay: Duration,
     pub faults: Faults,
     pub interrupts: Vec<Interrupt>,
+    /// Twists at the boundaries of one process (their own generator).
+    pub twists: Twists,
 }
 
 /// The faults a shrink may keep or drop, by name (as `--keep-faults` takes them).
@@ -193,6 +197,11 @@ pub fn generate(seed: u64, shrink: &Shrink) -> Schedule {
         stop_delay: ms(rng.u64(50..=400)),
         faults,
         interrupts,
+        twists: Twists::default(),
+    };
+    let schedule = Schedule {
+        twists: Twists::draw(seed, schedule.phases.len(), schedule.jobs.len()),
+        ..schedule
     };
     cut(schedule, shrink)
 }
@@ -267,6 +276,7 @@ fn faults(rng: &mut fastrand::Rng) -> Faults {
 fn cut(mut schedule: Schedule, shrink: &Shrink) -> Schedule {
     if let Some(n) = shrink.jobs {
         schedule.jobs.truncate(n.max(1));
+        schedule.twists.shards &= schedule.jobs.len() >= 2;
     }
     if let Some(n) = shrink.interrupts {
         schedule.interrupts.truncate(n);
