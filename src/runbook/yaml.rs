@@ -110,7 +110,7 @@ fn syntax_error(file: &Arc<SourceFile>, error: &serde_saphyr::Error) -> Diagnost
         .unwrap_or_else(Span::start);
     let raw = error.without_snippet().to_string();
     let raw = raw.lines().next().unwrap_or("invalid YAML");
-    let (message, budget) = describe(raw);
+    let (message, budget) = describe(error.without_snippet(), raw);
     if !budget && let Some((message, hint, at)) = super::slips::explain(file, span, &message) {
         return Diagnostic::at(Place::new(file, at), message).hint(hint);
     }
@@ -122,9 +122,8 @@ fn syntax_error(file: &Arc<SourceFile>, error: &serde_saphyr::Error) -> Diagnost
     }
 }
 
-/// serde-saphyr's message without the position it repeats (we show our own), and budget breaches
-/// in words; the flag says whether a safety limit was hit.
-fn describe(raw: &str) -> (String, bool) {
+/// The parser's own words, without the position it repeats (we show our own).
+fn words(raw: &str) -> &str {
     let mut text = raw.strip_prefix("error: ").unwrap_or(raw);
     if text.starts_with("line ")
         && let Some(idx) = text.find(": ")
@@ -134,27 +133,45 @@ fn describe(raw: &str) -> (String, bool) {
     if let Some(idx) = text.find(" at line ") {
         text = &text[..idx];
     }
-    if text.contains("Documents") {
-        let message = "a runbook is a single YAML document, but this file has another after `---`";
-        return (message.to_owned(), false);
-    }
-    let limit = if text.contains("Depth") || text.contains("recursion limit") {
-        Some(format!("nested deeper than {MAX_DEPTH} levels"))
-    } else if text.contains("Nodes") {
-        Some(format!(
-            "more than {MAX_NODES} values (after expanding aliases)"
-        ))
-    } else if text.contains("alias") || text.contains("Alias") || text.contains("Anchor") {
-        Some("aliases expand to more than the safety limit allows".to_owned())
-    } else if text.contains("budget") {
-        Some(format!("over a safety limit ({text})"))
-    } else {
-        None
+    text.trim()
+}
+
+/// What went wrong, in words, by the error's kind; the flag says whether a safety limit was
+/// hit. Only a message with no kind of its own is the parser's words.
+fn describe(error: &serde_saphyr::Error, raw: &str) -> (String, bool) {
+    use serde_saphyr::Error;
+    use serde_saphyr::budget::BudgetBreach;
+    let docs = "a runbook is a single YAML document, but this file has another after `---`";
+    let limit = match error {
+        // An error met while expanding an alias: what it is, is the error inside.
+        Error::AliasError { error, .. } => return describe(error, raw),
+        Error::MultipleDocuments { .. }
+        | Error::Budget {
+            breach: BudgetBreach::Documents { .. },
+            ..
+        } => return (docs.to_owned(), false),
+        Error::Budget {
+            breach: BudgetBreach::Depth { .. },
+            ..
+        } => format!("nested deeper than {MAX_DEPTH} levels"),
+        Error::Budget {
+            breach: BudgetBreach::Nodes { .. },
+            ..
+        } => format!("more than {MAX_NODES} values (after expanding aliases)"),
+        Error::Budget {
+            breach: BudgetBreach::Aliases { .. } | BudgetBreach::Anchors { .. },
+            ..
+        }
+        | Error::AliasReplayCounterOverflow { .. }
+        | Error::AliasReplayLimitExceeded { .. }
+        | Error::AliasExpansionLimitExceeded { .. }
+        | Error::AliasReplayStackDepthExceeded { .. } => {
+            "aliases expand to more than the safety limit allows".to_owned()
+        }
+        Error::Budget { .. } => format!("over a safety limit ({})", words(raw)),
+        _ => return (words(raw).to_owned(), false),
     };
-    match limit {
-        Some(l) => (l, true),
-        None => (text.trim().to_owned(), false),
-    }
+    (limit, true)
 }
 
 /// Deserialisation helper: a node with its position, read through serde-saphyr's span support.
