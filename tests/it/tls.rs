@@ -21,22 +21,47 @@ fn certificates() -> (String, Vec<u8>, Vec<u8>) {
 
 /// A CA, and a server certificate for `name` signed by it: (CA PEM, server cert DER, key DER).
 pub fn certificates_for(name: &str) -> (String, Vec<u8>, Vec<u8>) {
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::from_params(&ca_params, &ca_key);
-    let server_key = KeyPair::generate().unwrap();
-    let server_cert = CertificateParams::new(vec![name.to_owned()])
-        .unwrap()
-        .signed_by(&server_key, &issuer)
-        .unwrap();
-    (
-        ca_cert.pem(),
-        server_cert.der().to_vec(),
-        server_key.serialize_der(),
-    )
+    let made = Made::for_name(name);
+    (made.ca_pem, made.cert_der, made.key_der)
+}
+
+/// A CA, and a server certificate for `name` signed by it, all PEM: (CA, server cert, key),
+/// what `stopbook mock --tls-cert --tls-key` serves with.
+pub fn pem_certificates_for(name: &str) -> (String, String, String) {
+    let made = Made::for_name(name);
+    (made.ca_pem, made.cert_pem, made.key_pem)
+}
+
+/// A CA and a server certificate it signed, in both encodings.
+struct Made {
+    ca_pem: String,
+    cert_der: Vec<u8>,
+    key_der: Vec<u8>,
+    cert_pem: String,
+    key_pem: String,
+}
+
+impl Made {
+    fn for_name(name: &str) -> Self {
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::from_params(&ca_params, &ca_key);
+        let server_key = KeyPair::generate().unwrap();
+        let server_cert = CertificateParams::new(vec![name.to_owned()])
+            .unwrap()
+            .signed_by(&server_key, &issuer)
+            .unwrap();
+        Made {
+            ca_pem: ca_cert.pem(),
+            cert_der: server_cert.der().to_vec(),
+            key_der: server_key.serialize_der(),
+            cert_pem: server_cert.pem(),
+            key_pem: server_key.serialize_pem(),
+        }
+    }
 }
 
 /// Serves TLS on a loopback port and forwards the plaintext to the mock at `backend`.
