@@ -12,7 +12,7 @@ use bytes::Bytes;
 use http::header::{HeaderMap, HeaderValue};
 use serde_json::Value;
 
-use super::error::{CallError, SetupError};
+use super::error::{BeforeWrite, CallError, Fatal, SetupError};
 use super::sdk_time::sdk_date;
 use super::signing;
 use super::transport::Transport;
@@ -271,7 +271,8 @@ impl Client {
             Some(q) => format!("{}{path}?{q}", self.base),
             None => format!("{}{path}", self.base),
         };
-        let bad = |e: http::header::InvalidHeaderValue| CallError::Fatal(e.to_string());
+        let bad =
+            |e: http::header::InvalidHeaderValue| CallError::fatal(Fatal::Request, e.to_string());
         let mut headers = HeaderMap::new();
         if let Some(content_type) = probe.content_type {
             headers.insert(
@@ -286,7 +287,10 @@ impl Client {
             if let Credentials::Iam(login) = &self.credentials {
                 let token = self.iam_token(login).await?;
                 let mut value = HeaderValue::from_str(token.expose()).map_err(|e| {
-                    CallError::Fatal(format!("the IAM token is not a valid header value: {e}"))
+                    CallError::fatal(
+                        Fatal::Request,
+                        format!("the IAM token is not a valid header value: {e}"),
+                    )
                 })?;
                 value.set_sensitive(true);
                 headers.insert("x-auth-token", value);
@@ -297,7 +301,9 @@ impl Client {
             .method(method.clone())
             .uri(uri)
             .body(Bytes::copy_from_slice(body))
-            .map_err(|e| CallError::Fatal(format!("cannot build the request: {e}")))?;
+            .map_err(|e| {
+                CallError::fatal(Fatal::Request, format!("cannot build the request: {e}"))
+            })?;
         *request.headers_mut() = headers;
         let response = self.transport.send(request, timeout).await?;
         let retry_after = response
@@ -338,7 +344,10 @@ impl Client {
         body: &[u8],
     ) -> Result<(), CallError> {
         let bad = |e: http::header::InvalidHeaderValue| {
-            CallError::Fatal(format!("a credential is not a valid header value: {e}"))
+            CallError::fatal(
+                Fatal::Request,
+                format!("a credential is not a valid header value: {e}"),
+            )
         };
         match &self.credentials {
             Credentials::Token(token) => {
@@ -402,7 +411,9 @@ impl Client {
         let mut cached = self.iam_token.lock().await;
         match &*cached {
             IamState::Token(token, at) if at.elapsed() < TOKEN_LIFETIME => return Ok(token.clone()),
-            IamState::Refused(reason) => return Err(CallError::Fatal(reason.clone())),
+            IamState::Refused(reason) => {
+                return Err(CallError::fatal(Fatal::AuthRefused, reason.clone()));
+            }
             _ => {}
         }
         let body = serde_json::json!({"auth": {
@@ -415,14 +426,22 @@ impl Client {
         let request = http::Request::post(uri)
             .header("content-type", "application/json")
             .body(Bytes::from(body.to_string()))
-            .map_err(|e| CallError::Fatal(format!("the IAM endpoint is not a URL: {e}")))?;
+            .map_err(|e| {
+                CallError::fatal(
+                    Fatal::Request,
+                    format!("the IAM endpoint is not a URL: {e}"),
+                )
+            })?;
         let response = self
             .transport
             .send(request, Duration::from_secs(30))
             .await
             .map_err(|e| match e {
-                CallError::Fatal(m) => CallError::Fatal(m),
-                other => CallError::NotSent(format!("the IAM token exchange failed: {other}")),
+                fatal @ CallError::Fatal(_) => fatal,
+                other => CallError::not_sent(
+                    BeforeWrite::TokenExchange,
+                    format!("the IAM token exchange failed: {other}"),
+                ),
             })?;
         let status = response.status().as_u16();
         if status == 401 || status == 403 {
@@ -430,12 +449,13 @@ impl Client {
                 "authentication refused: IAM answered {status} to the password exchange (check the user, password and domain)"
             );
             *cached = IamState::Refused(reason.clone());
-            return Err(CallError::Fatal(reason));
+            return Err(CallError::fatal(Fatal::AuthRefused, reason));
         }
         if status != 201 {
-            return Err(CallError::NotSent(format!(
-                "the IAM token exchange answered {status}, not 201"
-            )));
+            return Err(CallError::not_sent(
+                BeforeWrite::TokenExchange,
+                format!("the IAM token exchange answered {status}, not 201"),
+            ));
         }
         let token = response
             .headers()
@@ -443,7 +463,8 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .map(Secret::new)
             .ok_or_else(|| {
-                CallError::Fatal("IAM answered 201 without an X-Subject-Token".to_owned())
+                let detail = "IAM answered 201 without an X-Subject-Token";
+                CallError::fatal(Fatal::AuthRefused, detail)
             })?;
         *cached = IamState::Token(token.clone(), std::time::Instant::now());
         Ok(token)

@@ -1,18 +1,115 @@
 //! How a call can fail, sorted by what it means for a call that changes state: whether the
 //! request may have reached the server. Shared by the client and its transport.
 
-/// A call that got no answer.
+/// A call that got no answer, and where it failed: what decides whether it may be sent again.
+/// Each kind is read from the HTTP and TLS libraries' error types (see
+/// [`super::transport`]), never from their text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CallError {
-    /// The request surely did not reach the server (it could not connect).
+    /// It failed before the request was written: it surely did not reach the server.
     #[error("not sent: {0}")]
-    NotSent(String),
-    /// The request may have reached the server: timeout, reset or a cut answer after sending.
+    NotSent(Failure<BeforeWrite>),
+    /// It failed once the request may have been written: it may have been applied.
     #[error("outcome unknown: {0}")]
-    Unknown(String),
-    /// TLS or certificate failure, or a request that cannot be built: going on is pointless.
+    Unknown(Failure<AfterWrite>),
+    /// Going on is pointless, and nothing was sent: the endpoint's certificate or TLS handshake
+    /// was refused before the request was written, or the request cannot be made at all.
     #[error("{0}")]
-    Fatal(String),
+    Fatal(Failure<Fatal>),
+}
+
+impl CallError {
+    /// A call that failed before its request was written.
+    pub fn not_sent(at: BeforeWrite, detail: impl Into<String>) -> Self {
+        CallError::NotSent(Failure::new(at, detail))
+    }
+
+    /// A call that failed once its request may have been written.
+    pub fn unknown(at: AfterWrite, detail: impl Into<String>) -> Self {
+        CallError::Unknown(Failure::new(at, detail))
+    }
+
+    /// A call that cannot be made, nothing sent.
+    pub fn fatal(why: Fatal, detail: impl Into<String>) -> Self {
+        CallError::Fatal(Failure::new(why, detail))
+    }
+}
+
+/// A failure of a kind `K`, and what the libraries said of it (for people; never decided on).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure<K> {
+    /// Where or why it failed.
+    pub at: K,
+    /// The libraries' own account, causes included.
+    pub detail: String,
+}
+
+impl<K> Failure<K> {
+    /// A failure at `at`, told as `detail`.
+    pub fn new(at: K, detail: impl Into<String>) -> Self {
+        Failure {
+            at,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl<K> std::fmt::Display for Failure<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.detail)
+    }
+}
+
+/// Where a call failed before its request was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BeforeWrite {
+    /// The connection was refused.
+    Refused,
+    /// The connection did not open in time.
+    ConnectTimeout,
+    /// The connection did not open for another reason: the name did not resolve, no route to
+    /// the host, the TLS handshake cut short by the network.
+    Connect,
+    /// The IAM token exchange before it failed, so the call itself never went.
+    TokenExchange,
+}
+
+/// Where a call failed once its request may have been written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterWrite {
+    /// The connection was reset.
+    Reset,
+    /// The TLS connection was closed without `close_notify` before the whole answer came.
+    ClosedWithoutNotify,
+    /// The connection was closed before the whole answer came.
+    Closed,
+    /// No complete answer within the request's timeout.
+    Timeout,
+    /// The answer's body was cut off.
+    CutBody,
+    /// The answer's body is larger than the client reads.
+    TooLarge,
+    /// TLS failed after the connection opened.
+    Tls,
+    /// Anything else after the connection opened (an answer head that does not parse, a
+    /// request the connection dropped).
+    Other,
+}
+
+/// Why a call cannot be made at all; nothing was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fatal {
+    /// The endpoint's certificate, or the TLS handshake, was refused before the request was
+    /// written.
+    Tls,
+    /// The request cannot be built (a credential that is not a header value).
+    Request,
+    /// The endpoint may not be reached the way the environment would send it.
+    Route,
+    /// The proxy's client cannot be built.
+    Setup,
+    /// IAM refused the credentials, or answered without a token.
+    AuthRefused,
 }
 
 /// Why a client cannot be built: nothing was sent.

@@ -4,6 +4,7 @@
 //! page alone and can be judged against any server; the mock takes only the signature and the
 //! date formats from here, the two things both sides must compute alike.
 
+mod classify;
 pub mod client;
 pub mod error;
 pub mod retry_after;

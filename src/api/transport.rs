@@ -12,7 +12,8 @@
 //!
 //! A server may answer anything: the whole exchange (connecting, the head, the body) fits in the
 //! request's timeout, the head in [`MAX_HEAD_BYTES`], the body in [`MAX_BODY_BYTES`], or the
-//! request fails with a [`CallError`] that says so.
+//! request fails with a [`CallError`] that says so, and where it failed ([`super::classify`]):
+//! before the request was written, or after.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -25,7 +26,8 @@ use hyper_util::rt::TokioExecutor;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
-use super::error::{CallError, SetupError};
+use super::classify::{plain, pool_failure, proxied_failure};
+use super::error::{AfterWrite, CallError, Fatal, SetupError};
 use super::route::{Route, Router};
 
 /// How long a connection may take to open, and to stay idle in the pool.
@@ -98,7 +100,7 @@ impl Transport {
             _ => self
                 .router
                 .route(request.uri())
-                .map_err(|e| CallError::Fatal(e.to_string()))?,
+                .map_err(|e| CallError::fatal(Fatal::Route, e.to_string()))?,
         };
         let exchange = async {
             match route {
@@ -109,9 +111,10 @@ impl Transport {
         tokio::time::timeout(timeout, exchange)
             .await
             .unwrap_or_else(|_| {
-                Err(CallError::Unknown(format!(
-                    "no complete answer within {timeout:?}"
-                )))
+                Err(CallError::unknown(
+                    AfterWrite::Timeout,
+                    format!("no complete answer within {timeout:?}"),
+                ))
             })
     }
 
@@ -119,11 +122,12 @@ impl Transport {
         &self,
         request: http::Request<Bytes>,
     ) -> Result<http::Response<Bytes>, CallError> {
+        let tls = is_tls(request.uri());
         let response = self
             .direct
             .request(request.map(Full::new))
             .await
-            .map_err(|e| classify(&e, e.is_connect()))?;
+            .map_err(|e| pool_failure(&e, tls))?;
         let (head, body) = response.into_parts();
         let body = Limited::new(body, MAX_BODY_BYTES)
             .collect()
@@ -132,7 +136,7 @@ impl Transport {
                 if e.downcast_ref::<LengthLimitError>().is_some() {
                     too_large(head.status)
                 } else {
-                    CallError::Unknown(format!("the answer was cut off: {}", plain(&*e)))
+                    cut_off(&*e)
                 }
             })?;
         Ok(http::Response::from_parts(head, body.to_bytes()))
@@ -144,21 +148,19 @@ impl Transport {
     ) -> Result<http::Response<Bytes>, CallError> {
         let client = self
             .proxied_client(request.uri())
-            .map_err(|e| CallError::Fatal(e.to_string()))?;
-        let request = reqwest::Request::try_from(request)
-            .map_err(|e| CallError::Fatal(format!("cannot build the request: {e}")))?;
+            .map_err(|e| CallError::fatal(Fatal::Setup, e.to_string()))?;
+        let tls = is_tls(request.uri());
+        let request = reqwest::Request::try_from(request).map_err(|e| {
+            CallError::fatal(Fatal::Request, format!("cannot build the request: {e}"))
+        })?;
         let mut response = client
             .execute(request)
             .await
-            .map_err(|e| classify(&e, e.is_connect()))?;
+            .map_err(|e| proxied_failure(&e, tls))?;
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
         let mut body = BytesMut::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| CallError::Unknown(format!("the answer was cut off: {}", plain(&e))))?
-        {
+        while let Some(chunk) = response.chunk().await.map_err(|e| cut_off(&e))? {
             if body.len() + chunk.len() > MAX_BODY_BYTES {
                 return Err(too_large(status));
             }
@@ -189,11 +191,23 @@ impl Transport {
 
 /// The failure of an answer whose body is over [`MAX_BODY_BYTES`].
 fn too_large(status: http::StatusCode) -> CallError {
-    CallError::Unknown(format!(
+    let detail = format!(
         "a {} answer with a body over {} KiB: not read further",
         status.as_u16(),
         MAX_BODY_BYTES / 1024
-    ))
+    );
+    CallError::unknown(AfterWrite::TooLarge, detail)
+}
+
+/// The failure of an answer whose head came and whose body did not, whole.
+fn cut_off(e: &dyn std::error::Error) -> CallError {
+    let detail = format!("the answer was cut off: {}", plain(e));
+    CallError::unknown(AfterWrite::CutBody, detail)
+}
+
+/// Whether requests to `uri` go over TLS.
+fn is_tls(uri: &http::Uri) -> bool {
+    uri.scheme() == Some(&http::uri::Scheme::HTTPS)
 }
 
 /// hyper's pool of HTTP/1.1 connections, TLS by rustls with the platform verifier.
@@ -252,32 +266,6 @@ fn proxied_client(
     builder
         .build()
         .map_err(|e| SetupError::Client(e.to_string()))
-}
-
-/// Sorts a transport error by whether the request may have been applied.
-fn classify(e: &dyn std::error::Error, connect: bool) -> CallError {
-    let text = plain(e);
-    if text.contains("certificate") || text.contains("tls") || text.contains("TLS") {
-        CallError::Fatal(format!(
-            "TLS failure: {text} (for an endpoint with a private CA, pass its certificate with --ca-cert FILE)"
-        ))
-    } else if connect {
-        CallError::NotSent(text)
-    } else {
-        CallError::Unknown(text)
-    }
-}
-
-/// An error with its causes, for messages (the HTTP libraries' own text says little).
-fn plain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// rustls needs one process-wide crypto provider; ring's builds with the C compiler alone.

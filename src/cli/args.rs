@@ -260,9 +260,15 @@ fn parse_shard(text: &str) -> Result<(usize, usize), String> {
 #[derive(Debug, Args)]
 pub struct MockArgs {
     /// Address to listen on; port 0 picks a free one. The first line printed is
-    /// `listening on http://HOST:PORT`.
+    /// `listening on http://HOST:PORT` (`https://` with --tls-cert).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
     pub listen: std::net::SocketAddr,
+    /// Serve HTTPS with this certificate chain (PEM; at most 1 MiB).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Tasks to serve: a JSON or YAML list of `{id, name, status}` (optionally `job_type`).
     #[arg(long, value_name = "FILE", long_help = jobs_help())]
     pub jobs: Option<PathBuf>,
@@ -334,6 +340,10 @@ pub struct MockArgs {
     /// Chance (0 to 1) of a connection reset after the request is applied.
     #[arg(long, value_name = "P", help_heading = "Faults", value_parser = probability)]
     pub reset_after: Option<f64>,
+    /// Chance (0 to 1) that the connection is closed after the request is applied, with no
+    /// answer (over TLS without close_notify).
+    #[arg(long, value_name = "P", help_heading = "Faults", value_parser = probability)]
+    pub close_after: Option<f64>,
     /// Chance (0 to 1) that a request is applied and then answered 502/504 by the gateway.
     #[arg(long, value_name = "P", help_heading = "Faults", value_parser = probability)]
     pub error_after: Option<f64>,

@@ -71,6 +71,9 @@ fn config(args: &MockArgs) -> Result<MockConfig, String> {
     if let Some(p) = args.reset_after {
         faults.reset_after = p;
     }
+    if let Some(p) = args.close_after {
+        faults.close_after = p;
+    }
     if let Some(p) = args.error_after {
         faults.error_after = p;
     }
@@ -86,6 +89,10 @@ fn config(args: &MockArgs) -> Result<MockConfig, String> {
     if let Some(d) = args.slow_body {
         faults.slow_body = Some(ms(d)).filter(|d| !d.is_zero());
     }
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(mock::TlsIdentity::load(cert, key)?),
+        _ => None,
+    };
     Ok(MockConfig {
         jobs,
         token: args.token.clone(),
@@ -96,5 +103,6 @@ fn config(args: &MockArgs) -> Result<MockConfig, String> {
         stop_delay: args.stop_delay.get(),
         defect: args.defect.as_deref().map(str::parse).transpose()?,
         log_limit: MockConfig::default().log_limit,
+        tls,
     })
 }

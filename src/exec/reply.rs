@@ -54,8 +54,8 @@ pub fn classify(answer: Result<Answer, CallError>, max_pause: Duration) -> Reply
             why: format!("not sent ({m})"),
             pause: None,
         },
-        Err(CallError::Unknown(m)) => Reply::Unknown(m),
-        Err(CallError::Fatal(m)) => Reply::Fatal(m),
+        Err(CallError::Unknown(m)) => Reply::Unknown(m.detail),
+        Err(CallError::Fatal(m)) => Reply::Fatal(m.detail),
     }
 }
 
@@ -86,6 +86,23 @@ mod tests {
                 Reply::Unknown(_)
             ));
         }
+    }
+
+    #[test]
+    fn where_a_call_failed_decides_not_its_text() {
+        use crate::api::error::{AfterWrite, BeforeWrite, Fatal};
+        let pause = Duration::from_secs(1);
+        // The text a TLS close without close_notify carries: it says "TLS", and is no TLS failure.
+        let text = "peer closed connection without sending TLS close_notify";
+        let closed = CallError::unknown(AfterWrite::ClosedWithoutNotify, text);
+        assert!(matches!(classify(Err(closed), pause), Reply::Unknown(_)));
+        let refused = CallError::not_sent(BeforeWrite::Refused, "TLS certificate");
+        assert!(matches!(
+            classify(Err(refused), pause),
+            Reply::Resend { pause: None, .. }
+        ));
+        let untrusted = CallError::fatal(Fatal::Tls, "invalid peer certificate");
+        assert!(matches!(classify(Err(untrusted), pause), Reply::Fatal(_)));
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub enum Read {
     Missing,
     /// No request may start: authentication was refused (here or elsewhere in the run).
     Refused,
+    /// The gateway throttled the read (429): it says nothing of the job, and the run pauses.
+    Throttled(String),
     /// The read failed; reading changes nothing, so it may be tried again.
     Error(String),
 }
@@ -62,6 +64,10 @@ pub async fn read_status(ctx: &Context, stop: &Stop) -> Read {
         Ok(a) if a.http == 401 => {
             take_notice(ctx, stop, &a);
             Read::Refused
+        }
+        Ok(a) if a.http == 429 => {
+            take_notice(ctx, stop, &a);
+            Read::Throttled(check::describe(&a))
         }
         Ok(a) => {
             take_notice(ctx, stop, &a);
@@ -193,7 +199,9 @@ async fn settle_reads(
         let late = read_at >= deadline;
         // A status from a listing counts only if the listing began after this read did: one
         // that began before the deadline must not say "not taken" after it.
-        match ctx.board.read(ctx, stop, read_at).await {
+        let read = ctx.board.read(ctx, stop, read_at).await;
+        let throttled = matches!(read, Read::Throttled(_));
+        match read {
             Read::Status(s) if escalating => {
                 if let Some(settled) = judge_escalation(&s, late, &mut seen_failed) {
                     return settled;
@@ -214,9 +222,9 @@ async fn settle_reads(
             Read::Status(_) => seen_other = true,
             Read::Missing => return Settled::Missing,
             Read::Refused => return Settled::Refused,
-            Read::Error(e) if late => {
+            Read::Throttled(e) | Read::Error(e) if late => {
                 // A throttled read says nothing of the job: it waits, within a hard bound.
-                if !e.contains("429") {
+                if !throttled {
                     late_errors += 1;
                 }
                 let gave_up =
@@ -225,7 +233,7 @@ async fn settle_reads(
                     return Settled::Unknown(format!("its status cannot be read ({e})"));
                 }
             }
-            Read::Error(_) => {}
+            Read::Throttled(_) | Read::Error(_) => {}
         }
         let next = pauses.next().unwrap_or(longest);
         let now = Instant::now();

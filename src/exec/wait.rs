@@ -38,6 +38,8 @@ pub async fn wait_for_end(
     };
     let mut moved = false;
     let mut last = None;
+    // What became of this wait's escalation, when there is something to say of it.
+    let mut note: Option<String> = None;
     result.awaiting = true;
     let _waiting = ctx.board.wait();
     let mut read_at = accepted_at;
@@ -56,15 +58,17 @@ pub async fn wait_for_end(
                 let due = escalate_at.is_some_and(|at| Instant::now() >= at);
                 if escalate_at.is_some() && escalation == Escalation::None && (failed || due) {
                     escalation = Escalation::MaybeSent;
-                    if let Err(early) = escalate(ctx, stop, &mut result, &s).await {
-                        return *early;
+                    match escalate(ctx, stop, &mut result, &s).await {
+                        Ok(refused) => note = refused,
+                        Err(early) => return *early,
                     }
                     sent_at = Instant::now();
                     moved = false;
                 } else if status::is_terminal(&s) && (s != status::FAILED || failed) {
                     result.awaiting = false;
                     result.final_status = Some(s.clone());
-                    let reason = ended_badly(&s, escalation, &result);
+                    let reason =
+                        ended_badly(&s, escalation_note(escalation, note.as_deref(), &result));
                     return finish(ctx, result, Outcome::Failed, reason);
                 }
                 last = Some(s);
@@ -75,10 +79,11 @@ pub async fn wait_for_end(
                 return finish(ctx, result, Outcome::Failed, reason);
             }
             Read::Refused => return interrupted(ctx, result),
-            Read::Error(_) => {}
+            Read::Throttled(_) | Read::Error(_) => {}
         }
         if Instant::now() >= deadline {
-            return timed_out(ctx, result, wait, last, escalation);
+            let note = escalation_note(escalation, note.as_deref(), &result);
+            return timed_out(ctx, result, wait, last, note);
         }
         let pause = wait
             .poll
@@ -91,41 +96,38 @@ pub async fn wait_for_end(
     }
 }
 
-/// The result of a wait that timed out.
+/// The result of a wait that timed out; `note` says what became of its escalation.
 fn timed_out(
     ctx: &Context,
     mut result: StopResult,
     wait: Wait,
     last: Option<String>,
-    escalation: Escalation,
+    note: String,
 ) -> StopResult {
     result.awaiting = false;
     let reason = format!(
-        "the job did not end within {} (last status: {}){}",
+        "the job did not end within {} (last status: {}){note}",
         wait.timeout,
         last.as_deref().unwrap_or("unknown"),
-        escalation_note(escalation, &result)
     );
     result.final_status = last;
     finish(ctx, result, Outcome::Failed, reason)
 }
 
-fn ended_badly(status: &str, escalation: Escalation, result: &StopResult) -> String {
-    format!(
-        "the job ended in {status}, not RELEASE_RESOURCE_COMPLETE{}",
-        escalation_note(escalation, result)
-    )
+fn ended_badly(status: &str, note: String) -> String {
+    format!("the job ended in {status}, not RELEASE_RESOURCE_COMPLETE{note}")
 }
 
-/// What a failure's reason adds about the escalation, when there is something to say.
-fn escalation_note(escalation: Escalation, result: &StopResult) -> String {
-    match result.reason.as_deref() {
-        Some(note) if note.starts_with("the escalation") => format!("; {note}"),
-        _ if escalation == Escalation::MaybeSent && !result.escalated && result.resumed => {
+/// What a failure's reason adds about the escalation: `note`, what became of the force stop
+/// this wait sent, or that an earlier run may have sent one.
+fn escalation_note(escalation: Escalation, note: Option<&str>, result: &StopResult) -> String {
+    match note {
+        Some(note) => format!("; {note}"),
+        None if escalation == Escalation::MaybeSent && !result.escalated && result.resumed => {
             " (an earlier run may have sent the escalation's force stop: it was not sent again)"
                 .to_owned()
         }
-        _ => String::new(),
+        None => String::new(),
     }
 }
 
@@ -138,14 +140,15 @@ fn escalate_at(stop: &Stop, accepted_at: Instant) -> Option<Instant> {
         .map(|e| accepted_at + e.after.get())
 }
 
-/// Sends the escalation's force stop, its intent on disk first. `Err` is the stop's result when
+/// Sends the escalation's force stop, its intent on disk first: what became of it when it was
+/// refused or failed (also the stop's reason from then on), or `Err`, the stop's result when
 /// the run cannot go on with it.
 async fn escalate(
     ctx: &Context,
     stop: &Stop,
     result: &mut StopResult,
     status: &str,
-) -> Result<(), Box<StopResult>> {
+) -> Result<Option<String>, Box<StopResult>> {
     let (seq, job) = (result.seq, stop.job);
     if !super::intents::write_or_halt(ctx, vec![Entry::Escalating { seq, job }]).await {
         return Err(Box::new(interrupted(ctx, result.clone())));
@@ -173,14 +176,14 @@ async fn escalate(
             return Err(Box::new(interrupted(ctx, result.clone())));
         }
     };
-    match refused {
+    match &refused {
         None => {
             result.escalated = true;
             if let Some(journal) = &ctx.journal {
                 journal.record(Entry::Escalated { seq, job });
             }
         }
-        Some(note) => result.reason = Some(note),
+        Some(note) => result.reason = Some(note.clone()),
     }
-    Ok(())
+    Ok(refused)
 }

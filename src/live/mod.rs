@@ -76,7 +76,7 @@ where
                 a.retry_after.unwrap_or(backoff)
             }
             Ok(a) => return Ok(a),
-            Err(CallError::Fatal(why)) => return Err(failed(what, why)),
+            Err(CallError::Fatal(why)) => return Err(failed(what, why.detail)),
             Err(e) => {
                 last = e.to_string();
                 backoff

@@ -25,6 +25,9 @@ pub struct Faults {
     pub reset_before: f64,
     /// Chance the connection is reset after the request is applied (the client cannot know).
     pub reset_after: f64,
+    /// Chance the connection is closed after the request is applied, with no answer: a FIN,
+    /// and over TLS no `close_notify` (a gateway dropping the connection abruptly).
+    pub close_after: f64,
     /// Chance the request is applied and then answered with a gateway's 5xx (502 or 504, with
     /// an HTML or a JSON body): a gateway that gave up waiting for the backend.
     pub error_after: f64,
@@ -115,6 +118,7 @@ impl FromStr for Faults {
                 throttle: Some(50),
                 reset_before: 0.02,
                 reset_after: 0.02,
+                close_after: 0.0,
                 error_after: 0.02,
                 status_lag: ms(500),
                 truncate: 0.02,
@@ -155,6 +159,8 @@ pub struct FaultsPatch {
     pub reset_before: Option<f64>,
     /// Replaces `reset_after` (clamped to 0..=1).
     pub reset_after: Option<f64>,
+    /// Replaces `close_after` (clamped to 0..=1).
+    pub close_after: Option<f64>,
     /// Replaces `error_after` (clamped to 0..=1).
     pub error_after: Option<f64>,
     /// Replaces `status_lag`.
@@ -187,6 +193,7 @@ impl FaultsPatch {
         f.throttle_retry_after = self.retry_after_s.or(f.throttle_retry_after);
         f.reset_before = p(self.reset_before, f.reset_before);
         f.reset_after = p(self.reset_after, f.reset_after);
+        f.close_after = p(self.close_after, f.close_after);
         f.error_after = p(self.error_after, f.error_after);
         f.status_lag = self.status_lag_ms.map_or(f.status_lag, ms);
         f.truncate = p(self.truncate, f.truncate);
@@ -222,6 +229,9 @@ pub enum After {
     Pass,
     /// The connection is reset: the request was applied, the client cannot know.
     Reset,
+    /// The connection is closed with no answer (over TLS without `close_notify`): applied,
+    /// the client cannot know.
+    Close,
     /// Applied, then answered by the gateway with this 5xx; `html` says the body is a
     /// gateway's HTML page rather than JSON.
     GatewayError {
@@ -315,6 +325,8 @@ impl Injector {
     pub fn after(&mut self) -> After {
         if self.chance(self.faults.reset_after) {
             After::Reset
+        } else if self.chance(self.faults.close_after) {
+            After::Close
         } else if self.chance(self.faults.error_after) {
             After::GatewayError {
                 http: if self.rng.bool() { 504 } else { 502 },

@@ -6,7 +6,7 @@
 //! catch it.
 //!
 //! ```text
-//! accept ─▶ connection (hyper, resettable IO) ─▶ record ─▶ faults before ─▶ routes (axum)
+//! accept ─▶ [TLS] ─▶ connection (hyper, cuttable IO) ─▶ record ─▶ faults before ─▶ routes (axum)
 //!                                                                  ─▶ faults after ─▶ answer
 //! ```
 //!
@@ -15,6 +15,7 @@
 //! parsing with the client: both are judged by the conformance rules instead.
 
 mod auth;
+mod cut;
 pub mod defects;
 mod errors;
 pub mod faults;
@@ -25,6 +26,7 @@ mod listing;
 mod recorder;
 mod routes;
 mod server;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -36,6 +38,7 @@ use crate::secret::Secret;
 pub use faults::Faults;
 pub use jobs::JobSpec;
 pub use server::MockServer;
+pub use tls::TlsIdentity;
 
 /// Everything a mock is started with.
 #[derive(Debug, Clone)]
@@ -59,6 +62,8 @@ pub struct MockConfig {
     pub defect: Option<Defect>,
     /// Most requests kept for `/__mock/requests`; older ones are dropped and counted.
     pub log_limit: usize,
+    /// Serve HTTPS with this certificate and key (`--tls-cert`, `--tls-key`), else HTTP.
+    pub tls: Option<TlsIdentity>,
 }
 
 impl Default for MockConfig {
@@ -73,6 +78,7 @@ impl Default for MockConfig {
             stop_delay: Duration::from_secs(2),
             defect: None,
             log_limit: 100_000,
+            tls: None,
         }
     }
 }

@@ -1,12 +1,13 @@
-//! The TCP side: an accept loop, one hyper connection per client, and the fault pipeline around
-//! the routes. A connection can end in a real TCP reset (zero linger), before or after the
-//! request was applied, which is what a client meets when a network or gateway fails mid-call.
+//! The TCP side: an accept loop, one hyper connection per client (over TLS when the mock has a
+//! certificate), and the fault pipeline around the routes. A connection can end in a real TCP
+//! reset (zero linger), before or after the request was applied, or in a bare close after it
+//! (under TLS without `close_notify`), which is what a client meets when a network or gateway
+//! fails mid-call.
 
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -15,12 +16,13 @@ use axum::http::{Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use hyper::body::Incoming as HyperBody;
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tower::ServiceExt;
 
+use super::cut::{Cut, Cuttable, Cutter};
 use super::errors::ApiError;
 use super::faults::{After, Before};
 use super::incoming::Incoming;
@@ -32,10 +34,13 @@ use super::{MockConfig, Shared, lock};
 const MAX_BODY: usize = 1 << 20;
 /// How long shutdown waits for requests in flight.
 const DRAIN: Duration = Duration::from_secs(5);
+/// How long a client may take over its TLS handshake.
+const HANDSHAKE: Duration = Duration::from_secs(10);
 
 /// A running mock. Dropping it stops the server; [`MockServer::shutdown`] also waits for it.
 pub struct MockServer {
     addr: SocketAddr,
+    tls: bool,
     stop: watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -46,9 +51,10 @@ impl MockServer {
         self.addr
     }
 
-    /// `http://HOST:PORT`, without a trailing slash.
+    /// `http://HOST:PORT` (`https://` when it serves TLS), without a trailing slash.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Stops accepting, lets requests in flight finish (up to a few seconds), and returns.
@@ -70,10 +76,12 @@ pub async fn start(addr: SocketAddr, config: MockConfig) -> io::Result<MockServe
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let shared = Shared::new(config);
+    let tls = shared.config.tls.is_some();
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(accept_loop(listener, shared, stopped));
     Ok(MockServer {
         addr,
+        tls,
         stop,
         task: Some(task),
     })
@@ -85,13 +93,15 @@ async fn accept_loop(
     mut stopped: watch::Receiver<bool>,
 ) {
     let routes = router(Arc::clone(&shared));
+    let acceptor = shared.config.tls.as_ref().map(|tls| tls.acceptor());
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((stream, _peer)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
-                connections.spawn(connection(stream, Arc::clone(&shared), routes.clone(), stopped.clone()));
+                let serving = (Arc::clone(&shared), routes.clone(), stopped.clone());
+                connections.spawn(connection(stream, acceptor.clone(), serving));
             }
             _ = stopped.changed() => break,
         }
@@ -107,40 +117,62 @@ async fn accept_loop(
 
 /// A failure that ends the connection without an answer.
 #[derive(Debug)]
-struct ResetConnection;
+struct CutConnection;
 
-impl std::fmt::Display for ResetConnection {
+impl std::fmt::Display for CutConnection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("connection reset by fault injection")
+        f.write_str("connection cut by fault injection")
     }
 }
 
-impl std::error::Error for ResetConnection {}
+impl std::error::Error for CutConnection {}
 
+/// What every connection is served with: the mock's state, its routes, the stop signal.
+type Serving = (Arc<Shared>, axum::Router, watch::Receiver<bool>);
+
+/// One client's connection: its TLS handshake first when the mock serves TLS.
 async fn connection(
     stream: TcpStream,
-    shared: Arc<Shared>,
-    routes: axum::Router,
-    mut stopped: watch::Receiver<bool>,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    serving: Serving,
 ) {
-    let reset = Arc::new(AtomicBool::new(false));
-    let io = TokioIo::new(Resettable {
-        stream,
-        reset: Arc::clone(&reset),
-    });
+    let cutter = Cutter::default();
+    let stream = Cuttable::new(stream, cutter.clone());
+    let Some(acceptor) = acceptor else {
+        return serve(stream, cutter, serving).await;
+    };
+    let mut stopped = serving.2.clone();
+    let handshake = tokio::time::timeout(HANDSHAKE, acceptor.accept(stream));
+    tokio::select! {
+        done = handshake => {
+            if let Ok(Ok(tls)) = done {
+                serve(tls, cutter, serving).await;
+            }
+        }
+        _ = stopped.changed() => {}
+    }
+}
+
+/// Serves HTTP/1.1 on `io` until the client or the mock ends it; a fault cuts it through
+/// `cutter`.
+async fn serve<IO>(io: IO, cutter: Cutter, (shared, routes, mut stopped): Serving)
+where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let service = hyper::service::service_fn(move |request: Request<HyperBody>| {
-        let (shared, routes, reset) = (Arc::clone(&shared), routes.clone(), Arc::clone(&reset));
+        let (shared, routes, cutter) = (Arc::clone(&shared), routes.clone(), cutter.clone());
         async move {
             match handle(&shared, routes, request).await {
-                Some(response) => Ok(response),
-                None => {
-                    reset.store(true, Ordering::SeqCst);
-                    Err(ResetConnection)
+                Ok(response) => Ok(response),
+                Err(how) => {
+                    cutter.cut(how);
+                    Err(CutConnection)
                 }
             }
         }
     });
-    let conn = hyper::server::conn::http1::Builder::new().serve_connection(io, service);
+    let conn =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), service);
     tokio::pin!(conn);
     tokio::select! {
         _ = conn.as_mut() => {}
@@ -151,20 +183,18 @@ async fn connection(
     }
 }
 
-/// Handles one request through the fault pipeline; `None` resets the connection.
+/// Handles one request through the fault pipeline; `Err` cuts the connection, that way.
 async fn handle(
     shared: &Arc<Shared>,
     routes: axum::Router,
     request: Request<HyperBody>,
-) -> Option<Response<Body>> {
+) -> Result<Response<Body>, Cut> {
     let (parts, body) = request.into_parts();
     let body = match http_body_util::Limited::new(body, MAX_BODY).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => {
-            return Some(
-                ApiError::bad_body("the body is too large or was cut off")
-                    .into_response_in(Default::default()),
-            );
+            return Ok(ApiError::bad_body("the body is too large or was cut off")
+                .into_response_in(Default::default()));
         }
     };
     let incoming = Arc::new(Incoming {
@@ -189,14 +219,17 @@ async fn handle(
         Err(never) => match never {},
     };
     if admin {
-        return Some(response);
+        return Ok(response);
     }
     faults_after(shared, seq, response, faulted).await
 }
 
 /// Latency, then a fault that keeps the request from being applied: `Some` is the answer
-/// given instead (`Some(None)`: the connection is reset).
-async fn faults_before(shared: &Arc<Shared>, seq: Option<u64>) -> Option<Option<Response<Body>>> {
+/// given instead (`Some(Err(_))`: the connection is reset).
+async fn faults_before(
+    shared: &Arc<Shared>,
+    seq: Option<u64>,
+) -> Option<Result<Response<Body>, Cut>> {
     let latency = lock(&shared.injector).latency();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -206,7 +239,7 @@ async fn faults_before(shared: &Arc<Shared>, seq: Option<u64>) -> Option<Option<
         Before::Pass => return None,
         Before::Reset => {
             finish(shared, seq, None, Some("reset before apply"));
-            return Some(None);
+            return Some(Err(Cut::Reset));
         }
         Before::Throttled { retry_after_secs } => {
             let limit = shared.faults().throttle.unwrap_or(0);
@@ -223,17 +256,17 @@ async fn faults_before(shared: &Arc<Shared>, seq: Option<u64>) -> Option<Option<
         }
     };
     finish(shared, seq, Some(response.status().as_u16()), Some(fault));
-    Some(Some(response))
+    Some(Ok(response))
 }
 
-/// What happens to an applied request's answer: a reset, a gateway's 5xx, a garbled or slow
-/// body, or nothing; `None` resets the connection.
+/// What happens to an applied request's answer: a reset or a close with no answer, a gateway's
+/// 5xx, a garbled or slow body, or nothing; `Err` cuts the connection, that way.
 async fn faults_after(
     shared: &Arc<Shared>,
     seq: Option<u64>,
     response: Response<Body>,
     faulted: bool,
-) -> Option<Response<Body>> {
+) -> Result<Response<Body>, Cut> {
     let after = match faulted {
         true => lock(&shared.injector).after(),
         false => After::Pass,
@@ -243,7 +276,11 @@ async fn faults_after(
         After::Pass => response,
         After::Reset => {
             finish(shared, seq, None, Some("reset after apply"));
-            return None;
+            return Err(Cut::Reset);
+        }
+        After::Close => {
+            finish(shared, seq, None, Some("closed after apply"));
+            return Err(Cut::Close);
         }
         After::GatewayError { http, html } => {
             fault = Some("server error after apply");
@@ -266,7 +303,7 @@ async fn faults_after(
         None => response,
     };
     finish(shared, seq, Some(response.status().as_u16()), fault);
-    Some(response)
+    Ok(response)
 }
 
 fn elapsed_us(shared: &Shared) -> u64 {
@@ -376,62 +413,5 @@ impl<T> futures_core::Stream for ReceiverStream<T> {
     type Item = T;
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         self.0.poll_recv(cx)
-    }
-}
-
-/// A TCP stream that, once marked, fails all IO and closes with a reset (RST), not a FIN.
-struct Resettable {
-    stream: TcpStream,
-    reset: Arc<AtomicBool>,
-}
-
-impl Resettable {
-    fn broken(&self) -> Option<io::Error> {
-        self.reset
-            .load(Ordering::SeqCst)
-            .then(|| io::Error::from(io::ErrorKind::ConnectionReset))
-    }
-}
-
-impl Drop for Resettable {
-    fn drop(&mut self) {
-        if self.reset.load(Ordering::SeqCst) {
-            let _ = self.stream.set_zero_linger();
-        }
-    }
-}
-
-impl AsyncRead for Resettable {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        if let Some(e) = self.broken() {
-            return Poll::Ready(Err(e));
-        }
-        Pin::new(&mut self.stream).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for Resettable {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        if let Some(e) = self.broken() {
-            return Poll::Ready(Err(e));
-        }
-        Pin::new(&mut self.stream).poll_write(cx, buf)
-    }
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_flush(cx)
-    }
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if self.reset.load(Ordering::SeqCst) {
-            return Poll::Ready(Ok(()));
-        }
-        Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }

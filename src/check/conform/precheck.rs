@@ -91,7 +91,7 @@ pub(super) async fn precheck(client: &Client, jobs: &Jobs) -> Result<Vec<Seen>, 
 fn unreachable(s: &Seen) -> Option<String> {
     match &s.answer {
         Err(CallError::NotSent(e)) => Some(format!("it cannot be reached ({e})")),
-        Err(CallError::Fatal(e)) => Some(e.clone()),
+        Err(CallError::Fatal(e)) => Some(e.detail.clone()),
         Err(CallError::Unknown(e)) => Some(format!("no answer to `{}` ({e})", s.request)),
         Ok(a) if matches!(a.http, 401 | 403) => Some(format!(
             "the credentials were refused ({}) on `{}`",

@@ -10,7 +10,7 @@ mod server;
 use std::time::{Duration, Instant};
 
 use stopbook::api::client::{Answer, Client, Credentials};
-use stopbook::api::error::CallError;
+use stopbook::api::error::{AfterWrite, CallError, Failure};
 use stopbook::api::retry_after::MAX_RETRY_AFTER;
 use stopbook::drs::JobId;
 
@@ -77,7 +77,13 @@ fn a_body_over_the_limit_is_a_clear_failure() {
     let body = vec![b'x'; 2 * 1024 * 1024];
     let err = one("200 OK", &["content-type: application/json"], &body).unwrap_err();
     assert!(
-        matches!(&err, CallError::Unknown(m) if m.contains("over 1024 KiB")),
+        matches!(
+            &err,
+            CallError::Unknown(Failure {
+                at: AfterWrite::TooLarge,
+                ..
+            })
+        ),
         "{err}"
     );
 }
@@ -109,7 +115,13 @@ fn an_endless_body_ends_at_the_limit_or_the_timeout() {
     }]);
     let err = stop(&runtime, &client).unwrap_err();
     assert!(
-        matches!(&err, CallError::Unknown(m) if m.contains("no complete answer")),
+        matches!(
+            &err,
+            CallError::Unknown(Failure {
+                at: AfterWrite::Timeout,
+                ..
+            })
+        ),
         "{err}"
     );
 }
@@ -125,7 +137,13 @@ fn a_server_that_never_answers_is_a_timeout() {
     );
     let err = stop(&runtime, &client(&server.url)).unwrap_err();
     assert!(
-        matches!(&err, CallError::Unknown(m) if m.contains("no complete answer")),
+        matches!(
+            &err,
+            CallError::Unknown(Failure {
+                at: AfterWrite::Timeout,
+                ..
+            })
+        ),
         "{err}"
     );
 }

@@ -5,6 +5,7 @@ mod api;
 mod auth;
 mod defects;
 mod faults;
+mod tls;
 
 use std::time::{Duration, Instant};
 

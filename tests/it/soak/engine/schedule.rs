@@ -259,6 +259,7 @@ fn faults(rng: &mut fastrand::Rng) -> Faults {
         throttle_retry_after: (rng.bool()).then_some(1),
         reset_before,
         reset_after,
+        close_after: 0.0,
         error_after,
         status_lag: if rng.u8(0..3) != 0 {
             ms(rng.u64(50..=400))
