@@ -49,6 +49,7 @@ fn seeded_schedules_of_faults_and_crashes_never_cost_a_second_stop() {
         "--retry-failed resume",
         "resume elsewhere refused, then --retarget",
         "shard run",
+        "TLS closed without close_notify after apply",
     ] {
         assert!(
             totals.twisted.get(twist).is_some_and(|n| *n > 0),

@@ -28,11 +28,28 @@ const HUNG: i32 = -2;
 /// The mock, serving for as long as the value lives.
 pub struct Mock {
     pub url: String,
+    /// The CA its HTTPS certificate is signed by (PEM), under the TLS twist.
+    pub ca: Option<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Mock {
+    /// The mock of a schedule: its fleet and faults, over HTTPS under the TLS twist.
+    pub fn for_schedule(s: &Schedule) -> Mock {
+        let mut config = mock_config(s);
+        let mut ca = None;
+        if s.twists.tls {
+            let (pem, identity) = super::tls::identity();
+            config.tls = Some(identity);
+            config.faults.close_after = 0.15;
+            ca = Some(pem);
+        }
+        let mut mock = Mock::start(config);
+        mock.ca = ca;
+        mock
+    }
+
     pub fn start(config: MockConfig) -> Mock {
         let (url_tx, url_rx) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -51,6 +68,7 @@ impl Mock {
         });
         Mock {
             url: url_rx.recv().expect("the mock's address"),
+            ca: None,
             stop: Some(stop),
             thread: Some(thread),
         }
@@ -58,6 +76,9 @@ impl Mock {
 
     /// An admin endpoint's JSON, over a plain HTTP/1.0 connection.
     pub fn get(&self, path: &str) -> Value {
+        if let Some(ca) = &self.ca {
+            return super::tls::get(&format!("{}{path}", self.url), ca);
+        }
         let addr = self.url.trim_start_matches("http://");
         let mut stream = std::net::TcpStream::connect(addr).expect("the mock accepts");
         stream
@@ -274,6 +295,18 @@ pub fn run(bin: &Path, s: &Schedule, mock: &Mock, dir: &Path, env: &[(String, St
         let mut leg = run_leg(&ctx, &mut interrupts, &mut ran);
         leg.requests = (from, mock.request_count());
         ran.legs.push(leg);
+    }
+    if mock.ca.is_some() {
+        let log = mock.get("/__mock/requests");
+        let closed = log["requests"].as_array().map_or(0, |rs| {
+            rs.iter()
+                .filter(|r| r["fault"] == "closed after apply")
+                .count()
+        });
+        ran.twisted.extend(std::iter::repeat_n(
+            "TLS closed without close_notify after apply",
+            closed,
+        ));
     }
     collect(dir, &mut ran);
     ran
@@ -495,6 +528,11 @@ fn spawn(ctx: &Ctx, n: usize, call: &Call) -> Child {
     }
     if let Some(k) = ctx.shard {
         cmd.args(["--shard", &format!("{k}/2")]);
+    }
+    if let Some(ca) = &ctx.mock.ca {
+        let file = ctx.dir.join("ca.pem");
+        std::fs::write(&file, ca).expect("the CA is written");
+        cmd.arg("--ca-cert").arg(file);
     }
     cmd.spawn().expect("the binary starts")
 }

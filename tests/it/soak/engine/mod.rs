@@ -10,6 +10,7 @@ pub mod check;
 pub mod cli;
 pub mod drive;
 pub mod schedule;
+pub mod tls;
 pub mod twists;
 
 use std::path::{Path, PathBuf};
@@ -72,7 +73,7 @@ impl Options {
 /// Runs the schedule of `seed`, cut by `shrink`, and judges it.
 pub fn run_one(opts: &Options, seed: u64, shrink: &Shrink) -> Verdict {
     let s = schedule::generate(seed, shrink);
-    let mock = drive::Mock::start(drive::mock_config(&s));
+    let mock = drive::Mock::for_schedule(&s);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let ran = drive::run(&opts.bin, &s, &mock, dir.path(), &opts.env());
     let jobs = drive::settled_truth(

@@ -1,7 +1,8 @@
 //! Twists at the boundaries of one process (issue 22), drawn per seed beside the schedule: a
 //! second run started on the journal in use, a first run that stops at `--until` and is
 //! resumed, a `--retry-failed` resume after a run that failed, a resume at another endpoint of
-//! the same backend (refused, then allowed with `--retarget`), and the plan run as two shards.
+//! the same backend (refused, then allowed with `--retarget`), the plan run as two shards, and
+//! HTTPS with connections closed without `close_notify` after their stop was applied.
 //!
 //! They come from a generator of their own, so a seed's fleet, faults and interrupts stay what
 //! they were before twists existed, and a replay of an old seed still names the same schedule.
@@ -21,6 +22,9 @@ pub struct Twists {
     pub retarget: bool,
     /// The plan runs as `--shard 1/2` then `--shard 2/2`, each with its own journal.
     pub shards: bool,
+    /// The mock serves HTTPS and closes some connections without `close_notify` right after
+    /// it applied their stop.
+    pub tls: bool,
 }
 
 impl Twists {
@@ -33,6 +37,7 @@ impl Twists {
             retry_failed: rng.u8(0..4) == 0,
             retarget: rng.u8(0..4) == 0,
             shards: jobs >= 2 && rng.u8(0..6) == 0,
+            tls: rng.u8(0..5) == 0,
         }
     }
 
@@ -44,6 +49,7 @@ impl Twists {
             (self.retry_failed, "retry-failed"),
             (self.retarget, "retarget"),
             (self.shards, "shards"),
+            (self.tls, "tls"),
         ]
         .into_iter()
         .filter_map(|(on, name)| on.then_some(name))
