@@ -6,9 +6,7 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
@@ -391,27 +389,14 @@ async fn trickle(response: Response<Body>, pause: Duration) -> Response<Body> {
     Response::from_parts(parts, Body::from_stream(stream))
 }
 
+/// The pieces one by one, each after `pause`: a body that comes slowly.
 fn trickle_stream(
     pieces: Vec<Bytes>,
     pause: Duration,
-) -> impl futures_core::Stream<Item = Result<Bytes, io::Error>> + Send {
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, io::Error>>(1);
-    tokio::spawn(async move {
-        for piece in pieces {
-            tokio::time::sleep(pause).await;
-            if tx.send(Ok(piece)).await.is_err() {
-                break;
-            }
-        }
-    });
-    ReceiverStream(rx)
-}
-
-struct ReceiverStream<T>(tokio::sync::mpsc::Receiver<T>);
-
-impl<T> futures_core::Stream for ReceiverStream<T> {
-    type Item = T;
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.0.poll_recv(cx)
-    }
+) -> impl futures_util::Stream<Item = Result<Bytes, io::Error>> + Send {
+    use futures_util::StreamExt;
+    futures_util::stream::iter(pieces).then(move |piece| async move {
+        tokio::time::sleep(pause).await;
+        Ok(piece)
+    })
 }
