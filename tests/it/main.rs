@@ -7,6 +7,7 @@ mod bounds;
 mod conform;
 mod evidence;
 mod exactly_once;
+mod file_inputs;
 mod hostile;
 mod mock;
 mod mutations;
