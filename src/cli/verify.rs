@@ -11,6 +11,7 @@ use super::Exit;
 use super::args::VerifyArgs;
 use crate::exec::journal::{self, Earlier, Finished};
 use crate::exec::{Outcome, StopResult};
+use crate::input;
 use crate::report::json::ReadReport;
 
 /// Runs `stopbook verify` and returns its exit code.
@@ -67,7 +68,7 @@ pub fn run(args: &VerifyArgs) -> Exit {
 
 /// The plan's `plan_id` and its stops, by seq.
 fn read_plan(path: &Path) -> Result<(String, BTreeMap<usize, String>), String> {
-    let text = std::fs::read_to_string(path)
+    let text = input::read_text(path, input::PLAN)
         .map_err(|e| format!("error: cannot read the plan `{}`: {e}", path.display()))?;
     let plan: Value = serde_json::from_str(&text).map_err(|e| {
         format!(
@@ -98,7 +99,7 @@ fn parse_shard(text: &str) -> Option<(usize, usize)> {
 }
 
 fn read_report(path: &Path) -> Result<ReadReport, String> {
-    let text = std::fs::read_to_string(path)
+    let text = input::read_text(path, input::REPORT)
         .map_err(|e| format!("error: cannot read the report `{}`: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| {
         format!(

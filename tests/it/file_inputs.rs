@@ -180,7 +180,7 @@ fn fleet_runbook(dir: &Path, fleet: &Path) -> PathBuf {
     std::fs::write(
         &rb,
         format!(
-            "version: 1\nname: n\ntarget:\n  mock: {{ jobs: {} }}\nphases:\n  - name: p\n    select: {{ status: [INCRE_TRANSFER_STARTED] }}\n",
+            "version: 1\nname: n\ntarget:\n  mock: {{ jobs: {} }}\nphases:\n  - name: p\n    select: {{ job_type: sync, status: [INCRE_TRANSFER_STARTED], max: 10 }}\n",
             fleet.display()
         ),
     )
