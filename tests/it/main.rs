@@ -9,6 +9,7 @@ mod evidence;
 mod exactly_once;
 mod file_inputs;
 mod hostile;
+mod masked_inputs;
 mod mock;
 mod mutations;
 mod openapi;
