@@ -56,7 +56,7 @@ fn context(ctx: &RunContext, report: &Report) -> Markup {
             dd { (s.total) " in all: " (s.passed) " passed, " (s.failed) " failed, " (s.skipped) " skipped" }
             dt { "plan_id" } dd { code { (ctx.plan_id) } }
             dt { "runbook_sha256" } dd { code { (ctx.runbook_sha256) } }
-            dt { "target" } dd { (ctx.target.endpoint) " (project " (ctx.target.project_id) ")" }
+            dt { "target" } dd { (ctx.target.shown_endpoint()) " (project " (ctx.target.project_id) ")" }
             dt { "started_at" } dd { (rfc3339(report.started_at)) }
             dt { "finished_at" } dd { (rfc3339(report.finished_at)) }
             dt { "duration" } dd { (duration_ms(report)) " ms" }
