@@ -3,6 +3,7 @@
 
 mod architecture;
 mod batch;
+mod bidi;
 mod bounds;
 mod conform;
 mod evidence;
