@@ -18,7 +18,7 @@ use crate::report::json::ReadReport;
 pub fn run(args: &ShowArgs) -> Exit {
     match render(&args.file) {
         Ok(text) => {
-            out!("{}", text.trim_end());
+            out!("{}", crate::output::printable_lines(text.trim_end()));
             Exit::Success
         }
         Err(message) => {

@@ -96,7 +96,8 @@ pub fn closing(report: &Report) -> String {
             }
         ));
     }
-    out
+    // A server's `error_msg` is quoted: shown, never obeyed, by the terminal.
+    crate::output::printable_lines(&out)
 }
 
 /// One failed stop in a line: seq, job, label, phase, reason and the answer's `error_msg`.
