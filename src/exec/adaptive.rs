@@ -246,6 +246,95 @@ mod tests {
         assert_eq!(adaptive.current_rate(), Some(rate));
     }
 
+    /// A gateway letting `limit` requests through in each second since `t0`, the rest 429.
+    struct Gateway {
+        t0: Instant,
+        limit: u32,
+        second: u64,
+        count: u32,
+    }
+
+    impl Gateway {
+        fn admits(&mut self, now: Instant) -> bool {
+            let second = now.duration_since(self.t0).as_secs();
+            if second != self.second {
+                (self.second, self.count) = (second, 0);
+            }
+            self.count += 1;
+            self.count <= self.limit
+        }
+    }
+
+    /// Eight workers with 20 ms requests against a gateway of 50 a second that answers 429
+    /// with `Retry-After: 10`: when each request started, and when each 429 came.
+    async fn against_a_long_retry_after(run_for: Duration) -> (Vec<Instant>, Vec<Instant>) {
+        use std::sync::{Arc, Mutex};
+        let limits = Arc::new(crate::exec::Limits::new(8, None));
+        let t0 = Instant::now();
+        let gateway = Arc::new(Mutex::new(Gateway {
+            t0,
+            limit: 50,
+            second: 0,
+            count: 0,
+        }));
+        let seen = Arc::new(Mutex::new((Vec::new(), Vec::new())));
+        let mut workers = Vec::new();
+        for _ in 0..8 {
+            let (limits, gateway, seen) = (limits.clone(), gateway.clone(), seen.clone());
+            workers.push(tokio::spawn(async move {
+                loop {
+                    let turn = limits.request().await;
+                    let now = Instant::now();
+                    if now >= t0 + run_for {
+                        return;
+                    }
+                    let admitted = gateway.lock().unwrap().admits(now);
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    drop(turn);
+                    let mut seen = seen.lock().unwrap();
+                    match admitted {
+                        true => seen.0.push(now),
+                        false => {
+                            seen.1.push(Instant::now());
+                            limits.pause(Duration::from_secs(10));
+                        }
+                    }
+                }
+            }));
+        }
+        for w in workers {
+            w.await.unwrap();
+        }
+        let (mut starts, throttled) = std::mem::take(&mut *seen.lock().unwrap());
+        starts.sort();
+        (starts, throttled)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_a_long_retry_after_the_rate_climbs_back_within_seconds() {
+        let (starts, throttled) = against_a_long_retry_after(Duration::from_secs(120)).await;
+        let resumed = throttled[0] + Duration::from_secs(10);
+        // The first second after the pause in which 45 requests (0.9 of the limit) started.
+        let back = starts
+            .iter()
+            .filter(|t| **t >= resumed)
+            .find(|t| {
+                starts
+                    .iter()
+                    .filter(|s| **s >= **t && **s < **t + Duration::from_secs(1))
+                    .count()
+                    >= 45
+            })
+            .map(|t| t.duration_since(resumed));
+        assert!(
+            back.is_some_and(|b| b <= Duration::from_secs(5)),
+            "0.9 of the limit reached {back:?} after the pause; {} starts in 120 s, {} answered 429",
+            starts.len(),
+            throttled.len()
+        );
+        assert!(throttled.len() <= 20, "{} answered 429", throttled.len());
+    }
+
     #[tokio::test(start_paused = true)]
     async fn the_rate_is_never_raised_above_the_ceiling() {
         let adaptive = Adaptive::new(Some(Duration::from_millis(100)));
