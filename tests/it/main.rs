@@ -6,6 +6,7 @@ mod batch;
 mod bidi;
 mod bounds;
 mod conform;
+mod conform_lag;
 mod evidence;
 mod exactly_once;
 mod file_inputs;
