@@ -11,6 +11,7 @@ mod evidence;
 mod exactly_once;
 mod file_inputs;
 mod hostile;
+mod interrupted;
 mod masked_inputs;
 mod mock;
 mod mutations;
