@@ -2,8 +2,6 @@
 //! stop that only ever got 429s never did, and is counted "never sent", not "sent with the
 //! outcome not yet known".
 
-use std::time::Duration;
-
 use stopbook::mock::{Faults, MockConfig};
 
 use crate::run::{
