@@ -10,6 +10,7 @@
 //!
 //! ```text
 //! L0 secret output markdown  credentials that never print; atomic file writes; Markdown escaping
+//!    input                   every file input read within a bound
 //! L1 diag                    FILE:LINE:COLUMN diagnostics with a caret; every problem at once;
 //!                            secrets masked in every line shown
 //! L2 drs                     the API's vocabulary: job and project IDs, endpoint and region,
@@ -76,6 +77,7 @@ pub mod cli;
 pub mod diag;
 pub mod drs;
 pub mod exec;
+pub mod input;
 pub mod live;
 pub mod markdown;
 pub mod mock;

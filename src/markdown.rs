@@ -11,9 +11,10 @@ pub fn escape(text: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            // Other control characters (an escape sequence in a task name) are shown as
-            // `\u{1b}`, never passed to whatever renders or prints the Markdown.
-            c if c.is_control() => out.extend(c.escape_unicode()),
+            // Other control characters (an escape sequence in a task name) and bidirectional-text
+            // controls are shown as `\u{1b}`, never passed to whatever renders or prints the
+            // Markdown.
+            c if crate::output::is_unsafe_to_show(c) => out.extend(c.escape_unicode()),
             c => out.push(c),
         }
     }
@@ -27,6 +28,14 @@ mod tests {
         assert_eq!(
             super::escape("a|b_c\n`d` *e* <f> [g] #h \\"),
             "a\\|b\\_c \\`d\\` \\*e\\* \\<f\\> \\[g\\] \\#h \\\\"
+        );
+    }
+
+    #[test]
+    fn control_and_bidi_characters_are_shown_escaped() {
+        assert_eq!(
+            super::escape("pay\u{202e}gnp.exe\u{1b}[2K\u{2066}x\u{61c}"),
+            "pay\\u{202e}gnp.exe\\u{1b}\\[2K\\u{2066}x\\u{61c}"
         );
     }
 }

@@ -8,21 +8,41 @@ use std::path::Path;
 /// A file being written by [`write_atomic`].
 pub type AtomicFile = BufWriter<tempfile::NamedTempFile>;
 
-/// `text` with every control character (an escape sequence, a carriage return) written as
-/// `\u{1b}`: text from a server (a task name) shown on a terminal cannot move the cursor or
-/// erase a line.
+/// Whether `c` is shown escaped wherever text from a server is shown: a control character (an
+/// escape sequence, a carriage return) could move the cursor or erase a line, and a
+/// bidirectional-text control (U+202A-U+202E, U+2066-U+2069, the marks U+200E, U+200F and
+/// U+061C) could make a name read as something else (`pay\u{202e}gnp.exe` shows as
+/// `payexe.png`).
+pub fn is_unsafe_to_show(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+        )
+}
+
+/// `text` with every character [`is_unsafe_to_show`] written as `\u{1b}`: text from a server
+/// (a task name) shown on a terminal cannot move the cursor, erase a line or reorder itself.
 pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    match text.chars().any(char::is_control) {
+    match text.chars().any(is_unsafe_to_show) {
         false => std::borrow::Cow::Borrowed(text),
         true => std::borrow::Cow::Owned(
             text.chars()
-                .flat_map(|c| match c.is_control() {
+                .flat_map(|c| match is_unsafe_to_show(c) {
                     true => c.escape_unicode().collect::<Vec<_>>(),
                     false => vec![c],
                 })
                 .collect(),
         ),
     }
+}
+
+/// `text` of several lines with each line [`printable`]: the line breaks stay.
+pub fn printable_lines(text: &str) -> String {
+    text.split('\n')
+        .map(printable)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Writes through `write` into `path`, atomically.

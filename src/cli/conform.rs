@@ -111,7 +111,8 @@ fn write_reports(args: &ConformArgs, endpoint: &str, verdicts: &[Verdict]) -> Re
     if let Some(path) = &args.attest {
         let mut subjects = Vec::new();
         for report in &written {
-            let bytes = std::fs::read(report).map_err(|e| cannot(report, e))?;
+            let bytes = crate::input::read_bytes(report, crate::input::REPORT)
+                .map_err(|e| format!("error: cannot read `{}`: {e}", report.display()))?;
             subjects.push((report.display().to_string(), bytes));
         }
         output::write_atomic(path, |out| {

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::api::client::{Client, Credentials};
+use crate::input;
 use crate::mock::{self, JobSpec, MockConfig, MockServer};
 use crate::secret::Secret;
 
@@ -58,7 +59,7 @@ pub async fn connect(
 ) -> Result<Connection, String> {
     let roots = match ca_cert {
         Some(path) => Some(
-            std::fs::read(path)
+            input::read_bytes(path, input::CA_CERT)
                 .map_err(|e| format!("error: cannot read --ca-cert `{}`: {e}", path.display()))?,
         ),
         None => None,

@@ -18,7 +18,7 @@ use crate::report::json::ReadReport;
 pub fn run(args: &ShowArgs) -> Exit {
     match render(&args.file) {
         Ok(text) => {
-            out!("{}", text.trim_end());
+            out!("{}", crate::output::printable_lines(text.trim_end()));
             Exit::Success
         }
         Err(message) => {
@@ -29,7 +29,7 @@ pub fn run(args: &ShowArgs) -> Exit {
 }
 
 fn render(path: &Path) -> Result<String, String> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::input::read_text(path, crate::input::PLAN_OR_REPORT)
         .map_err(|e| format!("error: cannot read `{}`: {e}", path.display()))?;
     let value: Value = serde_json::from_str(&text)
         .map_err(|e| format!("error: `{}` is not JSON: {e}", path.display()))?;

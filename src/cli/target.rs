@@ -61,26 +61,16 @@ pub fn remote(remote: &RemoteTarget, endpoint_override: Option<&str>) -> Result<
     })
 }
 
-/// The most a token file may hold: IAM tokens are a few KiB.
-const TOKEN_FILE_LIMIT: u64 = 64 * 1024;
-
 /// A token from `path`, read within a bound and checked to be one header value, so a wrong
 /// file (`/dev/zero`, an environment dump) is refused before anything is sent.
 fn read_token_file(written: &str, path: &std::path::Path) -> Result<Secret, String> {
-    use std::io::Read;
+    use crate::input::{self, InputError};
     let refuse = |why: String| format!("error: token_file `{written}`: {why}; nothing was sent");
-    let file = std::fs::File::open(path).map_err(|e| refuse(format!("cannot read it: {e}")))?;
-    let mut bytes = Vec::new();
-    file.take(TOKEN_FILE_LIMIT + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| refuse(format!("cannot read it: {e}")))?;
-    if bytes.len() as u64 > TOKEN_FILE_LIMIT {
-        return Err(refuse(format!(
-            "it holds more than {} KiB, far more than a token",
-            TOKEN_FILE_LIMIT / 1024
-        )));
-    }
-    let text = String::from_utf8(bytes).map_err(|_| refuse("it is not text".to_owned()))?;
+    let text = input::read_text(path, input::TOKEN_FILE).map_err(|e| match e {
+        InputError::NotUtf8 { .. } => refuse("it is not text".to_owned()),
+        InputError::Io(_) => refuse(format!("cannot read it: {e}")),
+        InputError::TooLarge { .. } => refuse(format!("{e}, far more than a token")),
+    })?;
     let token = text.trim();
     if token.is_empty() || token.bytes().any(|b| !(0x21..=0x7e).contains(&b)) {
         return Err(refuse(

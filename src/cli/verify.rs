@@ -9,6 +9,7 @@ use super::Exit;
 use super::args::VerifyArgs;
 use crate::exec::journal::{self, Earlier, Finished};
 use crate::exec::{Outcome, StopResult};
+use crate::input;
 use crate::plan::document as plan_document;
 use crate::report::json::ReadReport;
 
@@ -82,7 +83,7 @@ fn parse_shard(text: &str) -> Option<(usize, usize)> {
 }
 
 fn read_report(path: &Path) -> Result<ReadReport, String> {
-    let text = std::fs::read_to_string(path)
+    let text = input::read_text(path, input::REPORT)
         .map_err(|e| format!("error: cannot read the report `{}`: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| {
         format!(

@@ -7,7 +7,11 @@
 //! and a second mention are caught too) and (b) what the line itself says is a secret, read
 //! lexically because a line with a syntax error was never decoded: the value of a key named like
 //! a credential (`token:`, `password:`, `sk:`), a credential-looking value of a key that names
-//! where a credential is (`*_env`, `token_file`, `domain`), and the user information of a URL.
+//! where a credential is (`*_env`, `token_file`, `domain`), and what a URL carries besides its
+//! scheme, host and port: user information, a query's values, a fragment, a path segment that
+//! looks like a key. Messages ([`mask_text`]) are masked the same way for URLs, and a quoted
+//! value (`` `…` ``) that looks like a key is masked wherever it stands, so a token pasted where
+//! a path belongs (`stops_file`, a fleet file) is never echoed by the message about that path.
 
 use crate::secret::Secret;
 
@@ -176,18 +180,20 @@ pub fn mask(
     (out, start, end.max(start + 1) - start)
 }
 
-/// `text` (a message, a label) with the known secrets and any URL's user information masked.
+/// `text` (a message, a label) with the known secrets, what any URL carries besides its host,
+/// and any quoted value that looks like a key masked.
 pub fn mask_text(text: &str, known: &[Secret]) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut found: Vec<(usize, usize)> = known_ranges(&chars, known);
-    found.extend(userinfo_ranges(&chars));
+    found.extend(url_ranges(&chars));
+    found.extend(quoted_ranges(&chars));
     replace(&chars, &merge(found))
 }
 
 /// Every range of `line` (in characters) that holds a secret.
 fn ranges(line: &[char], known: &[Secret]) -> Vec<(usize, usize)> {
     let mut found = known_ranges(line, known);
-    found.extend(userinfo_ranges(line));
+    found.extend(url_ranges(line));
     found.extend(key_value_ranges(line));
     found
 }
@@ -253,26 +259,105 @@ fn bounded(line: &[char], from: usize, len: usize) -> bool {
     !word(from.checked_sub(1).and_then(|i| line.get(i))) && !word(line.get(from + len))
 }
 
-/// `user:password` in `scheme://user:password@host`.
-fn userinfo_ranges(line: &[char]) -> Vec<(usize, usize)> {
+/// Where a URL ends in a line or a message.
+fn ends_url(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '`' | '"' | '\'' | ',' | '}' | ']' | '<' | '>')
+}
+
+/// What a URL carries besides scheme, host and port: `user:password` in
+/// `scheme://user:password@host`, each value of its query, its fragment, and any path segment
+/// that looks like a key.
+fn url_ranges(line: &[char]) -> Vec<(usize, usize)> {
     let mut found = Vec::new();
     let mut i = 0;
     while i + 3 <= line.len() {
-        if line[i..i + 3] == [':', '/', '/'] {
-            let start = i + 3;
-            let end = line[start..]
-                .iter()
-                .position(|c| matches!(c, '/' | '?' | '#' | ' ' | '`' | '"' | '\'' | ',' | '}'))
-                .map_or(line.len(), |n| start + n);
-            if let Some(at) = line[start..end].iter().rposition(|c| *c == '@') {
-                found.push((start, start + at));
-            }
-            i = end.max(i + 3);
-        } else {
+        if line[i..i + 3] != [':', '/', '/'] {
             i += 1;
+            continue;
         }
+        let start = i + 3;
+        let end = line[start..]
+            .iter()
+            .position(|c| ends_url(*c))
+            .map_or(line.len(), |n| start + n);
+        let host_end = line[start..end]
+            .iter()
+            .position(|c| matches!(c, '/' | '?' | '#'))
+            .map_or(end, |n| start + n);
+        if let Some(at) = line[start..host_end].iter().rposition(|c| *c == '@') {
+            found.push((start, start + at));
+        }
+        found.extend(after_host_ranges(line, host_end, end));
+        i = end.max(i + 3);
     }
     found
+}
+
+/// In `line[from..end]`, a URL's path, query and fragment: the secret parts of each.
+fn after_host_ranges(line: &[char], from: usize, end: usize) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    let fragment = line[from..end]
+        .iter()
+        .position(|c| *c == '#')
+        .map_or(end, |n| from + n);
+    if fragment + 1 < end {
+        found.push((fragment + 1, end));
+    }
+    let query = line[from..fragment]
+        .iter()
+        .position(|c| *c == '?')
+        .map_or(fragment, |n| from + n);
+    let mut at = from;
+    for segment in line[from..query].split(|c| *c == '/') {
+        let text: String = segment.iter().collect();
+        if looks_random(&text) {
+            found.push((at, at + segment.len()));
+        }
+        at += segment.len() + 1;
+    }
+    let mut at = query + 1;
+    while at < fragment {
+        let len = line[at..fragment]
+            .iter()
+            .position(|c| matches!(c, '&' | ';'))
+            .unwrap_or(fragment - at);
+        let value = line[at..at + len]
+            .iter()
+            .position(|c| *c == '=')
+            .map_or(at, |n| at + n + 1);
+        found.push((value, at + len));
+        at += len + 1;
+    }
+    found
+}
+
+/// Values quoted in a message (`` `…` ``) that look like a key or a token: a credential pasted
+/// where a path or a name belongs is echoed by the message about that path.
+fn quoted_ranges(text: &[char]) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    let mut i = 0;
+    while let Some(open) = text[i..].iter().position(|c| *c == '`').map(|n| i + n) {
+        let Some(close) = text[open + 1..]
+            .iter()
+            .position(|c| *c == '`')
+            .map(|n| open + 1 + n)
+        else {
+            break;
+        };
+        let value: String = text[open + 1..close].iter().collect();
+        if unnamed_secret(&value) && !is_digest(&value) {
+            found.push((open + 1, close));
+        }
+        i = close + 1;
+    }
+    found
+}
+
+/// A content hash as stopbook writes one (`sha256:` and 64 hex digits): long, never a secret.
+fn is_digest(value: &str) -> bool {
+    value
+        .strip_prefix("sha256:")
+        .is_some_and(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Values of `key: value` pairs that are secrets by their key, or credentials by their look.
@@ -404,6 +489,49 @@ mod tests {
             shown("      - job: c7debc9c-8e09-4a5d-8dd6-cc44f78jb20r"),
             "      - job: c7debc9c-8e09-4a5d-8dd6-cc44f78jb20r"
         );
+    }
+
+    #[test]
+    fn a_url_shows_only_its_scheme_host_and_port() {
+        let text = |t: &str| mask_text(t, &[]);
+        assert_eq!(
+            text("at `https://h.example/?token=abc&x=1#frag`: no"),
+            "at `https://h.example/?token=********&x=********#********`: no"
+        );
+        assert_eq!(
+            text("https://h.example?access_token=abc"),
+            "https://h.example?access_token=********"
+        );
+        assert_eq!(
+            text("https://h.example/MIIDkgYJKoZIhvcNAQcCoIIDgzCCA38CAQExDTALBglghkgBZQMEAgEw/v5"),
+            "https://h.example/********/v5"
+        );
+        assert_eq!(
+            text("https://drs.example.com/v5/054ba152d480d55b2f5dc0069e7ddef0/jobs"),
+            "https://drs.example.com/v5/054ba152d480d55b2f5dc0069e7ddef0/jobs"
+        );
+        assert_eq!(
+            text("https://u:p@h.example:8443/"),
+            "https://********@h.example:8443/"
+        );
+    }
+
+    #[test]
+    fn a_quoted_key_in_a_message_is_masked_and_names_and_hashes_are_not() {
+        let text = |t: &str| mask_text(t, &[]);
+        assert_eq!(
+            text(
+                "cannot read stops_file `secrets/MIIDkgYJKoZIhvcNAQcCoIIDgzCCA38CAQExDTALBglghkgBZQMEAgEw.txt`: no such file"
+            ),
+            "cannot read stops_file `********`: no such file"
+        );
+        for kept in [
+            "cannot read stops_file `jobs/window-bulk.txt`: no such file",
+            "plan `sha256:d820133a9bd3e28f19e5281ebd085f4601c903a75dc312da180bd2393ec82822`",
+            "job `c7debc9c-8e09-4a5d-8dd6-cc44f78jb20r` is listed twice",
+        ] {
+            assert_eq!(text(kept), kept);
+        }
     }
 
     #[test]

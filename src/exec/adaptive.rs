@@ -2,20 +2,36 @@
 //! settles just below it, and probes back up (never above `limits.rate`), instead of bursting
 //! into the limit again after every pause.
 //!
-//! Three parts, on the spacing between request starts:
+//! Four parts, on the spacing between request starts, each driven by the clock (never by how
+//! many requests happen to ask, so a slow rate climbs as fast as a quick one):
 //!
 //! - **Slow start.** A run begins at 100 starts a second and doubles every 25 ms until the first
 //!   429 or 50,000 a second (then nothing is spaced: a start costs one atomic load, its answer
 //!   one atomic add). So the first 429 comes while few requests are in flight, however high the
 //!   concurrency, rather than one per worker.
 //! - **A cut to what the gateway let through.** On the first 429 of a burst the run counts the
-//!   answers that were not 429 since it last resumed, over that time but never less than the
-//!   gateway's `Retry-After` (or a second): that is the gateway's own rate, seen from here. The
-//!   run goes on at 97 % of it once the pause the 429 asked for has passed.
-//! - **Probing.** After holding that rate for twenty seconds, each quiet second raises it a
-//!   little more than the last (0.5 %, 1 %, ... up to 10 %): slowly near the rate that was too
-//!   much, quickly when the gateway's limit has grown. A 429 while probing goes back to the rate
-//!   that held (the gateway let it through for twenty seconds); a 429 while holding cuts anew.
+//!   answers that were not 429 since it last resumed. Over the time it sent them (at least a
+//!   second) that is the gateway's own rate, seen from here; over that time and the gateway's
+//!   `Retry-After` together it is a rate that cannot draw the next 429 early, whatever kind of
+//!   window the gateway counts in. The run goes on at 97 % of the second once the pause ends.
+//! - **A climb back.** When the pause made the second rate lower than the first (a long
+//!   `Retry-After`), the run doubles its rate every half second after the pause until it is
+//!   back at 97 % of the gateway's rate: a `Retry-After: 10` from a gateway of 50 a second
+//!   costs ten seconds, not minutes at 2 a second. A 429 while climbing goes back to the rate
+//!   before the last doubling.
+//! - **Probing.** After holding the gateway's rate for twenty seconds (or ten of its pauses,
+//!   when they are longer: a probe's 429 then costs a tenth of the time), each quiet second raises
+//!   it a little more than the last (0.5 %, 1 %, ... up to 10 %): slowly near the rate that was
+//!   too much, quickly when the gateway's limit has grown. A 429 while probing goes back to the
+//!   rate that held (the gateway let it through for twenty seconds); a 429 while holding cuts
+//!   anew.
+//!
+//! In the slow start each request reserves its turn when it asks, at the spacing of that
+//! moment: many workers asking at once are spaced at the first rate until their answers come
+//! back, so the first 429 comes with few requests in flight. Once a 429 has cut the rate no turn
+//! is reserved: each waiting request takes the next start the spacing allows when it comes, so
+//! a climb or a raise applies to the very next start, not after a queue of turns reserved at
+//! the old rate.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -31,11 +47,22 @@ const UNSPACED_BELOW_NS: u64 = 1_000_000_000 / 50_000;
 const SAME_BURST: Duration = Duration::from_millis(500);
 /// The part of the gateway's observed rate the run goes on at, in thousandths.
 const TARGET_PERMILLE: u64 = 970;
-/// How long a cut rate is held before probing, and the probe's steps.
+/// How often the climb back after a long pause doubles the rate.
+const CLIMB_EVERY: Duration = Duration::from_millis(500);
+/// How long a cut rate is held before probing (at least; and at least ten of the gateway's
+/// pauses, so that a probe's 429 costs a tenth of the time at most), and the probe's steps.
 const HOLD: Duration = Duration::from_secs(20);
+const HOLD_PAUSES: u32 = 10;
 const RAISE_EVERY: Duration = Duration::from_secs(1);
 /// Each quiet second raises the rate by `step / 200` more than the one before, up to 20 steps.
 const RAISE_STEPS: u64 = 20;
+/// The most quiet seconds one look at the clock raises for (a run idle for an hour has learnt
+/// nothing about its gateway in that hour).
+const MOST_RAISES_AT_ONCE: u32 = 30;
+/// A start this late after its turn keeps the turn's place in the spacing (starts due within
+/// one timer tick go together, as many as the spacing allows); later, the spacing counts from
+/// the start itself, so an idle spell never becomes a burst.
+const SLACK: Duration = Duration::from_millis(1);
 
 /// The adaptive spacing of request starts.
 pub struct Adaptive {
@@ -53,20 +80,45 @@ pub struct Adaptive {
 }
 
 struct State {
-    /// When the next start may be.
-    next: Instant,
+    /// When the last start's turn was; `None` before the first.
+    last: Option<Instant>,
+    /// No start before this: the end of the last 429's pause.
+    resume: Instant,
     /// The slow start's last doubling (or its beginning): `None` until the first start.
     doubled: Option<Instant>,
     /// When the current count of starts began, and the 429s answered since.
     window: Instant,
     throttled_in_window: u64,
-    /// When a 429 last cut the rate; no raise before `hold_until`; the last raise and its step.
+    /// When a 429 last cut the rate.
     cut: Option<Instant>,
+    /// The climb back to the gateway's rate after a pause that made the cut deeper.
+    climb: Option<Climb>,
+    /// How long a rate is held before probing; no raise before `hold_until`; the last raise
+    /// and its step.
+    hold: Duration,
     hold_until: Instant,
     raised: Instant,
     step: u64,
-    /// The spacing that held, once probing above it began.
+    /// The spacing that held, once probing (or climbing) above it began.
     held_ns: Option<u64>,
+}
+
+/// A request's turn to start.
+enum Turn {
+    /// Now.
+    Now,
+    /// At this instant, kept for it (the slow start).
+    Reserved(Instant),
+    /// Not before this instant: ask again then.
+    NotBefore(Instant),
+}
+
+/// A climb: from the spacing the cut set, doubling the rate from `from` until `target_ns`.
+#[derive(Clone, Copy)]
+struct Climb {
+    start_ns: u64,
+    target_ns: u64,
+    from: Instant,
 }
 
 impl Adaptive {
@@ -81,11 +133,14 @@ impl Adaptive {
             throttled: AtomicU64::new(0),
             adapting: AtomicBool::new(false),
             state: Mutex::new(State {
-                next: now,
+                last: None,
+                resume: now,
                 doubled: None,
                 window: now,
                 throttled_in_window: 0,
                 cut: None,
+                climb: None,
+                hold: HOLD,
                 hold_until: now,
                 raised: now,
                 step: 0,
@@ -96,35 +151,60 @@ impl Adaptive {
 
     /// Waits for this request's turn under the adaptive rate.
     pub async fn before_start(&self) {
-        if self.interval_ns.load(Ordering::Relaxed) == 0 {
-            return;
+        loop {
+            if self.interval_ns.load(Ordering::Relaxed) == 0 {
+                return;
+            }
+            match self.turn() {
+                Turn::Now => return,
+                Turn::Reserved(at) => {
+                    tokio::time::sleep_until(at).await;
+                    return;
+                }
+                Turn::NotBefore(due) => tokio::time::sleep_until(due).await,
+            }
         }
-        let at = {
-            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-            let now = Instant::now();
-            let interval = self.next_interval(&mut state, now);
-            let at = state.next.max(now);
-            state.next = at + Duration::from_nanos(interval);
-            at
-        };
-        tokio::time::sleep_until(at).await;
     }
 
-    /// The spacing from now on: the slow start's doublings, or a quiet second's raise.
+    /// This request's turn: reserved in the slow start, taken if due after a cut.
+    fn turn(&self) -> Turn {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let interval = Duration::from_nanos(self.next_interval(&mut state, now));
+        let due = state.last.map_or(now, |last| last + interval);
+        if state.cut.is_none() {
+            let at = due.max(now);
+            state.last = Some(at);
+            return Turn::Reserved(at);
+        }
+        let due = due.max(state.resume);
+        if due > now {
+            return Turn::NotBefore(due);
+        }
+        let late = now.duration_since(due);
+        state.last = Some(if late < interval.max(SLACK) { due } else { now });
+        Turn::Now
+    }
+
+    /// The spacing from now on: the slow start's doublings, the climb's, or the quiet seconds'
+    /// raises, all counted by the clock.
     fn next_interval(&self, state: &mut State, now: Instant) -> u64 {
         let mut interval = self.interval_ns.load(Ordering::Relaxed);
         if state.cut.is_none() {
+            if state.doubled.is_none() {
+                // What the gateway lets through is counted from the first start.
+                state.window = now;
+            }
             let since = *state.doubled.get_or_insert(now);
             let steps = (now.duration_since(since).as_nanos() / DOUBLE_EVERY.as_nanos()) as u32;
             if steps > 0 {
                 interval = interval.checked_shr(steps).unwrap_or(0);
                 state.doubled = Some(since + DOUBLE_EVERY * steps);
             }
-        } else if now >= state.hold_until && now.duration_since(state.raised) >= RAISE_EVERY {
-            state.held_ns.get_or_insert(interval);
-            state.step = (state.step + 1).min(RAISE_STEPS);
-            interval -= interval * state.step / 200;
-            state.raised = now;
+        } else if let Some(climb) = state.climb {
+            interval = climbed(state, climb, interval, now);
+        } else if now >= state.hold_until {
+            interval = raised(state, interval, now);
         }
         if interval < UNSPACED_BELOW_NS {
             interval = 0;
@@ -137,8 +217,8 @@ impl Adaptive {
     }
 
     /// A 429 came, and the run pauses for `pause`: on the first of a burst, the rate becomes
-    /// the one that held before probing, or else 97 % of what the gateway let through, from
-    /// when the pause ends.
+    /// the one that held before probing or climbing, or else 97 % of what the gateway let
+    /// through, from when the pause ends (climbing back when the pause made it lower).
     pub fn throttled(&self, pause: Duration) {
         self.throttled.fetch_add(1, Ordering::Relaxed);
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
@@ -150,29 +230,39 @@ impl Adaptive {
         {
             return;
         }
-        let span = now
-            .duration_since(state.window)
-            .max(pause)
-            .max(Duration::from_secs(1));
+        let sending = now.duration_since(state.window).max(Duration::from_secs(1));
+        let span = sending.max(pause);
         let answered = self.answered.swap(0, Ordering::Relaxed);
         let let_through = answered.saturating_sub(state.throttled_in_window);
         let current = self.interval_ns.load(Ordering::Relaxed);
-        let interval = match (state.held_ns.take(), let_through) {
-            (Some(held), _) => held,
-            (None, 0) => (current.max(FIRST_NS) * 2).min(span.as_nanos() as u64),
-            (None, n) => (span.as_nanos() as u64 * 1000 / (n * TARGET_PERMILLE)).max(1),
+        let (interval, climb_to) = match (state.held_ns.take(), let_through) {
+            (Some(held), _) => (held, None),
+            (None, 0) => (
+                (current.max(FIRST_NS) * 2).min(span.as_nanos() as u64),
+                None,
+            ),
+            (None, n) => {
+                let (after_pause, gateway) = (spacing(span, n), spacing(sending, n));
+                (after_pause, (gateway < after_pause).then_some(gateway))
+            }
         };
-        self.interval_ns
-            .store(interval.max(self.floor_ns).max(1), Ordering::Relaxed);
+        let interval = interval.max(self.floor_ns).max(1);
+        self.interval_ns.store(interval, Ordering::Relaxed);
         self.adapting.store(true, Ordering::Relaxed);
         let resume = now + pause;
+        state.resume = state.resume.max(resume);
         state.window = resume;
         state.throttled_in_window = 0;
         state.cut = Some(now);
-        state.hold_until = resume + HOLD;
+        state.climb = climb_to.map(|target| Climb {
+            start_ns: interval,
+            target_ns: target.max(self.floor_ns).max(1),
+            from: resume,
+        });
+        state.hold = HOLD.max(pause.saturating_mul(HOLD_PAUSES));
+        state.hold_until = resume + state.hold;
         state.raised = state.hold_until;
         state.step = 0;
-        state.next = state.next.max(resume);
     }
 
     /// A request's answer came (or it ended without one).
@@ -195,6 +285,52 @@ impl Adaptive {
             ns => Some(1e9 / ns as f64),
         }
     }
+}
+
+/// The spacing that lets `n` requests start in `over`, at 97 %.
+fn spacing(over: Duration, n: u64) -> u64 {
+    (over.as_nanos() as u64 * 1000 / (n * TARGET_PERMILLE)).max(1)
+}
+
+/// The climb's spacing at `now`: the cut's, halved every [`CLIMB_EVERY`] since the pause
+/// ended, down to the target; there the climb ends and the hold begins.
+fn climbed(state: &mut State, climb: Climb, interval: u64, now: Instant) -> u64 {
+    if now < climb.from {
+        return interval;
+    }
+    let steps = (now.duration_since(climb.from).as_nanos() / CLIMB_EVERY.as_nanos()) as u32;
+    let next = climb
+        .start_ns
+        .checked_shr(steps)
+        .unwrap_or(0)
+        .max(climb.target_ns);
+    if next < interval {
+        // The rate before this doubling held: a 429 from here goes back to it.
+        state.held_ns = Some(interval);
+    }
+    if next == climb.target_ns {
+        state.climb = None;
+        state.held_ns = None;
+        state.hold_until = now + state.hold;
+        state.raised = state.hold_until;
+    }
+    next.min(interval)
+}
+
+/// The probe's spacing at `now`: one raise for each quiet second since the last.
+fn raised(state: &mut State, mut interval: u64, now: Instant) -> u64 {
+    let quiet = (now.duration_since(state.raised).as_nanos() / RAISE_EVERY.as_nanos()) as u32;
+    let raises = quiet.min(MOST_RAISES_AT_ONCE);
+    for _ in 0..raises {
+        state.held_ns.get_or_insert(interval);
+        state.step = (state.step + 1).min(RAISE_STEPS);
+        interval -= interval * state.step / 200;
+    }
+    state.raised = match quiet > MOST_RAISES_AT_ONCE {
+        true => now,
+        false => state.raised + RAISE_EVERY * quiet,
+    };
+    interval
 }
 
 #[cfg(test)]
@@ -231,19 +367,113 @@ mod tests {
         let rate = adaptive.current_rate().expect("adapting");
         assert!((rate - 48.5).abs() < 0.01, "{rate}");
         assert_eq!(adaptive.throttled_count(), 10);
-        // Held for ten seconds after the pause, then raised each quiet second.
+        // Held for twenty seconds after the pause, then raised for each quiet second, by the
+        // clock: four seconds past the hold are four raises (0.5 %, 1 %, 1.5 %, 2 %) at once.
         tokio::time::advance(Duration::from_secs(5)).await;
         adaptive.before_start().await;
         assert_eq!(adaptive.current_rate(), Some(rate));
         tokio::time::advance(HOLD).await;
         adaptive.before_start().await;
         let raised = adaptive.current_rate().unwrap();
-        assert!(raised > rate && raised < rate * 1.01, "{raised}");
+        let expected = rate / (0.995 * 0.99 * 0.985 * 0.98);
+        assert!((raised - expected).abs() < 0.01, "{raised} {expected}");
         // A 429 while probing goes back to the rate that held.
         tokio::time::advance(Duration::from_secs(3)).await;
         adaptive.before_start().await;
         adaptive.throttled(Duration::from_secs(1));
         assert_eq!(adaptive.current_rate(), Some(rate));
+    }
+
+    /// A gateway letting `limit` requests through in each second since `t0`, the rest 429.
+    struct Gateway {
+        t0: Instant,
+        limit: u32,
+        second: u64,
+        count: u32,
+    }
+
+    impl Gateway {
+        fn admits(&mut self, now: Instant) -> bool {
+            let second = now.duration_since(self.t0).as_secs();
+            if second != self.second {
+                (self.second, self.count) = (second, 0);
+            }
+            self.count += 1;
+            self.count <= self.limit
+        }
+    }
+
+    /// Eight workers with 20 ms requests against a gateway of 50 a second that answers 429
+    /// with `Retry-After: 10`: when each request started, and when each 429 came.
+    async fn against_a_long_retry_after(run_for: Duration) -> (Vec<Instant>, Vec<Instant>) {
+        use std::sync::{Arc, Mutex};
+        let limits = Arc::new(crate::exec::Limits::new(8, None));
+        let t0 = Instant::now();
+        let gateway = Arc::new(Mutex::new(Gateway {
+            t0,
+            limit: 50,
+            second: 0,
+            count: 0,
+        }));
+        let seen = Arc::new(Mutex::new((Vec::new(), Vec::new())));
+        let mut workers = Vec::new();
+        for _ in 0..8 {
+            let (limits, gateway, seen) = (limits.clone(), gateway.clone(), seen.clone());
+            workers.push(tokio::spawn(async move {
+                loop {
+                    let turn = limits.request().await;
+                    let now = Instant::now();
+                    if now >= t0 + run_for {
+                        return;
+                    }
+                    let admitted = gateway.lock().unwrap().admits(now);
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    drop(turn);
+                    let mut seen = seen.lock().unwrap();
+                    match admitted {
+                        true => seen.0.push(now),
+                        false => {
+                            seen.1.push(Instant::now());
+                            limits.pause(Duration::from_secs(10));
+                        }
+                    }
+                }
+            }));
+        }
+        for w in workers {
+            w.await.unwrap();
+        }
+        let (mut starts, throttled) = std::mem::take(&mut *seen.lock().unwrap());
+        starts.sort();
+        (starts, throttled)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_a_long_retry_after_the_rate_climbs_back_within_seconds() {
+        let (starts, throttled) = against_a_long_retry_after(Duration::from_secs(120)).await;
+        let resumed = throttled[0] + Duration::from_secs(10);
+        // The first second after the pause in which 45 requests (0.9 of the limit) started.
+        let back = starts
+            .iter()
+            .filter(|t| **t >= resumed)
+            .find(|t| {
+                starts
+                    .iter()
+                    .filter(|s| **s >= **t && **s < **t + Duration::from_secs(1))
+                    .count()
+                    >= 45
+            })
+            .map(|t| t.duration_since(resumed));
+        assert!(
+            back.is_some_and(|b| b <= Duration::from_secs(5)),
+            "0.9 of the limit reached {back:?} after the pause; {} starts, {} answered 429",
+            starts.len(),
+            throttled.len()
+        );
+        // And it stays there: over the 110 s after the first pause, at least 0.8 of the limit.
+        let after = starts.iter().filter(|t| **t >= resumed).count();
+        assert!(after >= 4400, "{after} starts in the 110 s after the pause");
+        assert!(throttled.len() <= 20, "{} answered 429", throttled.len());
     }
 
     #[tokio::test(start_paused = true)]

@@ -79,7 +79,13 @@ pub async fn execute(
                         job: m.stop.job,
                     });
                 }
-                interrupted(ctx, m.result)
+                interrupted(
+                    ctx,
+                    StopResult {
+                        unsent: !reached,
+                        ..m.result
+                    },
+                )
             }
         };
         if result.outcome == Outcome::Failed {

@@ -104,11 +104,12 @@ pub fn interrupted(ctx: &Context, mut result: StopResult) -> StopResult {
         true => "interrupted",
         false => "the run was halted",
     };
-    result.reason = Some(match result.awaiting {
-        true => format!(
+    result.reason = Some(match (result.awaiting, result.unsent) {
+        (true, _) => format!(
             "{why} while waiting for the job to end: the stop was accepted, and `--resume` waits for it"
         ),
-        false => format!(
+        (false, true) => format!("{why} before this stop reached the server: `--resume` sends it"),
+        (false, false) => format!(
             "{why} before this stop's outcome was known: `--resume` reads the job's status and finishes it"
         ),
     });

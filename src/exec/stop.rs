@@ -69,7 +69,8 @@ pub async fn execute(ctx: &Context, phase: &Arc<str>, seq: usize, stop: &Stop) -
             }
             sent @ (Sent::Interrupted { .. } | Sent::Refused { .. }) => {
                 // Every attempt surely never arrived: a resumed run sends it without waiting.
-                if !sent.reached()
+                result.unsent = !sent.reached();
+                if result.unsent
                     && let Some(journal) = &ctx.journal
                 {
                     journal.record(Entry::Unsent { seq, job: stop.job });

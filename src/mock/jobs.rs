@@ -283,7 +283,7 @@ impl Jobs {
 
 /// Reads a `--jobs` file: a JSON or YAML list of `{id, name, status}`.
 pub fn load(path: &Path) -> Result<Vec<JobSpec>, String> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::input::read_text(path, crate::input::FLEET)
         .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     let specs: Vec<JobSpec> = if text.trim_start().starts_with('[') {
         serde_json::from_str(&text).map_err(|e| format!("`{}`: {e}", path.display()))?

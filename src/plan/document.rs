@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::drs::JobId;
+use crate::input;
 
 /// `sha256:` and 64 lowercase hex digits: a plan's content hash.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -142,15 +143,12 @@ pub enum PlanFileError {
     },
 }
 
-/// The most a plan file may hold: 256 MiB, well over a million stops.
-pub const MAX_PLAN_BYTES: u64 = 256 * 1024 * 1024;
-
 /// Reads a plan file: a JSON plan, or a Markdown plan's `plan_id` line.
 pub fn read(path: &Path) -> Result<PlanFile, PlanFileError> {
     let shown = path.display().to_string();
-    let bytes = read_bounded(path).map_err(|reason| PlanFileError::Read {
+    let bytes = input::read_bytes(path, input::PLAN).map_err(|e| PlanFileError::Read {
         path: shown.clone(),
-        reason,
+        reason: e.to_string(),
     })?;
     let not_a_plan = |reason: String| PlanFileError::NotAPlan {
         path: shown.clone(),
@@ -184,22 +182,6 @@ pub fn read_json(path: &Path) -> Result<PlanDocument, PlanFileError> {
 
 /// How the Markdown plan writes its `plan_id` (see `markdown.rs`).
 pub(crate) const MARKDOWN_PLAN_ID: &str = "- **plan_id:** `";
-
-fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut bytes = Vec::new();
-    file.take(MAX_PLAN_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
-    match bytes.len() as u64 > MAX_PLAN_BYTES {
-        true => Err(format!(
-            "larger than {} MiB: not a plan stopbook wrote",
-            MAX_PLAN_BYTES >> 20
-        )),
-        false => Ok(bytes),
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -25,12 +25,25 @@ pub enum AuthKind {
 /// Where a run went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct TargetInfo {
-    /// The endpoint's base URL.
+    /// The endpoint's base URL (written as [`TargetInfo::shown_endpoint`]).
+    #[serde(serialize_with = "masked_endpoint")]
     pub endpoint: String,
     /// The project the stops were sent to.
     pub project_id: String,
     /// How requests were authenticated.
     pub auth: AuthKind,
+}
+
+impl TargetInfo {
+    /// The endpoint as every report shows it: a run's endpoint is only scheme, host and port,
+    /// but a report read back (`show`) may say anything, and credentials in it are not shown.
+    pub fn shown_endpoint(&self) -> String {
+        crate::diag::mask::mask_text(&self.endpoint, &[])
+    }
+}
+
+fn masked_endpoint<S: serde::Serializer>(endpoint: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::diag::mask::mask_text(endpoint, &[]))
 }
 
 /// Who, what and where of a run, shared by every report it writes.

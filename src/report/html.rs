@@ -42,7 +42,9 @@ pub fn write<W: Write>(mut out: W, ctx: &RunContext, report: &Report) -> io::Res
             }
         }
     };
-    out.write_all(page.into_string().as_bytes())?;
+    // The one place every value reaches the page: maud escaped the markup; control and
+    // bidirectional-text characters from a server (an `error_msg`) are shown as `\u{202e}`.
+    out.write_all(crate::output::printable(&page.into_string()).as_bytes())?;
     out.write_all(b"\n")
 }
 
@@ -56,7 +58,7 @@ fn context(ctx: &RunContext, report: &Report) -> Markup {
             dd { (s.total) " in all: " (s.passed) " passed, " (s.failed) " failed, " (s.skipped) " skipped" }
             dt { "plan_id" } dd { code { (ctx.plan_id) } }
             dt { "runbook_sha256" } dd { code { (ctx.runbook_sha256) } }
-            dt { "target" } dd { (ctx.target.endpoint) " (project " (ctx.target.project_id) ")" }
+            dt { "target" } dd { (ctx.target.shown_endpoint()) " (project " (ctx.target.project_id) ")" }
             dt { "started_at" } dd { (rfc3339(report.started_at)) }
             dt { "finished_at" } dd { (rfc3339(report.finished_at)) }
             dt { "duration" } dd { (duration_ms(report)) " ms" }
@@ -309,5 +311,56 @@ fn row(r: &StopResult, batched: bool) -> Markup {
             td { (r.attempts) }
             td { (if r.escalated { "yes" } else { "no" }) }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::SystemTime;
+
+    use crate::exec::{Report, RunOutcome};
+    use crate::report::context::{AuthKind, RunContext, TargetInfo};
+
+    #[test]
+    fn control_and_bidi_characters_reach_the_page_escaped() {
+        let ctx = RunContext {
+            runbook: "pay\u{202e}gnp.exe".to_owned(),
+            plan_id: "sha256:00".to_owned(),
+            runbook_sha256: String::new(),
+            target: TargetInfo {
+                endpoint: "https://drs.example.com".to_owned(),
+                project_id: "p".to_owned(),
+                auth: AuthKind::Token,
+            },
+            shard: None,
+            approved_plan_id: None,
+        };
+        let report = Report {
+            outcome: RunOutcome::Aborted,
+            crashed: false,
+            throttled: 0,
+            adapted_rate: None,
+            results: Vec::new(),
+            timings: Vec::new(),
+            halted: Some("the server said \u{1b}[2K\u{2067}no\u{2069}".to_owned()),
+            started_at: SystemTime::UNIX_EPOCH,
+            finished_at: SystemTime::UNIX_EPOCH,
+        };
+        let mut page = Vec::new();
+        super::write(&mut page, &ctx, &report).unwrap();
+        let page = String::from_utf8(page).unwrap();
+        let unsafe_chars: Vec<char> = page
+            .trim_end_matches('\n')
+            .chars()
+            .filter(|c| crate::output::is_unsafe_to_show(*c))
+            .collect();
+        assert!(unsafe_chars.is_empty(), "{unsafe_chars:?}");
+        assert!(page.contains("pay\\u{202e}gnp.exe"), "{page}");
+        assert!(
+            page.contains("said \\u{1b}[2K\\u{2067}no\\u{2069}"),
+            "{page}"
+        );
+        let closing = crate::report::closing(&report);
+        assert!(closing.contains("\\u{1b}[2K\\u{2067}"), "{closing}");
     }
 }

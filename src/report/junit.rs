@@ -22,7 +22,7 @@ fn properties(ctx: &RunContext, report: &Report) -> Vec<Property> {
         ("stopbook_version", context::VERSION.to_owned()),
         ("plan_id", ctx.plan_id.clone()),
         ("runbook_sha256", ctx.runbook_sha256.clone()),
-        ("endpoint", ctx.target.endpoint.clone()),
+        ("endpoint", ctx.target.shown_endpoint()),
         ("project_id", ctx.target.project_id.clone()),
         ("auth", auth),
         ("started_at", context::rfc3339(report.started_at)),

@@ -45,7 +45,7 @@ fn write_context(out: &mut impl Write, ctx: &RunContext, report: &Report) -> io:
     writeln!(
         out,
         "- **target:** {} (project `{}`, auth {})",
-        escape(&t.endpoint),
+        escape(&t.shown_endpoint()),
         t.project_id,
         serde_json::to_value(t.auth)
             .ok()

@@ -97,7 +97,8 @@ pub fn closing(report: &Report) -> String {
             }
         ));
     }
-    out
+    // A server's `error_msg` is quoted: shown, never obeyed, by the terminal.
+    crate::output::printable_lines(&out)
 }
 
 /// One failed stop in a line: seq, job, label, phase, reason and the answer's `error_msg`.
@@ -119,14 +120,17 @@ pub fn failure_line(r: &StopResult) -> String {
     )
 }
 
-/// What the skipped stops are: accepted and not yet ended, begun with an unknown outcome, or
-/// never started. Only the first two may have reached the server.
+/// What the skipped stops are: accepted and not yet ended, sent with an unknown outcome, or
+/// never sent (never started, or every request refused unread, as a 429 is). Only the first
+/// two may have reached the server.
 fn skipped_line(results: &[StopResult]) -> String {
     let skipped = || results.iter().filter(|r| r.outcome == Outcome::Skipped);
     let awaiting = skipped().filter(|r| r.awaiting).count();
-    let begun = skipped().filter(|r| !r.awaiting && r.attempts > 0).count();
-    let not_started = skipped().count() - awaiting - begun;
+    let unknown = skipped()
+        .filter(|r| !r.awaiting && !r.unsent && r.attempts > 0)
+        .count();
+    let never_sent = skipped().count() - awaiting - unknown;
     format!(
-        "  skipped: {awaiting} accepted and not yet ended, {begun} sent with the outcome not yet known, {not_started} never started\n"
+        "  skipped: {awaiting} accepted and not yet ended, {unknown} sent with the outcome not yet known, {never_sent} never sent\n"
     )
 }

@@ -21,11 +21,11 @@ pub(crate) mod target;
 pub mod values;
 pub mod yaml;
 
-use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
+use crate::input::{self, InputError};
 
 pub use model::Runbook;
 
@@ -63,27 +63,12 @@ pub fn load_str(name: &str, text: String, base_dir: &Path) -> Result<Runbook, Di
 
 /// Reads a YAML input file of at most the runbook size limit, as UTF-8.
 pub(crate) fn read_limited(path: &Path, shown: &str) -> Result<String, Diagnostic> {
-    let fail = |e: std::io::Error| {
-        Diagnostic::without_place(format!(
-            "cannot read `{shown}`: {}",
-            stops_file::io_reason(&e)
-        ))
-    };
-    let file = std::fs::File::open(path).map_err(fail)?;
-    let mut bytes = Vec::new();
-    file.take(yaml::MAX_RUNBOOK_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(fail)?;
-    if bytes.len() as u64 > yaml::MAX_RUNBOOK_BYTES {
-        return Err(Diagnostic::without_place(format!(
-            "`{shown}` is larger than {} MiB: put long job lists in a `stops_file`",
-            yaml::MAX_RUNBOOK_BYTES / (1024 * 1024)
-        )));
-    }
-    String::from_utf8(bytes).map_err(|e| {
-        Diagnostic::without_place(format!(
-            "`{shown}` is not UTF-8 text (byte {} is invalid)",
-            e.utf8_error().valid_up_to()
-        ))
+    input::read_text(path, input::RUNBOOK).map_err(|e| {
+        let too_large = matches!(e, InputError::TooLarge { .. });
+        let d = Diagnostic::without_place(format!("cannot read `{shown}`: {e}"));
+        match too_large {
+            true => d.hint("put long job lists in a `stops_file`"),
+            false => d,
+        }
     })
 }

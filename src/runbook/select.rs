@@ -83,7 +83,7 @@ pub(crate) fn resolve_select(raw: &RawSelect, cx: &mut Cx) -> Option<Select> {
 /// `target: { mock: { jobs: FILE } }`: the file must exist (its content is read by the mock).
 pub(crate) fn resolve_fleet(raw: &RawMockTarget, base_dir: &Path, cx: &mut Cx) -> Option<Fleet> {
     let path = base_dir.join(&raw.jobs.value);
-    if !path.is_file() {
+    if !path.exists() {
         return cx.error(
             raw.jobs.span,
             format!("the fleet file `{}` does not exist", path.display()),

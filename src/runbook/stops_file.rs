@@ -3,51 +3,22 @@
 //! Problems are reported at the file's own line and column, and the file is read with a size
 //! limit, so a mistaken path to a huge file fails fast instead of exhausting memory.
 
-use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
 use crate::diag::{Diagnostic, Diagnostics, Place, SourceFile, Span};
 
 use crate::drs::JobId;
-
-/// Largest stops file accepted: about 1.5 million job IDs.
-pub const MAX_STOPS_FILE_BYTES: u64 = 64 * 1024 * 1024;
+use crate::input;
 
 /// Why a stops file could not be read at all (reported at the `stops_file` key).
 pub type ReadError = String;
 
 /// Reads the file at `path`, shown in messages as `shown`.
 pub fn read(path: &Path, shown: &str) -> Result<Arc<SourceFile>, ReadError> {
-    let file = std::fs::File::open(path)
-        .map_err(|e| format!("cannot read stops_file `{shown}`: {}", io_reason(&e)))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_STOPS_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read stops_file `{shown}`: {}", io_reason(&e)))?;
-    if bytes.len() as u64 > MAX_STOPS_FILE_BYTES {
-        return Err(format!(
-            "stops_file `{shown}` is larger than {} MiB: split it across phases",
-            MAX_STOPS_FILE_BYTES / (1024 * 1024)
-        ));
-    }
-    let text = String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "stops_file `{shown}` is not UTF-8 text (byte {} is invalid)",
-            e.utf8_error().valid_up_to()
-        )
-    })?;
+    let text = input::read_text(path, input::STOPS_FILE)
+        .map_err(|e| format!("cannot read stops_file `{shown}`: {e}"))?;
     Ok(Arc::new(SourceFile::new(shown, text)))
-}
-
-/// A plain reason for an I/O error, without the OS error number.
-pub fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_owned(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        std::io::ErrorKind::IsADirectory => "it is a directory".to_owned(),
-        _ => e.to_string(),
-    }
 }
 
 /// The job IDs of `file` with their positions, and a diagnostic for each bad line.

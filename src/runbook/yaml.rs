@@ -17,7 +17,7 @@ use serde_saphyr::{Budget, DuplicateKeyPolicy, Options};
 use crate::diag::{Diagnostic, Place, SourceFile, Span};
 
 /// Largest runbook file accepted. Long job lists belong in a `stops_file`.
-pub const MAX_RUNBOOK_BYTES: u64 = 32 * 1024 * 1024;
+pub const MAX_RUNBOOK_BYTES: u64 = crate::input::RUNBOOK.limit;
 /// Deepest nesting accepted; a runbook needs about six levels.
 const MAX_DEPTH: usize = 32;
 /// Most nodes (after alias expansion) accepted: room for ~400,000 inline stops.

@@ -3,11 +3,16 @@
 
 mod architecture;
 mod batch;
+mod bidi;
 mod bounds;
 mod conform;
+mod conform_lag;
 mod evidence;
 mod exactly_once;
+mod file_inputs;
 mod hostile;
+mod interrupted;
+mod masked_inputs;
 mod mock;
 mod mutations;
 mod openapi;

@@ -113,7 +113,7 @@ fn an_oversized_runbook_is_refused_without_reading_it_all() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("is larger than 32 MiB"), "{stderr}");
+    assert!(stderr.contains("more than the 32 MiB limit"), "{stderr}");
 }
 
 #[test]

@@ -6,8 +6,8 @@ use serde_json::Value;
 
 use super::judge_calls as calls;
 use super::{
-    ABNORMAL_NEEDED, Ended, Jobs, Observations, Outcome, Seen, Verdict, over_every, pass_if,
-    verdict,
+    ABNORMAL_NEEDED, Ended, Ending, Jobs, Observations, Outcome, Seen, Verdict, over_every,
+    pass_if, verdict,
 };
 use crate::check::rules::Rule;
 use crate::drs::{RuleId, codes, status};
@@ -180,7 +180,19 @@ fn no_force(rule: &Rule) -> Verdict {
 }
 
 fn ends(e: &Ended) -> String {
-    e.1.clone().unwrap_or_else(|| "no final status".to_owned())
+    e.1.shown()
+}
+
+/// The first of `endings` whose accepted stop left no evidence of what it did, with why.
+fn unseen<'a>(endings: &[&'a Ended]) -> Option<(&'a Ended, &'static str)> {
+    endings.iter().copied().find_map(|e| match (&e.1, e.0.accepted()) {
+        (_, false) | (Ending::Ended(_) | Ending::Unfinished(_), true) => None,
+        (Ending::NotSeenToAct(_), true) => Some((
+            e,
+            "the stop was never seen to act: every status read showed the status from before it",
+        )),
+        (Ending::Unread, true) => Some((e, "the task's status could not be read after the stop")),
+    })
 }
 
 /// Left out is `false`: the same answer (code, status, error code) and the same ending.
@@ -200,6 +212,10 @@ fn force_default(rule: &Rule, o: &Observations) -> Verdict {
         let why =
             format!("neither stop was accepted, so what they do cannot be compared: {detail}");
         return verdict(rule, Outcome::Skip, why, Some(a));
+    }
+    if let Some((e, why)) = unseen(&[omitted, graceful]) {
+        let why = format!("{why}, so the endings cannot be compared: {detail}");
+        return verdict(rule, Outcome::Skip, why, Some(&e.0));
     }
     let same = a.http() == b.http()
         && a.field("status") == b.field("status")
@@ -222,13 +238,17 @@ fn force_forces(rule: &Rule, o: &Observations) -> Verdict {
         );
         return verdict(rule, Outcome::Skip, why, Some(&refused.0));
     }
-    let ended = |e: &Ended| e.1.as_deref().is_some_and(status::is_terminal);
+    let ended = |e: &Ended| e.1.ended().is_some();
     if !ended(forced) && !ended(graceful) {
         let detail = "neither the forced nor the graceful stop ended, so their difference cannot be seen (see async.ends)";
         return verdict(rule, Outcome::Skip, detail, Some(&forced.0));
     }
-    let works = forced.1.as_deref() == Some(status::COMPLETE)
-        && graceful.1.as_deref() != Some(status::COMPLETE);
+    if let Some((e, why)) = unseen(&[forced, graceful]) {
+        let detail = format!("{why}, so the difference cannot be seen");
+        return verdict(rule, Outcome::Skip, detail, Some(&e.0));
+    }
+    let works =
+        forced.1.seen() == Some(status::COMPLETE) && graceful.1.seen() != Some(status::COMPLETE);
     let detail = format!(
         "true: ending {}; false: ending {} (expected RELEASE_RESOURCE_COMPLETE only for true)",
         ends(forced),
@@ -371,14 +391,20 @@ fn async_ends(rule: &Rule, o: &Observations) -> Verdict {
             "the stop of a healthy task was not accepted (see example.200): nothing to follow";
         return verdict(rule, Outcome::Skip, why, Some(&o.accepted));
     }
-    match o.accepted_final.as_deref() {
-        None => verdict(
+    match &o.accepted_final {
+        Ending::Unread => verdict(
             rule,
             Outcome::Skip,
             "the task's status could not be read after the stop (see detail.status)",
             Some(&o.accepted),
         ),
-        Some(s) => pass_if(
+        Ending::NotSeenToAct(s) => verdict(
+            rule,
+            Outcome::Skip,
+            format!("the stop was never seen to act: every status read showed {s}, as before it"),
+            Some(&o.accepted),
+        ),
+        Ending::Ended(s) | Ending::Unfinished(s) => pass_if(
             rule,
             s == status::COMPLETE,
             &format!("RELEASE_RESOURCE_COMPLETE within the wait (last status {s})"),

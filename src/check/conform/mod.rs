@@ -136,15 +136,57 @@ impl Seen {
     }
 }
 
-/// A stop and the status its task settled in (`None`: it could not be read).
-type Ended = (Seen, Option<String>);
+/// What became of a task after its stop was accepted, as its status reads showed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Ending {
+    /// A terminal status, read after the stop was seen to act.
+    Ended(String),
+    /// The last status read when the wait ran out, the task not ended.
+    Unfinished(String),
+    /// Every read showed the terminal status the task had before the stop (a status that lags,
+    /// or a stop that ended where it began between two reads): no evidence of what it did.
+    NotSeenToAct(String),
+    /// No status could be read (or the stop was refused, so there was nothing to follow).
+    Unread,
+}
+
+impl Ending {
+    /// The terminal status, if the task is seen to have ended.
+    fn ended(&self) -> Option<&str> {
+        match self {
+            Ending::Ended(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The status the task is seen to be in after the stop acted, ended or not.
+    fn seen(&self) -> Option<&str> {
+        match self {
+            Ending::Ended(s) | Ending::Unfinished(s) => Some(s),
+            Ending::NotSeenToAct(_) | Ending::Unread => None,
+        }
+    }
+
+    fn shown(&self) -> String {
+        match self {
+            Ending::Ended(s) | Ending::Unfinished(s) => s.clone(),
+            Ending::NotSeenToAct(s) => {
+                format!("never seen to act (every read showed {s}, as before the stop)")
+            }
+            Ending::Unread => "no final status".to_owned(),
+        }
+    }
+}
+
+/// A stop and what became of its task.
+type Ended = (Seen, Ending);
 
 /// Everything the rules are judged on.
 struct Observations {
     /// The detail of every fixture job, read before anything was sent.
     before: Vec<Seen>,
     accepted: Seen,
-    accepted_final: Option<String>,
+    accepted_final: Ending,
     missing: Seen,
     no_token: Seen,
     english: Seen,

@@ -1,9 +1,14 @@
 //! The suite's observations: a fixed set of real requests, each kept with its description, and
 //! the statuses the tasks reached after them.
+//!
+//! A task's ending is taken only from a read after its stop is seen to act. A task that was
+//! already in a terminal status (an abnormal fixture in `RELEASE_RESOURCE_FAILED`) shows that
+//! status to a read that lags the stop: read at once, it would pass for the stop's ending. So a
+//! terminal status equal to the one before the stop counts only once a read has shown another.
 
 use std::time::{Duration, Instant};
 
-use super::{ABNORMAL_NEEDED, Ended, Jobs, Observations, Seen, Wait, calls};
+use super::{ABNORMAL_NEEDED, Ended, Ending, Jobs, Observations, Seen, Wait, calls};
 use crate::api::client::{Client, Probe};
 use crate::drs::JobId;
 use crate::drs::status;
@@ -65,6 +70,11 @@ pub(super) async fn observe(
     before: Vec<Seen>,
 ) -> Observations {
     let (running, missing) = (&jobs.running, jobs.missing[0]);
+    let status_before = |job: &JobId| status_in(&before, job);
+    let (accepted_before, abnormal_before) = (
+        status_before(&running[0]),
+        jobs.abnormal.iter().map(status_before).collect::<Vec<_>>(),
+    );
     // ListJobs first, while every fixture job is still in the state the pre-check read.
     let calls = calls::observe(client, jobs, &before).await;
     let accepted = Shot::stop(running[0], GRACEFUL).send(client).await;
@@ -93,12 +103,12 @@ pub(super) async fn observe(
         .await;
     let string_force_after = current_status(client, &running[2]).await;
     let force = match jobs.abnormal.len() >= ABNORMAL_NEEDED {
-        true => Some(observe_force(client, &jobs.abnormal, wait).await),
+        true => Some(observe_force(client, &jobs.abnormal, &abnormal_before, wait).await),
         false => None,
     };
     let accepted_final = match accepted.accepted() {
-        true => final_status(client, &running[0], wait).await,
-        false => None,
+        true => ending(client, &running[0], accepted_before.as_deref(), wait).await,
+        false => Ending::Unread,
     };
     Observations {
         before,
@@ -117,27 +127,43 @@ pub(super) async fn observe(
     }
 }
 
-/// Abnormal tasks stopped with `is_force_stop` left out, false and true, and how each ended.
-async fn observe_force(client: &Client, abnormal: &[JobId], wait: Wait) -> [Ended; 3] {
+/// The status the pre-check read of `job` showed.
+fn status_in(before: &[Seen], job: &JobId) -> Option<String> {
+    before.iter().find_map(|s| {
+        let read = s.body()?.get("job")?;
+        let status = read.get("status")?.as_str()?;
+        (read.get("id")?.as_str()? == job.as_str()).then(|| status.to_owned())
+    })
+}
+
+/// Abnormal tasks stopped with `is_force_stop` left out, false and true, and how each ended;
+/// `before` holds the status each had before its stop.
+async fn observe_force(
+    client: &Client,
+    abnormal: &[JobId],
+    before: &[Option<String>],
+    wait: Wait,
+) -> [Ended; 3] {
     let omitted = Shot::stop(abnormal[0], "{}").send(client).await;
     let graceful = Shot::stop(abnormal[1], GRACEFUL).send(client).await;
     let forced = Shot::stop(abnormal[2], r#"{"is_force_stop": true}"#)
         .send(client)
         .await;
     // Only an accepted stop has an ending to wait for: a refusal's task status says nothing.
-    let ending = |s: &Seen, job| {
+    let follow = |s: &Seen, i: usize| {
         let accepted = s.accepted();
+        let (job, before) = (&abnormal[i], before.get(i).cloned().flatten());
         async move {
             match accepted {
-                true => final_status(client, job, wait).await,
-                false => None,
+                true => ending(client, job, before.as_deref(), wait).await,
+                false => Ending::Unread,
             }
         }
     };
     let ends = tokio::join!(
-        ending(&omitted, &abnormal[0]),
-        ending(&graceful, &abnormal[1]),
-        ending(&forced, &abnormal[2]),
+        follow(&omitted, 0),
+        follow(&graceful, 1),
+        follow(&forced, 2),
     );
     [(omitted, ends.0), (graceful, ends.1), (forced, ends.2)]
 }
@@ -152,19 +178,26 @@ async fn current_status(client: &Client, job: &JobId) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// The status a task settles in: a terminal one, or the last seen when `wait.timeout` runs out.
-async fn final_status(client: &Client, job: &JobId, wait: Wait) -> Option<String> {
+/// What a task's stop came to: a terminal status read after the stop was seen to act (a read
+/// showing a status other than `before`, the one the task had before it), or what the reads
+/// showed when `wait.timeout` ran out.
+async fn ending(client: &Client, job: &JobId, before: Option<&str>, wait: Wait) -> Ending {
     let deadline = Instant::now() + wait.timeout;
-    let mut last = None;
+    let (mut last, mut acted) = (None, false);
     loop {
         if let Some(s) = current_status(client, job).await {
-            if status::is_terminal(&s) {
-                return Some(s);
+            acted |= Some(s.as_str()) != before;
+            if status::is_terminal(&s) && acted {
+                return Ending::Ended(s);
             }
             last = Some(s);
         }
         if Instant::now() >= deadline {
-            return last;
+            return match last {
+                None => Ending::Unread,
+                Some(s) if !acted && status::is_terminal(&s) => Ending::NotSeenToAct(s),
+                Some(s) => Ending::Unfinished(s),
+            };
         }
         tokio::time::sleep(wait.poll).await;
     }

@@ -47,7 +47,7 @@ fn faithful() -> Observations {
     Observations {
         before: vec![],
         accepted: ok(),
-        accepted_final: Some("RELEASE_RESOURCE_COMPLETE".to_owned()),
+        accepted_final: Ending::Ended("RELEASE_RESOURCE_COMPLETE".to_owned()),
         missing: missing(),
         no_token: seen(401, json!({"error_code": "APIGW.0301", "error_msg": "x"})),
         english: missing(),
@@ -57,9 +57,9 @@ fn faithful() -> Observations {
         string_force: refused(),
         string_force_after: running,
         force: Some([
-            (ok(), Some("RELEASE_RESOURCE_FAILED".to_owned())),
-            (ok(), Some("RELEASE_RESOURCE_FAILED".to_owned())),
-            (ok(), Some("RELEASE_RESOURCE_COMPLETE".to_owned())),
+            (ok(), Ending::Ended("RELEASE_RESOURCE_FAILED".to_owned())),
+            (ok(), Ending::Ended("RELEASE_RESOURCE_FAILED".to_owned())),
+            (ok(), Ending::Ended("RELEASE_RESOURCE_COMPLETE".to_owned())),
         ]),
         calls: CallsSeen {
             detail_untyped: missing(),
@@ -113,7 +113,7 @@ fn without_the_detail_call_the_refusal_rules_skip_rather_than_fail() {
     let mut o = faithful();
     o.wrong_type_after = None;
     o.string_force_after = None;
-    o.accepted_final = None;
+    o.accepted_final = Ending::Unread;
     // Both failed before, though they are about the stop call.
     assert_eq!(outcome(RuleId::ContentType, &o), Outcome::Skip);
     assert_eq!(outcome(RuleId::ForceBoolean, &o), Outcome::Skip);
@@ -126,4 +126,18 @@ fn every_answer_is_judged_as_json() {
     assert_eq!(outcome(RuleId::AnswerJson, &o), Outcome::Pass);
     o.english.media_type = Some("text/html".to_owned());
     assert_eq!(outcome(RuleId::AnswerJson, &o), Outcome::Fail);
+}
+
+#[test]
+fn an_ending_never_seen_to_act_is_no_evidence() {
+    let mut o = faithful();
+    let lagging = || Ending::NotSeenToAct("RELEASE_RESOURCE_FAILED".to_owned());
+    if let Some(force) = &mut o.force {
+        force[1].1 = lagging();
+    }
+    // The graceful stop's ending unknown: neither rule judges on it.
+    assert_eq!(outcome(RuleId::ForceDefault, &o), Outcome::Skip);
+    assert_eq!(outcome(RuleId::ForceIgnored, &o), Outcome::Skip);
+    o.accepted_final = lagging();
+    assert_eq!(outcome(RuleId::AsyncEnds, &o), Outcome::Skip);
 }

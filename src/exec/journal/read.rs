@@ -49,10 +49,11 @@ pub struct Window {
 
 /// Reads a journal for `plan_id`.
 pub fn read(path: &Path, plan_id: &str) -> Result<Window, JournalError> {
-    let text = std::fs::read(path).map_err(|e| JournalError::Read {
-        path: shown(path),
-        reason: e.to_string(),
-    })?;
+    let text =
+        crate::input::read_bytes(path, crate::input::JOURNAL).map_err(|e| JournalError::Read {
+            path: shown(path),
+            reason: e.to_string(),
+        })?;
     let mut window = Window::default();
     let mut headed = false;
     let lines: Vec<&[u8]> = text.split(|b| *b == b'\n').collect();

@@ -193,7 +193,7 @@ fn sigint_finishes_in_flight_requests_writes_reports_and_exits_130() {
     let err = stderr(&output);
     assert!(
         err.contains(
-            "2 accepted and not yet ended, 0 sent with the outcome not yet known, 4 never started"
+            "2 accepted and not yet ended, 0 sent with the outcome not yet known, 4 never sent"
         ),
         "{err}"
     );

@@ -9,6 +9,7 @@
 pub mod check;
 pub mod cli;
 pub mod drive;
+pub mod mock;
 pub mod schedule;
 pub mod tls;
 pub mod twists;
