@@ -282,10 +282,8 @@ fn a_token_file_is_read_within_a_bound() {
     });
 }
 
-/// `run --plan` reads the approved plan in `cli/live.rs` (another change routes it through the
-/// bounded reader; un-ignore then).
+/// `run --plan` reads the approved plan as a typed plan document, within the plan's bound.
 #[test]
-#[ignore = "run --plan is read in src/cli/live.rs, routed through input::read_text by another branch"]
 fn an_approved_plan_is_read_within_a_bound() {
     let hostile = Hostile::new();
     let dir = tempfile::tempdir().unwrap();
