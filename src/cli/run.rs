@@ -329,7 +329,8 @@ fn attest(
     );
     let mut subjects = vec![plan];
     for file in written {
-        let bytes = std::fs::read(file)?;
+        let bytes = crate::input::read_bytes(file, crate::input::REPORT)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
         subjects.push((file.display().to_string(), sha256_hex(&bytes)));
     }
     let mut tests = Tests::default();
