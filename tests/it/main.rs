@@ -7,6 +7,7 @@ mod bidi;
 mod bounds;
 mod conform;
 mod conform_lag;
+mod docs;
 mod evidence;
 mod exactly_once;
 mod file_inputs;
