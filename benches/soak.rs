@@ -1,7 +1,7 @@
 //! The long chaos soak: seeded schedules of faults, kill -9 and SIGINT against the real binary
 //! and the real mock, every one judged by the invariants of `tests/it/soak/engine` (shared by
 //! `#[path]` with the CI soak). Run it with `cargo bench --bench soak -- --seeds 0..10000`;
-//! see the README's "Reliability" section and `engine/cli.rs` for the flags.
+//! see docs/reliability.md and `engine/cli.rs` for the flags.
 
 #[path = "../tests/it/soak/engine/mod.rs"]
 mod engine;

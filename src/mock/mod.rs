@@ -11,7 +11,7 @@
 //! ```
 //!
 //! What the vendor documents it does as documented; where the vendor is silent it follows the
-//! simulator model of drs-api-notes.md §3 and says so (README, "The mock"). It shares no response
+//! simulator model of drs-api-notes.md §3 and says so (docs/mock.md). It shares no response
 //! parsing with the client: both are judged by the conformance rules instead.
 
 mod auth;
