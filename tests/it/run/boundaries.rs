@@ -331,3 +331,92 @@ fn the_runbook_digest_is_of_the_bytes_that_were_parsed() {
         "the journal's header binds it: {journal}"
     );
 }
+
+/// A journal is bound to the shard that wrote it: resuming shard 1's journal as shard 2 would
+/// take none of shard 2's own journal into account and stop its jobs a second time.
+#[test]
+fn a_resume_of_another_shards_journal_is_refused() {
+    let mock = External::start(config(jobs(0..4, "INCRE_TRANSFER_STARTED")));
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "defaults: {{ wait: {{ timeout: 30s, poll: 100ms }} }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml((0..4).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let path = path.to_str().unwrap();
+    for (shard, journal) in [("1/2", "s1.jsonl"), ("2/2", "s2.jsonl")] {
+        let args = [path, "--shard", shard, "--journal", journal, "--no-progress"];
+        let out = run(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(0), "{shard}: {}", stderr(&out));
+    }
+    let sent = mock.requests().len();
+    let crossed = [
+        path,
+        "--shard",
+        "2/2",
+        "--journal",
+        "s1.jsonl",
+        "--resume",
+        "--no-progress",
+    ];
+    let out = run(dir.path(), &crossed);
+    for n in 0..4 {
+        let got = received(&mock, &job_id(n));
+        assert_eq!(got.len(), 1, "job {n} got {got:?}: {}", stderr(&out));
+    }
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("shard 1/2"), "{}", stderr(&out));
+    assert_eq!(mock.requests().len(), sent, "nothing was sent");
+}
+
+/// A journal whose headers name no target (written by hand, or by a build before headers
+/// named one) binds to no endpoint it could be checked against: a resume is refused unless
+/// `--retarget` says to move it, and then every stop in doubt starts graceful.
+#[test]
+fn a_journal_that_names_no_target_is_resumed_only_with_retarget() {
+    let slow = MockConfig {
+        stop_delay: Duration::from_secs(120),
+        ..config(jobs(0..3, "INCRE_TRANSFER_STARTED"))
+    };
+    let first = External::start(slow);
+    let dir = tempfile::tempdir().unwrap();
+    let path = killed_while_waiting(dir.path(), &first);
+    let journal = dir.path().join("j.jsonl");
+    let stripped: String = std::fs::read_to_string(&journal)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let mut entry: serde_json::Value = serde_json::from_str(line).unwrap();
+            if let Some(header) = entry.as_object_mut().filter(|e| e["kind"] == "run") {
+                header.remove("target");
+            }
+            format!("{entry}\n")
+        })
+        .collect();
+    std::fs::write(&journal, stripped).unwrap();
+    let other = External::start(config(jobs(0..3, "INCRE_TRANSFER_STARTED")));
+    let resume = [
+        path.to_str().unwrap(),
+        "--journal",
+        "j.jsonl",
+        "--no-progress",
+        "--resume",
+        "--endpoint",
+        &other.url,
+    ];
+    let refused = run(dir.path(), &resume);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("--retarget"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(other.requests().is_empty(), "nothing reached {}", other.url);
+
+    let moved = run(dir.path(), &[&resume[..], &["--retarget"]].concat());
+    assert_eq!(moved.status.code(), Some(0), "{}", stderr(&moved));
+    for n in 0..3 {
+        let got = received(&other, &job_id(n));
+        assert_eq!(got, vec![(false, true)], "job {n}: one graceful stop");
+    }
+}
