@@ -80,7 +80,7 @@ impl RunConfig {
         }
         // Refusals that need no request come first (a wrong --endpoint is not worth a read).
         let (target, project_id) = live::target(&runbook, args.endpoint.as_deref())?;
-        let (binding, auth) = binding(&target);
+        let (binding, auth) = binding(&target, args.shard);
         let until = match &args.until {
             Some(name) => Some(phase_index(&runbook, name)?),
             None => None,
@@ -161,7 +161,7 @@ fn take(path: &Path) -> Result<Lock, String> {
 }
 
 /// The target as the journal binds it, and the kind of credential for the reports.
-fn binding(target: &Target) -> (Binding, AuthKind) {
+fn binding(target: &Target, shard: Option<(usize, usize)>) -> (Binding, AuthKind) {
     use crate::api::client::Credentials;
     let (endpoint, project_id, auth) = match target {
         Target::Embedded { .. } => (
@@ -186,6 +186,7 @@ fn binding(target: &Target) -> (Binding, AuthKind) {
         endpoint,
         project_id,
         auth: kind,
+        shard: shard.map(|(k, n)| format!("{k}/{n}")),
     };
     (binding, auth)
 }
@@ -260,7 +261,10 @@ fn journal_state(
     }
 }
 
-/// A resume stays in its window: the same project always, the same endpoint unless
+/// What `retargeted_from` says when the journal named no endpoint to move from.
+const UNNAMED_ENDPOINT: &str = "an endpoint the journal does not name";
+
+/// A resume stays in its window: the same project and shard always, the same endpoint unless
 /// `--retarget` moves it (the endpoint it moves from comes back).
 fn bound(
     args: &RunArgs,
@@ -268,11 +272,29 @@ fn bound(
     window: Option<&Binding>,
     now: &Binding,
 ) -> Result<Option<String>, String> {
-    // A journal from before headers named their target binds nothing.
-    let Some(window) = window else {
-        return Ok(None);
-    };
     let path = path.display();
+    // A journal whose headers name no target cannot show it is this run's: it moves here
+    // only as a retarget, every stop in doubt read here first.
+    let Some(window) = window else {
+        return match args.retarget {
+            true => Ok(Some(UNNAMED_ENDPOINT.to_owned())),
+            false => Err(format!(
+                "error: the journal `{path}` names no endpoint, so this run cannot tell it was written against {}; nothing was sent\n  = add --retarget to go on at {0}: every stop in doubt is read there first",
+                now.endpoint
+            )),
+        };
+    };
+    if window.shard != now.shard {
+        let name = |s: &Option<String>| match s {
+            Some(s) => format!("shard {s}"),
+            None => "the whole plan".to_owned(),
+        };
+        return Err(format!(
+            "error: the journal `{path}` is of {}, and this run is of {}: each shard keeps its own journal; nothing was sent\n  = resume with the --shard the journal was written with, or give that shard's journal",
+            name(&window.shard),
+            name(&now.shard)
+        ));
+    }
     if window.project_id != now.project_id {
         return Err(format!(
             "error: the journal `{path}` is of project {}, and this run would stop jobs of project {}: a window stays in its project; nothing was sent",

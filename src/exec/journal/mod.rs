@@ -77,6 +77,9 @@ pub struct Binding {
     pub project_id: String,
     /// The kind of credential (`token`, `ak_sk`, `iam_password`, `embedded`).
     pub auth: String,
+    /// The shard of the plan the window runs (`K/N`), or none when it runs the whole plan.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub shard: Option<String>,
 }
 
 /// One line of the journal, as JSON with a `kind` tag.

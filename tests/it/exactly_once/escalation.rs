@@ -7,7 +7,8 @@ use stopbook::mock::MockConfig;
 
 use super::*;
 use crate::run::{
-    External, config, job_id, jobs, journaled, report, run, runbook, stderr, stops_yaml,
+    External, config, job_id, jobs, journal_header, journaled, report, run, runbook, stderr,
+    stops_yaml,
 };
 
 #[test]
@@ -63,7 +64,7 @@ fn a_resumed_run_never_sends_a_second_force_stop() {
     let path = runbook(dir.path(), &mock.url, &body);
     let plan = stopbook::plan::Plan::new(stopbook::runbook::load(&path).unwrap());
     let lines = [
-        json!({"kind": "run", "plan_id": plan.plan_id, "runbook": "test run"}),
+        journal_header(&plan.plan_id, &mock.url),
         json!({"kind": "intent", "seq": 1, "job": job_id(0), "force": false}),
         json!({"kind": "accepted", "seq": 1, "job": job_id(0)}),
         json!({"kind": "escalating", "seq": 1, "job": job_id(0)}),

@@ -9,8 +9,8 @@ use stopbook::mock::{Faults, MockConfig};
 
 use super::*;
 use crate::run::{
-    External, Received, Stop, config, job_id, jobs, journaled, report, run, run_with, runbook,
-    stderr, stops_yaml,
+    External, Received, Stop, config, job_id, jobs, journal_header, journaled, report, run,
+    run_with, runbook, stderr, stops_yaml,
 };
 
 /// Healthy jobs stopped gracefully (0..12), abnormal ones forced (12..18), and abnormal ones
@@ -249,12 +249,9 @@ fn stops_that_never_reached_the_server_are_tried_again_by_resume() {
 }
 
 /// A journal a run left when it was killed right after declaring its stop(s): header and intents.
-fn killed_journal(dir: &Path, path: &Path, lines: &[Value]) {
+fn killed_journal(dir: &Path, path: &Path, url: &str, lines: &[Value]) {
     let plan = stopbook::plan::Plan::new(stopbook::runbook::load(path).unwrap());
-    let mut text = format!(
-        "{}\n",
-        json!({"kind": "run", "plan_id": plan.plan_id, "runbook": "test run"})
-    );
+    let mut text = format!("{}\n", journal_header(&plan.plan_id, url));
     for line in lines {
         text.push_str(&format!("{line}\n"));
     }
@@ -275,6 +272,7 @@ fn a_failed_status_that_cannot_tell_is_outcome_unknown_and_retry_failed_stops_it
     killed_journal(
         dir.path(),
         &path,
+        &mock.url,
         &[json!({"kind": "intent", "seq": 1, "job": job_id(0), "force": true})],
     );
     let args = [

@@ -345,7 +345,14 @@ fn a_resume_of_another_shards_journal_is_refused() {
     let path = runbook(dir.path(), &mock.url, &body);
     let path = path.to_str().unwrap();
     for (shard, journal) in [("1/2", "s1.jsonl"), ("2/2", "s2.jsonl")] {
-        let args = [path, "--shard", shard, "--journal", journal, "--no-progress"];
+        let args = [
+            path,
+            "--shard",
+            shard,
+            "--journal",
+            journal,
+            "--no-progress",
+        ];
         let out = run(dir.path(), &args);
         assert_eq!(out.status.code(), Some(0), "{shard}: {}", stderr(&out));
     }

@@ -175,6 +175,17 @@ pub(crate) fn runbook_with_auth(dir: &Path, url: &str, auth: &str, body: &str) -
     path
 }
 
+/// The header a run of `plan_id` at `url` (with `runbook`'s token) writes to its journal, for
+/// tests that write the journal a killed run would have left.
+pub(crate) fn journal_header(plan_id: &str, url: &str) -> Value {
+    serde_json::json!({
+        "kind": "run",
+        "plan_id": plan_id,
+        "runbook": "test run",
+        "target": { "endpoint": url, "project_id": P, "auth": "token" },
+    })
+}
+
 pub(crate) fn stops_yaml(ids: impl IntoIterator<Item = String>) -> String {
     ids.into_iter()
         .map(|id| format!("      - job: {id}\n"))
