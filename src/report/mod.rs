@@ -11,6 +11,7 @@ pub mod junit;
 pub mod markdown;
 pub mod progress;
 pub mod timeline;
+pub mod verify;
 
 use crate::exec::{Outcome, Report, StopResult};
 
