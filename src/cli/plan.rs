@@ -20,13 +20,20 @@ pub fn run(args: &PlanArgs) -> Exit {
             return Exit::Invalid;
         }
     };
+    let runtime = match super::runtime() {
+        Ok(runtime) => runtime,
+        Err(exit) => return exit,
+    };
+    let ca = args.ca_cert.as_deref();
     let planned = match args.live {
-        false => live::resolved_plan(runbook, None, args.ca_cert.as_deref()).map(|p| (p, None)),
-        true => with_preflight(runbook, args),
+        false => runtime
+            .block_on(live::resolved_plan(runbook, None, ca))
+            .map(|p| (p, None)),
+        true => runtime.block_on(with_preflight(runbook, args)),
     };
     let (plan, checks) = match planned {
         Ok(planned) => planned,
-        Err((exit, message)) => {
+        Err(Refusal { exit, message }) => {
             say!("{message}");
             return exit;
         }
@@ -84,25 +91,22 @@ fn verdict(checks: Option<&[Check]>) -> Exit {
 }
 
 /// The plan (selects resolved) and every stop's pre-flight, over one connection.
-fn with_preflight(
+async fn with_preflight(
     mut runbook: Runbook,
     args: &PlanArgs,
 ) -> Result<(Plan, Option<Vec<Check>>), Refusal> {
-    let runtime = super::runtime().map_err(|exit| (exit, "error: cannot start".to_owned()))?;
-    runtime.block_on(async {
-        let connection = live::connect_for_reads(&runbook, None, args.ca_cert.as_deref()).await?;
-        let result = async {
-            live::resolve(&mut runbook, &connection).await?;
-            let plan = Plan::new(runbook);
-            let checks = preflight::check(&plan.runbook, &connection.client)
-                .await
-                .map_err(|e| live::unreadable(&e))?;
-            Ok((plan, Some(checks)))
-        }
-        .await;
-        connection.close().await;
-        result
-    })
+    let connection = live::connect_for_reads(&runbook, None, args.ca_cert.as_deref()).await?;
+    let result = async {
+        live::resolve(&mut runbook, &connection).await?;
+        let plan = Plan::new(runbook);
+        let checks = preflight::check(&plan.runbook, &connection.client)
+            .await
+            .map_err(|e| live::unreadable(&e))?;
+        Ok((plan, Some(checks)))
+    }
+    .await;
+    connection.close().await;
+    result
 }
 
 fn render<W: Write>(

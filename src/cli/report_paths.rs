@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use super::args::RunArgs;
-use super::live::selection_file;
 use crate::exec::journal::lock_file;
+use crate::plan::pin::selection_file;
 
 /// The reports `args` asks for, each with the flag that names it.
 fn reports(args: &RunArgs) -> Vec<(&'static str, &Path)> {

@@ -11,6 +11,7 @@ use super::Exit;
 use super::args::{RunArgs, Verbosity};
 use super::confirm;
 use super::connect;
+use super::live::Refusal;
 use super::run_config::{JournalState, RunConfig, resume_line};
 use crate::exec::{self, Report, RunOutcome, journal};
 use crate::output;
@@ -28,9 +29,14 @@ pub fn run(args: &RunArgs, verbosity: Verbosity) -> Exit {
         );
         return Exit::Invalid;
     }
-    let config = match RunConfig::new(args) {
+    // One runtime for the whole run: the selects' reads before the question, then the stops.
+    let runtime = match super::runtime() {
+        Ok(runtime) => runtime,
+        Err(exit) => return exit,
+    };
+    let config = match runtime.block_on(RunConfig::new(args)) {
         Ok(config) => config,
-        Err((exit, message)) => {
+        Err(Refusal { exit, message }) => {
             say!("{message}");
             return exit;
         }
@@ -52,10 +58,6 @@ pub fn run(args: &RunArgs, verbosity: Verbosity) -> Exit {
     if verbosity == Verbosity::Verbose {
         say!("{}", details(&config));
     }
-    let runtime = match super::runtime() {
-        Ok(runtime) => runtime,
-        Err(exit) => return exit,
-    };
     runtime.block_on(run_async(args, config, verbosity))
 }
 

@@ -16,6 +16,8 @@ use super::report_paths;
 use crate::exec::journal::{self, Binding, Lock, Seen};
 use crate::exec::{self};
 use crate::plan::Plan;
+use crate::plan::approve::approve;
+use crate::plan::pin;
 use crate::report::context::{self, AuthKind};
 use crate::runbook::model::Runbook;
 use crate::runbook::values::Rate;
@@ -66,17 +68,13 @@ pub struct JournalState {
 impl RunConfig {
     /// Reads, plans (its selects resolved against the target) and checks everything that can
     /// refuse the run before any stop is sent.
-    pub fn new(args: &RunArgs) -> Result<Self, Refusal> {
-        Self::checked(args).map_err(invalid)?
-    }
-
-    fn checked(args: &RunArgs) -> Result<Result<Self, Refusal>, String> {
+    pub async fn new(args: &RunArgs) -> Result<Self, Refusal> {
         let (runbook, source) =
             runbook::load_with_source(&args.runbook).map_err(|d| d.to_string())?;
         let runbook_sha256 = context::sha256_hex(&source);
         report_paths::check(args, args.journal.as_deref())?;
         if args.accept_drift && args.plan.is_none() {
-            return Err("error: --accept-drift goes with --plan FILE: it accepts a difference from an approved plan; nothing was sent".to_owned());
+            return Err(invalid("error: --accept-drift goes with --plan FILE: it accepts a difference from an approved plan; nothing was sent".to_owned()));
         }
         // Refusals that need no request come first (a wrong --endpoint is not worth a read).
         let (target, project_id) = live::target(&runbook, args.endpoint.as_deref())?;
@@ -97,13 +95,11 @@ impl RunConfig {
             _ => None,
         };
         let mut lock = early.as_deref().map(take).transpose()?;
-        let plan = match Self::plan(args, runbook, early.as_deref())? {
-            Ok(plan) => plan,
-            Err(refusal) => return Ok(Err(refusal)),
-        };
+        let plan = Self::plan(args, runbook, early.as_deref()).await?;
         let (plan, notes, shard, approved_plan_id) = match &args.plan {
             Some(file) => {
-                let a = live::approve(&args.runbook, plan, file, args.accept_drift, args.shard)?;
+                let a = approve(&args.runbook, plan, file, args.accept_drift, args.shard)
+                    .map_err(|e| invalid(format!("error: {e}")))?;
                 let shard = args.shard.filter(|_| !a.sharded);
                 (a.plan, a.notes, shard, a.approved_id)
             }
@@ -113,7 +109,7 @@ impl RunConfig {
             (Some(path), _) => Some(path),
             (None, Some(_)) => Some(default_journal(&plan.plan_id, args.shard)),
             (None, None) if args.resume || until.is_some() => {
-                return Err("error: the embedded mock keeps no journal unless asked: give --journal FILE to --resume or --until".to_owned());
+                return Err(invalid("error: the embedded mock keeps no journal unless asked: give --journal FILE to --resume or --until".to_owned()));
             }
             (None, None) => None,
         };
@@ -127,14 +123,14 @@ impl RunConfig {
                 Some(journal_state(args, &plan, path, lock, &binding)?)
             }
             None if args.retarget => {
-                return Err("error: --retarget moves a journal's window to another endpoint: there is no journal here; nothing was sent".to_owned());
+                return Err(invalid("error: --retarget moves a journal's window to another endpoint: there is no journal here; nothing was sent".to_owned()));
             }
             None => None,
         };
         if let (Some(journal), true, false) = (&journal, selects, args.resume) {
-            live::pin_selection(&journal.path, &plan)?;
+            pin::pin_selection(&journal.path, &plan).map_err(|e| invalid(format!("error: {e}")))?;
         }
-        Ok(Ok(RunConfig {
+        Ok(RunConfig {
             concurrency: args.concurrency.unwrap_or(plan.runbook.limits.concurrency),
             rate: args.rate.or(plan.runbook.limits.rate),
             plan,
@@ -148,7 +144,7 @@ impl RunConfig {
             runbook_sha256,
             binding,
             auth,
-        }))
+        })
     }
 }
 
@@ -195,20 +191,20 @@ impl RunConfig {
     /// The plan to run: a resumed run of a runbook with selects takes the jobs its first run
     /// found (pinned beside the journal), since the jobs it stopped no longer match; any other
     /// run resolves its selects against the target now.
-    fn plan(
+    async fn plan(
         args: &RunArgs,
         runbook: Runbook,
         journal: Option<&Path>,
-    ) -> Result<Result<Plan, Refusal>, String> {
+    ) -> Result<Plan, Refusal> {
         let pinned = journal
             .filter(|_| live::has_select(&runbook))
-            .map(live::selection_file)
+            .map(pin::selection_file)
             .filter(|f| args.resume && f.exists());
         if let Some(file) = pinned {
-            return live::pinned_plan(runbook, &file).map(Ok);
+            return pin::pinned_plan(runbook, &file).map_err(|e| invalid(format!("error: {e}")));
         }
         let ca = args.ca_cert.as_deref();
-        Ok(live::resolved_plan(runbook, args.endpoint.as_deref(), ca))
+        live::resolved_plan(runbook, args.endpoint.as_deref(), ca).await
     }
 }
 
@@ -238,7 +234,9 @@ fn journal_state(
         )),
         (true, true) => {
             let window = journal::read(path, &plan.plan_id).map_err(|e| format!("error: {e}"))?;
-            state.retargeted_from = bound(args, path, window.binding.as_ref(), binding)?;
+            state.retargeted_from =
+                journal::check_binding(path, window.binding.as_ref(), binding, args.retarget)
+                    .map_err(|e| format!("error: {e}"))?;
             state.earlier = window.earlier;
             if args.retry_failed {
                 journal::retry_failed(&mut state.earlier);
@@ -258,56 +256,6 @@ fn journal_state(
             path.display()
         )),
         (false, false) => Ok(state),
-    }
-}
-
-/// What `retargeted_from` says when the journal named no endpoint to move from.
-const UNNAMED_ENDPOINT: &str = "an endpoint the journal does not name";
-
-/// A resume stays in its window: the same project and shard always, the same endpoint unless
-/// `--retarget` moves it (the endpoint it moves from comes back).
-fn bound(
-    args: &RunArgs,
-    path: &Path,
-    window: Option<&Binding>,
-    now: &Binding,
-) -> Result<Option<String>, String> {
-    let path = path.display();
-    // A journal whose headers name no target cannot show it is this run's: it moves here
-    // only as a retarget, every stop in doubt read here first.
-    let Some(window) = window else {
-        return match args.retarget {
-            true => Ok(Some(UNNAMED_ENDPOINT.to_owned())),
-            false => Err(format!(
-                "error: the journal `{path}` names no endpoint, so this run cannot tell it was written against {}; nothing was sent\n  = add --retarget to go on at {0}: every stop in doubt is read there first",
-                now.endpoint
-            )),
-        };
-    };
-    if window.shard != now.shard {
-        let name = |s: &Option<String>| match s {
-            Some(s) => format!("shard {s}"),
-            None => "the whole plan".to_owned(),
-        };
-        return Err(format!(
-            "error: the journal `{path}` is of {}, and this run is of {}: each shard keeps its own journal; nothing was sent\n  = resume with the --shard the journal was written with, or give that shard's journal",
-            name(&window.shard),
-            name(&now.shard)
-        ));
-    }
-    if window.project_id != now.project_id {
-        return Err(format!(
-            "error: the journal `{path}` is of project {}, and this run would stop jobs of project {}: a window stays in its project; nothing was sent",
-            window.project_id, now.project_id
-        ));
-    }
-    match (window.endpoint == now.endpoint, args.retarget) {
-        (true, _) => Ok(None),
-        (false, true) => Ok(Some(window.endpoint.clone())),
-        (false, false) => Err(format!(
-            "error: the journal `{path}` was written against {}, and this run would send to {}; nothing was sent\n  = resume at {0}, or add --retarget to go on at {1}: every stop in doubt is read there first",
-            window.endpoint, now.endpoint
-        )),
     }
 }
 

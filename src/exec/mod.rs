@@ -268,10 +268,7 @@ impl Report {
     }
 }
 
-/// Whether `seq` belongs to shard `k` of `n` (1-based k): a deterministic round-robin split.
-pub fn in_shard(seq: usize, shard: Option<(usize, usize)>) -> bool {
-    shard.is_none_or(|(k, n)| (seq - 1) % n == k - 1)
-}
+pub use crate::plan::in_shard;
 
 /// Runs `plan`: phases in order, stops within each up to its concurrency, under the shared
 /// limits and budgets, journaling as it goes. Returns every selected stop's result in plan order.

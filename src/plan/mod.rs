@@ -8,15 +8,23 @@
 //! sorted, no insignificant whitespace. Anyone can recompute it:
 //! `jq -cS 'del(.plan_id)' plan.json | tr -d '\n' | sha256sum`.
 
+pub mod approve;
 pub mod document;
 pub mod drift;
 mod json;
 mod markdown;
+pub mod pin;
 
 use std::io::{self, Write};
 use std::sync::mpsc;
 
 use crate::runbook::Runbook;
+
+/// Whether the stop at `seq` (from 1) belongs to `shard` K of N: the stops whose place in the
+/// plan is K modulo N (every stop when there is no shard).
+pub fn in_shard(seq: usize, shard: Option<(usize, usize)>) -> bool {
+    shard.is_none_or(|(k, n)| (seq - 1) % n == k - 1)
+}
 
 /// A runbook resolved into its ordered stops, identified by `plan_id`.
 #[derive(Debug)]
@@ -63,10 +71,10 @@ impl Plan {
     }
 
     /// The plan as a typed plan document, as a plan file holding it reads back.
-    pub fn document(&self) -> Result<document::PlanDocument, String> {
+    pub fn document(&self) -> document::PlanDocument {
         let mut bytes = Vec::new();
-        json::write_pretty(self, &mut bytes).map_err(|e| e.to_string())?;
-        serde_json::from_slice(&bytes).map_err(|e| e.to_string())
+        json::write_pretty(self, &mut bytes).expect("writing to memory does not fail");
+        serde_json::from_slice(&bytes).expect("a plan's own JSON reads back as a plan document")
     }
 
     /// The plan as a review-ready Markdown document.

@@ -26,9 +26,11 @@ use tokio::sync::oneshot;
 use super::{Outcome, StopResult};
 use crate::drs::JobId;
 
+mod bind;
 mod lock;
 mod read;
 
+pub use bind::{BindError, check as check_binding};
 pub use lock::{Holder, Lock, Seen, lock_file};
 pub use read::{Earlier, Escalation, Window, age, read, retarget, retry_failed};
 
