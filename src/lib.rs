@@ -14,36 +14,48 @@
 //! L1 diag                    FILE:LINE:COLUMN diagnostics with a caret; every problem at once;
 //!                            secrets masked in every line shown
 //! L2 drs                     the API's vocabulary: job and project IDs, endpoint and region,
-//!                            language, job statuses, error codes
+//!                            language, job statuses, error codes, the rule catalogue's IDs
 //! L3 runbook                 YAML ─▶ spanned nodes ─▶ raw mirror (also the JSON Schema)
-//!                            ─▶ validated model (defaults applied, stops files read)
-//! L4 api                     client, transport (connection pool, proxies, bounded answers),
-//!                            SDK-HMAC-SHA256 signing, typed errors
-//! L5 plan                    model ─▶ ordered plan with a content hash (plan_id); JSON, Markdown
-//!    check                   body rules, expectations, the rule catalogue, the conformance suite
-//!    mock                    a stateful DRS server with seeded faults and deliberate defects
+//!                            ─▶ validated model (defaults applied, stops files read, selects)
+//! L4 api                     client, transport (connection pool, proxies, TLS, bounded
+//!                            answers), SDK-HMAC-SHA256 signing, typed errors and where a
+//!                            call failed (sent or not)
+//! L5 plan                    model ─▶ ordered plan with a content hash (plan_id); JSON,
+//!                            Markdown; the plan file read back (document), drift between
+//!                            plans, approval of the plan now (approve), selects pinned (pin)
+//!    check                   body rules, expectations, the conformance suite (conform)
+//!    mock                    a stateful DRS server with seeded faults, TLS, deliberate defects
 //!    live                    live state read before a run: `select` resolved (ListJobs pages,
 //!                            the tag filter), pre-flight status reads and verdicts
-//! L6 exec                    scheduler, limits, retries, settle window, journal ─▶ events, results
-//! L7 report                  progress, closing summary, JSON / JUnit / Markdown reports
-//! L8 cli                     clap commands; the only place that wires the rest together
+//! L6 exec                    scheduler, limits, retries, settle window, escalation, budgets,
+//!                            the journal (its lock, header binding and reader) ─▶ events, results
+//! L7 report                  progress and closing summary; JSON / JUnit / Markdown / HTML
+//!                            reports and the timeline chart; the run context; in-toto
+//!                            attestations (attest); conformance reports; verify (a report
+//!                            against its plan and journal)
+//! L8 cli                     clap commands (run, plan, validate, show, verify, conform, mock,
+//!                            self-test); the only place that wires the rest together
 //! ```
 //!
 //! # How the commands flow
 //!
 //! ```text
 //! run       runbook.yaml ─runbook::load─▶ Runbook ─Plan::new─▶ Plan (plan_id)
+//!           (selects: live::select reads ListJobs; --plan: plan::approve; resume: the journal,
+//!           locked first, bound to its target by exec::journal::bind)
 //!           target ─▶ api::Client          (no target: mock::MockServer on a loopback port)
 //!           exec::run(Plan, Setup { client, concurrency, rate, journal, events, … })
 //!             │  each stop: intent journaled ─▶ send ─▶ check judges the answer
 //!             │  (an unknown outcome settled by status reads) ─▶ wait ─▶ result journaled
 //!             ├─ Event ──▶ report::progress (stderr)
-//!             └─ Report ─▶ report::{json, junit, markdown} (written atomically by output)
+//!             └─ Report ─▶ report::{json, junit, markdown, html, attest} (atomic writes)
 //! plan      runbook ─▶ Plan ─▶ JSON or Markdown, to a file via output or to stdout
 //! validate  runbook::load for each file ─▶ every diag problem, or a one-line summary
 //! conform   fixtures (or the embedded mock) ─▶ api::Client ─▶ check::conform::run
 //!             ─▶ one Verdict per rule ─▶ report::conformance (JSON, JUnit)
 //! mock      mock::MockServer on its port until a signal; no runbook involved
+//! verify    plan file + JSON report (+ journal) ─report::verify─▶ typed differences, exit 0/1
+//! show      a plan JSON or JSON report ─▶ the same Markdown `plan`/`run --report-md` write
 //! ```
 
 /// `eprintln!` that never panics: a closed stderr (a pipe into `head`, a `tee` that died, a
