@@ -1,6 +1,7 @@
 //! `stopbook conform` and `stopbook rules`: check an endpoint (the embedded mock by default)
 //! against the rule catalogue, and list the catalogue.
 
+use super::Refusal;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -82,16 +83,16 @@ pub fn run(args: &ConformArgs) -> Exit {
         };
         match write_reports(args, &endpoint, &verdicts) {
             Ok(()) => exit,
-            Err(message) => {
+            Err(Refusal { exit, message }) => {
                 say!("{message}");
-                Exit::Invalid
+                exit
             }
         }
     })
 }
 
 /// The JSON and JUnit reports, then the attestation naming them.
-fn write_reports(args: &ConformArgs, endpoint: &str, verdicts: &[Verdict]) -> Result<(), String> {
+fn write_reports(args: &ConformArgs, endpoint: &str, verdicts: &[Verdict]) -> Result<(), Refusal> {
     let cannot = |path: &PathBuf, e: std::io::Error| {
         format!("error: cannot write `{}`: {e}", path.display())
     };
@@ -140,7 +141,7 @@ async fn check(
     let (target, jobs, wait) = match loaded {
         Some(f) => {
             let remote = super::target::remote(&f.target, args.endpoint.as_deref())
-                .map_err(Refused::Usage)?;
+                .map_err(|r| Refused::Usage(r.message))?;
             (Target::Remote(remote), f.jobs, f.wait)
         }
         None => {
@@ -154,7 +155,7 @@ async fn check(
     };
     let connection = connect::connect(target, args.ca_cert.as_deref(), 4)
         .await
-        .map_err(Refused::Usage)?;
+        .map_err(|r| Refused::Usage(r.message))?;
     let count = match selected.len() {
         0 => rules::CATALOGUE.len(),
         n => n,

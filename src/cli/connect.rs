@@ -2,6 +2,7 @@
 //! started on a free loopback port (with the jobs the command wants), or a remote endpoint
 //! with its credentials, `--ca-cert` read, and the client built.
 
+use super::Refusal;
 use std::path::Path;
 use std::time::Duration;
 
@@ -56,7 +57,7 @@ pub async fn connect(
     target: Target,
     ca_cert: Option<&Path>,
     pool: usize,
-) -> Result<Connection, String> {
+) -> Result<Connection, Refusal> {
     let roots = match ca_cert {
         Some(path) => Some(
             input::read_bytes(path, input::CA_CERT)

@@ -5,8 +5,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::Exit;
 use super::connect::{self, Connection, Target};
+use super::{Exit, Refusal};
 use crate::live::LiveError;
 use crate::live::select::{self, SelectError};
 use crate::mock::JobSpec;
@@ -16,25 +16,6 @@ use crate::runbook::model::{Expectation, Target as RunbookTarget};
 
 /// How long an accepted stop takes in the embedded mock (a force stop: a quarter of it).
 pub const EMBEDDED_STOP_DELAY: Duration = Duration::from_secs(1);
-
-/// A refusal before anything is sent: the exit code and what to say.
-#[derive(Debug)]
-pub struct Refusal {
-    /// The exit code.
-    pub exit: Exit,
-    /// What to say.
-    pub message: String,
-}
-
-/// Bad input or a check that failed: exit 2 with the message.
-impl From<String> for Refusal {
-    fn from(message: String) -> Self {
-        Refusal {
-            exit: Exit::Invalid,
-            message,
-        }
-    }
-}
 
 /// Exit 2 with `message`.
 pub fn invalid(message: String) -> Refusal {
@@ -52,13 +33,13 @@ pub fn has_select(runbook: &Runbook) -> bool {
 pub fn target(
     runbook: &Runbook,
     endpoint: Option<&str>,
-) -> Result<(Target, Option<String>), String> {
+) -> Result<(Target, Option<String>), Refusal> {
     let remote = match &runbook.target {
         RunbookTarget::EmbeddedMock | RunbookTarget::MockFleet(_) if endpoint.is_some() => {
-            return Err(
+            return Err(invalid(
                 "error: --endpoint needs a `target` in the runbook, for its project_id and auth"
                     .to_owned(),
-            );
+            ));
         }
         RunbookTarget::EmbeddedMock => {
             let jobs = embedded_jobs(runbook);
@@ -101,11 +82,9 @@ pub async fn connect_for_reads(
     endpoint: Option<&str>,
     ca_cert: Option<&Path>,
 ) -> Result<Connection, Refusal> {
-    let (target, _) = target(runbook, endpoint).map_err(invalid)?;
+    let (target, _) = target(runbook, endpoint)?;
     let pool = runbook.limits.concurrency as usize;
-    connect::connect(target, ca_cert, pool)
-        .await
-        .map_err(invalid)
+    connect::connect(target, ca_cert, pool).await
 }
 
 /// Resolves the runbook's selects over `connection` (exit 2 past a `max`, 3 when live state

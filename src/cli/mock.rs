@@ -1,6 +1,7 @@
 //! `stopbook mock`: serves the mock API until SIGINT or SIGTERM, so a runbook, a client or a CI
 //! job can be tried against a DRS endpoint without a cloud account.
 
+use super::Refusal;
 use std::io::Write;
 
 use super::Exit;
@@ -10,9 +11,9 @@ use crate::mock::{self, Faults, MockConfig};
 pub fn run(args: &MockArgs) -> Exit {
     let config = match config(args) {
         Ok(config) => config,
-        Err(message) => {
+        Err(Refusal { exit, message }) => {
             say!("error: {message}");
-            return Exit::Invalid;
+            return exit;
         }
     };
     if config.jobs.is_empty() {
@@ -39,7 +40,7 @@ pub fn run(args: &MockArgs) -> Exit {
     })
 }
 
-fn config(args: &MockArgs) -> Result<MockConfig, String> {
+fn config(args: &MockArgs) -> Result<MockConfig, Refusal> {
     let mut jobs = match &args.jobs {
         Some(path) => mock::jobs::load(path)?,
         None => Vec::new(),

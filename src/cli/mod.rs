@@ -40,6 +40,31 @@ pub enum Exit {
     Interrupted = 130,
 }
 
+/// A command's refusal, before anything is sent or written: the exit code and what to say.
+#[derive(Debug)]
+pub struct Refusal {
+    /// The exit code.
+    pub exit: Exit,
+    /// What to say.
+    pub message: String,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Bad input or a check that failed: exit 2 with the message.
+impl From<String> for Refusal {
+    fn from(message: String) -> Self {
+        Refusal {
+            exit: Exit::Invalid,
+            message,
+        }
+    }
+}
+
 impl From<Exit> for ExitCode {
     fn from(e: Exit) -> Self {
         ExitCode::from(e as u8)

@@ -5,8 +5,9 @@
 use std::io::Write;
 
 use super::Exit;
+use super::Refusal;
 use super::args::{PlanArgs, PlanFormat};
-use super::live::{self, Refusal};
+use super::live;
 use crate::live::preflight::{self, Check};
 use crate::output;
 use crate::plan::Plan;

@@ -3,6 +3,7 @@
 //! run's own inputs (the runbook, the journal and the files beside it, the approved plan, a
 //! CA certificate) or another report of the same run.
 
+use super::Refusal;
 use std::path::{Path, PathBuf};
 
 use super::args::RunArgs;
@@ -44,13 +45,13 @@ fn inputs<'a>(args: &'a RunArgs, journal: Option<&'a Path>) -> Vec<(String, Path
 }
 
 /// Refuses report paths that cannot be written or that name a file of the run's own.
-pub fn check(args: &RunArgs, journal: Option<&Path>) -> Result<(), String> {
+pub fn check(args: &RunArgs, journal: Option<&Path>) -> Result<(), Refusal> {
     let reports = reports(args);
     let refuse = |flag: &str, path: &Path, what: &str| {
-        Err(format!(
+        Err(Refusal::from(format!(
             "error: {flag} `{}` is {what}: the report would overwrite it; nothing was sent",
             path.display()
-        ))
+        )))
     };
     for (n, (flag, path)) in reports.iter().enumerate() {
         let here = identity(path);
@@ -68,16 +69,16 @@ pub fn check(args: &RunArgs, journal: Option<&Path>) -> Result<(), String> {
 }
 
 /// The report's folder takes a file.
-fn writable(path: &Path) -> Result<(), String> {
+fn writable(path: &Path) -> Result<(), Refusal> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
     tempfile::NamedTempFile::new_in(dir).map(drop).map_err(|e| {
-        format!(
+        Refusal::from(format!(
             "error: cannot write the report `{}`: {e}; nothing was sent",
             path.display()
-        )
+        ))
     })
 }
 

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
 
 use super::Exit;
+use super::Refusal;
 use super::args::{RunArgs, Verbosity};
 use super::confirm;
 use super::connect;
-use super::live::Refusal;
 use super::run_config::{JournalState, RunConfig, resume_line};
 use crate::exec::{self, Report, RunOutcome, journal};
 use crate::output;
@@ -173,7 +173,7 @@ async fn connected(
             }
             Some(connection)
         }
-        Err(message) => {
+        Err(Refusal { message, .. }) => {
             say!("{message}");
             None
         }

@@ -9,9 +9,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::Refusal;
 use super::args::RunArgs;
 use super::connect::{self, Target};
-use super::live::{self, Refusal, invalid};
+use super::live::{self, invalid};
 use super::report_paths;
 use crate::exec::journal::{self, Binding, Lock, Seen};
 use crate::exec::{self};
@@ -149,10 +150,10 @@ impl RunConfig {
 }
 
 /// This run's hold on the journal at `path`, or who else holds it.
-fn take(path: &Path) -> Result<Lock, String> {
+fn take(path: &Path) -> Result<Lock, Refusal> {
     Lock::take(path).map_err(|e| match e {
-        journal::JournalError::InUse { .. } => format!("error: {e}"),
-        _ => format!("error: {e}; nothing was sent"),
+        journal::JournalError::InUse { .. } => invalid(format!("error: {e}")),
+        _ => invalid(format!("error: {e}; nothing was sent")),
     })
 }
 
@@ -216,7 +217,7 @@ fn journal_state(
     path: PathBuf,
     lock: Lock,
     binding: &Binding,
-) -> Result<JournalState, String> {
+) -> Result<JournalState, Refusal> {
     let seen = Seen::of(&path);
     let mut state = JournalState {
         earlier: HashMap::new(),
@@ -228,10 +229,10 @@ fn journal_state(
     };
     let path = &state.path;
     match (path.exists(), args.resume) {
-        (true, false) => Err(format!(
+        (true, false) => Err(invalid(format!(
             "error: the journal `{}` already exists: resume that run with --resume, or move the journal away to start over",
             path.display()
-        )),
+        ))),
         (true, true) => {
             let window = journal::read(path, &plan.plan_id).map_err(|e| format!("error: {e}"))?;
             state.retargeted_from =
@@ -247,30 +248,30 @@ fn journal_state(
             state.age = journal::age(path);
             Ok(state)
         }
-        (false, true) => Err(format!(
+        (false, true) => Err(invalid(format!(
             "error: --resume: there is no journal at `{}`; nothing was sent\n  = give the journal of the run to resume with --journal FILE, or leave out --resume to start a new run",
             path.display()
-        )),
-        (false, false) if args.retarget => Err(format!(
+        ))),
+        (false, false) if args.retarget => Err(invalid(format!(
             "error: --retarget: there is no journal at `{}` to move; nothing was sent",
             path.display()
-        )),
+        ))),
         (false, false) => Ok(state),
     }
 }
 
 /// The index of the phase `--until` names.
-fn phase_index(runbook: &Runbook, name: &str) -> Result<usize, String> {
+fn phase_index(runbook: &Runbook, name: &str) -> Result<usize, Refusal> {
     runbook
         .phases
         .iter()
         .position(|p| p.name == name)
         .ok_or_else(|| {
             let names: Vec<&str> = runbook.phases.iter().map(|p| p.name.as_str()).collect();
-            format!(
+            invalid(format!(
                 "error: --until `{name}`: the runbook has no such phase; its phases are: {}",
                 names.join(", ")
-            )
+            ))
         })
 }
 

@@ -2,6 +2,7 @@
 //! and the faithful mock against all of them. Exit 0 only when each defect is caught by its rule
 //! and no other rule fails but those the catalogue says it breaks too (`breaks_also`).
 
+use super::Refusal;
 use std::time::Duration;
 
 use super::Exit;
@@ -24,7 +25,7 @@ const WAIT: Wait = Wait {
 
 /// The rules that failed against the mock with `defect` (none: the faithful one), or why the
 /// suite could not run.
-async fn failures(defect: Option<RuleId>) -> Result<Vec<RuleId>, String> {
+async fn failures(defect: Option<RuleId>) -> Result<Vec<RuleId>, Refusal> {
     let (jobs, fleet) = embedded_fleet();
     let token = Secret::new(format!("self-test-{}", fastrand::u64(..)));
     let config = MockConfig {
@@ -96,7 +97,7 @@ pub fn run() -> Exit {
 }
 
 /// Whether the defect's run is as the catalogue says, and its table line.
-fn judge(defect: Option<RuleId>, failed: Result<Vec<RuleId>, String>) -> (bool, String) {
+fn judge(defect: Option<RuleId>, failed: Result<Vec<RuleId>, Refusal>) -> (bool, String) {
     let name = defect.map_or("(faithful mock)", RuleId::as_str);
     let failed = match failed {
         Ok(f) => f,

@@ -2,6 +2,7 @@
 //! was handed only the JSON. A report is rebuilt and written by the same code as
 //! `run --report-md`; a plan is rendered from its JSON.
 
+use super::Refusal;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
@@ -21,14 +22,14 @@ pub fn run(args: &ShowArgs) -> Exit {
             out!("{}", crate::output::printable_lines(text.trim_end()));
             Exit::Success
         }
-        Err(message) => {
+        Err(Refusal { exit, message }) => {
             say!("{message}");
-            Exit::Invalid
+            exit
         }
     }
 }
 
-fn render(path: &Path) -> Result<String, String> {
+fn render(path: &Path) -> Result<String, Refusal> {
     let text = crate::input::read_text(path, crate::input::PLAN_OR_REPORT)
         .map_err(|e| format!("error: cannot read `{}`: {e}", path.display()))?;
     let value: Value = serde_json::from_str(&text)
@@ -44,7 +45,8 @@ fn render(path: &Path) -> Result<String, String> {
     Err(format!(
         "error: `{}` is neither a plan JSON nor a JSON run report",
         path.display()
-    ))
+    )
+    .into())
 }
 
 fn report_markdown(read: ReadReport) -> String {

@@ -2,6 +2,7 @@
 //! checked), the credentials read from where the target names them, and the language. Shared by
 //! `run` and `conform`; every failure here comes before anything is sent.
 
+use super::Refusal;
 use crate::api::client::{Credentials, IamLogin};
 use crate::drs::{Endpoint, Language};
 use crate::runbook::model::{Auth, Host, RemoteTarget};
@@ -14,7 +15,7 @@ pub struct Remote {
     pub language: Option<Language>,
 }
 
-pub fn remote(remote: &RemoteTarget, endpoint_override: Option<&str>) -> Result<Remote, String> {
+pub fn remote(remote: &RemoteTarget, endpoint_override: Option<&str>) -> Result<Remote, Refusal> {
     let base = match (endpoint_override, &remote.host) {
         (Some(url), _) => url
             .parse::<Endpoint>()
@@ -63,7 +64,7 @@ pub fn remote(remote: &RemoteTarget, endpoint_override: Option<&str>) -> Result<
 
 /// A token from `path`, read within a bound and checked to be one header value, so a wrong
 /// file (`/dev/zero`, an environment dump) is refused before anything is sent.
-fn read_token_file(written: &str, path: &std::path::Path) -> Result<Secret, String> {
+fn read_token_file(written: &str, path: &std::path::Path) -> Result<Secret, Refusal> {
     use crate::input::{self, InputError};
     let refuse = |why: String| format!("error: token_file `{written}`: {why}; nothing was sent");
     let text = input::read_text(path, input::TOKEN_FILE).map_err(|e| match e {
@@ -75,7 +76,8 @@ fn read_token_file(written: &str, path: &std::path::Path) -> Result<Secret, Stri
     if token.is_empty() || token.bytes().any(|b| !(0x21..=0x7e).contains(&b)) {
         return Err(refuse(
             "it does not hold one token (a single line of visible characters)".to_owned(),
-        ));
+        )
+        .into());
     }
     Ok(Secret::new(token))
 }
