@@ -102,7 +102,12 @@ fn config(args: &MockArgs) -> Result<MockConfig, Refusal> {
         faults,
         seed: args.seed,
         stop_delay: args.stop_delay.get(),
-        defect: args.defect.as_deref().map(str::parse).transpose()?,
+        defect: args
+            .defect
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|e: crate::drs::Invalid| e.to_string())?,
         log_limit: MockConfig::default().log_limit,
         tls,
     })

@@ -4,13 +4,15 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::Invalid;
+
 /// A cloud region such as `cn-north-4`, resolved to the vendor's DRS host.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Region(String);
 
 impl FromStr for Region {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = Invalid;
+    fn from_str(s: &str) -> Result<Self, Invalid> {
         let parts: Vec<&str> = s.split('-').collect();
         let valid = parts.len() >= 3
             && parts[..parts.len() - 1]
@@ -20,10 +22,9 @@ impl FromStr for Region {
         if valid {
             Ok(Region(s.to_owned()))
         } else {
-            Err(format!(
-                "invalid region `{}`: expected a region name like `cn-north-4` or `ap-southeast-1`",
-                crate::diag::mask::shown_value(s)
-            ))
+            Err(Invalid::Region {
+                shown: crate::diag::mask::shown_value(s).to_string(),
+            })
         }
     }
 }
@@ -90,40 +91,31 @@ pub fn is_loopback_host(host: &url::Host<&str>) -> bool {
 }
 
 impl FromStr for Endpoint {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Self, String> {
+    type Err = Invalid;
+    fn from_str(text: &str) -> Result<Self, Invalid> {
         // Messages quote the URL: never with the user information it may carry.
         let shown = crate::diag::mask::mask_text(text, &[]);
-        let s = shown.as_str();
-        let url = url::Url::parse(text).map_err(|e| {
-            format!("invalid endpoint `{s}`: {e}; expected a URL like `https://drs.cn-north-4.myhuaweicloud.com`")
+        let url = url::Url::parse(text).map_err(|e| Invalid::Url {
+            shown: shown.clone(),
+            reason: e.to_string(),
         })?;
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(
-                "the endpoint URL carries credentials: remove them and use `auth`".to_owned(),
-            );
+            return Err(Invalid::Credentials);
         }
-        let host = url
-            .host()
-            .ok_or_else(|| format!("invalid endpoint `{s}`: no host"))?;
+        let host = url.host().ok_or_else(|| Invalid::NoHost {
+            shown: shown.clone(),
+        })?;
         match url.scheme() {
             "https" => {}
             "http" if is_loopback_host(&host) => {}
-            "http" => {
-                return Err(format!(
-                    "plaintext `http://` endpoint `{s}` is not a loopback host: credentials would cross the network unencrypted; use `https://`"
-                ));
-            }
+            "http" => return Err(Invalid::Plaintext { shown }),
             other => {
-                return Err(format!(
-                    "invalid endpoint `{s}`: scheme `{other}`, expected `https`"
-                ));
+                let scheme = other.to_owned();
+                return Err(Invalid::Scheme { shown, scheme });
             }
         }
         if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
-            return Err(format!(
-                "invalid endpoint `{s}`: give only scheme, host and port; stopbook adds the API paths"
-            ));
+            return Err(Invalid::Path { shown });
         }
         Ok(Endpoint(url))
     }

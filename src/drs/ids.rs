@@ -4,6 +4,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::Invalid;
+
 /// A DRS job ID: 36 characters, groups of 8-4-4-4-12 lowercase letters and digits.
 ///
 /// Not a UUID: the vendor's own example ends in `jb20r`, which is not hex. Held inline (no heap
@@ -20,8 +22,8 @@ impl JobId {
 }
 
 impl FromStr for JobId {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = Invalid;
+    fn from_str(s: &str) -> Result<Self, Invalid> {
         // A byte scan without allocation: large runbooks parse hundreds of thousands of these.
         let bytes = s.as_bytes();
         let shape_ok = bytes.len() == 36
@@ -34,14 +36,10 @@ impl FromStr for JobId {
             id.copy_from_slice(bytes);
             return Ok(JobId(id));
         }
-        let mut message = format!(
-            "invalid job ID `{}`: expected 36 characters in groups of 8-4-4-4-12 lowercase letters and digits, like `c7debc9c-8e09-4a5d-8dd6-cc44f78jb20r`",
-            crate::diag::mask::shown_value(s)
-        );
-        if shape_ok {
-            message.push_str(" (job IDs are lower case)");
-        }
-        Err(message)
+        Err(Invalid::JobId {
+            shown: crate::diag::mask::shown_value(s).to_string(),
+            upper_case: shape_ok,
+        })
     }
 }
 
@@ -63,15 +61,14 @@ impl fmt::Display for JobId {
 pub struct ProjectId(String);
 
 impl FromStr for ProjectId {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = Invalid;
+    fn from_str(s: &str) -> Result<Self, Invalid> {
         if s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             Ok(ProjectId(s.to_owned()))
         } else {
-            Err(format!(
-                "invalid project ID `{}`: expected 32 lowercase hex characters, like `054ba152d480d55b2f5dc0069e7ddef0`",
-                crate::diag::mask::shown_value(s)
-            ))
+            Err(Invalid::ProjectId {
+                shown: crate::diag::mask::shown_value(s).to_string(),
+            })
         }
     }
 }

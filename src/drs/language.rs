@@ -14,15 +14,14 @@ pub enum Language {
 }
 
 impl FromStr for Language {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = super::Invalid;
+    fn from_str(s: &str) -> Result<Self, super::Invalid> {
         match s {
             "en-us" => Ok(Language::EnUs),
             "zh-cn" => Ok(Language::ZhCn),
-            _ => Err(format!(
-                "invalid language `{}`: expected `en-us` or `zh-cn`",
-                crate::diag::mask::shown_value(s)
-            )),
+            _ => Err(super::Invalid::Language {
+                shown: crate::diag::mask::shown_value(s).to_string(),
+            }),
         }
     }
 }

@@ -17,11 +17,13 @@ macro_rules! serialize_as_text {
 pub mod codes;
 mod endpoint;
 mod ids;
+mod invalid;
 mod language;
 pub mod rules;
 pub mod status;
 
 pub use endpoint::{Endpoint, Region, is_loopback_host};
 pub use ids::{JobId, ProjectId};
+pub use invalid::Invalid;
 pub use language::Language;
 pub use rules::RuleId;

@@ -89,15 +89,18 @@ impl std::fmt::Display for RuleId {
 }
 
 impl std::str::FromStr for RuleId {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = super::Invalid;
+    fn from_str(s: &str) -> Result<Self, super::Invalid> {
         RuleId::ALL
             .iter()
             .copied()
             .find(|r| r.as_str() == s)
             .ok_or_else(|| {
                 let ids: Vec<&str> = RuleId::ALL.iter().map(|r| r.as_str()).collect();
-                format!("unknown rule `{s}`; the rules are: {}", ids.join(", "))
+                super::Invalid::Rule {
+                    given: s.to_owned(),
+                    known: ids.join(", "),
+                }
             })
     }
 }
@@ -121,6 +124,12 @@ mod tests {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), RuleId::ALL.len());
-        assert!("nope".parse::<RuleId>().unwrap_err().contains("stop.path"));
+        assert!(
+            "nope"
+                .parse::<RuleId>()
+                .unwrap_err()
+                .to_string()
+                .contains("stop.path")
+        );
     }
 }

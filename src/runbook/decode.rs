@@ -346,16 +346,16 @@ pub fn not_a_secret(
 }
 
 /// Reads a scalar string and parses it with `parse`, reporting the parser's message.
-pub fn parse_str<T>(
+pub fn parse_str<T, E: std::fmt::Display>(
     node: &Node,
     cx: &mut Cx,
     expected: &str,
-    parse: impl FnOnce(&str) -> Result<T, String>,
+    parse: impl FnOnce(&str) -> Result<T, E>,
 ) -> Option<T> {
     match &node.value {
         Value::Str(s) => match parse(s) {
             Ok(v) => Some(v),
-            Err(message) => cx.error(node.span, message),
+            Err(e) => cx.error(node.span, e.to_string()),
         },
         _ => cx.expected(node, expected),
     }

@@ -45,7 +45,7 @@ pub fn parse(file: &Arc<SourceFile>, diagnostics: &mut Diagnostics) -> Vec<(JobI
         }
         match id.parse::<JobId>() {
             Ok(job) => jobs.push((job, span)),
-            Err(message) => diagnostics.push(Diagnostic::at(Place::new(file, span), message)),
+            Err(e) => diagnostics.push(Diagnostic::at(Place::new(file, span), e.to_string())),
         }
     }
     jobs

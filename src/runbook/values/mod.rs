@@ -15,6 +15,9 @@ use super::yaml::{Node, Value};
 use crate::diag::Diagnostic;
 use crate::drs::{Endpoint, JobId, Language, ProjectId, Region};
 
+mod bad;
+pub use bad::BadValue;
+
 /// Implements `JsonSchema` (a string with a pattern) and `Serialize` (the canonical text) for a
 /// type with `Display`.
 macro_rules! text_schema {
@@ -106,13 +109,9 @@ impl Duration {
 }
 
 impl FromStr for Duration {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || {
-            format!(
-                "invalid duration `{s}`: expected a whole number and a unit, like `250ms`, `30s`, `10m` or `1h`"
-            )
-        };
+    type Err = BadValue;
+    fn from_str(s: &str) -> Result<Self, BadValue> {
+        let bad = || BadValue::Duration(s.to_owned());
         let digits_end = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
         let (number, unit) = s.split_at(digits_end);
         let number: u64 = number.parse().map_err(|_| bad())?;
@@ -125,7 +124,7 @@ impl FromStr for Duration {
         };
         match number.checked_mul(scale) {
             Some(ms) if ms <= MAX_DURATION_MS => Ok(Duration::from_millis(ms)),
-            _ => Err(format!("duration `{s}` is too long: at most 168h (a week)")),
+            _ => Err(BadValue::DurationTooLong(s.to_owned())),
         }
     }
 }
@@ -209,13 +208,9 @@ pub struct Rate {
 }
 
 impl FromStr for Rate {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || {
-            format!(
-                "invalid rate `{s}`: expected requests per second or minute, like `5/s` or `300/m`"
-            )
-        };
+    type Err = BadValue;
+    fn from_str(s: &str) -> Result<Self, BadValue> {
+        let bad = || BadValue::Rate(s.to_owned());
         let (count, per) = s.split_once('/').ok_or_else(bad)?;
         let count: u32 = count.trim().parse().map_err(|_| bad())?;
         let per = match per.trim() {
@@ -224,16 +219,15 @@ impl FromStr for Rate {
             _ => return Err(bad()),
         };
         if count == 0 {
-            return Err(format!(
-                "rate `{s}` would never send anything: the count must be at least 1"
-            ));
+            return Err(BadValue::RateZero(s.to_owned()));
         }
         let window = if per == Per::Second { 1 } else { 60 };
         if u64::from(count) > MAX_RATE_PER_SECOND * window {
-            return Err(format!(
-                "rate `{s}` is beyond any endpoint: at most {MAX_RATE_PER_SECOND}/s (or {}/m)",
-                MAX_RATE_PER_SECOND * 60
-            ));
+            return Err(BadValue::RateTooHigh {
+                given: s.to_owned(),
+                per_second: MAX_RATE_PER_SECOND,
+                per_minute: MAX_RATE_PER_SECOND * 60,
+            });
         }
         Ok(Rate { count, per })
     }
@@ -261,8 +255,8 @@ text_value!(
 pub struct EnvVarName(String);
 
 impl FromStr for EnvVarName {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = BadValue;
+    fn from_str(s: &str) -> Result<Self, BadValue> {
         let valid = !s.is_empty()
             && s.len() <= 128
             && !s.starts_with(|c: char| c.is_ascii_digit())
@@ -270,7 +264,7 @@ impl FromStr for EnvVarName {
         if valid {
             Ok(EnvVarName(s.to_owned()))
         } else {
-            Err("expected the name of an environment variable (letters, digits and `_`), not a value".to_owned())
+            Err(BadValue::EnvVarName)
         }
     }
 }
@@ -295,7 +289,7 @@ impl Decode for EnvVarName {
         } else {
             match text.parse::<EnvVarName>() {
                 Ok(name) => return Some(name),
-                Err(e) => e,
+                Err(e) => e.to_string(),
             }
         };
         let d = Diagnostic::at(cx.place(node.span), message)
@@ -342,13 +336,9 @@ impl fmt::Display for FailureBudget {
 }
 
 impl FromStr for FailureBudget {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || {
-            format!(
-                "invalid failure budget `{s}`: expected a count such as `3` or a percentage such as `5%`"
-            )
-        };
+    type Err = BadValue;
+    fn from_str(s: &str) -> Result<Self, BadValue> {
+        let bad = || BadValue::Budget(s.to_owned());
         let Some(number) = s.strip_suffix('%') else {
             return s.parse().map(FailureBudget::Count).map_err(|_| bad());
         };
@@ -363,7 +353,7 @@ impl FromStr for FailureBudget {
         let fraction: u32 = format!("{fraction:0<2}").parse().map_err(|_| bad())?;
         let hundredths = whole.saturating_mul(100).saturating_add(fraction);
         if hundredths > 10_000 {
-            return Err(format!("failure budget `{s}` is over 100%"));
+            return Err(BadValue::BudgetOver100(s.to_owned()));
         }
         Ok(FailureBudget::Percent(hundredths))
     }
