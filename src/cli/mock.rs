@@ -42,11 +42,14 @@ pub fn run(args: &MockArgs) -> Exit {
 
 fn config(args: &MockArgs) -> Result<MockConfig, Refusal> {
     let mut jobs = match &args.jobs {
-        Some(path) => mock::jobs::load(path)?,
+        Some(path) => mock::jobs::load(path).map_err(|e| e.to_string())?,
         None => Vec::new(),
     };
     jobs.extend(mock::jobs::generate(args.generate as usize, args.seed));
-    let mut faults: Faults = args.profile.parse()?;
+    let mut faults: Faults = args
+        .profile
+        .parse()
+        .map_err(|e: mock::UnknownProfile| e.to_string())?;
     let ms = |d: crate::runbook::values::Duration| d.get();
     if let Some(d) = args.latency {
         faults.latency = ms(d);
@@ -91,7 +94,9 @@ fn config(args: &MockArgs) -> Result<MockConfig, Refusal> {
         faults.slow_body = Some(ms(d)).filter(|d| !d.is_zero());
     }
     let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(mock::TlsIdentity::load(cert, key)?),
+        (Some(cert), Some(key)) => {
+            Some(mock::TlsIdentity::load(cert, key).map_err(|e| e.to_string())?)
+        }
         _ => None,
     };
     Ok(MockConfig {

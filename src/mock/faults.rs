@@ -69,9 +69,22 @@ pub const PROFILES: &[(&str, &str)] = &[
     ("chaos", "all of the above at once, at lower rates"),
 ];
 
+/// A fault profile the mock does not have.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown profile `{given}`; the profiles are: {}", profile_names())]
+pub struct UnknownProfile {
+    /// The name given.
+    pub given: String,
+}
+
+fn profile_names() -> String {
+    let names: Vec<&str> = PROFILES.iter().map(|(n, _)| *n).collect();
+    names.join(", ")
+}
+
 impl FromStr for Faults {
-    type Err = String;
-    fn from_str(name: &str) -> Result<Self, String> {
+    type Err = UnknownProfile;
+    fn from_str(name: &str) -> Result<Self, UnknownProfile> {
         let ms = Duration::from_millis;
         let none = Faults::default();
         Ok(match name {
@@ -128,11 +141,8 @@ impl FromStr for Faults {
                 stops_only: false,
             },
             _ => {
-                let names: Vec<&str> = PROFILES.iter().map(|(n, _)| *n).collect();
-                return Err(format!(
-                    "unknown profile `{name}`; the profiles are: {}",
-                    names.join(", ")
-                ));
+                let given = name.to_owned();
+                return Err(UnknownProfile { given });
             }
         })
     }
@@ -364,7 +374,13 @@ mod tests {
         for (name, _) in PROFILES {
             name.parse::<Faults>().unwrap();
         }
-        assert!("nope".parse::<Faults>().unwrap_err().contains("chaos"));
+        assert!(
+            "nope"
+                .parse::<Faults>()
+                .unwrap_err()
+                .to_string()
+                .contains("chaos")
+        );
     }
 
     #[test]

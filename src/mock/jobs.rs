@@ -281,43 +281,64 @@ impl Jobs {
     }
 }
 
+/// Why a fleet file (`--jobs`, `target: { mock: { jobs: FILE } }`) cannot be served; each
+/// names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum FleetError {
+    /// It cannot be read.
+    #[error("cannot read `{path}`: {reason}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// It is not a list of jobs, or one of them is wrong.
+    #[error("`{path}`: {problem}")]
+    Job {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
 /// Reads a `--jobs` file: a JSON or YAML list of `{id, name, status}`.
-pub fn load(path: &Path) -> Result<Vec<JobSpec>, String> {
-    let text = crate::input::read_text(path, crate::input::FLEET)
-        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+pub fn load(path: &Path) -> Result<Vec<JobSpec>, FleetError> {
+    let shown = path.display().to_string();
+    let text =
+        crate::input::read_text(path, crate::input::FLEET).map_err(|e| FleetError::Read {
+            path: shown.clone(),
+            reason: e.to_string(),
+        })?;
+    let wrong = |problem: String| FleetError::Job {
+        path: shown.clone(),
+        problem,
+    };
     let specs: Vec<JobSpec> = if text.trim_start().starts_with('[') {
-        serde_json::from_str(&text).map_err(|e| format!("`{}`: {e}", path.display()))?
+        serde_json::from_str(&text).map_err(|e| wrong(e.to_string()))?
     } else {
-        serde_saphyr::from_str(&text).map_err(|e| format!("`{}`: {e}", path.display()))?
+        serde_saphyr::from_str(&text).map_err(|e| wrong(e.to_string()))?
     };
     let mut seen = std::collections::HashSet::new();
     for spec in &specs {
-        spec.id
-            .parse::<JobId>()
-            .map_err(|e| format!("`{}`: {e}", path.display()))?;
+        spec.id.parse::<JobId>().map_err(|e| wrong(e.to_string()))?;
         if !["migration", "sync", "cloudDataGuard"].contains(&spec.job_type.as_str()) {
-            return Err(format!(
-                "`{}`: job {} has unknown job_type `{}`; the types are migration, sync, cloudDataGuard",
-                path.display(),
-                spec.id,
-                spec.job_type
-            ));
+            return Err(wrong(format!(
+                "job {} has unknown job_type `{}`; the types are migration, sync, cloudDataGuard",
+                spec.id, spec.job_type
+            )));
         }
         if !status::is_known(&spec.status) {
-            return Err(format!(
-                "`{}`: job {} has unknown status `{}`; the documented statuses are: {}",
-                path.display(),
+            return Err(wrong(format!(
+                "job {} has unknown status `{}`; the documented statuses are: {}",
                 spec.id,
                 spec.status,
                 known_statuses().join(", ")
-            ));
+            )));
         }
         if !seen.insert(&spec.id) {
-            return Err(format!(
-                "`{}`: job {} is listed twice",
-                path.display(),
-                spec.id
-            ));
+            return Err(wrong(format!("job {} is listed twice", spec.id)));
         }
     }
     Ok(specs)
@@ -477,9 +498,19 @@ mod file_tests {
             "- { id: c7debc9c-8e09-4a5d-8dd6-cc44f78jb20r, name: DRS-1, status: RUNNING }\n",
         )
         .unwrap();
-        assert!(load(&bad).unwrap_err().contains("unknown status"));
+        assert!(
+            load(&bad)
+                .unwrap_err()
+                .to_string()
+                .contains("unknown status")
+        );
         std::fs::write(&bad, "- { id: nope, name: DRS-1, status: PAUSING }\n").unwrap();
-        assert!(load(&bad).unwrap_err().contains("invalid job ID"));
+        assert!(
+            load(&bad)
+                .unwrap_err()
+                .to_string()
+                .contains("invalid job ID")
+        );
     }
 }
 

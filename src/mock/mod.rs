@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 pub use defects::Defect;
 
 use crate::secret::Secret;
-pub use faults::Faults;
+pub use faults::{Faults, UnknownProfile};
 pub use jobs::JobSpec;
 pub use server::MockServer;
 pub use tls::TlsIdentity;

@@ -24,41 +24,88 @@ impl std::fmt::Debug for TlsIdentity {
     }
 }
 
+/// Why the mock cannot serve TLS with the files given; never their content.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsSetupError {
+    /// A file cannot be read.
+    #[error("{flag} `{path}`: cannot read it: {source}")]
+    Read {
+        /// `--tls-cert` or `--tls-key`.
+        flag: &'static str,
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A file is far larger than a certificate or key.
+    #[error(
+        "{flag} `{path}` holds more than {mib} MiB, far more than a certificate or a key: not read further"
+    )]
+    TooLarge {
+        /// `--tls-cert` or `--tls-key`.
+        flag: &'static str,
+        /// The file.
+        path: String,
+        /// The bound, in MiB.
+        mib: u64,
+    },
+    /// The files read, but do not make a TLS identity.
+    #[error("cannot serve TLS with `{cert}` and `{key}`: {why}")]
+    Unusable {
+        /// The certificate file.
+        cert: String,
+        /// The key file.
+        key: String,
+        /// Why.
+        why: Box<TlsSetupError>,
+    },
+    /// The certificate is not PEM.
+    #[error("the certificate file is not PEM")]
+    CertNotPem,
+    /// No certificate in the PEM.
+    #[error("the certificate file holds no PEM certificate")]
+    NoCert,
+    /// No private key in the PEM.
+    #[error("the key file holds no PEM private key")]
+    NoKey,
+    /// rustls refused the protocol versions.
+    #[error("cannot set up TLS: {0}")]
+    Rustls(rustls::Error),
+    /// The key does not match the certificate.
+    #[error("the key does not fit the certificate, or is of a kind not supported")]
+    KeyMismatch,
+}
+
 impl TlsIdentity {
     /// The chain in `cert` and the key in `key` (both PEM), each read within
     /// [`MAX_PEM_BYTES`]. Errors name the file, never its content.
-    pub fn load(cert: &Path, key: &Path) -> Result<Self, String> {
+    pub fn load(cert: &Path, key: &Path) -> Result<Self, TlsSetupError> {
         let cert_pem = read_bounded(cert, "--tls-cert")?;
         let key_pem = read_bounded(key, "--tls-key")?;
-        Self::from_pem(&cert_pem, &key_pem).map_err(|why| {
-            format!(
-                "cannot serve TLS with `{}` and `{}`: {why}",
-                cert.display(),
-                key.display()
-            )
+        Self::from_pem(&cert_pem, &key_pem).map_err(|why| TlsSetupError::Unusable {
+            cert: cert.display().to_string(),
+            key: key.display().to_string(),
+            why: Box::new(why),
         })
     }
 
     /// A certificate chain and its private key, both PEM.
-    pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<Self, String> {
+    pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<Self, TlsSetupError> {
         let chain = CertificateDer::pem_slice_iter(cert_pem)
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|_| "the certificate file is not PEM".to_owned())?;
+            .map_err(|_| TlsSetupError::CertNotPem)?;
         if chain.is_empty() {
-            return Err("the certificate file holds no PEM certificate".to_owned());
+            return Err(TlsSetupError::NoCert);
         }
-        let key = PrivateKeyDer::from_pem_slice(key_pem)
-            .map_err(|_| "the key file holds no PEM private key".to_owned())?;
+        let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|_| TlsSetupError::NoKey)?;
         crate::api::transport::install_crypto_provider();
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
-            .map_err(|e| format!("cannot set up TLS: {e}"))?
+            .map_err(TlsSetupError::Rustls)?
             .with_no_client_auth()
             .with_single_cert(chain, key)
-            .map_err(|_| {
-                "the key does not fit the certificate, or is of a kind not supported".to_owned()
-            })?;
+            .map_err(|_| TlsSetupError::KeyMismatch)?;
         Ok(TlsIdentity(Arc::new(config)))
     }
 
@@ -70,19 +117,24 @@ impl TlsIdentity {
 
 /// The bytes of `path`, refused when there are more than [`MAX_PEM_BYTES`] (an endless file
 /// such as `/dev/zero` is refused after reading that much, never read whole).
-fn read_bounded(path: &Path, flag: &str) -> Result<Vec<u8>, String> {
+fn read_bounded(path: &Path, flag: &'static str) -> Result<Vec<u8>, TlsSetupError> {
     let shown = path.display();
-    let fail = |e: std::io::Error| format!("{flag} `{shown}`: cannot read it: {e}");
+    let fail = |source: std::io::Error| TlsSetupError::Read {
+        flag,
+        path: shown.to_string(),
+        source,
+    };
     let file = std::fs::File::open(path).map_err(fail)?;
     let mut bytes = Vec::new();
     file.take(MAX_PEM_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(fail)?;
     if bytes.len() as u64 > MAX_PEM_BYTES {
-        return Err(format!(
-            "{flag} `{shown}` holds more than {} MiB, far more than a certificate or a key: not read further",
-            MAX_PEM_BYTES / (1024 * 1024)
-        ));
+        return Err(TlsSetupError::TooLarge {
+            flag,
+            path: shown.to_string(),
+            mib: MAX_PEM_BYTES / (1024 * 1024),
+        });
     }
     Ok(bytes)
 }
@@ -95,7 +147,9 @@ mod tests {
     #[test]
     fn an_endless_file_is_refused_without_being_read_whole() {
         let started = std::time::Instant::now();
-        let err = TlsIdentity::load(Path::new("/dev/zero"), Path::new("/dev/zero")).unwrap_err();
+        let err = TlsIdentity::load(Path::new("/dev/zero"), Path::new("/dev/zero"))
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("--tls-cert") && err.contains("more than 1 MiB"),
             "{err}"
@@ -105,9 +159,11 @@ mod tests {
 
     #[test]
     fn files_that_are_not_pem_are_refused_without_echoing_them() {
-        let err = TlsIdentity::from_pem(b"hunter2 secret", b"hunter2").unwrap_err();
+        let err = TlsIdentity::from_pem(b"hunter2 secret", b"hunter2")
+            .unwrap_err()
+            .to_string();
         assert!(!err.contains("hunter2"), "{err}");
-        let err = TlsIdentity::from_pem(b"", b"").unwrap_err();
+        let err = TlsIdentity::from_pem(b"", b"").unwrap_err().to_string();
         assert!(err.contains("no PEM certificate"), "{err}");
     }
 }

@@ -26,16 +26,21 @@ impl PlanId {
     }
 }
 
-impl TryFrom<String> for PlanId {
-    type Error = String;
+/// A `plan_id` that is not `sha256:` and 64 lowercase hex digits.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a plan_id is `sha256:` and 64 lowercase hex digits")]
+pub struct BadPlanId;
 
-    fn try_from(text: String) -> Result<Self, String> {
+impl TryFrom<String> for PlanId {
+    type Error = BadPlanId;
+
+    fn try_from(text: String) -> Result<Self, BadPlanId> {
         let well_formed = text.strip_prefix("sha256:").is_some_and(|hex| {
             hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
         });
         match well_formed {
             true => Ok(PlanId(text)),
-            false => Err("a plan_id is `sha256:` and 64 lowercase hex digits".to_owned()),
+            false => Err(BadPlanId),
         }
     }
 }
@@ -166,7 +171,7 @@ pub fn read(path: &Path) -> Result<PlanFile, PlanFileError> {
         .ok_or_else(|| not_a_plan(format!("no `{MARKDOWN_PLAN_ID}…`` line")))?;
     PlanId::try_from(line.to_owned())
         .map(PlanFile::Markdown)
-        .map_err(not_a_plan)
+        .map_err(|e| not_a_plan(e.to_string()))
 }
 
 /// Reads a JSON plan file (a Markdown plan is refused).
