@@ -74,13 +74,6 @@ impl Region {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Endpoint(url::Url);
 
-impl Endpoint {
-    /// The endpoint's URL.
-    pub fn url(&self) -> &url::Url {
-        &self.0
-    }
-}
-
 /// Whether `host` is a loopback name or address.
 pub fn is_loopback_host(host: &url::Host<&str>) -> bool {
     match host {
