@@ -11,6 +11,7 @@
 //! ```text
 //! L0 secret output markdown  credentials that never print; atomic file writes; Markdown escaping
 //!    input                   every file input read within a bound
+//!    timestamp               the clock's text forms (RFC 3339, X-Sdk-Date, IAM), on humantime
 //! L1 diag                    FILE:LINE:COLUMN diagnostics with a caret; every problem at once;
 //!                            secrets masked in every line shown
 //! L2 drs                     the API's vocabulary: job and project IDs, endpoint and region,
@@ -98,3 +99,4 @@ pub mod plan;
 pub mod report;
 pub mod runbook;
 pub mod secret;
+pub mod timestamp;

@@ -13,11 +13,11 @@ use http::header::{HeaderMap, HeaderValue};
 use serde_json::Value;
 
 use super::error::{BeforeWrite, CallError, Fatal, SetupError};
-use super::sdk_time::sdk_date;
 use super::signing;
 use super::transport::Transport;
 use crate::drs::{JobId, Language};
 use crate::secret::Secret;
+use crate::timestamp::sdk_date;
 
 /// How requests prove who sends them.
 #[derive(Debug, Clone)]

@@ -9,6 +9,5 @@ pub mod client;
 pub mod error;
 pub mod retry_after;
 pub mod route;
-pub mod sdk_time;
 pub mod signing;
 pub mod transport;

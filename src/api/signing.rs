@@ -30,12 +30,12 @@ pub struct Request<'a> {
 /// The hex signature of `request` with secret key `sk`.
 pub fn sign(sk: &[u8], request: &Request<'_>) -> String {
     let key = hmac::Key::new(hmac::HMAC_SHA256, sk);
-    hex(hmac::sign(&key, string_to_sign(request).as_bytes()).as_ref())
+    hex::encode(hmac::sign(&key, string_to_sign(request).as_bytes()))
 }
 
 /// Whether `signature` (hex) is `request`'s signature with `sk`, compared in constant time.
 pub fn verify(sk: &[u8], request: &Request<'_>, signature: &str) -> bool {
-    let Some(expected) = unhex(signature) else {
+    let Ok(expected) = hex::decode(signature) else {
         return false;
     };
     let key = hmac::Key::new(hmac::HMAC_SHA256, sk);
@@ -83,8 +83,10 @@ pub fn parse_authorization(value: &str) -> Option<Authorization<'_>> {
 
 /// The string the secret key signs: the algorithm, the date and the canonical request's hash.
 pub fn string_to_sign(request: &Request<'_>) -> String {
-    let hashed =
-        hex(digest::digest(&digest::SHA256, canonical_request(request).as_bytes()).as_ref());
+    let hashed = hex::encode(digest::digest(
+        &digest::SHA256,
+        canonical_request(request).as_bytes(),
+    ));
     format!("{ALGORITHM}\n{}\n{hashed}", request.date)
 }
 
@@ -98,7 +100,7 @@ pub fn canonical_request(request: &Request<'_>) -> String {
         canonical_query(request.query.unwrap_or("")),
         canonical_headers(request),
         signed_headers(request),
-        hex(digest::digest(&digest::SHA256, request.body).as_ref()),
+        hex::encode(digest::digest(&digest::SHA256, request.body)),
     )
 }
 
@@ -189,21 +191,6 @@ fn percent_decode(bytes: &[u8]) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Lower-case hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 #[cfg(test)]

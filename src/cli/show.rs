@@ -12,7 +12,7 @@ use super::Exit;
 use super::args::ShowArgs;
 use crate::exec::{Report, RunOutcome, Timing};
 use crate::markdown::escape;
-use crate::report::context::{self, AuthKind, RunContext, TargetInfo};
+use crate::report::context::{AuthKind, RunContext, TargetInfo};
 use crate::report::json::ReadReport;
 
 /// Runs `stopbook show` and returns its exit code.
@@ -53,7 +53,7 @@ fn report_markdown(read: ReadReport) -> String {
     let started_at = read
         .started_at
         .as_deref()
-        .and_then(context::parse_rfc3339)
+        .and_then(crate::timestamp::parse_rfc3339)
         .unwrap_or(SystemTime::UNIX_EPOCH);
     // The duration as written (times are kept to the millisecond, so ends less exactly).
     let finished_at = match read.duration_ms {
@@ -61,11 +61,11 @@ fn report_markdown(read: ReadReport) -> String {
         None => read
             .finished_at
             .as_deref()
-            .and_then(context::parse_rfc3339)
+            .and_then(crate::timestamp::parse_rfc3339)
             .unwrap_or(started_at),
     };
     let offset = |at: &str| {
-        context::parse_rfc3339(at)
+        crate::timestamp::parse_rfc3339(at)
             .and_then(|t| t.duration_since(started_at).ok())
             .map(|d| d.as_millis() as u64)
     };

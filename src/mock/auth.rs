@@ -7,8 +7,8 @@ use std::time::{Duration, Instant, SystemTime};
 use super::errors::ApiError;
 use super::incoming::Incoming;
 use super::{Defect, Shared, lock};
-use crate::api::sdk_time::parse_sdk_date;
 use crate::api::signing;
+use crate::timestamp::parse_sdk_date;
 
 /// Bad signatures in a row that lock an access key, and for how long [doc].
 const LOCK_AFTER: u32 = 5;

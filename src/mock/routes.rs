@@ -320,8 +320,8 @@ async fn iam_token(State(shared): State<Arc<Shared>>, Extension(call): Call) -> 
     let expires = now + std::time::Duration::from_secs(24 * 3600);
     let body = json!({"token": {
         "methods": ["password"],
-        "issued_at": crate::api::sdk_time::iso8601(now),
-        "expires_at": crate::api::sdk_time::iso8601(expires),
+        "issued_at": crate::timestamp::iam_time(now),
+        "expires_at": crate::timestamp::iam_time(expires),
         "project": {"id": project_id},
         "user": {"name": name, "domain": {"name": user["domain"]["name"]}},
     }});

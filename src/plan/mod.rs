@@ -115,8 +115,7 @@ fn plan_id_of(runbook: &Runbook) -> String {
         drop(out);
         hasher.join().expect("the hashing thread does not panic")
     });
-    let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
+    format!("sha256:{}", hex::encode(digest))
 }
 
 /// Bytes handed to the hashing thread at a time.

@@ -2,7 +2,7 @@
 //! tell what ran, where, when and by which version: the [`RunContext`], RFC 3339 times, and the
 //! per-stop timings as wall-clock times.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -69,61 +69,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The sha256 of `bytes`, as 64 lowercase hex digits.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    ring::digest::digest(&ring::digest::SHA256, bytes)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// `t` as RFC 3339 in UTC with milliseconds: `2026-12-01T02:00:03.250Z`.
-pub fn rfc3339(t: SystemTime) -> String {
-    let since = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-    let secs = since.as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        since.subsec_millis()
-    )
-}
-
-/// An RFC 3339 UTC time as [`rfc3339`] writes it (`YYYY-MM-DDTHH:MM:SS[.mmm]Z`).
-pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
-    let b = text.as_bytes();
-    if b.len() < 20 || b[10] != b'T' || !text.ends_with('Z') {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| text.get(r)?.parse::<i64>().ok();
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let millis = match text.get(19..text.len() - 1) {
-        Some("") => 0,
-        Some(frac) if frac.starts_with('.') => {
-            let digits: String = frac[1..].chars().chain("000".chars()).take(3).collect();
-            digits.parse::<u64>().ok()?
-        }
-        _ => return None,
-    };
-    let y1 = if m <= 2 { y - 1 } else { y };
-    let era = y1.div_euclid(400);
-    let yoe = y1 - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
-    let secs = u64::try_from(days * 86_400 + h * 3600 + mi * 60 + s).ok()?;
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_millis(millis))
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, bytes))
 }
 
 /// What the gateway's throttling did to the run, when it throttled at all: the 429s and the
@@ -170,7 +116,8 @@ pub struct StopTimes {
 
 /// The timings of `report` as wall-clock times, in plan order.
 pub fn stop_times(report: &Report) -> Vec<StopTimes> {
-    let at = |ms: u64| rfc3339(report.started_at + Duration::from_millis(ms));
+    let at =
+        |ms: u64| crate::timestamp::rfc3339_millis(report.started_at + Duration::from_millis(ms));
     let job = |t: &Timing| {
         report
             .results
@@ -197,15 +144,6 @@ pub fn stop_times(report: &Report) -> Vec<StopTimes> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rfc3339_in_utc_with_milliseconds() {
-        let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_796_090_403_250);
-        assert_eq!(rfc3339(t), "2026-12-01T02:00:03.250Z");
-        assert_eq!(rfc3339(SystemTime::UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
-        assert_eq!(parse_rfc3339("2026-12-01T02:00:03.250Z"), Some(t));
-        assert_eq!(parse_rfc3339(&rfc3339(t)), Some(t));
-    }
 
     #[test]
     fn sha256_of_nothing() {

@@ -8,9 +8,10 @@ use std::io::{self, Write};
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use super::context::{RunContext, VERSION, duration_ms, rfc3339};
+use super::context::{RunContext, VERSION, duration_ms};
 use super::summary;
 use crate::exec::{Outcome, Report, StopResult, Timing};
+use crate::timestamp::rfc3339_millis as rfc3339;
 
 const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}\
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em}\

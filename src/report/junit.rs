@@ -25,8 +25,14 @@ fn properties(ctx: &RunContext, report: &Report) -> Vec<Property> {
         ("endpoint", ctx.target.shown_endpoint()),
         ("project_id", ctx.target.project_id.clone()),
         ("auth", auth),
-        ("started_at", context::rfc3339(report.started_at)),
-        ("finished_at", context::rfc3339(report.finished_at)),
+        (
+            "started_at",
+            crate::timestamp::rfc3339_millis(report.started_at),
+        ),
+        (
+            "finished_at",
+            crate::timestamp::rfc3339_millis(report.finished_at),
+        ),
         ("duration_ms", context::duration_ms(report).to_string()),
         ("outcome", report.outcome.as_str().to_owned()),
         ("forced", s.forced.to_string()),

@@ -55,8 +55,8 @@ fn write_context(out: &mut impl Write, ctx: &RunContext, report: &Report) -> io:
     writeln!(
         out,
         "- **when:** {} to {} ({} ms)",
-        context::rfc3339(report.started_at),
-        context::rfc3339(report.finished_at),
+        crate::timestamp::rfc3339_millis(report.started_at),
+        crate::timestamp::rfc3339_millis(report.finished_at),
         context::duration_ms(report)
     )?;
     if let Some(throttling) = context::throttling(report) {

@@ -10,7 +10,7 @@ use crate::support::root;
 
 /// The layers, lowest first: a module may import only modules of lower layers.
 const LAYERS: &[&[&str]] = &[
-    &["secret", "output", "markdown", "input"],
+    &["secret", "output", "markdown", "input", "timestamp"],
     &["diag"],
     &["drs"],
     &["runbook"],

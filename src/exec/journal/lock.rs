@@ -36,7 +36,7 @@ impl Holder {
             pid: std::process::id(),
             host: host_name(),
             user: user_name(),
-            since: crate::api::sdk_time::iso8601(SystemTime::now()).replace(".000000Z", "Z"),
+            since: crate::timestamp::rfc3339_seconds(SystemTime::now()),
         }
     }
 }

@@ -72,7 +72,7 @@ async fn iam_password_exchange_issues_a_token_that_works() {
 }
 
 fn sdk_date_now() -> String {
-    stopbook::api::sdk_time::sdk_date(std::time::SystemTime::now())
+    stopbook::timestamp::sdk_date(std::time::SystemTime::now())
 }
 
 #[tokio::test]
