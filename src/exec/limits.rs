@@ -1,16 +1,16 @@
 //! The run's one shared budget: requests in flight, requests per second, and a run-wide pause
 //! after a 429, for stops and status polls alike.
 
-use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::DefaultDirectRateLimiter;
 use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio::time::Instant;
 
 use super::adaptive::Adaptive;
-use crate::runbook::values::{Per, Rate};
+use crate::live::pace;
+use crate::runbook::values::Rate;
 
 /// One request's place within the limits, while it runs.
 pub struct Turn<'a> {
@@ -37,26 +37,8 @@ impl Limits {
     /// At most `concurrency` requests in flight, starts spaced evenly under `rate`.
     pub fn new(concurrency: u32, rate: Option<Rate>) -> Self {
         // The even spacing `limits.rate` asks for: the adaptive rate never goes above it.
-        let even = rate.map(|r| {
-            let window = match r.per {
-                Per::Second => Duration::from_secs(1),
-                Per::Minute => Duration::from_secs(60),
-            };
-            window / r.count.max(1)
-        });
-        let rate = even.map(|even| {
-            // A ceiling with no burst: requests are spaced evenly, so no window of one second
-            // (or minute) ever holds more than `count` starts. A hundredth more than the even
-            // spacing: requests start spaced on this machine but arrive with the network's
-            // jitter, and a gap 4 ms short let a 2/s gateway see three starts within one
-            // second. A rate from a Rate value is at most 1,000,000/s; never let a larger one
-            // round the spacing down to zero.
-            let period = (even + even / 100).max(Duration::from_nanos(1));
-            let quota = Quota::with_period(period)
-                .unwrap_or_else(|| Quota::per_second(NonZeroU32::MAX))
-                .allow_burst(NonZeroU32::MIN);
-            RateLimiter::direct(quota)
-        });
+        let even = rate.map(pace::even_spacing);
+        let rate = even.map(pace::ceiling);
         Limits {
             in_flight: Semaphore::new(concurrency.max(1) as usize),
             rate,
@@ -116,6 +98,7 @@ impl Limits {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runbook::values::Per;
 
     #[tokio::test]
     async fn a_pause_holds_back_every_request_until_it_ends() {
