@@ -452,3 +452,43 @@ fn a_lost_batch_answer_is_settled_from_list_pages() {
         "{details} detail reads, {lists} pages"
     );
 }
+
+/// A batch whose every call was reset before it was applied gives up with the same reason a
+/// single stop gives: what went wrong, and that the status showed no stop (not "no answer").
+#[test]
+fn a_batch_that_gives_up_says_why_as_a_single_stop_does() {
+    let mock = External::start(MockConfig {
+        faults: Faults {
+            reset_before: 1.0,
+            stops_only: true,
+            ..Faults::default()
+        },
+        ..config(jobs(0..2, "INCRE_TRANSFER_STARTED"))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "limits: {{ batch: 2 }}\ndefaults: {{ wait: false, retry: {{ attempts: 2, backoff: 50ms, max_backoff: 100ms, settle: 1s }} }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml((0..2).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let output = run(
+        dir.path(),
+        &[
+            path.to_str().unwrap(),
+            "--report-json",
+            "report.json",
+            "--no-progress",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(mock.received().total(), 0, "no call was applied");
+    for result in report(dir.path())["results"].as_array().unwrap() {
+        let reason = result["reason"].as_str().unwrap();
+        assert!(
+            reason.starts_with("gave up after 2 batch-stop calls: ")
+                && reason.contains("the job's status showed no stop within the settle window")
+                && !reason.contains("no answer"),
+            "{reason}"
+        );
+    }
+}
