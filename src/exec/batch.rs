@@ -164,7 +164,7 @@ async fn send_all(ctx: &Context, members: &mut [Member<'_>]) -> Vec<Fate> {
     let mut fates: Vec<Option<Fate>> = members.iter().map(|_| None).collect();
     let settings = Arc::clone(&members[0].stop.settings);
     let retry = settings.retry;
-    let mut delays = super::send::backoff(retry);
+    let mut delays = retry.delays();
     let mut reached = false;
     for attempt in 1..=retry.attempts.max(1) {
         let pending: Vec<usize> = (0..members.len()).filter(|i| fates[*i].is_none()).collect();
@@ -217,8 +217,9 @@ async fn send_all(ctx: &Context, members: &mut [Member<'_>]) -> Vec<Fate> {
                 continue;
             }
         };
-        let Some(delay) = delays.next() else { break };
-        let delay = pause.unwrap_or(delay);
+        let Some(delay) = retry.next_wait(&mut delays, pause) else {
+            break;
+        };
         if pause.is_some() {
             ctx.limits.pause(delay);
         }
@@ -368,7 +369,13 @@ async fn settle_each(
                     Ok(()) => Some(Fate::Accepted),
                 }
             }
-            Settled::NotTaken | Settled::Missing => None,
+            Settled::NotTaken | Settled::Missing => {
+                // What a give-up after the last call says, as a single stop says it.
+                m.result.reason = Some(format!(
+                    "{why}, and the job's status showed no stop within the settle window"
+                ));
+                None
+            }
             Settled::Unknown(detail) => {
                 let reason = format!("outcome unknown: {why}, and {detail}: not sent again");
                 m.result = finish(ctx, m.result.clone(), Outcome::Failed, reason);

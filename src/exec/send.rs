@@ -1,7 +1,6 @@
 //! Sending a stop, and sending it again only when the evidence says the last one did not take
 //! effect ([`super::reply`] sorts each answer; [`super::settle`] resolves an unknown outcome).
 
-use backon::{BackoffBuilder, ExponentialBuilder};
 use tokio::time::Instant;
 
 use super::journal::Entry;
@@ -9,7 +8,7 @@ use super::reply::{self, Reply};
 use super::settle::{self, Prior, Settled};
 use super::{Context, RunOutcome};
 use crate::api::client::Answer;
-use crate::runbook::model::{Retry, Stop};
+use crate::runbook::model::Stop;
 
 /// What sending came to.
 #[derive(Debug)]
@@ -53,7 +52,7 @@ pub async fn send(
     before: Option<&str>,
 ) -> Sent {
     let retry = stop.settings.retry;
-    let mut delays = backoff(retry);
+    let mut delays = retry.delays();
     let mut reached = false;
     let mut first = true;
     loop {
@@ -91,14 +90,13 @@ pub async fn send(
                 }
             }
         };
-        let Some(delay) = delays.next() else {
+        let Some(delay) = retry.next_wait(&mut delays, pause) else {
             let reason = format!("gave up after {}: {why}", plural_attempts(*attempts));
             return Sent::GaveUp {
                 reason,
                 unsent: !reached,
             };
         };
-        let delay = pause.unwrap_or(delay);
         if pause.is_some() {
             ctx.limits.pause(delay);
         }
@@ -149,17 +147,6 @@ async fn after_unknown(
         Settled::Interrupted => Sent::Interrupted { reached: true },
         Settled::Refused => Sent::Refused { reached: true },
     })
-}
-
-/// The waits between a stop's attempts: from `retry.backoff`, doubling with jitter up to
-/// `retry.max_backoff`, one fewer than `retry.attempts`.
-pub fn backoff(retry: Retry) -> impl Iterator<Item = std::time::Duration> {
-    ExponentialBuilder::default()
-        .with_min_delay(retry.backoff.get())
-        .with_max_delay(retry.max_backoff.get())
-        .with_max_times(retry.attempts.saturating_sub(1) as usize)
-        .with_jitter()
-        .build()
 }
 
 fn plural_attempts(n: u32) -> String {

@@ -43,7 +43,7 @@ fn code_suffix(code: &Option<String>) -> String {
 
 /// Sends `call` until it is answered with something other than 429, 5xx or a 200 that is not
 /// JSON (a cut-off or garbled answer: lost, so read again), within the runbook's `retry` (its
-/// attempts, its backoff doubling up to its longest wait; a GET is safe to send again), paced
+/// attempts and its waits, `Retry::delays`: a GET is safe to send again), paced
 /// by `pace`; a 401 is final.
 pub(crate) async fn read<F, Fut>(
     pace: &Pace,
@@ -55,39 +55,32 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<Answer, CallError>>,
 {
-    let attempts = retry.attempts.max(1);
-    let (mut backoff, longest) = (retry.backoff.get(), retry.max_backoff.get());
-    let mut last = String::new();
-    for attempt in 1..=attempts {
+    let mut delays = retry.delays();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
         pace.ready().await;
         let answer = call().await;
-        let wait = match answer {
+        let (last, told) = match answer {
             Ok(a) if a.http == 401 => {
                 return Err(LiveError::AuthRefused(
                     a.field("error_code").map(str::to_owned),
                 ));
             }
-            Ok(a) if a.http == 200 && a.body.is_none() => {
-                last = "a 200 whose body is not JSON (cut off or garbled)".to_owned();
-                backoff
-            }
-            Ok(a) if a.http == 429 || a.http >= 500 => {
-                last = format!("HTTP {}", a.http);
-                a.retry_after.unwrap_or(backoff)
-            }
+            Ok(a) if a.http == 200 && a.body.is_none() => (
+                "a 200 whose body is not JSON (cut off or garbled)".to_owned(),
+                None,
+            ),
+            Ok(a) if a.http == 429 || a.http >= 500 => (format!("HTTP {}", a.http), a.retry_after),
             Ok(a) => return Ok(a),
             Err(CallError::Fatal(why)) => return Err(failed(what, why.detail)),
-            Err(e) => {
-                last = e.to_string();
-                backoff
-            }
+            Err(e) => (e.to_string(), None),
         };
-        if attempt < attempts {
-            tokio::time::sleep(wait.min(longest)).await;
-            backoff = (backoff * 2).min(longest);
-        }
+        let Some(wait) = retry.next_wait(&mut delays, told) else {
+            return Err(failed(what, format!("{last} (after {attempt} attempts)")));
+        };
+        tokio::time::sleep(wait).await;
     }
-    Err(failed(what, format!("{last} (after {attempts} attempts)")))
 }
 
 fn failed(call: &str, why: String) -> LiveError {

@@ -13,6 +13,7 @@ pub mod glob;
 pub mod model;
 pub mod raw;
 pub(crate) mod resolve;
+mod retry;
 pub mod schema;
 pub(crate) mod select;
 mod slips;
