@@ -150,7 +150,7 @@ async fn list_jobs(
 /// One ListJobs item, if it is a job the select may take: every filter the server applied is
 /// checked again here (an item that lacks a field a filter needs is not taken), so a server
 /// that ignores one cannot put a job in the plan that the query does not describe.
-fn job_item(item: &Value, select: &Select) -> Result<Option<Found>, String> {
+fn job_item(item: &Value, select: &Select) -> Result<Option<Found>, BadItem> {
     let found = found(item, "id", "name")?;
     let text = |key: &str| item.get(key).and_then(Value::as_str);
     let status_ok =
@@ -176,7 +176,7 @@ fn server_name_match(name: &str, found: &Found) -> bool {
 
 /// One tag-filter resource, if it carries every tag the select names (with an allowed value):
 /// its own `tags` are checked, so a server that ignores the filter cannot add a job.
-fn tag_item(item: &Value, select: &Select) -> Result<Option<Found>, String> {
+fn tag_item(item: &Value, select: &Select) -> Result<Option<Found>, BadItem> {
     let found = found(item, "resource_id", "resource_name")?;
     let tags = item.get("tags").and_then(Value::as_array);
     let has = |key: &str, values: &[String]| {
@@ -220,15 +220,32 @@ async fn tag_filter(
         .collect())
 }
 
+/// A listed item that names no job stopbook could stop.
+#[derive(Debug, thiserror::Error)]
+enum BadItem {
+    /// It has no ID field.
+    #[error("an item without `{0}`")]
+    NoId(String),
+    /// Its ID is not a job ID.
+    #[error("item `{text}`: {source}")]
+    BadId {
+        /// The ID as listed.
+        text: String,
+        /// Why it is not a job ID.
+        source: crate::drs::Invalid,
+    },
+}
+
 /// A job's ID and name from the fields `id` and `name` of `item`.
-fn found(item: &Value, id: &str, name: &str) -> Result<Found, String> {
+fn found(item: &Value, id: &str, name: &str) -> Result<Found, BadItem> {
     let text = item
         .get(id)
         .and_then(Value::as_str)
-        .ok_or(format!("an item without `{id}`"))?;
-    let id = text
-        .parse::<JobId>()
-        .map_err(|e| format!("item `{text}`: {e}"))?;
+        .ok_or_else(|| BadItem::NoId(id.to_owned()))?;
+    let id = text.parse::<JobId>().map_err(|source| BadItem::BadId {
+        text: text.to_owned(),
+        source,
+    })?;
     let name = item
         .get(name)
         .and_then(Value::as_str)
@@ -249,7 +266,7 @@ struct Page {
 fn page_of(
     answer: &Answer,
     (call, list, id): (&str, &str, &str),
-    take: impl Fn(&Value) -> Result<Option<Found>, String>,
+    take: impl Fn(&Value) -> Result<Option<Found>, BadItem>,
 ) -> Result<Page, LiveError> {
     if answer.http != 200 {
         return Err(refused(call, answer));
@@ -273,8 +290,9 @@ fn page_of(
     let mut kept = Vec::with_capacity(items.len());
     let mut ids = Vec::with_capacity(items.len());
     for item in items {
-        ids.push(found(item, id, id).map_err(&bad)?.id);
-        if let Some(f) = take(item).map_err(&bad)? {
+        let bad_item = |e: BadItem| bad(e.to_string());
+        ids.push(found(item, id, id).map_err(bad_item)?.id);
+        if let Some(f) = take(item).map_err(bad_item)? {
             kept.push(f);
         }
     }
