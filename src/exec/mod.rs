@@ -103,28 +103,20 @@ pub struct StopResult {
     /// batch mode).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub batch: Option<usize>,
-    /// When it was accepted and the answer's request ID: carried to its [`Timing`], never
-    /// serialized or compared, so results stay comparable across runs.
+    /// When it was accepted and the answer's request ID: carried to its [`Timing`] (and taken
+    /// out when the stop finishes), never serialized.
     #[serde(skip)]
     pub stamps: Stamps,
 }
 
-/// What a stop's [`Timing`] takes from its run: never part of the result's equality.
-#[derive(Debug, Clone, Default)]
+/// What a stop's [`Timing`] takes from its run, carried by the result until the stop ends.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stamps {
     /// When the stop was accepted, in milliseconds since the run began.
     pub accepted_ms: Option<u64>,
     /// The `X-Request-Id` of the answer that decided the stop, when the server gave one.
     pub request_id: Option<String>,
 }
-
-impl PartialEq for Stamps {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl Eq for Stamps {}
 
 /// When a stop ran, kept apart from its result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
