@@ -47,9 +47,6 @@ pub struct ReadReport {
     /// The approved plan an accepted drift was run from (`run --plan --accept-drift`).
     #[serde(default)]
     pub approved_plan_id: Option<String>,
-    /// The version of stopbook that wrote it (absent in reports of older versions).
-    #[serde(default)]
-    pub stopbook_version: Option<String>,
     /// The sha256 of the runbook file.
     #[serde(default)]
     pub runbook_sha256: Option<String>,

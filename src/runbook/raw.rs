@@ -499,8 +499,27 @@ impl Decode for RawWait {
 #[derive(Debug, JsonSchema)]
 #[schemars(rename = "Escalate", untagged)]
 pub enum RawEscalate {
-    Toggle(bool),
+    Off(Off),
     After(RawEscalateAfter),
+}
+
+/// `escalate: false`: the only boolean `escalate` takes (`true` does not say when). In the
+/// schema it is a boolean, as it is written.
+#[derive(Debug)]
+pub struct Off;
+
+impl JsonSchema for Off {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Boolean".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "boolean" })
+    }
 }
 
 /// When to send a force stop to a job that has not ended.
@@ -514,7 +533,7 @@ pub struct RawEscalateAfter {
 impl Decode for RawEscalate {
     fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
         match node.value {
-            Value::Bool(false) => return Some(RawEscalate::Toggle(false)),
+            Value::Bool(false) => return Some(RawEscalate::Off(Off)),
             Value::Bool(true) => {
                 return cx.error(
                     node.span,

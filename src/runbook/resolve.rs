@@ -298,7 +298,7 @@ impl Layers {
         }
         if let Some(escalate) = &layer.escalate {
             s.escalate = match &escalate.value {
-                RawEscalate::Toggle(_) => None,
+                RawEscalate::Off(_) => None,
                 RawEscalate::After(a) => Some(Escalate {
                     after: a.after.value,
                 }),
