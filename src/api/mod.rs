@@ -8,6 +8,6 @@ mod classify;
 pub mod client;
 pub mod error;
 pub mod retry_after;
-pub mod route;
+pub(crate) mod route;
 pub mod signing;
 pub mod transport;

@@ -3,7 +3,7 @@
 //! against. Failed checks are values, not errors.
 
 pub mod conform;
-pub mod fixtures;
+pub(crate) mod fixtures;
 pub mod rules;
 
 use crate::api::client::Answer;

@@ -8,7 +8,7 @@
 //! support, because it is snapshot-tested and read in CI logs.
 
 mod data;
-pub mod mask;
+pub(crate) mod mask;
 mod render;
 mod source;
 mod suggest;

@@ -14,13 +14,13 @@ macro_rules! serialize_as_text {
     )*};
 }
 
-pub mod codes;
+pub(crate) mod codes;
 mod endpoint;
 mod ids;
 mod invalid;
 mod language;
-pub mod rules;
-pub mod status;
+pub(crate) mod rules;
+pub(crate) mod status;
 
 pub use endpoint::{Endpoint, Region, is_loopback_host};
 pub use ids::{JobId, ProjectId};

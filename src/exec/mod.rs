@@ -173,13 +173,9 @@ pub enum Event {
     Started {
         /// Stops selected to run, over all phases.
         total: usize,
-        /// Each phase's name and the number of its stops selected to run.
-        phases: Vec<(String, usize)>,
     },
     /// A phase began (phases with no stop selected send nothing).
     PhaseStarted {
-        /// The phase's place in the runbook, from 0.
-        index: usize,
         /// The phase's name.
         name: String,
         /// Stops of the phase selected to run.
@@ -187,13 +183,11 @@ pub enum Event {
     },
     /// A stop finished (its result is in the run's [`Report`]).
     Finished {
-        /// The stop's place in the plan, from 1.
-        seq: usize,
         /// Its verdict.
         outcome: Outcome,
     },
-    /// The run stopped early, or paused; the reason, in words.
-    Halted(String),
+    /// The run stopped early, or paused (the reason is the report's).
+    Halted,
     /// More answers were 429 (throttled): how many so far, and the rate the run adapted to.
     Throttled {
         /// 429 answers so far, stops and status reads together.
@@ -325,10 +319,7 @@ async fn run_phases(
             (p.name.clone(), selected)
         })
         .collect();
-    let _ = events.send(Event::Started {
-        total,
-        phases: phases.clone(),
-    });
+    let _ = events.send(Event::Started { total });
     let mut done = phase::Done {
         results: Vec::with_capacity(total),
         timings: Vec::with_capacity(total),
@@ -340,7 +331,7 @@ async fn run_phases(
         if stops == 0 {
             continue;
         }
-        let _ = events.send(Event::PhaseStarted { index, name, stops });
+        let _ = events.send(Event::PhaseStarted { name, stops });
         let phase_start = done.results.len();
         let phase = Phase::new(ctx, Arc::clone(plan), index, phase_first, shard, done);
         done = phase.run(ctx, stops, events).await;
@@ -390,8 +381,8 @@ async fn conclude(
         (None, false) if paused => Some(paused_reason(plan, until)),
         _ => None,
     };
-    if let Some(reason) = &halted {
-        let _ = events.send(Event::Halted(reason.clone()));
+    if halted.is_some() {
+        let _ = events.send(Event::Halted);
     }
     Report {
         outcome,

@@ -280,7 +280,6 @@ async fn work(phase: Arc<Phase>, ctx: Arc<Context>, events: mpsc::UnboundedSende
             Claim::Batch(..) | Claim::Resumed(..) => continue,
         };
         let _ = events.send(Event::Finished {
-            seq: result.seq,
             outcome: result.outcome,
         });
         ctx.tell_throttled(&events);
@@ -311,7 +310,6 @@ async fn run_batch(
     // Each failure was counted by `batch::execute` the moment it was known.
     for mut result in results {
         let _ = events.send(Event::Finished {
-            seq: result.seq,
             outcome: result.outcome,
         });
         ctx.tell_throttled(events);

@@ -18,7 +18,7 @@ mod auth;
 mod cut;
 pub mod defects;
 mod errors;
-pub mod faults;
+pub(crate) mod faults;
 mod gate;
 mod incoming;
 pub mod jobs;
@@ -26,7 +26,7 @@ mod listing;
 mod recorder;
 mod routes;
 mod server;
-pub mod tls;
+pub(crate) mod tls;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

@@ -8,12 +8,12 @@
 //! sorted, no insignificant whitespace. Anyone can recompute it:
 //! `jq -cS 'del(.plan_id)' plan.json | tr -d '\n' | sha256sum`.
 
-pub mod approve;
-pub mod document;
-pub mod drift;
+pub(crate) mod approve;
+pub(crate) mod document;
+pub(crate) mod drift;
 mod json;
 mod markdown;
-pub mod pin;
+pub(crate) mod pin;
 
 use std::io::{self, Write};
 use std::sync::mpsc;

@@ -143,7 +143,7 @@ impl Screen {
                 }
             }
             // The reason is the closing summary's to give (once): here, only where the run got.
-            Event::Halted(_) => {
+            Event::Halted => {
                 if *style == Style::Lines {
                     say!("{}", state.line());
                 }

@@ -8,19 +8,19 @@
 //! Every stage adds to one list of diagnostics; [`load`] returns either a runbook that is valid
 //! in every respect or all of its problems.
 
-pub mod decode;
-pub mod glob;
-pub mod model;
-pub mod raw;
+pub(crate) mod decode;
+pub(crate) mod glob;
+pub(crate) mod model;
+pub(crate) mod raw;
 pub(crate) mod resolve;
 mod retry;
-pub mod schema;
+pub(crate) mod schema;
 pub(crate) mod select;
 mod slips;
-pub mod stops_file;
+pub(crate) mod stops_file;
 pub(crate) mod target;
-pub mod values;
-pub mod yaml;
+pub(crate) mod values;
+pub(crate) mod yaml;
 
 use std::path::Path;
 use std::sync::Arc;

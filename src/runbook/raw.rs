@@ -16,8 +16,8 @@ use crate::drs::{Endpoint, JobId, Language, ProjectId, Region};
 
 mod expect;
 mod select;
-pub use expect::{ExpectKeyword, RawExpect, RawExpectAnswer, ResultWord};
-pub use select::{EnterpriseProjectId, JobType, MAX_TAGS, RawMockTarget, RawSelect, check_status};
+pub use expect::{ExpectKeyword, RawExpect, ResultWord};
+pub use select::{JobType, RawMockTarget, RawSelect};
 
 /// A stopbook runbook, format v1: stops of DRS tasks grouped in ordered phases.
 #[derive(Debug, JsonSchema)]

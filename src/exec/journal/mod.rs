@@ -30,9 +30,9 @@ mod bind;
 mod lock;
 mod read;
 
-pub use bind::{BindError, check as check_binding};
+pub use bind::check as check_binding;
 pub use lock::{Holder, Lock, Seen, lock_file};
-pub use read::{Earlier, Escalation, Window, age, read, retarget, retry_failed};
+pub use read::{Earlier, Escalation, age, read, retarget, retry_failed};
 
 /// What a process writes first in the journal: the window it works in. A resume is refused
 /// when the plan differs, or the project; another endpoint needs `--retarget`.

@@ -31,9 +31,6 @@ pub struct RawSelect {
     /// The most jobs this select may stop: more matches is an error and nothing is sent.
     #[schemars(range(min = 1))]
     pub max: Spanned<u32>,
-    /// Where `select` starts, for problems of the map as a whole.
-    #[schemars(skip)]
-    pub span: crate::diag::Span,
     /// `status` checked against the vocabulary (each reported where written, when decoded,
     /// so a bad status is found even when another key of the select is wrong too).
     #[schemars(skip)]
@@ -60,7 +57,6 @@ impl Decode for RawSelect {
         let enterprise_project_id = map.optional("enterprise_project_id", cx);
         let tags = map.node("tags").and_then(|n| tags(n, cx));
         let max = map.required("max", cx);
-        let span = map.span();
         map.finish(cx);
         Some(RawSelect {
             job_type: job_type?,
@@ -70,7 +66,6 @@ impl Decode for RawSelect {
             enterprise_project_id,
             tags,
             max: max?,
-            span,
             known_status,
         })
     }
