@@ -229,4 +229,20 @@ mod tests {
         assert!(m("[]a]", "]"));
         assert!(m("[a-]", "-"));
     }
+
+    /// A `name_glob` means the same, whatever its number of `{…}` alternatives and however they
+    /// nest: `?` takes one character (`é` included) in every one.
+    #[test]
+    fn a_glob_matches_the_same_names_however_many_alternatives_it_has() {
+        use crate::runbook::model::NameGlob;
+        // 2^10 = 1,024 alternatives, then 2^11.
+        for groups in [10, 11] {
+            let glob = format!("{}?clair", "{a,b}".repeat(groups));
+            let name = format!("{}éclair", "a".repeat(groups));
+            let compiled = NameGlob::new(&glob).expect("a glob");
+            assert!(compiled.matches(&name), "{groups} groups: {glob} / {name}");
+        }
+        let nested = NameGlob::new("{x,{y,z}}?clair").expect("a glob");
+        assert!(nested.matches("zéclair"), "nested alternatives");
+    }
 }
