@@ -2,8 +2,8 @@
 //! difference between a stop that surely never reached the server (it may be sent again) and
 //! one that may have been applied (its job's status must be read first).
 //!
-//! hyper's pool and reqwest both say whether a failure came while the connection was opening
-//! (`is_connect()`): nothing was written then. Below that, the chain of causes holds the
+//! hyper's pool says whether a failure came while the connection was opening (`is_connect()`),
+//! straight or through a proxy's tunnel: nothing was written then. Below that, the chain of causes holds the
 //! `std::io::Error` (its kind: refused, reset, timed out, closed early) and, inside an
 //! `io::Error`, the `rustls::Error` of a refused certificate or handshake. Each link is
 //! downcast, never read as text: a close without `close_notify` after the request says "tls"
@@ -19,8 +19,6 @@ use super::error::{AfterWrite, BeforeWrite, CallError, Fatal};
 struct Place {
     /// The failure came while the connection was opening (`is_connect()`).
     pub connect: bool,
-    /// The library timed the exchange out (`is_timeout()`).
-    pub timeout: bool,
     /// The endpoint speaks TLS (its scheme is `https`).
     pub tls: bool,
 }
@@ -56,9 +54,6 @@ impl<'a> Causes<'a> {
         } else if let Some(e) = e.downcast_ref::<hyper::Error>() {
             self.timeout |= e.is_timeout();
             self.incomplete |= e.is_incomplete_message();
-        } else if let Some(e) = e.downcast_ref::<reqwest::Error>() {
-            self.connect |= e.is_connect();
-            self.timeout |= e.is_timeout();
         } else if let Some(e) = e.downcast_ref::<io::Error>() {
             // The innermost kind: the root cause.
             self.io = Some(e.kind());
@@ -83,17 +78,6 @@ fn next<'a>(e: &'a (dyn Error + 'static)) -> Option<&'a (dyn Error + 'static)> {
 pub fn pool_failure(e: &hyper_util::client::legacy::Error, tls: bool) -> CallError {
     let place = Place {
         connect: e.is_connect(),
-        timeout: false,
-        tls,
-    };
-    classify(e, place)
-}
-
-/// Sorts a failure of reqwest (the proxied way) the same way.
-pub fn proxied_failure(e: &reqwest::Error, tls: bool) -> CallError {
-    let place = Place {
-        connect: e.is_connect(),
-        timeout: e.is_timeout(),
         tls,
     };
     classify(e, place)
@@ -104,7 +88,7 @@ fn classify(e: &(dyn Error + 'static), place: Place) -> CallError {
     let causes = Causes::of(e);
     let text = plain(e);
     if place.connect || causes.connect {
-        before_write(&causes, place, text)
+        before_write(&causes, text)
     } else {
         after_write(&causes, place, text)
     }
@@ -112,7 +96,7 @@ fn classify(e: &(dyn Error + 'static), place: Place) -> CallError {
 
 /// Nothing was written: a refused certificate or handshake ends the run, the rest may be
 /// sent again.
-fn before_write(causes: &Causes<'_>, place: Place, text: String) -> CallError {
+fn before_write(causes: &Causes<'_>, text: String) -> CallError {
     if let Some(tls) = causes.tls {
         let hint = match tls {
             rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented => {
@@ -125,7 +109,7 @@ fn before_write(causes: &Causes<'_>, place: Place, text: String) -> CallError {
     let at = match causes.io {
         Some(io::ErrorKind::ConnectionRefused) => BeforeWrite::Refused,
         Some(io::ErrorKind::TimedOut) => BeforeWrite::ConnectTimeout,
-        _ if place.timeout || causes.timeout => BeforeWrite::ConnectTimeout,
+        _ if causes.timeout => BeforeWrite::ConnectTimeout,
         _ => BeforeWrite::Connect,
     };
     CallError::not_sent(at, text)
@@ -135,7 +119,7 @@ fn before_write(causes: &Causes<'_>, place: Place, text: String) -> CallError {
 fn after_write(causes: &Causes<'_>, place: Place, text: String) -> CallError {
     use io::ErrorKind as K;
     let at = match causes.io {
-        _ if place.timeout || causes.timeout => AfterWrite::Timeout,
+        _ if causes.timeout => AfterWrite::Timeout,
         Some(K::TimedOut) => AfterWrite::Timeout,
         Some(K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe) => AfterWrite::Reset,
         Some(K::UnexpectedEof) if place.tls => AfterWrite::ClosedWithoutNotify,

@@ -106,8 +106,6 @@ pub enum Fatal {
     Request,
     /// The endpoint may not be reached the way the environment would send it.
     Route,
-    /// The proxy's client cannot be built.
-    Setup,
     /// IAM refused the credentials, or answered without a token.
     AuthRefused,
 }
@@ -129,9 +127,6 @@ pub enum SetupError {
     /// The TLS configuration or the trusted roots cannot be loaded.
     #[error("cannot set up TLS: {0}")]
     Tls(String),
-    /// The HTTP client itself cannot be built.
-    #[error("cannot build the HTTP client: {0}")]
-    Client(String),
     /// The endpoint may not be reached the way the environment would send it.
     #[error(transparent)]
     Route(#[from] RouteError),

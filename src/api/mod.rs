@@ -6,6 +6,7 @@
 
 mod classify;
 pub mod client;
+mod connect;
 pub mod error;
 pub mod retry_after;
 pub(crate) mod route;

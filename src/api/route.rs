@@ -1,7 +1,7 @@
 //! Which way a request travels, and the ways it must never take.
 //!
 //! Proxies come from the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`, the
-//! rules curl and reqwest read), with two departures that keep credentials safe:
+//! rules curl reads), with two departures that keep credentials safe:
 //!
 //! - a loopback host (`localhost`, `127.0.0.0/8`, `::1`) is never proxied, as Go's and curl's
 //!   conventions do for localhost: a proxy elsewhere would otherwise receive the credentials that
@@ -94,21 +94,47 @@ impl Router {
         }
     }
 
-    /// The proxy for a request to `url`, as reqwest asks for it (its credentials, if any, come
-    /// from [`Router::proxy_auth`]); `None` for a request that goes direct.
-    pub fn proxy_for(&self, url: &url::Url) -> Option<url::Url> {
-        let uri: http::Uri = url.as_str().parse().ok()?;
-        if self.route(&uri) != Ok(Route::Proxied) {
+    /// The proxy a request to `uri` tunnels through, with the `Proxy-Authorization` it takes if
+    /// its URL carries credentials; `None` for a request that goes direct (or may not go at all:
+    /// [`Router::route`] says why).
+    pub fn proxy(&self, uri: &http::Uri) -> Option<Proxy> {
+        if self.route(uri) != Ok(Route::Proxied) {
             return None;
         }
-        url::Url::parse(&self.matcher.intercept(&uri)?.uri().to_string()).ok()
+        let intercept = self.matcher.intercept(uri)?;
+        let auth = intercept.basic_auth().map(|auth| {
+            let mut auth = auth.clone();
+            auth.set_sensitive(true);
+            auth
+        });
+        Some(Proxy {
+            uri: intercept.uri().clone(),
+            auth,
+        })
     }
 
-    /// The `Proxy-Authorization` the proxy for `uri` takes, if its URL carries credentials.
-    pub fn proxy_auth(&self, uri: &http::Uri) -> Option<http::HeaderValue> {
-        let mut auth = self.matcher.intercept(uri)?.basic_auth()?.clone();
-        auth.set_sensitive(true);
-        Some(auth)
+    /// A router sending every request that is not loopback through `proxy`, for tests.
+    #[cfg(test)]
+    pub(crate) fn through(proxy: &str) -> Self {
+        Router {
+            matcher: Matcher::builder().all(proxy.to_owned()).build(),
+        }
+    }
+}
+
+/// A proxy to tunnel through, as the environment names it.
+#[derive(Clone)]
+pub struct Proxy {
+    /// The proxy's own URL, without credentials.
+    pub uri: http::Uri,
+    /// The `Proxy-Authorization` of the CONNECT request, if the URL carries credentials.
+    pub auth: Option<http::HeaderValue>,
+}
+
+impl std::fmt::Debug for Proxy {
+    /// The credentials are never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&shown(&self.uri))
     }
 }
 
@@ -143,9 +169,7 @@ mod tests {
     }
 
     fn router(all_proxy: &str) -> Router {
-        Router {
-            matcher: Matcher::builder().all(all_proxy.to_owned()).build(),
-        }
+        Router::through(all_proxy)
     }
 
     #[test]
@@ -157,7 +181,7 @@ mod tests {
             "https://[::1]:9",
         ] {
             assert_eq!(r.route(&uri(host)), Ok(Route::Direct), "{host}");
-            assert!(r.proxy_for(&host.parse().unwrap()).is_none(), "{host}");
+            assert!(r.proxy(&uri(host)).is_none(), "{host}");
         }
         assert_eq!(r.route(&uri("https://drs.example.com")), Ok(Route::Proxied));
     }
@@ -183,9 +207,9 @@ mod tests {
             Ok(Route::Proxied)
         );
         let target = "https://drs.example.com";
-        let proxy = local.proxy_for(&target.parse().unwrap()).unwrap();
-        assert_eq!(proxy.as_str(), "http://127.0.0.1:3128/");
-        assert!(local.proxy_auth(&uri(target)).is_some());
+        let proxy = local.proxy(&uri(target)).unwrap();
+        assert_eq!(proxy.uri, "http://127.0.0.1:3128/");
+        assert!(proxy.auth.is_some_and(|auth| auth.is_sensitive()));
         assert_eq!(
             router("https://u:p@proxy.example").route(&uri("https://drs.example.com")),
             Ok(Route::Proxied)

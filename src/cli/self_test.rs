@@ -122,7 +122,7 @@ fn judge(defect: Option<RuleId>, failed: Result<Vec<RuleId>, Refusal>) -> (bool,
             ),
         };
     };
-    let allowed = rules::rule(defect).breaks_also;
+    let allowed = rules::rule(defect).map_or(&[][..], |r| r.breaks_also);
     let stray: Vec<RuleId> = failed
         .iter()
         .copied()

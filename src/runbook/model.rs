@@ -162,46 +162,13 @@ pub struct Select {
     /// The server's match on a task ID or name (ListJobs `name`).
     pub name: Option<String>,
     /// A glob the whole task name must match.
-    pub name_glob: Option<NameGlob>,
+    pub name_glob: Option<super::glob::NameGlob>,
     /// Only this enterprise project (ListJobs `enterprise_project_id`).
     pub enterprise_project_id: Option<String>,
     /// Tags every task must carry: each key with the values allowed (the tag-filter call).
     pub tags: std::collections::BTreeMap<String, Vec<String>>,
     /// More matches than this is an error: nothing is sent.
     pub max: u32,
-}
-
-/// A compiled `name_glob`.
-#[derive(Debug, Clone)]
-pub struct NameGlob {
-    /// As written.
-    pub pattern: String,
-    matcher: globset::GlobMatcher,
-    /// The same glob matched by characters (`globset` matches bytes), when it can be.
-    chars: Option<super::glob::CharGlob>,
-}
-
-impl NameGlob {
-    /// Compiles `pattern`; the error says why it is not a glob.
-    pub fn new(pattern: &str) -> Result<Self, String> {
-        let glob = globset::GlobBuilder::new(pattern)
-            .literal_separator(false)
-            .build()
-            .map_err(|e| e.kind().to_string())?;
-        Ok(NameGlob {
-            pattern: pattern.to_owned(),
-            matcher: glob.compile_matcher(),
-            chars: super::glob::CharGlob::new(pattern),
-        })
-    }
-
-    /// Whether the whole of `name` matches, character by character (`?` takes `é`).
-    pub fn matches(&self, name: &str) -> bool {
-        match &self.chars {
-            Some(chars) => chars.matches(name),
-            None => self.matcher.is_match(name),
-        }
-    }
 }
 
 impl Phase {

@@ -5,7 +5,8 @@
 use std::path::Path;
 
 use super::decode::Cx;
-use super::model::{Fleet, NameGlob, Select};
+use super::glob::NameGlob;
+use super::model::{Fleet, Select};
 use super::raw::{RawMockTarget, RawSelect};
 
 /// The largest `max` a select may set: ten times the largest plan measured.

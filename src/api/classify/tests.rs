@@ -1,7 +1,7 @@
 //! The classifier on real failures, not on made-up messages: loopback servers that refuse,
 //! reset, close, cut a body, stall, cut a handshake, show an untrusted certificate, or drop a
-//! TLS connection without `close_notify`, met through hyper's pool (the transport) and through
-//! reqwest (the proxied way).
+//! TLS connection without `close_notify`, met through hyper's pool straight and through a
+//! proxy's CONNECT tunnel; and proxies that cannot be reached or refuse the tunnel.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,9 +10,12 @@ use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use super::proxied_failure;
 use crate::api::error::{AfterWrite, BeforeWrite, CallError, Failure, Fatal};
+use crate::api::route::Router;
 use crate::api::transport::{Transport, install_crypto_provider};
+
+mod proxy;
+use proxy::{ProxyDoes, proxy};
 
 /// What the server does once it has read the whole request (or, for `CutHandshake`, the first
 /// bytes of a TLS handshake).
@@ -28,9 +31,15 @@ enum Then {
     Stall,
     /// Under TLS: a close in the middle of the handshake.
     CutHandshake,
+    /// A 200 with a small body, and the connection kept.
+    Answer,
 }
 
-/// A CA, and a certificate for 127.0.0.1 it signed: (CA PEM, server configuration).
+/// The name a remote endpoint goes by: it resolves nowhere, so only a proxy reaches it.
+const REMOTE: &str = "drs.proxied.test";
+
+/// A CA, and a certificate for 127.0.0.1 and [`REMOTE`] it signed: (CA PEM, server
+/// configuration).
 fn identity() -> (String, Arc<rustls::ServerConfig>) {
     use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
     let ca_key = KeyPair::generate().unwrap();
@@ -38,7 +47,7 @@ fn identity() -> (String, Arc<rustls::ServerConfig>) {
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     let ca_cert = ca.self_signed(&ca_key).unwrap();
     let key = KeyPair::generate().unwrap();
-    let cert = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_owned(), REMOTE.to_owned()])
         .unwrap()
         .signed_by(&key, &Issuer::from_params(&ca, &ca_key))
         .unwrap();
@@ -94,6 +103,14 @@ async fn finish<S: AsyncRead + tokio::io::AsyncWrite + Unpin>(
             let _ = stream.flush().await;
         }
         Then::Stall => tokio::time::sleep(Duration::from_secs(5)).await,
+        Then::Answer => {
+            let answer =
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
+            let _ = stream.write_all(answer).await;
+            let _ = stream.flush().await;
+            // Kept until the client goes.
+            let _ = stream.read(&mut [0u8; 1]).await;
+        }
         Then::Close | Then::CutHandshake => {}
     }
     // Dropped without a shutdown: under TLS, no close_notify.
@@ -151,24 +168,25 @@ async fn direct(url: &str, ca: Option<&str>) -> CallError {
     answer.expect_err("no answer")
 }
 
-/// The same stop through reqwest, trusting `ca`.
-async fn proxied(url: &str, ca: Option<&str>) -> CallError {
-    install_crypto_provider();
-    let mut builder = reqwest::Client::builder().no_proxy();
-    if let Some(ca) = ca {
-        builder =
-            builder.add_root_certificate(reqwest::Certificate::from_pem(ca.as_bytes()).unwrap());
-    }
-    let client = builder.build().unwrap();
-    let sent = client
-        .post(format!("{url}{PATH}"))
+/// The same stop to [`REMOTE`] through the proxy at `proxy_url`, trusting `ca`.
+async fn proxied(proxy_url: &str, ca: Option<&str>) -> CallError {
+    let url = format!("https://{REMOTE}");
+    let endpoint: http::Uri = url.parse().unwrap();
+    let router = Router::through(proxy_url);
+    let transport = Transport::with_router(&endpoint, 1, ca.map(str::as_bytes), router).unwrap();
+    let request = http::Request::post(format!("{url}{PATH}"))
         .header("content-type", "application/json")
-        .body(BODY)
-        .timeout(Duration::from_millis(500))
-        .send()
-        .await;
-    let e = sent.expect_err("no answer");
-    proxied_failure(&e, url.starts_with("https"))
+        .body(Bytes::from_static(BODY))
+        .unwrap();
+    let answer = transport.send(request, Duration::from_millis(500)).await;
+    answer.expect_err("no answer")
+}
+
+/// The same stop through a proxy that tunnels to the server at `url`.
+async fn tunnelled(url: &str, ca: Option<&str>) -> CallError {
+    let upstream = url.split("://").nth(1).unwrap().to_owned();
+    let (proxy_url, _) = proxy(ProxyDoes::Tunnel(upstream), None).await;
+    proxied(&proxy_url, ca).await
 }
 
 fn not_sent(e: &CallError) -> Option<BeforeWrite> {
@@ -191,6 +209,7 @@ async fn a_refused_connection_is_surely_not_sent_both_ways() {
         let url = refusing(scheme).await;
         let e = direct(&url, None).await;
         assert_eq!(not_sent(&e), Some(BeforeWrite::Refused), "{e:?}");
+        // A proxy that cannot be reached: nothing went anywhere.
         let e = proxied(&url, None).await;
         assert_eq!(not_sent(&e), Some(BeforeWrite::Refused), "{e:?}");
     }
@@ -202,7 +221,7 @@ async fn a_tls_close_without_close_notify_after_the_request_is_an_unknown_outcom
     let url = server(Then::Close, Some(config)).await;
     let e = direct(&url, Some(&ca)).await;
     assert_eq!(unknown(&e), Some(AfterWrite::ClosedWithoutNotify), "{e:?}");
-    let e = proxied(&url, Some(&ca)).await;
+    let e = tunnelled(&url, Some(&ca)).await;
     assert_eq!(unknown(&e), Some(AfterWrite::ClosedWithoutNotify), "{e:?}");
 }
 
@@ -210,11 +229,16 @@ async fn a_tls_close_without_close_notify_after_the_request_is_an_unknown_outcom
 async fn a_reset_after_the_request_is_an_unknown_outcome_with_or_without_tls() {
     let (ca, config) = identity();
     for tls in [None, Some(config)] {
+        let proxied = tls.is_some();
         let url = server(Then::Reset, tls).await;
         let e = direct(&url, Some(&ca)).await;
         assert_eq!(unknown(&e), Some(AfterWrite::Reset), "{url}: {e:?}");
-        let e = proxied(&url, Some(&ca)).await;
-        assert_eq!(unknown(&e), Some(AfterWrite::Reset), "{url}: {e:?}");
+        // Through a proxy only over TLS: a remote endpoint is https only. The proxy passes the
+        // reset on.
+        if proxied {
+            let e = tunnelled(&url, Some(&ca)).await;
+            assert_eq!(unknown(&e), Some(AfterWrite::Reset), "{url}: {e:?}");
+        }
     }
 }
 
@@ -229,8 +253,9 @@ async fn a_plain_close_a_cut_body_and_a_stall_are_unknown_outcomes() {
         let e = direct(&url, None).await;
         assert_eq!(unknown(&e), Some(expected), "{then:?}: {e:?}");
     }
-    let url = server(Then::Stall, None).await;
-    let e = proxied(&url, None).await;
+    let (ca, config) = identity();
+    let url = server(Then::Stall, Some(config)).await;
+    let e = tunnelled(&url, Some(&ca)).await;
     assert_eq!(unknown(&e), Some(AfterWrite::Timeout), "{e:?}");
 }
 
@@ -238,7 +263,7 @@ async fn a_plain_close_a_cut_body_and_a_stall_are_unknown_outcomes() {
 async fn an_untrusted_certificate_is_fatal_and_a_cut_handshake_is_not_sent() {
     let (_, config) = identity();
     let url = server(Then::Close, Some(config)).await;
-    for e in [direct(&url, None).await, proxied(&url, None).await] {
+    for e in [direct(&url, None).await, tunnelled(&url, None).await] {
         match &e {
             CallError::Fatal(Failure {
                 at: Fatal::Tls,

@@ -50,10 +50,11 @@ impl Decode for RawSelect {
         let name = map.optional("name", cx);
         let name_glob: Option<Spanned<String>> = map.optional("name_glob", cx);
         // Checked here, so a bad glob is found even when another key of the select is wrong.
-        let name_glob = name_glob.and_then(|g| match globset::Glob::new(&g.value) {
-            Ok(_) => Some(g),
-            Err(e) => cx.error(g.span, format!("`name_glob` is not a glob: {}", e.kind())),
-        });
+        let name_glob =
+            name_glob.and_then(|g| match crate::runbook::glob::NameGlob::new(&g.value) {
+                Ok(_) => Some(g),
+                Err(e) => cx.error(g.span, format!("`name_glob` is not a glob: {e}")),
+            });
         let enterprise_project_id = map.optional("enterprise_project_id", cx);
         let tags = map.node("tags").and_then(|n| tags(n, cx));
         let max = map.required("max", cx);
