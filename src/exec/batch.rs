@@ -29,6 +29,8 @@ struct Member<'a> {
     seq: usize,
     stop: &'a Stop,
     result: StopResult,
+    /// Why the last call left the member undecided: what a give-up says, as a single stop's.
+    undecided: Option<String>,
 }
 
 /// What became of a member after a call.
@@ -56,7 +58,12 @@ pub async fn execute(
         .map(|(seq, stop)| {
             let mut result = blank(phase, seq, stop);
             result.batch = Some(number);
-            Member { seq, stop, result }
+            Member {
+                seq,
+                stop,
+                result,
+                undecided: None,
+            }
         })
         .collect();
     let intents: Vec<(usize, &Stop)> = members.iter().map(|m| (m.seq, m.stop)).collect();
@@ -370,8 +377,7 @@ async fn settle_each(
                 }
             }
             Settled::NotTaken | Settled::Missing => {
-                // What a give-up after the last call says, as a single stop says it.
-                m.result.reason = Some(format!(
+                m.undecided = Some(format!(
                     "{why}, and the job's status showed no stop within the settle window"
                 ));
                 None
@@ -389,6 +395,7 @@ async fn settle_each(
 fn note(members: &mut [Member<'_>], pending: &[usize], why: &str) {
     for &i in pending {
         members[i].result.reason = Some(why.to_owned());
+        members[i].undecided = Some(why.to_owned());
     }
 }
 
@@ -428,8 +435,7 @@ fn give_up_rest(
     for (m, fate) in members.iter_mut().zip(&fates) {
         if fate.is_none() {
             let why = m
-                .result
-                .reason
+                .undecided
                 .clone()
                 .unwrap_or_else(|| "no answer".to_owned());
             let attempts = m.result.attempts;
