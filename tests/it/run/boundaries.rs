@@ -179,6 +179,32 @@ fn killed_while_waiting(dir: &Path, first: &External) -> PathBuf {
     path
 }
 
+/// The journal `j.jsonl` of `path` resumed at another endpoint (a fresh mock of three jobs):
+/// refused without `--retarget` with nothing sent there, then resumed with it (exit 0).
+fn refused_then_retargeted(dir: &Path, path: &Path) -> External {
+    let other = External::start(config(jobs(0..3, "INCRE_TRANSFER_STARTED")));
+    let resume = [
+        path.to_str().unwrap(),
+        "--journal",
+        "j.jsonl",
+        "--no-progress",
+        "--resume",
+        "--endpoint",
+        &other.url,
+    ];
+    let refused = run(dir, &resume);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("--retarget"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(other.requests().is_empty(), "nothing reached {}", other.url);
+    let moved = run(dir, &[&resume[..], &["--retarget"]].concat());
+    assert_eq!(moved.status.code(), Some(0), "{}", stderr(&moved));
+    other
+}
+
 /// Hole 3: killed while waiting to escalate, then resumed at another endpoint: refused, and
 /// nothing reaches the other endpoint; with `--retarget`, every stop there starts graceful.
 #[test]
@@ -190,40 +216,10 @@ fn a_resume_at_another_endpoint_needs_retarget_and_starts_graceful_there() {
     let first = External::start(slow);
     let dir = tempfile::tempdir().unwrap();
     let path = killed_while_waiting(dir.path(), &first);
-    let other = External::start(config(jobs(0..3, "INCRE_TRANSFER_STARTED")));
-    let resume = [
-        path.to_str().unwrap(),
-        "--journal",
-        "j.jsonl",
-        "--no-progress",
-        "--resume",
-        "--report-json",
-        "report.json",
-        "--endpoint",
-        &other.url,
-    ];
-    let refused = run(dir.path(), &resume);
-    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
-    assert!(
-        stderr(&refused).contains("--retarget"),
-        "{}",
-        stderr(&refused)
-    );
-    assert!(
-        other.requests().is_empty(),
-        "nothing reached the other endpoint"
-    );
-
-    let moved = run(dir.path(), &[&resume[..], &["--retarget"]].concat());
-    assert_eq!(moved.status.code(), Some(0), "{}", stderr(&moved));
+    let other = refused_then_retargeted(dir.path(), &path);
     for n in 0..3 {
         let got = received(&other, &job_id(n));
-        assert_eq!(
-            got.first(),
-            Some(&(false, true)),
-            "job {n}: the first stop at the new endpoint is graceful: {got:?}"
-        );
-        assert_eq!(got.len(), 1, "job {n}: {got:?}");
+        assert_eq!(got, vec![(false, true)], "job {n}: one graceful stop");
     }
     let journal = std::fs::read_to_string(dir.path().join("j.jsonl")).unwrap();
     assert!(journal.contains("retargeted_from"), "{journal}");
@@ -401,27 +397,7 @@ fn a_journal_that_names_no_target_is_resumed_only_with_retarget() {
         })
         .collect();
     std::fs::write(&journal, stripped).unwrap();
-    let other = External::start(config(jobs(0..3, "INCRE_TRANSFER_STARTED")));
-    let resume = [
-        path.to_str().unwrap(),
-        "--journal",
-        "j.jsonl",
-        "--no-progress",
-        "--resume",
-        "--endpoint",
-        &other.url,
-    ];
-    let refused = run(dir.path(), &resume);
-    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
-    assert!(
-        stderr(&refused).contains("--retarget"),
-        "{}",
-        stderr(&refused)
-    );
-    assert!(other.requests().is_empty(), "nothing reached {}", other.url);
-
-    let moved = run(dir.path(), &[&resume[..], &["--retarget"]].concat());
-    assert_eq!(moved.status.code(), Some(0), "{}", stderr(&moved));
+    let other = refused_then_retargeted(dir.path(), &path);
     for n in 0..3 {
         let got = received(&other, &job_id(n));
         assert_eq!(got, vec![(false, true)], "job {n}: one graceful stop");
