@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::Exit;
 use super::args::ShowArgs;
-use crate::exec::{Report, RunOutcome, Timing};
+use crate::exec::{Report, Timing};
 use crate::markdown::escape;
 use crate::report::context::{AuthKind, RunContext, TargetInfo};
 use crate::report::json::ReadReport;
@@ -80,13 +80,7 @@ fn report_markdown(read: ReadReport) -> String {
             request_id: t.request_id.clone(),
         })
         .collect();
-    let outcome = match read.outcome.as_str() {
-        "passed" => RunOutcome::Passed,
-        "aborted" => RunOutcome::Aborted,
-        "interrupted" => RunOutcome::Interrupted,
-        "paused" => RunOutcome::Paused,
-        _ => RunOutcome::Failed,
-    };
+    let outcome = read.outcome;
     let report = Report {
         outcome,
         crashed: false,

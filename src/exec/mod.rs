@@ -52,6 +52,17 @@ pub enum Outcome {
     Skipped,
 }
 
+impl Outcome {
+    /// The outcome as reports write it (as it serializes).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Passed => "passed",
+            Outcome::Failed => "failed",
+            Outcome::Skipped => "skipped",
+        }
+    }
+}
+
 /// One stop's result: what was sent, what came back, and the verdict. No timings here (see
 /// [`Timing`]), so two runs against the same server state give the same results.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,7 +147,7 @@ pub struct Timing {
 }
 
 /// What the run as a whole came to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RunOutcome {
     /// Every stop that ran passed.

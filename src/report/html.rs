@@ -293,11 +293,7 @@ fn phases(report: &Report) -> Markup {
 
 /// One stop's row; `batched` adds the batch-stop call it went out in.
 fn row(r: &StopResult, batched: bool) -> Markup {
-    let outcome = match r.outcome {
-        Outcome::Passed => "passed",
-        Outcome::Failed => "failed",
-        Outcome::Skipped => "skipped",
-    };
+    let outcome = r.outcome.as_str();
     html! {
         tr {
             td { (r.seq) }

@@ -65,8 +65,8 @@ pub struct ReadReport {
     /// How long it took.
     #[serde(default)]
     pub duration_ms: Option<u64>,
-    /// The run's verdict, as written.
-    pub outcome: String,
+    /// The run's verdict.
+    pub outcome: crate::exec::RunOutcome,
     /// Why it stopped early, if it did.
     #[serde(default)]
     pub halted: Option<String>,

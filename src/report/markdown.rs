@@ -141,9 +141,8 @@ fn write_phases(out: &mut impl Write, report: &Report) -> io::Result<()> {
             )?;
         }
         let outcome = match r.outcome {
-            Outcome::Passed => "passed",
-            Outcome::Failed => "**failed**",
-            Outcome::Skipped => "skipped",
+            Outcome::Failed => format!("**{}**", r.outcome.as_str()),
+            other => other.as_str().to_owned(),
         };
         writeln!(
             out,

@@ -146,7 +146,7 @@ impl fmt::Display for Difference {
             Difference::NotJournaled { seq, outcome } => write!(
                 f,
                 "#{seq}: the report says {}, the journal holds no result for it",
-                outcome_word(*outcome)
+                outcome.as_str()
             ),
             Difference::Contradicted { seq, fields } => write!(
                 f,
@@ -340,8 +340,8 @@ fn disagreements(report: &Finished, journal: &Finished) -> Vec<String> {
     };
     check(
         "outcome",
-        outcome_word(report.outcome).into(),
-        outcome_word(journal.outcome).into(),
+        report.outcome.as_str().into(),
+        journal.outcome.as_str().into(),
     );
     check(
         "http_status",
@@ -369,12 +369,4 @@ fn disagreements(report: &Finished, journal: &Finished) -> Vec<String> {
         journal.escalated.to_string(),
     );
     fields
-}
-
-fn outcome_word(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Passed => "passed",
-        Outcome::Failed => "failed",
-        Outcome::Skipped => "skipped",
-    }
 }
