@@ -403,3 +403,56 @@ fn a_journal_that_names_no_target_is_resumed_only_with_retarget() {
         assert_eq!(got, vec![(false, true)], "job {n}: one graceful stop");
     }
 }
+
+/// An empty journal (wiped, or a symlink to /dev/null) says nothing of what was sent: a resume
+/// is refused, `--retarget` or not, and nothing is sent (before, `--retarget` sent every stop
+/// again with no status read).
+#[test]
+fn an_empty_journal_is_refused_even_with_retarget() {
+    let mock = External::start(config(jobs(0..3, "INCRE_TRANSFER_STARTED")));
+    let dir = tempfile::tempdir().unwrap();
+    let path = three_jobs(dir.path(), &mock);
+    std::fs::write(dir.path().join("j.jsonl"), "").unwrap();
+    let args = [
+        path.to_str().unwrap(),
+        "--journal",
+        "j.jsonl",
+        "--no-progress",
+        "--resume",
+    ];
+    for extra in [&[][..], &["--retarget"][..]] {
+        let out = run(dir.path(), &[&args[..], extra].concat());
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("no run header"), "{}", stderr(&out));
+    }
+    assert!(mock.requests().is_empty(), "nothing was sent");
+}
+
+/// Reports are written by replacing the file at their path: a path that is a symbolic link,
+/// a device or a pipe is refused before anything is sent, and left as it was.
+#[test]
+fn a_report_path_that_is_not_a_regular_file_is_refused() {
+    let mock = External::start(config(jobs(0..3, "INCRE_TRANSFER_STARTED")));
+    let dir = tempfile::tempdir().unwrap();
+    let path = three_jobs(dir.path(), &mock);
+    std::fs::write(dir.path().join("target.json"), "keep").unwrap();
+    std::os::unix::fs::symlink("target.json", dir.path().join("link.json")).unwrap();
+    for report in ["link.json", "/dev/null"] {
+        let args = [
+            path.to_str().unwrap(),
+            "--report-json",
+            report,
+            "--no-progress",
+        ];
+        let out = run(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(2), "{report}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("not a regular file"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    assert!(mock.requests().is_empty(), "nothing was sent");
+    let link = std::fs::symlink_metadata(dir.path().join("link.json")).unwrap();
+    assert!(link.file_type().is_symlink(), "the link is left as it was");
+}
