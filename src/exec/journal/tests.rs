@@ -41,6 +41,27 @@ async fn a_torn_last_line_is_cut_off_before_anything_is_appended() {
     );
 }
 
+/// A whole last line without its newline (a journal rewritten by a script or an editor) is read
+/// as a line, so opening must keep it: cutting it off made the next resume forget an intent
+/// and send the stop again unread.
+#[tokio::test]
+async fn a_whole_last_line_without_its_newline_is_kept_when_opened() {
+    let intent = format!("{{\"kind\":\"intent\",\"seq\":1,\"job\":\"{JOB}\",\"force\":false}}");
+    let (_dir, path) = journal(&[header(), &intent]);
+    assert_eq!(
+        read(&path, "sha256:x").unwrap().earlier.get(&1),
+        Some(&Earlier::MaybeSent)
+    );
+    let journal = Journal::open(&path, header_of("sha256:x")).await.unwrap();
+    journal.sync().await.unwrap();
+    assert_eq!(
+        read(&path, "sha256:x").unwrap().earlier.get(&1),
+        Some(&Earlier::MaybeSent),
+        "{}",
+        std::fs::read_to_string(&path).unwrap()
+    );
+}
+
 #[test]
 fn any_other_unreadable_line_is_an_error_that_names_it() {
     let intent = format!("{{\"kind\":\"intent\",\"seq\":1,\"job\":\"{JOB}\",\"force\":false}}\n");
