@@ -403,7 +403,8 @@ impl Journal {
     }
 }
 
-/// Cuts the file after its last newline, if it ends in a partial line.
+/// Cuts the file after its last newline when it ends in a line torn by a crash; a whole entry
+/// that lacks only its newline (the reader takes it) is ended with one instead.
 fn trim_torn_tail(path: &Path) -> std::io::Result<()> {
     use std::io::{Read, Seek, SeekFrom};
     let mut file = OpenOptions::new().read(true).write(true).open(path)?;
@@ -425,7 +426,17 @@ fn trim_torn_tail(path: &Path) -> std::io::Result<()> {
         end = start;
     }
     if end < len {
-        file.set_len(end)?;
+        // A whole entry that only lacks its newline was read as a line: keep it, ended.
+        let mut tail = vec![0u8; (len - end) as usize];
+        file.seek(SeekFrom::Start(end))?;
+        file.read_exact(&mut tail)?;
+        if serde_json::from_slice::<Entry>(&tail).is_ok() {
+            use std::io::Write as _;
+            file.seek(SeekFrom::End(0))?;
+            file.write_all(b"\n")?;
+        } else {
+            file.set_len(end)?;
+        }
         file.sync_data()?;
     }
     Ok(())
