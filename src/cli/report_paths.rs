@@ -68,8 +68,17 @@ pub fn check(args: &RunArgs, journal: Option<&Path>) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// The report's folder takes a file.
+/// The report's folder takes a file, and the path is no link, device or pipe: a report is
+/// written beside it and renamed over it, which would replace any of those.
 fn writable(path: &Path) -> Result<(), Refusal> {
+    if let Ok(meta) = std::fs::symlink_metadata(path)
+        && !meta.file_type().is_file()
+    {
+        return Err(Refusal::from(format!(
+            "error: the report `{}` is not a regular file (a link, a device, a pipe or a folder): a report replaces the file at its path; give the path of a regular file; nothing was sent",
+            path.display()
+        )));
+    }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

@@ -108,7 +108,12 @@ async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> E
         Some(held) => match held.open(&plan, &runbook_sha256, &binding).await {
             Ok(journal) => Some(journal),
             Err(e) => {
-                say!("error: {e}; nothing was sent");
+                match e {
+                    journal::JournalError::InUse { .. } | journal::JournalError::Changed { .. } => {
+                        say!("error: {e}")
+                    }
+                    _ => say!("error: {e}; nothing was sent"),
+                }
                 return Exit::Invalid;
             }
         },

@@ -235,6 +235,12 @@ fn journal_state(
         ))),
         (true, true) => {
             let window = journal::read(path, &plan.plan_id).map_err(|e| format!("error: {e}"))?;
+            if !window.headed {
+                return Err(invalid(format!(
+                    "error: the journal `{}` holds no run header (it is empty, or not a stopbook journal): nothing in it says what was sent, so it cannot be resumed; nothing was sent\n  = if no run sent anything with it, move it away and run without --resume",
+                    path.display()
+                )));
+            }
             state.retargeted_from =
                 journal::check_binding(path, window.binding.as_ref(), binding, args.retarget)
                     .map_err(|e| format!("error: {e}"))?;

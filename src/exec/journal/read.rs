@@ -45,6 +45,8 @@ pub struct Window {
     /// The target the last process that opened the journal was bound to; `None` for a journal
     /// written before headers named their target.
     pub binding: Option<Binding>,
+    /// Whether any process's header was read: an empty journal says nothing of what was sent.
+    pub headed: bool,
 }
 
 /// Reads a journal for `plan_id`.
@@ -55,7 +57,6 @@ pub fn read(path: &Path, plan_id: &str) -> Result<Window, JournalError> {
             reason: e.to_string(),
         })?;
     let mut window = Window::default();
-    let mut headed = false;
     let lines: Vec<&[u8]> = text.split(|b| *b == b'\n').collect();
     let last = lines.len().saturating_sub(1);
     for (n, line) in lines.iter().enumerate() {
@@ -77,10 +78,10 @@ pub fn read(path: &Path, plan_id: &str) -> Result<Window, JournalError> {
         match entry {
             Entry::Run(header) => {
                 bound(path, n + 1, plan_id, *header, &mut window)?;
-                headed = true;
+                window.headed = true;
             }
             // Every journal opens with its run header: entries before one are not this tool's.
-            _ if !headed => {
+            _ if !window.headed => {
                 return Err(JournalError::Unreadable {
                     path: shown(path),
                     line: n + 1,
