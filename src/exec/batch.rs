@@ -212,11 +212,11 @@ async fn send_all(ctx: &Context, members: &mut [Member<'_>]) -> Vec<Fate> {
             }
             Reply::AuthRefused(reason) => {
                 ctx.refuse_auth(reason.clone());
-                return fail_rest(ctx, members, fates, &reason);
+                return fail_rest(ctx, members, (fates, reached), &reason);
             }
             Reply::Fatal(reason) => {
                 ctx.halt(reason.clone(), RunOutcome::Aborted);
-                return fail_rest(ctx, members, fates, &reason);
+                return fail_rest(ctx, members, (fates, reached), &reason);
             }
             Reply::Unknown(why) => {
                 reached = true;
@@ -414,12 +414,13 @@ fn decide_rest(fates: Vec<Option<Fate>>, fate: Fate) -> Vec<Fate> {
 fn fail_rest(
     ctx: &Context,
     members: &mut [Member<'_>],
-    fates: Vec<Option<Fate>>,
+    (fates, reached): (Vec<Option<Fate>>, bool),
     reason: &str,
 ) -> Vec<Fate> {
     for (m, fate) in members.iter_mut().zip(&fates) {
         if fate.is_none() {
-            m.result.unsent = true;
+            // Unsent only when no call may have reached the server (see `send::Sent::Halted`).
+            m.result.unsent = !reached;
             m.result = finish(ctx, m.result.clone(), Outcome::Failed, reason.to_owned());
         }
     }

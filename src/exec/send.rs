@@ -20,8 +20,9 @@ pub enum Sent {
     /// Tried as often as allowed, or the outcome cannot be known; `unsent` when no attempt
     /// reached the server.
     GaveUp { reason: String, unsent: bool },
-    /// A fatal answer ended the run (401, TLS): nothing was taken.
-    Halted(String),
+    /// A fatal answer ended the run (401, TLS): this attempt took nothing; `reached` when an
+    /// earlier attempt may have reached the server.
+    Halted { reason: String, reached: bool },
     /// The run was interrupted while this stop waited; `reached` when an attempt may have
     /// reached the server.
     Interrupted { reached: bool },
@@ -36,7 +37,7 @@ impl Sent {
         match self {
             Sent::Interrupted { reached } | Sent::Refused { reached } => *reached,
             Sent::GaveUp { unsent, .. } => !unsent,
-            Sent::Halted(_) => false,
+            Sent::Halted { reached, .. } => *reached,
             Sent::Answer(_) | Sent::Taken(_) => true,
         }
     }
@@ -75,11 +76,11 @@ pub async fn send(
             Reply::Judged(answer) => return Sent::Answer(answer),
             Reply::AuthRefused(reason) => {
                 ctx.refuse_auth(reason.clone());
-                return Sent::Halted(reason);
+                return Sent::Halted { reason, reached };
             }
             Reply::Fatal(reason) => {
                 ctx.halt(reason.clone(), RunOutcome::Aborted);
-                return Sent::Halted(reason);
+                return Sent::Halted { reason, reached };
             }
             Reply::Resend { why, pause } => (why, pause),
             Reply::Unknown(why) => {

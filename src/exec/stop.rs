@@ -63,8 +63,10 @@ pub async fn execute(ctx: &Context, phase: &Arc<str>, seq: usize, stop: &Stop) -
                 result.unsent = unsent;
                 return finish(ctx, result, Outcome::Failed, reason);
             }
-            Sent::Halted(reason) => {
-                result.unsent = true;
+            Sent::Halted { reason, reached } => {
+                // Unsent only when no attempt may have reached the server: a resume then sends
+                // it unread; otherwise it reads the job's status first.
+                result.unsent = !reached;
                 return finish(ctx, result, Outcome::Failed, reason);
             }
             sent @ (Sent::Interrupted { .. } | Sent::Refused { .. }) => {

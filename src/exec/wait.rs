@@ -166,7 +166,7 @@ async fn escalate(
         Sent::GaveUp { reason, .. } => {
             Some(format!("the escalation's force stop failed: {reason}"))
         }
-        Sent::Halted(_) | Sent::Interrupted { .. } | Sent::Refused { .. } => {
+        Sent::Halted { .. } | Sent::Interrupted { .. } | Sent::Refused { .. } => {
             // A force stop that surely never reached the server may go out on resume.
             if !sent.reached()
                 && let Some(journal) = &ctx.journal
