@@ -18,8 +18,9 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use super::Context;
-use super::settle::{Read, read_status, take_notice};
+use super::settle::{read_status, take_notice};
 use crate::drs::JobId;
+use crate::live::detail::Read;
 use crate::runbook::model::Stop;
 
 /// ListJobs' job types (`job_type` is required), and the jobs a page asks for.

@@ -10,6 +10,7 @@
 //! Reads are GETs (and the tag filter's POST, which changes nothing), so they are retried after
 //! a 429, a 5xx or a lost answer, within the runbook's concurrency and rate.
 
+pub mod detail;
 pub(crate) mod pace;
 pub mod preflight;
 pub mod select;
