@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::journal::{Entry, Escalation};
-use super::record::{blank, finish, finish_keep, interrupted};
+use super::record::{Judged, answered, blank, finish, finish_keep, interrupted, refused_call};
 use super::reply::{self, Reply};
 use super::settle::{self, Prior, Settled};
 use super::{Context, Outcome, RunOutcome, StopResult, wait};
@@ -258,11 +258,7 @@ fn judge_items(
             check::describe(answer)
         );
         for &i in pending {
-            let m = &mut members[i];
-            m.result.http_status = Some(answer.http);
-            m.result.error_code = answer.field("error_code").map(str::to_owned);
-            m.result.error_msg = answer.field("error_msg").map(str::to_owned);
-            m.result = finish(ctx, m.result.clone(), Outcome::Failed, reason.clone());
+            refused_call(ctx, &mut members[i].result, answer, reason.clone());
             fates[i] = Some(Fate::Done);
         }
         return Vec::new();
@@ -280,27 +276,18 @@ fn judge_items(
             continue;
         };
         let m = &mut members[i];
-        m.result.http_status = Some(own.http);
-        m.result.error_code = own.field("error_code").map(str::to_owned);
-        m.result.error_msg = own.field("error_msg").map(str::to_owned);
-        m.result.violations = check::body_violations(&own);
-        m.result.stamps.request_id = answer.request_id.clone();
-        let accepted = own.http == 200;
-        if accepted {
-            m.result.stamps.accepted_ms = Some(ctx.started.elapsed().as_millis() as u64);
-        }
         let expect = m.stop.settings.effective_expect();
-        fates[i] = Some(match check::judge_answer(&expect, &own) {
-            Err(reason) => {
-                m.result = finish(ctx, m.result.clone(), Outcome::Failed, reason.into_string());
-                Fate::Done
-            }
-            Ok(()) if accepted => Fate::Accepted,
-            Ok(()) => {
-                m.result = finish_keep(ctx, m.result.clone(), Outcome::Passed);
-                Fate::Done
-            }
-        });
+        let request_id = answer.request_id.clone();
+        fates[i] = Some(
+            match answered(ctx, &mut m.result, &own, request_id, &expect) {
+                Judged::Failed => Fate::Done,
+                Judged::Accepted => Fate::Accepted,
+                Judged::Met => {
+                    m.result = finish_keep(ctx, m.result.clone(), Outcome::Passed);
+                    Fate::Done
+                }
+            },
+        );
     }
     silent
 }
