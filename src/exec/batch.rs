@@ -22,6 +22,7 @@ use super::settle::{self, Prior, Settled};
 use super::{Context, Outcome, RunOutcome, StopResult, wait};
 use crate::api::client::Answer;
 use crate::check;
+use crate::retry::Retrying;
 use crate::runbook::model::Stop;
 
 /// One stop of a batch: its seq, the stop, and its result so far.
@@ -164,7 +165,7 @@ async fn send_all(ctx: &Context, members: &mut [Member<'_>]) -> Vec<Fate> {
     let mut fates: Vec<Option<Fate>> = members.iter().map(|_| None).collect();
     let settings = Arc::clone(&members[0].stop.settings);
     let retry = settings.retry;
-    let mut delays = retry.delays();
+    let mut retrying = Retrying::new(&retry, ctx.cancel.clone());
     let mut reached = false;
     for attempt in 1..=retry.attempts.max(1) {
         let pending: Vec<usize> = (0..members.len()).filter(|i| fates[*i].is_none()).collect();
@@ -217,13 +218,13 @@ async fn send_all(ctx: &Context, members: &mut [Member<'_>]) -> Vec<Fate> {
                 continue;
             }
         };
-        let Some(delay) = retry.next_wait(&mut delays, pause) else {
+        let Some(delay) = retrying.next_wait(pause) else {
             break;
         };
         if pause.is_some() {
             ctx.limits.pause(delay);
         }
-        if !ctx.sleep(delay).await {
+        if !retrying.sleep(delay).await {
             return decide_rest(fates, Fate::Interrupted { reached });
         }
     }

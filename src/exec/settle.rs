@@ -10,7 +10,6 @@
 
 use std::time::Duration;
 
-use backon::{BackoffBuilder, ExponentialBuilder};
 use tokio::time::Instant;
 
 use super::Context;
@@ -18,6 +17,7 @@ use crate::api::client::Answer;
 use crate::check;
 use crate::drs::status;
 use crate::live::detail::Read;
+use crate::retry::Retrying;
 use crate::runbook::model::Stop;
 
 /// Status reads that may fail after the window before the outcome counts as unknown (at least;
@@ -148,11 +148,7 @@ async fn settle_reads(
     let retry = stop.settings.retry;
     let deadline = since + retry.settle.get();
     let longest = (retry.settle.get() / 4).clamp(Duration::from_millis(100), LONGEST_PAUSE);
-    let mut pauses = ExponentialBuilder::default()
-        .with_min_delay(retry.backoff.get().min(longest))
-        .with_max_delay(longest)
-        .without_max_times()
-        .build();
+    let mut pauses = Retrying::polling(retry.backoff.get(), longest, ctx.cancel.clone());
     // Reads change nothing: after the window, failed reads go on for as long again (and a few
     // seconds at least) before the outcome counts as unknown.
     let give_up_at = deadline + retry.settle.get().max(LONGEST_PAUSE * 2);
@@ -203,14 +199,14 @@ async fn settle_reads(
             }
             Read::Throttled(_) | Read::Error(_) => {}
         }
-        let next = pauses.next().unwrap_or(longest);
+        let next = pauses.next_wait(None).unwrap_or(longest);
         let now = Instant::now();
         // Land one read just past the deadline rather than sleeping far beyond it.
         let pause = match deadline.checked_duration_since(now) {
             Some(left) if !left.is_zero() => next.min(left),
             _ => next,
         };
-        if !ctx.sleep(pause).await {
+        if !pauses.sleep(pause).await {
             return Settled::Interrupted;
         }
     }

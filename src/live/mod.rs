@@ -17,6 +17,7 @@ pub mod select;
 
 use crate::api::client::Answer;
 use crate::api::error::CallError;
+use crate::retry::{Cancel, Retrying};
 use crate::runbook::model::Retry;
 
 pub use pace::Pace;
@@ -56,7 +57,10 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<Answer, CallError>>,
 {
-    let mut delays = retry.delays();
+    // No read of live state runs under a signal handler (they come before a run installs one,
+    // and one installed here would leave the terminal's question deaf to Ctrl-C): SIGINT's
+    // default action ends the process, so these sleeps need no interrupt of their own.
+    let mut retrying = Retrying::new(retry, Cancel::never());
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -77,10 +81,12 @@ where
             Err(CallError::Fatal(why)) => return Err(failed(what, why.detail)),
             Err(e) => (e.to_string(), None),
         };
-        let Some(wait) = retry.next_wait(&mut delays, told) else {
+        let Some(wait) = retrying.next_wait(told) else {
             return Err(failed(what, format!("{last} (after {attempt} attempts)")));
         };
-        tokio::time::sleep(wait).await;
+        if !retrying.sleep(wait).await {
+            return Err(failed(what, format!("interrupted after {last}")));
+        }
     }
 }
 
