@@ -11,6 +11,7 @@
 //! a 429, a 5xx or a lost answer, within the runbook's concurrency and rate.
 
 pub mod detail;
+pub(crate) mod listing;
 pub(crate) mod pace;
 pub mod preflight;
 pub mod select;
