@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::Value;
-use tokio::sync::Semaphore;
 
 use super::detail::Read;
 use super::{LiveError, Pace, read, refused};
@@ -87,13 +86,10 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 /// of its own, so the work of many reads spreads over the runtime's threads.
 pub async fn check(runbook: &Runbook, client: &Client) -> Result<Vec<Check>, LiveError> {
     let pace = Pace::new(runbook.limits.concurrency, runbook.limits.rate);
-    let slots = Arc::new(Semaphore::new(pace.concurrency()));
     let mut tasks = tokio::task::JoinSet::new();
     let mut checks: Vec<Option<Check>> = vec![None; runbook.stop_count()];
     for (i, (_, stop)) in runbook.stops().enumerate() {
-        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
-            break;
-        };
+        let slot = pace.place().await;
         while let Some(done) = tasks.try_join_next() {
             let (i, check) = joined(done)?;
             checks[i] = Some(check);
