@@ -21,6 +21,8 @@
 //! L4 api                     client, transport (connection pool, proxies, TLS, bounded
 //!                            answers), SDK-HMAC-SHA256 signing, typed errors and where a
 //!                            call failed (sent or not)
+//!    retry                   the retry policy: every loop's waits (jitter, Retry-After) and
+//!                            sleeps that end at the run's interrupt
 //! L5 plan                    model ─▶ ordered plan with a content hash (plan_id); JSON,
 //!                            Markdown; the plan file read back (document), drift between
 //!                            plans, approval of the plan now (approve), selects pinned (pin)
@@ -97,6 +99,7 @@ pub mod mock;
 pub(crate) mod output;
 pub mod plan;
 pub(crate) mod report;
+pub(crate) mod retry;
 pub mod runbook;
 pub mod secret;
 pub mod timestamp;

@@ -16,12 +16,13 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::journal::{Entry, Escalation};
-use super::record::{blank, finish, finish_keep, interrupted};
+use super::record::{Judged, answered, blank, finish, finish_keep, interrupted, refused_call};
 use super::reply::{self, Reply};
 use super::settle::{self, Prior, Settled};
 use super::{Context, Outcome, RunOutcome, StopResult, wait};
 use crate::api::client::Answer;
 use crate::check;
+use crate::retry::Retrying;
 use crate::runbook::model::Stop;
 
 /// One stop of a batch: its seq, the stop, and its result so far.
@@ -171,7 +172,7 @@ async fn send_all(ctx: &Context, members: &mut [Member<'_>]) -> Vec<Fate> {
     let mut fates: Vec<Option<Fate>> = members.iter().map(|_| None).collect();
     let settings = Arc::clone(&members[0].stop.settings);
     let retry = settings.retry;
-    let mut delays = retry.delays();
+    let mut retrying = Retrying::new(&retry, ctx.cancel.clone());
     let mut reached = false;
     for attempt in 1..=retry.attempts.max(1) {
         let pending: Vec<usize> = (0..members.len()).filter(|i| fates[*i].is_none()).collect();
@@ -224,13 +225,13 @@ async fn send_all(ctx: &Context, members: &mut [Member<'_>]) -> Vec<Fate> {
                 continue;
             }
         };
-        let Some(delay) = retry.next_wait(&mut delays, pause) else {
+        let Some(delay) = retrying.next_wait(pause) else {
             break;
         };
         if pause.is_some() {
             ctx.limits.pause(delay);
         }
-        if !ctx.sleep(delay).await {
+        if !retrying.sleep(delay).await {
             return decide_rest(fates, Fate::Interrupted { reached });
         }
     }
@@ -265,11 +266,7 @@ fn judge_items(
             check::describe(answer)
         );
         for &i in pending {
-            let m = &mut members[i];
-            m.result.http_status = Some(answer.http);
-            m.result.error_code = answer.field("error_code").map(str::to_owned);
-            m.result.error_msg = answer.field("error_msg").map(str::to_owned);
-            m.result = finish(ctx, m.result.clone(), Outcome::Failed, reason.clone());
+            refused_call(ctx, &mut members[i].result, answer, reason.clone());
             fates[i] = Some(Fate::Done);
         }
         return Vec::new();
@@ -287,27 +284,18 @@ fn judge_items(
             continue;
         };
         let m = &mut members[i];
-        m.result.http_status = Some(own.http);
-        m.result.error_code = own.field("error_code").map(str::to_owned);
-        m.result.error_msg = own.field("error_msg").map(str::to_owned);
-        m.result.violations = check::body_violations(&own);
-        m.result.stamps.request_id = answer.request_id.clone();
-        let accepted = own.http == 200;
-        if accepted {
-            m.result.stamps.accepted_ms = Some(ctx.started.elapsed().as_millis() as u64);
-        }
         let expect = m.stop.settings.effective_expect();
-        fates[i] = Some(match check::judge_answer(&expect, &own) {
-            Err(reason) => {
-                m.result = finish(ctx, m.result.clone(), Outcome::Failed, reason.into_string());
-                Fate::Done
-            }
-            Ok(()) if accepted => Fate::Accepted,
-            Ok(()) => {
-                m.result = finish_keep(ctx, m.result.clone(), Outcome::Passed);
-                Fate::Done
-            }
-        });
+        let request_id = answer.request_id.clone();
+        fates[i] = Some(
+            match answered(ctx, &mut m.result, &own, request_id, &expect) {
+                Judged::Failed => Fate::Done,
+                Judged::Accepted => Fate::Accepted,
+                Judged::Met => {
+                    m.result = finish_keep(ctx, m.result.clone(), Outcome::Passed);
+                    Fate::Done
+                }
+            },
+        );
     }
     silent
 }

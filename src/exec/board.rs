@@ -18,8 +18,10 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use super::Context;
-use super::settle::{Read, read_status, take_notice};
+use super::settle::{read_status, take_notice};
 use crate::drs::JobId;
+use crate::live::detail::Read;
+use crate::live::listing::{self, Page, Query};
 use crate::runbook::model::Stop;
 
 /// ListJobs' job types (`job_type` is required), and the jobs a page asks for.
@@ -120,42 +122,49 @@ impl Board {
     }
 }
 
-/// Pages through ListJobs for one job type, adding what it shows; the pages it took, or `None`
-/// when a page failed.
+/// Pages through ListJobs for one job type (the first page, then the rest at once within the
+/// run's limits), adding what it shows; the pages it took, or `None` when a page failed.
 async fn list_type(
     ctx: &Context,
     stop: &Stop,
     job_type: &str,
     statuses: &mut HashMap<JobId, String>,
 ) -> Option<usize> {
-    let mut offset = 0;
-    for page in 1..=MOST_PAGES {
-        let query = format!("job_type={job_type}&offset={offset}&limit={PAGE}");
-        let turn = ctx.permit().await?;
-        let answer = ctx
-            .client
-            .list_jobs(&query, stop.settings.request_timeout.get())
-            .await;
-        drop(turn);
-        let answer = answer.ok()?;
-        if answer.http != 200 {
-            take_notice(ctx, stop, &answer);
-            return None;
-        }
-        let body = answer.body.as_ref()?;
-        let jobs = body.get("jobs")?.as_array()?;
-        for job in jobs {
-            let id = job.get("id").and_then(Value::as_str);
-            let status = job.get("status").and_then(Value::as_str);
-            if let (Some(Ok(id)), Some(status)) = (id.map(str::parse::<JobId>), status) {
-                statuses.insert(id, status.to_owned());
+    let query = Query::new(job_type, PAGE);
+    let page = |offset: usize| {
+        let query = query.page(offset);
+        async move {
+            let turn = ctx.permit().await.ok_or(())?;
+            let answer = ctx
+                .client
+                .list_jobs(&query, stop.settings.request_timeout.get())
+                .await;
+            drop(turn);
+            let answer = answer.map_err(drop)?;
+            if answer.http != 200 {
+                take_notice(ctx, stop, &answer);
+                return Err(());
             }
+            let page = listing::listed(&answer, "jobs").map_err(drop)?;
+            Ok(Page {
+                total: page.total,
+                items: page.items.iter().filter_map(job_status).collect::<Vec<_>>(),
+            })
         }
-        let total = body.get("total_count").and_then(Value::as_u64)? as usize;
-        offset += jobs.len();
-        if jobs.is_empty() || offset >= total {
-            return Some(if total == 0 { 0 } else { page });
-        }
-    }
-    None
+    };
+    let concurrency = ctx.concurrency as usize;
+    let pages = listing::walk(PAGE, concurrency, MOST_PAGES * PAGE, page)
+        .await
+        .ok()?;
+    let total = pages[0].total;
+    let count = pages.len();
+    statuses.extend(pages.into_iter().flat_map(|p| p.items));
+    Some(if total == 0 { 0 } else { count })
+}
+
+/// A listed job's ID and status; `None` for an item without both (it is read in detail).
+fn job_status(job: &Value) -> Option<(JobId, String)> {
+    let id = job.get("id")?.as_str()?.parse::<JobId>().ok()?;
+    let status = job.get("status")?.as_str()?;
+    Some((id, status.to_owned()))
 }

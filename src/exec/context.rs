@@ -7,8 +7,6 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use tokio::sync::watch;
-
 use super::board::Board;
 use super::budget::{Budgets, PhaseBudget};
 use super::journal::{Earlier, Journal};
@@ -16,6 +14,7 @@ use super::limits::Turn;
 use super::{Limits, Outcome, RunOutcome};
 use crate::api::client::Client;
 use crate::plan::Plan;
+use crate::retry::Cancel;
 use crate::runbook::model::Phase;
 
 /// The state every stop of a run shares.
@@ -29,7 +28,7 @@ pub(crate) struct Context {
     pub(super) journal: Option<Journal>,
     pub(super) earlier: HashMap<usize, Earlier>,
     pub(super) journal_age: Duration,
-    pub(super) cancel: watch::Receiver<bool>,
+    pub(super) cancel: Cancel,
     pub(super) budgets: Budgets,
     pub(super) halted: AtomicBool,
     /// The 429 count last told to the progress display.
@@ -84,7 +83,7 @@ impl Context {
     }
 
     pub(super) fn cancelled(&self) -> bool {
-        *self.cancel.borrow()
+        self.cancel.is_set()
     }
 
     pub(super) fn stopping(&self) -> bool {
@@ -141,14 +140,7 @@ impl Context {
 
     /// Sleeps for `d`; false if the run was interrupted meanwhile.
     pub(super) async fn sleep(&self, d: Duration) -> bool {
-        let mut cancel = self.cancel.clone();
-        if *cancel.borrow() {
-            return false;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(d) => true,
-            _ = cancel.wait_for(|c| *c) => false,
-        }
+        self.cancel.sleep(d).await
     }
 }
 

@@ -4,17 +4,16 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use governor::DefaultDirectRateLimiter;
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
 use super::adaptive::Adaptive;
-use crate::live::pace;
+use crate::live::pace::{self, Pace};
 use crate::runbook::values::Rate;
 
 /// One request's place within the limits, while it runs.
 pub struct Turn<'a> {
-    _permit: SemaphorePermit<'a>,
+    _permit: OwnedSemaphorePermit,
     adaptive: &'a Adaptive,
 }
 
@@ -26,8 +25,8 @@ impl Drop for Turn<'_> {
 
 /// Requests in flight, the rate ceiling and the 429 pause, shared by every request of a run.
 pub struct Limits {
-    in_flight: Semaphore,
-    rate: Option<DefaultDirectRateLimiter>,
+    /// Requests in flight and the rate ceiling, as reads of live state have them.
+    pace: Pace,
     paused_until: Mutex<Option<Instant>>,
     /// The rate the gateway's 429s teach (see [`super::adaptive`]).
     pub adaptive: Adaptive,
@@ -38,10 +37,8 @@ impl Limits {
     pub fn new(concurrency: u32, rate: Option<Rate>) -> Self {
         // The even spacing `limits.rate` asks for: the adaptive rate never goes above it.
         let even = rate.map(pace::even_spacing);
-        let rate = even.map(pace::ceiling);
         Limits {
-            in_flight: Semaphore::new(concurrency.max(1) as usize),
-            rate,
+            pace: Pace::new(concurrency, rate),
             paused_until: Mutex::new(None),
             adaptive: Adaptive::new(even),
         }
@@ -52,20 +49,14 @@ impl Limits {
     pub async fn request(&self) -> Turn<'_> {
         // The place first, then the pause and the rates: a request that waited for its place
         // while a 429 paused the run, or cut its rate, still keeps both.
-        let permit = self
-            .in_flight
-            .acquire()
-            .await
-            .expect("the semaphore is never closed");
+        let permit = self.pace.place().await;
         // A pause that began while this request waited for its turn holds it too, and then
         // it takes a new turn: the turns taken before a 429 must not all go at its end.
         loop {
             if let Some(until) = self.paused() {
                 tokio::time::sleep_until(until).await;
             }
-            if let Some(rate) = &self.rate {
-                rate.until_ready().await;
-            }
+            self.pace.ready().await;
             self.adaptive.before_start().await;
             if self.paused().is_none() {
                 break;

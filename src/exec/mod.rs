@@ -286,7 +286,7 @@ pub async fn run(plan: Arc<Plan>, setup: Setup) -> Report {
         journal: setup.journal,
         earlier: setup.earlier,
         journal_age: setup.journal_age,
-        cancel: setup.cancel,
+        cancel: crate::retry::Cancel::on(setup.cancel),
         budgets,
         halted: AtomicBool::new(false),
         throttled_told: Default::default(),

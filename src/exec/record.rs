@@ -1,11 +1,62 @@
 //! A stop's result: the blank it starts from, the ones made without running it (skipped, or
-//! taken from an earlier run's journal), and how a finished one is recorded in the journal.
+//! taken from an earlier run's journal), what its answer says (a single stop's answer and a
+//! batch member's item alike), and how a finished one is recorded in the journal.
 
 use std::sync::Arc;
 
 use super::journal::{Entry, Finished};
 use super::{Context, Outcome, StopResult};
-use crate::runbook::model::Stop;
+use crate::api::client::Answer;
+use crate::check;
+use crate::runbook::model::{Expectation, Stop};
+
+/// What a stop's own answer came to, once recorded and judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Judged {
+    /// It does not meet the expectation: the result is finished, failed, and journaled.
+    Failed,
+    /// It meets it and the stop was accepted: the job is waited for (when the stop waits).
+    Accepted,
+    /// It meets it without the stop being accepted (an expected refusal): nothing to wait for.
+    Met,
+}
+
+/// Records the stop's own answer on its result (a batch member's item is the answer it stands
+/// for, with the call's `request_id`) and judges it against `expect`. An accepted stop is
+/// stamped accepted only when the answer meets its expectation.
+pub fn answered(
+    ctx: &Context,
+    result: &mut StopResult,
+    answer: &Answer,
+    request_id: Option<String>,
+    expect: &Expectation,
+) -> Judged {
+    result.http_status = Some(answer.http);
+    result.error_code = answer.field("error_code").map(str::to_owned);
+    result.error_msg = answer.field("error_msg").map(str::to_owned);
+    result.stamps.request_id = request_id;
+    result.violations = check::body_violations(answer);
+    if let Err(reason) = check::judge_answer(expect, answer) {
+        result.reason = Some(reason.into_string());
+        record(ctx, result, Outcome::Failed);
+        return Judged::Failed;
+    }
+    if answer.http == 200 && answer.field("status") == Some("success") {
+        result.stamps.accepted_ms = Some(ctx.started.elapsed().as_millis() as u64);
+        return Judged::Accepted;
+    }
+    Judged::Met
+}
+
+/// Records a refusal of a whole batch-stop call on a member's result: the call's answer is the
+/// only one it got, failed with `reason` and journaled.
+pub fn refused_call(ctx: &Context, result: &mut StopResult, answer: &Answer, reason: String) {
+    result.http_status = Some(answer.http);
+    result.error_code = answer.field("error_code").map(str::to_owned);
+    result.error_msg = answer.field("error_msg").map(str::to_owned);
+    result.reason = Some(reason);
+    record(ctx, result, Outcome::Failed);
+}
 
 /// A stop the run did not start.
 pub fn skipped(phase: &Arc<str>, seq: usize, stop: &Stop, reason: String) -> StopResult {
@@ -85,15 +136,20 @@ pub fn finish(
 
 /// Records the result in the journal, keeping any reason already given.
 pub fn finish_keep(ctx: &Context, mut result: StopResult, outcome: Outcome) -> StopResult {
+    record(ctx, &mut result, outcome);
+    result
+}
+
+/// The result finished as `outcome`, and its line in the journal.
+fn record(ctx: &Context, result: &mut StopResult, outcome: Outcome) {
     result.outcome = outcome;
     if let Some(journal) = &ctx.journal {
         journal.record(Entry::Result {
             seq: result.seq,
             job: result.job,
-            result: Finished::of(&result),
+            result: Finished::of(result),
         });
     }
-    result
 }
 
 /// A stop the run could not finish (interrupted, or no request may start any more): reported

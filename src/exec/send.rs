@@ -8,6 +8,7 @@ use super::reply::{self, Reply};
 use super::settle::{self, Prior, Settled};
 use super::{Context, RunOutcome};
 use crate::api::client::Answer;
+use crate::retry::Retrying;
 use crate::runbook::model::Stop;
 
 /// What sending came to.
@@ -53,7 +54,7 @@ pub async fn send(
     before: Option<&str>,
 ) -> Sent {
     let retry = stop.settings.retry;
-    let mut delays = retry.delays();
+    let mut retrying = Retrying::new(&retry, ctx.cancel.clone());
     let mut reached = false;
     let mut first = true;
     loop {
@@ -91,7 +92,7 @@ pub async fn send(
                 }
             }
         };
-        let Some(delay) = retry.next_wait(&mut delays, pause) else {
+        let Some(delay) = retrying.next_wait(pause) else {
             let reason = format!("gave up after {}: {why}", plural_attempts(*attempts));
             return Sent::GaveUp {
                 reason,
@@ -101,7 +102,7 @@ pub async fn send(
         if pause.is_some() {
             ctx.limits.pause(delay);
         }
-        if !ctx.sleep(delay).await {
+        if !retrying.sleep(delay).await {
             return Sent::Interrupted { reached };
         }
     }

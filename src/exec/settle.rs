@@ -10,13 +10,14 @@
 
 use std::time::Duration;
 
-use backon::{BackoffBuilder, ExponentialBuilder};
 use tokio::time::Instant;
 
 use super::Context;
 use crate::api::client::Answer;
 use crate::check;
-use crate::drs::{codes, status};
+use crate::drs::status;
+use crate::live::detail::Read;
+use crate::retry::Retrying;
 use crate::runbook::model::Stop;
 
 /// Status reads that may fail after the window before the outcome counts as unknown (at least;
@@ -24,20 +25,6 @@ use crate::runbook::model::Stop;
 const LATE_READS: u32 = 3;
 /// The longest pause between two reads of the window.
 const LONGEST_PAUSE: Duration = Duration::from_secs(2);
-
-/// One read of a job's status.
-#[derive(Debug)]
-pub enum Read {
-    Status(String),
-    /// The server says the job does not exist.
-    Missing,
-    /// No request may start: authentication was refused (here or elsewhere in the run).
-    Refused,
-    /// The gateway throttled the read (429): it says nothing of the job, and the run pauses.
-    Throttled(String),
-    /// The read failed; reading changes nothing, so it may be tried again.
-    Error(String),
-}
 
 /// Reads the job's status once, within the run's shared limits.
 pub async fn read_status(ctx: &Context, stop: &Stop) -> Read {
@@ -50,28 +37,9 @@ pub async fn read_status(ctx: &Context, stop: &Stop) -> Read {
         .await;
     drop(permit);
     match answer {
-        Ok(a) if a.http == 200 => match a
-            .body
-            .as_ref()
-            .and_then(|b| b.get("job")?.get("status")?.as_str())
-        {
-            Some(s) => Read::Status(s.to_owned()),
-            None => Read::Error("the job detail has no job.status".to_owned()),
-        },
-        Ok(a) if a.http == 400 && a.field("error_code") == Some(codes::JOB_NOT_FOUND) => {
-            Read::Missing
-        }
-        Ok(a) if a.http == 401 => {
-            take_notice(ctx, stop, &a);
-            Read::Refused
-        }
-        Ok(a) if a.http == 429 => {
-            take_notice(ctx, stop, &a);
-            Read::Throttled(check::describe(&a))
-        }
         Ok(a) => {
             take_notice(ctx, stop, &a);
-            Read::Error(check::describe(&a))
+            Read::of(&a)
         }
         Err(e) => Read::Error(e.to_string()),
     }
@@ -180,11 +148,7 @@ async fn settle_reads(
     let retry = stop.settings.retry;
     let deadline = since + retry.settle.get();
     let longest = (retry.settle.get() / 4).clamp(Duration::from_millis(100), LONGEST_PAUSE);
-    let mut pauses = ExponentialBuilder::default()
-        .with_min_delay(retry.backoff.get().min(longest))
-        .with_max_delay(longest)
-        .without_max_times()
-        .build();
+    let mut pauses = Retrying::polling(retry.backoff.get(), longest, ctx.cancel.clone());
     // Reads change nothing: after the window, failed reads go on for as long again (and a few
     // seconds at least) before the outcome counts as unknown.
     let give_up_at = deadline + retry.settle.get().max(LONGEST_PAUSE * 2);
@@ -235,14 +199,14 @@ async fn settle_reads(
             }
             Read::Throttled(_) | Read::Error(_) => {}
         }
-        let next = pauses.next().unwrap_or(longest);
+        let next = pauses.next_wait(None).unwrap_or(longest);
         let now = Instant::now();
         // Land one read just past the deadline rather than sleeping far beyond it.
         let pause = match deadline.checked_duration_since(now) {
             Some(left) if !left.is_zero() => next.min(left),
             _ => next,
         };
-        if !ctx.sleep(pause).await {
+        if !pauses.sleep(pause).await {
             return Settled::Interrupted;
         }
     }

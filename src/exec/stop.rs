@@ -9,11 +9,10 @@ use std::sync::Arc;
 use tokio::time::Instant;
 
 use super::journal::{Earlier, Entry, Escalation};
-use super::record::{blank, finish, finish_keep, interrupted};
+use super::record::{Judged, answered, blank, finish, finish_keep, interrupted};
 use super::send::{Sent, send};
 use super::settle::{self, Prior, Settled};
 use super::{Context, Outcome, StopResult, wait};
-use crate::api::client::Answer;
 use crate::check;
 use crate::runbook::model::{Expectation, Stop};
 
@@ -41,13 +40,10 @@ pub async fn execute(ctx: &Context, phase: &Arc<str>, seq: usize, stop: &Stop) -
         .await
         {
             Sent::Answer(answer) => {
-                record_answer(&mut result, &answer);
-                if let Err(reason) = check::judge_answer(&expect, &answer) {
-                    return finish(ctx, result, Outcome::Failed, reason.into_string());
-                }
-                accepted = answer.http == 200 && answer.field("status") == Some("success");
-                if accepted {
-                    result.stamps.accepted_ms = Some(ctx.started.elapsed().as_millis() as u64);
+                let request_id = answer.request_id.clone();
+                match answered(ctx, &mut result, &answer, request_id, &expect) {
+                    Judged::Failed => return result,
+                    judged => accepted = judged == Judged::Accepted,
                 }
             }
             Sent::Taken(status) => {
@@ -155,12 +151,4 @@ pub(super) async fn take_up(
         }
         _ => Ok((false, Escalation::None)),
     }
-}
-
-fn record_answer(result: &mut StopResult, answer: &Answer) {
-    result.http_status = Some(answer.http);
-    result.error_code = answer.field("error_code").map(str::to_owned);
-    result.error_msg = answer.field("error_msg").map(str::to_owned);
-    result.stamps.request_id = answer.request_id.clone();
-    result.violations = check::body_violations(answer);
 }

@@ -10,10 +10,10 @@ use tokio::time::Instant;
 use super::journal::{Entry, Escalation};
 use super::record::{finish, finish_keep, interrupted};
 use super::send::{Sent, send};
-use super::settle::Read;
 use super::{Context, Outcome, StopResult};
 use crate::check;
 use crate::drs::status;
+use crate::live::detail::Read;
 use crate::runbook::model::{Stop, Wait};
 
 /// Polls until the job ends or the wait times out; escalates at most once.

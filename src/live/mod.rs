@@ -10,12 +10,15 @@
 //! Reads are GETs (and the tag filter's POST, which changes nothing), so they are retried after
 //! a 429, a 5xx or a lost answer, within the runbook's concurrency and rate.
 
+pub mod detail;
+pub(crate) mod listing;
 pub(crate) mod pace;
 pub mod preflight;
 pub mod select;
 
 use crate::api::client::Answer;
 use crate::api::error::CallError;
+use crate::retry::{Cancel, Retrying};
 use crate::runbook::model::Retry;
 
 pub use pace::Pace;
@@ -55,7 +58,10 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<Answer, CallError>>,
 {
-    let mut delays = retry.delays();
+    // No read of live state runs under a signal handler (they come before a run installs one,
+    // and one installed here would leave the terminal's question deaf to Ctrl-C): SIGINT's
+    // default action ends the process, so these sleeps need no interrupt of their own.
+    let mut retrying = Retrying::new(retry, Cancel::never());
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -76,10 +82,12 @@ where
             Err(CallError::Fatal(why)) => return Err(failed(what, why.detail)),
             Err(e) => (e.to_string(), None),
         };
-        let Some(wait) = retry.next_wait(&mut delays, told) else {
+        let Some(wait) = retrying.next_wait(told) else {
             return Err(failed(what, format!("{last} (after {attempt} attempts)")));
         };
-        tokio::time::sleep(wait).await;
+        if !retrying.sleep(wait).await {
+            return Err(failed(what, format!("interrupted after {last}")));
+        }
     }
 }
 

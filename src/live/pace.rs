@@ -1,12 +1,14 @@
-//! The runbook's `limits.rate` as a ceiling on request starts, in one home: the reads of live
-//! state here and a run's requests (`exec::limits`) are spaced by the same [`ceiling`]. And the
-//! limits of a burst of reads: at most `concurrency` in flight under that ceiling.
+//! The runbook's limits on requests, in one home: at most `concurrency` in flight and starts
+//! under `limits.rate` ([`ceiling`]). The reads of live state wait on a [`Pace`]; a run's
+//! requests wait on one too, inside `exec::limits`, which adds the run-wide pause after a 429
+//! and the adaptive rate.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::runbook::values::{Per, Rate};
 
@@ -32,28 +34,41 @@ pub fn ceiling(even: Duration) -> DefaultDirectRateLimiter {
     RateLimiter::direct(quota)
 }
 
-/// Concurrency and rate for a burst of reads. Clones share the limits.
+/// Requests in flight and the rate of their starts. Clones share the limits.
 #[derive(Clone)]
 pub struct Pace {
+    in_flight: Arc<Semaphore>,
     rate: Option<Arc<DefaultDirectRateLimiter>>,
     concurrency: usize,
 }
 
 impl Pace {
-    /// At most `concurrency` reads in flight, and `rate` if given.
+    /// At most `concurrency` requests in flight, and starts under `rate` if given.
     pub fn new(concurrency: u32, rate: Option<Rate>) -> Self {
         let concurrency = concurrency.max(1) as usize;
         let rate = rate.map(|r| Arc::new(ceiling(even_spacing(r))));
-        Pace { rate, concurrency }
+        Pace {
+            in_flight: Arc::new(Semaphore::new(concurrency)),
+            rate,
+            concurrency,
+        }
     }
 
-    /// How many reads may be in flight.
+    /// How many requests may be in flight.
     pub fn concurrency(&self) -> usize {
         self.concurrency
     }
 
-    /// Waits for the rate to allow one more start. Concurrency is the caller's: it runs at
-    /// most [`Pace::concurrency`] reads at once.
+    /// Waits for a place among the requests in flight, held until the permit is dropped.
+    pub async fn place(&self) -> OwnedSemaphorePermit {
+        Arc::clone(&self.in_flight)
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed")
+    }
+
+    /// Waits for the rate to allow one more start (a place is the caller's to take: a burst
+    /// of reads runs at most [`Pace::concurrency`] at once).
     pub async fn ready(&self) {
         if let Some(limiter) = &self.rate {
             limiter.until_ready().await;

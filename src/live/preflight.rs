@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::Value;
-use tokio::sync::Semaphore;
 
+use super::detail::Read;
 use super::{LiveError, Pace, read, refused};
 use crate::api::client::Client;
 use crate::drs::status::{self, StopEffect};
@@ -86,13 +86,10 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 /// of its own, so the work of many reads spreads over the runtime's threads.
 pub async fn check(runbook: &Runbook, client: &Client) -> Result<Vec<Check>, LiveError> {
     let pace = Pace::new(runbook.limits.concurrency, runbook.limits.rate);
-    let slots = Arc::new(Semaphore::new(pace.concurrency()));
     let mut tasks = tokio::task::JoinSet::new();
     let mut checks: Vec<Option<Check>> = vec![None; runbook.stop_count()];
     for (i, (_, stop)) in runbook.stops().enumerate() {
-        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
-            break;
-        };
+        let slot = pace.place().await;
         while let Some(done) = tasks.try_join_next() {
             let (i, check) = joined(done)?;
             checks[i] = Some(check);
@@ -134,32 +131,22 @@ async fn check_one(
 ) -> Result<Check, LiveError> {
     let call = || client.detail(&job, TIMEOUT);
     let answer = read(pace, &settings.retry, "the status read", call).await?;
-    let found = match answer.http {
-        200 => Read::Job(answer.body.as_ref().and_then(|b| b.get("job")).cloned()),
-        400 if answer.field("error_code") == Some(codes::JOB_NOT_FOUND) => Read::NotFound,
+    let read = match Read::of(&answer) {
+        found @ (Read::Status(_) | Read::Missing) => found,
+        unread if answer.http == 200 => unread,
         _ => return Err(refused(&format!("the status read of {job}"), &answer)),
     };
-    Ok(judge(seq, job.as_str(), &found, settings))
+    let found = answer.body.as_ref().and_then(|b| b.get("job"));
+    Ok(judge(seq, job.as_str(), &read, found, settings))
 }
 
-/// What a status read found.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Read {
-    /// A 200, with its `job` object (none when the answer holds no `job`).
-    Job(Option<Value>),
-    /// 400 `DRS.10000010`: no such job.
-    NotFound,
-}
-
-/// The verdict for a stop with `settings` on a job read as `read`.
-pub fn judge(seq: usize, id: &str, read: &Read, settings: &Settings) -> Check {
-    let job = match read {
-        Read::Job(job) => job.as_ref(),
-        Read::NotFound => None,
-    };
+/// The verdict for a stop with `settings` on a job read as `read`, with the `job` object its
+/// answer held (none when it held none).
+pub fn judge(seq: usize, id: &str, read: &Read, job: Option<&Value>, settings: &Settings) -> Check {
+    let job = job.filter(|_| read != &Read::Missing);
     let text = |key: &str| job.and_then(|j| j.get(key)).and_then(Value::as_str);
     let live = text("status").map(str::to_owned);
-    let (class, answer) = class_of(read, live.as_deref(), settings);
+    let (class, answer) = class_of(read, settings);
     let expect = settings.effective_expect();
     let meets = match (&expect, answer) {
         _ if class == Verdict::Unknown => false,
@@ -207,15 +194,11 @@ pub fn judge(seq: usize, id: &str, read: &Read, settings: &Settings) -> Check {
 }
 
 /// The class of what a stop would meet, and the error code it would be refused with.
-fn class_of(
-    read: &Read,
-    live: Option<&str>,
-    settings: &Settings,
-) -> (Verdict, Option<&'static str>) {
-    let status = match (read, live) {
-        (Read::NotFound, _) => return (Verdict::NotFound, Some(codes::JOB_NOT_FOUND)),
-        (Read::Job(Some(_)), Some(status)) if status::is_known(status) => status,
-        (Read::Job(_), _) => return (Verdict::Unknown, None),
+fn class_of(read: &Read, settings: &Settings) -> (Verdict, Option<&'static str>) {
+    let status = match read {
+        Read::Missing => return (Verdict::NotFound, Some(codes::JOB_NOT_FOUND)),
+        Read::Status(status) if status::is_known(status) => status,
+        _ => return (Verdict::Unknown, None),
     };
     match status::stop_effect(status, settings.force) {
         StopEffect::Refused => (Verdict::Ending, Some(codes::ALREADY_ENDING)),

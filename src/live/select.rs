@@ -8,11 +8,11 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use serde_json::{Value, json};
 
+use super::listing::{self, Page, Query, Walk};
 use super::{LiveError, Pace, read, refused};
-use crate::api::client::{Answer, Client, query_string};
+use crate::api::client::{Answer, Client};
 use crate::drs::JobId;
 use crate::runbook::Runbook;
 use crate::runbook::model::{Retry, Select, Stop};
@@ -119,23 +119,18 @@ async fn list_jobs(
     pace: &Pace,
 ) -> Result<Vec<Found>, LiveError> {
     let status = select.status.join(",");
-    let mut filters: Vec<(&str, &str)> = vec![("job_type", select.job_type.as_str())];
+    let mut query = Query::new(select.job_type.as_str(), PAGE);
     if !status.is_empty() {
-        filters.push(("status", &status));
+        query = query.filter("status", &status);
     }
     if let Some(name) = &select.name {
-        filters.push(("name", name));
+        query = query.filter("name", name);
     }
     if let Some(ep) = &select.enterprise_project_id {
-        filters.push(("enterprise_project_id", ep));
+        query = query.filter("enterprise_project_id", ep);
     }
     let page = |offset: usize| {
-        let offset = offset.to_string();
-        let limit = PAGE.to_string();
-        let mut pairs = filters.clone();
-        pairs.push(("limit", &limit));
-        pairs.push(("offset", &offset));
-        let query = query_string(&pairs);
+        let query = query.page(offset);
         async move {
             let call = || client.list_jobs(&query, TIMEOUT);
             let answer = read(pace, retry, "ListJobs", call).await?;
@@ -254,9 +249,8 @@ fn found(item: &Value, id: &str, name: &str) -> Result<Found, BadItem> {
     Ok(Found { id, name })
 }
 
-/// One page: the total, the items `take` keeps, and the ID of every item read.
-struct Page {
-    total: usize,
+/// What a select takes of one page: the items `take` keeps, and the ID of every item read.
+struct Taken {
     items: Vec<Found>,
     ids: Vec<JobId>,
 }
@@ -265,9 +259,9 @@ struct Page {
 /// identified by its field `what.2`.
 fn page_of(
     answer: &Answer,
-    (call, list, id): (&str, &str, &str),
+    (call, list, id): (&str, &'static str, &str),
     take: impl Fn(&Value) -> Result<Option<Found>, BadItem>,
-) -> Result<Page, LiveError> {
+) -> Result<Page<Taken>, LiveError> {
     if answer.http != 200 {
         return Err(refused(call, answer));
     }
@@ -275,21 +269,10 @@ fn page_of(
         call: call.to_owned(),
         why,
     };
-    let body = answer
-        .body
-        .as_ref()
-        .ok_or_else(|| bad("the answer is not JSON".into()))?;
-    let total = body
-        .get("total_count")
-        .and_then(Value::as_u64)
-        .ok_or_else(|| bad("the answer has no `total_count`".into()))? as usize;
-    let items = body
-        .get(list)
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad(format!("the answer has no `{list}` list")))?;
-    let mut kept = Vec::with_capacity(items.len());
-    let mut ids = Vec::with_capacity(items.len());
-    for item in items {
+    let page = listing::listed(answer, list).map_err(|e| bad(e.to_string()))?;
+    let mut kept = Vec::with_capacity(page.items.len());
+    let mut ids = Vec::with_capacity(page.items.len());
+    for item in page.items {
         let bad_item = |e: BadItem| bad(e.to_string());
         ids.push(found(item, id, id).map_err(bad_item)?.id);
         if let Some(f) = take(item).map_err(bad_item)? {
@@ -297,9 +280,8 @@ fn page_of(
         }
     }
     Ok(Page {
-        total,
-        items: kept,
-        ids,
+        total: page.total,
+        items: Taken { items: kept, ids },
     })
 }
 
@@ -309,47 +291,30 @@ fn page_of(
 async fn paged<F, Fut>(page: F, pace: &Pace, most: usize) -> Result<Vec<Found>, LiveError>
 where
     F: Fn(usize) -> Fut,
-    Fut: std::future::Future<Output = Result<Page, LiveError>>,
+    Fut: std::future::Future<Output = Result<Page<Taken>, LiveError>>,
 {
     let mut why = String::new();
     for _ in 0..REREADS {
-        let first = page(0).await?;
-        let total = first.total;
-        if total > most {
-            return Err(LiveError::Failed {
-                call: "listing".to_owned(),
-                why: format!(
-                    "the server says {total} results match (total_count), more than this select pages through ({most}: 100000 or its `max`); narrow the select"
-                ),
-            });
-        }
-        let offsets: Vec<usize> = (1..total.div_ceil(PAGE)).map(|n| n * PAGE).collect();
-        let mut pages: Vec<(usize, Page)> = futures_util::stream::iter(offsets)
-            .map(|offset| {
-                let next = page(offset);
-                async move { next.await.map(|p| (offset, p)) }
-            })
-            .buffer_unordered(pace.concurrency())
-            .collect::<Vec<_>>()
-            .await
-            .into_iter()
-            .collect::<Result<_, _>>()?;
-        pages.sort_by_key(|(offset, _)| *offset);
-        let moved = pages.iter().any(|(_, p)| p.total != total);
-        let read: usize = first.ids.len() + pages.iter().map(|(_, p)| p.ids.len()).sum::<usize>();
-        let all: HashSet<&JobId> = first
-            .ids
-            .iter()
-            .chain(pages.iter().flat_map(|(_, p)| &p.ids))
-            .collect();
+        let pages = match listing::walk(PAGE, pace.concurrency(), most, &page).await {
+            Ok(pages) => pages,
+            Err(Walk::Read(e)) => return Err(e),
+            Err(Walk::TooMany(total)) => {
+                return Err(LiveError::Failed {
+                    call: "listing".to_owned(),
+                    why: format!(
+                        "the server says {total} results match (total_count), more than this select pages through ({most}: 100000 or its `max`); narrow the select"
+                    ),
+                });
+            }
+        };
+        let total = pages[0].total;
+        let moved = pages.iter().any(|p| p.total != total);
+        let read: usize = pages.iter().map(|p| p.items.ids.len()).sum();
+        let all: HashSet<&JobId> = pages.iter().flat_map(|p| &p.items.ids).collect();
         let different = all.len();
         if !moved && read == total && different == total {
             let mut seen = HashMap::new();
-            for f in first
-                .items
-                .into_iter()
-                .chain(pages.into_iter().flat_map(|(_, p)| p.items))
-            {
+            for f in pages.into_iter().flat_map(|p| p.items.items) {
                 seen.entry(f.id).or_insert(f);
             }
             return Ok(seen.into_values().collect());

@@ -13,7 +13,6 @@ pub(crate) mod glob;
 pub(crate) mod model;
 pub(crate) mod raw;
 pub(crate) mod resolve;
-mod retry;
 pub(crate) mod schema;
 pub(crate) mod select;
 mod slips;

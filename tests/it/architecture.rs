@@ -14,7 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &["diag"],
     &["drs"],
     &["runbook"],
-    &["api"],
+    &["api", "retry"],
     &["plan", "check", "mock", "live"],
     &["exec"],
     &["report"],

@@ -76,3 +76,53 @@ fn a_stop_that_only_got_429s_is_counted_never_sent() {
         "{err}"
     );
 }
+
+/// A read of live state that waits out a `Retry-After: 30` ends at SIGINT at once: reads run
+/// before any signal handler is installed, so SIGINT's default action ends `plan --live`
+/// (a handler installed before them would leave their retry sleeps, and the terminal's
+/// question after them, deaf to it). Nothing is stopped.
+#[test]
+fn a_read_of_live_state_waiting_to_retry_ends_at_sigint() {
+    let mock = External::start(MockConfig {
+        faults: Faults {
+            throttle: Some(1),
+            throttle_retry_after: Some(30),
+            ..Faults::default()
+        },
+        ..config(jobs(0..3, "INCRE_TRANSFER_STARTED"))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "limits: {{ concurrency: 1 }}\ndefaults: {{ wait: false, retry: {{ attempts: 5, max_backoff: 30s }} }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml((0..3).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stopbook"))
+        .args(["plan", path.to_str().unwrap(), "--live"])
+        .current_dir(dir.path())
+        .env("STOPBOOK_TEST_TOKEN", crate::run::TOKEN)
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let throttled = || mock.requests().iter().any(|r| r["status"] == 429);
+    wait_until("a read is answered 429", throttled);
+    let signalled = std::time::Instant::now();
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let mut ended = None;
+    wait_until("plan --live ends after SIGINT", || {
+        ended = child.try_wait().unwrap();
+        ended.is_some()
+    });
+    assert!(
+        signalled.elapsed() < std::time::Duration::from_secs(10),
+        "plan --live slept {:?} past SIGINT",
+        signalled.elapsed()
+    );
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(ended.unwrap().signal(), Some(libc::SIGINT), "{ended:?}");
+    assert_eq!(mock.stops(), Vec::<serde_json::Value>::new());
+}
