@@ -7,6 +7,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::json::ReadReport;
+use super::view::outcome_word;
 use crate::exec::journal::{self, Earlier, Finished};
 use crate::exec::{Outcome, StopResult};
 use crate::input;
@@ -369,12 +370,4 @@ fn disagreements(report: &Finished, journal: &Finished) -> Vec<String> {
         journal.escalated.to_string(),
     );
     fields
-}
-
-fn outcome_word(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Passed => "passed",
-        Outcome::Failed => "failed",
-        Outcome::Skipped => "skipped",
-    }
 }
