@@ -18,6 +18,7 @@ use crate::output;
 use crate::plan::Plan;
 use crate::report::context::{RunContext, TargetInfo};
 use crate::report::format::Format;
+use crate::report::view::View;
 use crate::report::{self, progress};
 
 /// Runs `stopbook run` and returns its exit code.
@@ -277,11 +278,14 @@ fn finish(args: &RunArgs, ctx: &RunContext, report: &Report, journal: Option<&Pa
         RunOutcome::Interrupted => Exit::Interrupted,
     };
     let mut written = Vec::new();
+    // Built once, for the first report asked for; every format renders it.
+    let view = std::cell::OnceCell::new();
     for format in Format::ALL {
         let Some(path) = report_path(args, format) else {
             continue;
         };
-        match output::write_atomic(path, |out| format.write(out, ctx, report)) {
+        let view = view.get_or_init(|| View::new(ctx, report));
+        match output::write_atomic(path, |out| format.write(out, view)) {
             Ok(()) => written.push(path),
             Err(e) => {
                 let (kind, path) = (format.name(), path.display());

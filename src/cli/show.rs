@@ -105,7 +105,8 @@ fn report_markdown(read: ReadReport) -> String {
         shard: None,
     };
     let mut out = Vec::new();
-    let _ = crate::report::markdown::write(&mut out, &ctx, &report);
+    let view = crate::report::view::View::new(&ctx, &report);
+    let _ = crate::report::markdown::write(&mut out, &view);
     String::from_utf8_lossy(&out).into_owned()
 }
 

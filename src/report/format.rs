@@ -3,8 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::context::RunContext;
-use crate::exec::Report;
+use super::view::View;
 
 /// One of the run report's formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,13 +32,13 @@ impl Format {
         }
     }
 
-    /// Writes `report` in this format.
-    pub fn write<W: Write>(self, out: W, ctx: &RunContext, report: &Report) -> io::Result<()> {
+    /// Writes the run in `view` in this format.
+    pub fn write<W: Write>(self, out: W, view: &View) -> io::Result<()> {
         match self {
-            Format::Json => super::json::write(out, ctx, report),
-            Format::Junit => super::junit::write(out, ctx, report),
-            Format::Markdown => super::markdown::write(out, ctx, report),
-            Format::Html => super::html::write(out, ctx, report),
+            Format::Json => super::json::write(out, view),
+            Format::Junit => super::junit::write(out, view),
+            Format::Markdown => super::markdown::write(out, view),
+            Format::Html => super::html::write(out, view),
         }
     }
 }

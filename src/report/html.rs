@@ -8,10 +8,9 @@ use std::io::{self, Write};
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use super::context::{RunContext, VERSION, duration_ms};
-use super::summary;
-use crate::exec::{Outcome, Report, StopResult, Timing};
-use crate::timestamp::rfc3339_millis as rfc3339;
+use super::context::VERSION;
+use super::view::{Phase, View};
+use crate::exec::{StopResult, Timing};
 
 const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}\
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em}\
@@ -20,9 +19,9 @@ th{background:#f4f4f4}.failed{color:#b00020;font-weight:bold}.passed{color:#1b5e
 dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px}dt{font-weight:bold}dd{margin:0}\
 code{font-family:ui-monospace,monospace;font-size:.95em;white-space:nowrap}";
 
-/// Writes the HTML report of `report`.
-pub fn write<W: Write>(mut out: W, ctx: &RunContext, report: &Report) -> io::Result<()> {
-    let title = format!("Run report: {}", ctx.runbook);
+/// Writes the HTML report of the run in `view`.
+pub fn write<W: Write>(mut out: W, view: &View) -> io::Result<()> {
+    let title = format!("Run report: {}", view.ctx.runbook);
     let page = html! {
         (DOCTYPE)
         html lang="en" {
@@ -33,13 +32,13 @@ pub fn write<W: Write>(mut out: W, ctx: &RunContext, report: &Report) -> io::Res
             }
             body {
                 h1 { (title) }
-                (context(ctx, report))
-                (failures(report))
+                (context(view))
+                (failures(view))
                 h2 { "Timeline" }
-                (timeline(report))
+                (timeline(view))
                 h2 { "Answer times" }
-                (histogram(&report.timings))
-                (phases(report))
+                (histogram(&view.report.timings))
+                @for phase in &view.phases { (phase_table(phase)) }
             }
         }
     };
@@ -49,9 +48,8 @@ pub fn write<W: Write>(mut out: W, ctx: &RunContext, report: &Report) -> io::Res
     out.write_all(b"\n")
 }
 
-fn context(ctx: &RunContext, report: &Report) -> Markup {
-    let s = summary(&report.results);
-    let outcome = report.outcome.as_str();
+fn context(view: &View) -> Markup {
+    let (ctx, s, outcome) = (view.ctx, &view.summary, view.outcome);
     html! {
         dl {
             dt { "outcome" } dd { span class=(outcome) { (outcome) } }
@@ -60,28 +58,27 @@ fn context(ctx: &RunContext, report: &Report) -> Markup {
             dt { "plan_id" } dd { code { (ctx.plan_id) } }
             dt { "runbook_sha256" } dd { code { (ctx.runbook_sha256) } }
             dt { "target" } dd { (ctx.target.shown_endpoint()) " (project " (ctx.target.project_id) ")" }
-            dt { "started_at" } dd { (rfc3339(report.started_at)) }
-            dt { "finished_at" } dd { (rfc3339(report.finished_at)) }
-            dt { "duration" } dd { (duration_ms(report)) " ms" }
-            @if let Some(throttling) = crate::report::context::throttling(report) {
+            dt { "started_at" } dd { (view.started_at) }
+            dt { "finished_at" } dd { (view.finished_at) }
+            dt { "duration" } dd { (view.duration_ms) " ms" }
+            @if let Some(throttling) = &view.throttling {
                 dt { "throttled" } dd { (throttling) }
             }
             dt { "stopbook" } dd { (VERSION) }
-            @if let Some(reason) = &report.halted {
+            @if let Some(reason) = &view.report.halted {
                 dt { "stopped early" } dd { (reason) }
             }
         }
     }
 }
 
-fn failures(report: &Report) -> Markup {
-    let failures = report.failures();
+fn failures(view: &View) -> Markup {
     html! {
-        @if !failures.is_empty() {
+        @if !view.failures.is_empty() {
             h2 { "Failures" }
             table {
                 tr { th { "#" } th { "job" } th { "label" } th { "phase" } th { "expected" } th { "reason" } }
-                @for r in failures {
+                @for r in view.failures.iter().map(|row| row.result) {
                     tr {
                         td { (r.seq) }
                         td { code { (r.job) } }
@@ -116,7 +113,8 @@ impl Plot {
 }
 
 /// Stops started (blue) and ended (green) per second, phases as bands, failures as red ticks.
-fn timeline(report: &Report) -> Markup {
+fn timeline(view: &View) -> Markup {
+    let report = view.report;
     let end_ms = report
         .timings
         .iter()
@@ -155,20 +153,21 @@ fn timeline(report: &Report) -> Markup {
     html! {
         svg xmlns="http://www.w3.org/2000/svg" width=(plot.width) height=(plot.height)
             role="img" aria-label="stops started and ended per second" {
-            (bands(&plot, report))
+            (bands(&plot, view))
             polyline fill="none" stroke="#1565c0" stroke-width="2" points=(line(&started)) {}
             polyline fill="none" stroke="#2e7d32" stroke-width="2" points=(line(&ended)) {}
-            (axis(&plot, report))
+            (axis(&plot, view))
         }
     }
 }
 
 /// Phases as bands behind the lines.
-fn bands(plot: &Plot, report: &Report) -> Markup {
+fn bands(plot: &Plot, view: &View) -> Markup {
     let fills = ["#e3f2fd", "#fff3e0", "#e8f5e9", "#f3e5f5"];
     html! {
-        @for (i, (name, from, to)) in phase_spans(report).iter().enumerate() {
-            @let (a, b) = (plot.x(*from), plot.x(*to).max(plot.x(*from) + 1.0));
+        @for (i, span) in view.spans().iter().enumerate() {
+            @let (name, from, to) = (span.name, span.from_ms, span.to_ms);
+            @let (a, b) = (plot.x(from), plot.x(to).max(plot.x(from) + 1.0));
             rect x=(format!("{a:.1}")) y=(plot.pad) width=(format!("{:.1}", b - a))
                 height=(format!("{:.1}", plot.height - 2.0 * plot.pad)) fill=(fills[i % 4]) {
                 title { "phase " (name) }
@@ -179,10 +178,10 @@ fn bands(plot: &Plot, report: &Report) -> Markup {
 }
 
 /// Failures as red ticks on the time axis, the axis, and the legend.
-fn axis(plot: &Plot, report: &Report) -> Markup {
+fn axis(plot: &Plot, view: &View) -> Markup {
     let (pad, width, height) = (plot.pad, plot.width, plot.height);
     html! {
-        @for t in failed_timings(report) {
+        @for t in view.failures.iter().filter_map(|row| row.timing) {
             @let at = format!("{:.1}", plot.x(t.started_ms + t.duration_ms));
             line x1=(at) x2=(at) y1=(height - pad) y2=(height - pad + 8.0) stroke="#b00020" stroke-width="2" {
                 title { "#" (t.seq) " failed" }
@@ -198,40 +197,6 @@ fn axis(plot: &Plot, report: &Report) -> Markup {
             " per second (peak " (plot.peak) ")"
         }
     }
-}
-
-/// Each phase's name and the span of its stops, in milliseconds since the run began.
-fn phase_spans(report: &Report) -> Vec<(String, u64, u64)> {
-    let mut spans: Vec<(String, u64, u64)> = Vec::new();
-    for r in &report.results {
-        let Ok(i) = report.timings.binary_search_by_key(&r.seq, |t| t.seq) else {
-            continue;
-        };
-        let t = &report.timings[i];
-        let (from, to) = (t.started_ms, t.started_ms + t.duration_ms);
-        match spans.last_mut() {
-            Some((name, a, b)) if **name == *r.phase => {
-                *a = (*a).min(from);
-                *b = (*b).max(to);
-            }
-            _ => spans.push((r.phase.to_string(), from, to)),
-        }
-    }
-    spans
-}
-
-fn failed_timings(report: &Report) -> impl Iterator<Item = &Timing> {
-    report
-        .results
-        .iter()
-        .filter(|r| r.outcome == Outcome::Failed)
-        .filter_map(|r| {
-            report
-                .timings
-                .binary_search_by_key(&r.seq, |t| t.seq)
-                .ok()
-                .map(|i| &report.timings[i])
-        })
 }
 
 /// How long stops took, in ten buckets.
@@ -265,34 +230,26 @@ fn histogram(timings: &[Timing]) -> Markup {
     }
 }
 
-fn phases(report: &Report) -> Markup {
-    let mut groups: Vec<(&str, Vec<&StopResult>)> = Vec::new();
-    for r in &report.results {
-        match groups.last_mut() {
-            Some((name, rows)) if *name == &*r.phase => rows.push(r),
-            _ => groups.push((&r.phase, vec![r])),
-        }
-    }
+/// A phase's table; a phase with a stop sent in a batch-stop call has the call column.
+fn phase_table(phase: &Phase) -> Markup {
+    let batched = phase.batched;
     html! {
-        @for (name, rows) in groups {
-            @let batched = rows.iter().any(|r| r.batch.is_some());
-            h2 { "Phase: " (name) }
-            table {
-                tr {
-                    th { "#" }
-                    @if batched { th title="the batch-stop call it went out in" { "call" } }
-                    th { "job" } th { "label" } th { "force" } th { "expected" }
-                    th { "outcome" } th { "HTTP" } th { "final status" } th { "attempts" }
-                    th { "escalated" }
-                }
-                @for r in rows { (row(r, batched)) }
+        h2 { "Phase: " (phase.name) }
+        table {
+            tr {
+                th { "#" }
+                @if batched { th title="the batch-stop call it went out in" { "call" } }
+                th { "job" } th { "label" } th { "force" } th { "expected" }
+                th { "outcome" } th { "HTTP" } th { "final status" } th { "attempts" }
+                th { "escalated" }
             }
+            @for row in &phase.rows { (row_markup(row.result, batched)) }
         }
     }
 }
 
 /// One stop's row; `batched` adds the batch-stop call it went out in.
-fn row(r: &StopResult, batched: bool) -> Markup {
+fn row_markup(r: &StopResult, batched: bool) -> Markup {
     let outcome = r.outcome.as_str();
     html! {
         tr {
@@ -344,7 +301,7 @@ mod tests {
             finished_at: SystemTime::UNIX_EPOCH,
         };
         let mut page = Vec::new();
-        super::write(&mut page, &ctx, &report).unwrap();
+        super::write(&mut page, &crate::report::view::View::new(&ctx, &report)).unwrap();
         let page = String::from_utf8(page).unwrap();
         let unsafe_chars: Vec<char> = page
             .trim_end_matches('\n')

@@ -6,9 +6,10 @@ use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
 
-use super::context::{self, RunContext, StopTimes, TargetInfo};
-use super::{Summary, summary};
-use crate::exec::{Report, RunOutcome, StopResult};
+use super::Summary;
+use super::context::{self, StopTimes, TargetInfo};
+use super::view::View;
+use crate::exec::{RunOutcome, StopResult};
 
 #[derive(Serialize)]
 struct Document<'a> {
@@ -19,8 +20,8 @@ struct Document<'a> {
     stopbook_version: &'a str,
     runbook_sha256: &'a str,
     target: &'a TargetInfo,
-    started_at: String,
-    finished_at: String,
+    started_at: &'a str,
+    finished_at: &'a str,
     duration_ms: u64,
     outcome: RunOutcome,
     summary: Summary,
@@ -77,8 +78,9 @@ pub struct ReadReport {
     pub timings: Vec<StopTimes>,
 }
 
-/// Writes the JSON report of a run.
-pub fn write<W: Write>(out: W, ctx: &RunContext, report: &Report) -> io::Result<()> {
+/// Writes the JSON report of the run in `view`.
+pub fn write<W: Write>(out: W, view: &View) -> io::Result<()> {
+    let (ctx, report) = (view.ctx, view.report);
     let document = Document {
         runbook: &ctx.runbook,
         plan_id: &ctx.plan_id,
@@ -86,11 +88,11 @@ pub fn write<W: Write>(out: W, ctx: &RunContext, report: &Report) -> io::Result<
         stopbook_version: context::VERSION,
         runbook_sha256: &ctx.runbook_sha256,
         target: &ctx.target,
-        started_at: crate::timestamp::rfc3339_millis(report.started_at),
-        finished_at: crate::timestamp::rfc3339_millis(report.finished_at),
-        duration_ms: context::duration_ms(report),
+        started_at: &view.started_at,
+        finished_at: &view.finished_at,
+        duration_ms: view.duration_ms,
         outcome: report.outcome,
-        summary: summary(&report.results),
+        summary: view.summary,
         halted: report.halted.as_deref(),
         shard: ctx.shard.map(|(k, n)| format!("{k}/{n}")),
         throttled: report.throttled,

@@ -3,22 +3,22 @@
 
 use std::io::{self, Write};
 
-use super::context::{self, RunContext};
-use super::{summary, timeline};
-use crate::exec::{Outcome, Report, StopResult};
+use super::context;
+use super::timeline;
+use super::view::{Row, View};
+use crate::exec::{Outcome, StopResult};
 use crate::markdown::escape;
 
-/// Writes the Markdown report of `report`.
-pub fn write<W: Write>(mut out: W, ctx: &RunContext, report: &Report) -> io::Result<()> {
-    let s = summary(&report.results);
-    let outcome = report.outcome.as_str();
+/// Writes the Markdown report of the run in `view`.
+pub fn write<W: Write>(mut out: W, view: &View) -> io::Result<()> {
+    let (ctx, s) = (view.ctx, &view.summary);
     writeln!(out, "# Run report: {}", escape(&ctx.runbook))?;
     writeln!(out)?;
-    let gantt = timeline::gantt(report);
+    let gantt = timeline::gantt(view);
     if !gantt.is_empty() {
         writeln!(out, "{gantt}")?;
     }
-    writeln!(out, "- **outcome:** {outcome}")?;
+    writeln!(out, "- **outcome:** {}", view.outcome)?;
     writeln!(
         out,
         "- **stops:** {} in all: {} passed, {} failed, {} skipped; {} forced, {} escalated, {} retried",
@@ -31,49 +31,43 @@ pub fn write<W: Write>(mut out: W, ctx: &RunContext, report: &Report) -> io::Res
             "- **approved_plan_id:** `{approved}` (an accepted drift: the approved plan less the jobs that no longer matched)"
         )?;
     }
-    if let Some(reason) = &report.halted {
+    if let Some(reason) = &view.report.halted {
         writeln!(out, "- **stopped early:** {}", escape(reason))?;
     }
-    write_context(&mut out, ctx, report)?;
-    write_failures(&mut out, report)?;
-    write_phases(&mut out, report)
+    write_context(&mut out, view)?;
+    write_failures(&mut out, view)?;
+    write_phases(&mut out, view)
 }
 
 /// Who, where, when: the run's context as list items.
-fn write_context(out: &mut impl Write, ctx: &RunContext, report: &Report) -> io::Result<()> {
-    let t = &ctx.target;
+fn write_context(out: &mut impl Write, view: &View) -> io::Result<()> {
+    let t = &view.ctx.target;
     writeln!(
         out,
         "- **target:** {} (project `{}`, auth {})",
         escape(&t.shown_endpoint()),
         t.project_id,
-        serde_json::to_value(t.auth)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()
+        view.auth
     )?;
     writeln!(
         out,
         "- **when:** {} to {} ({} ms)",
-        crate::timestamp::rfc3339_millis(report.started_at),
-        crate::timestamp::rfc3339_millis(report.finished_at),
-        context::duration_ms(report)
+        view.started_at, view.finished_at, view.duration_ms
     )?;
-    if let Some(throttling) = context::throttling(report) {
+    if let Some(throttling) = &view.throttling {
         writeln!(out, "- **throttled:** {throttling}")?;
     }
-    writeln!(out, "- **runbook_sha256:** `{}`", ctx.runbook_sha256)?;
+    writeln!(out, "- **runbook_sha256:** `{}`", view.ctx.runbook_sha256)?;
     writeln!(out, "- **stopbook_version:** {}", context::VERSION)
 }
 
 /// Failures first, then answers that broke a documented rule.
-fn write_failures(out: &mut impl Write, report: &Report) -> io::Result<()> {
-    let failures = report.failures();
-    if !failures.is_empty() {
+fn write_failures(out: &mut impl Write, view: &View) -> io::Result<()> {
+    if !view.failures.is_empty() {
         writeln!(out)?;
         writeln!(out, "## Failures")?;
         writeln!(out)?;
-        for r in failures {
+        for Row { result: r, .. } in &view.failures {
             let label = r
                 .label
                 .as_deref()
@@ -93,9 +87,9 @@ fn write_failures(out: &mut impl Write, report: &Report) -> io::Result<()> {
             )?;
         }
     }
-    let violations: Vec<&StopResult> = report
-        .results
-        .iter()
+    let violations: Vec<&StopResult> = view
+        .rows()
+        .map(|row| row.result)
         .filter(|r| !r.violations.is_empty())
         .collect();
     if !violations.is_empty() {
@@ -116,47 +110,52 @@ fn write_failures(out: &mut impl Write, report: &Report) -> io::Result<()> {
 }
 
 /// A table per phase, every stop in plan order; in batch mode, with the call each went out in.
-fn write_phases(out: &mut impl Write, report: &Report) -> io::Result<()> {
-    let mut phase: Option<&str> = None;
-    let batched = report.results.iter().any(|r| r.batch.is_some());
+fn write_phases(out: &mut impl Write, view: &View) -> io::Result<()> {
+    let batched = view.batched;
     let call = if batched { " call |" } else { "" };
-    for r in &report.results {
-        if phase != Some(&*r.phase) {
-            phase = Some(&r.phase);
-            writeln!(out)?;
-            writeln!(out, "## Phase: {}", escape(&r.phase))?;
-            writeln!(out)?;
-            writeln!(
-                out,
-                "| # |{call} job | label | force | expected | outcome | HTTP | error_code | final status | attempts | escalated |"
-            )?;
-            writeln!(out, "|{}", "---|".repeat(11 + usize::from(batched)))?;
-        }
-        write!(out, "| {} |", r.seq)?;
-        if batched {
-            write!(
-                out,
-                " {} |",
-                r.batch.map(|b| b.to_string()).unwrap_or_default()
-            )?;
-        }
-        let outcome = match r.outcome {
-            Outcome::Failed => format!("**{}**", r.outcome.as_str()),
-            other => other.as_str().to_owned(),
-        };
+    for phase in &view.phases {
+        writeln!(out)?;
+        writeln!(out, "## Phase: {}", escape(phase.name))?;
+        writeln!(out)?;
         writeln!(
             out,
-            " `{}` | {} | {} | {} | {outcome} | {} | {} | {} | {} | {} |",
-            r.job,
-            r.label.as_deref().map(escape).unwrap_or_default(),
-            if r.force { "yes" } else { "no" },
-            escape(&r.expected),
-            r.http_status.map(|h| h.to_string()).unwrap_or_default(),
-            r.error_code.as_deref().map(escape).unwrap_or_default(),
-            r.final_status.as_deref().map(escape).unwrap_or_default(),
-            r.attempts,
-            if r.escalated { "yes" } else { "no" },
+            "| # |{call} job | label | force | expected | outcome | HTTP | error_code | final status | attempts | escalated |"
         )?;
+        writeln!(out, "|{}", "---|".repeat(11 + usize::from(batched)))?;
+        for row in &phase.rows {
+            write_row(out, row.result, batched)?;
+        }
     }
     Ok(())
+}
+
+/// One stop's row; `batched` adds the batch-stop call it went out in.
+fn write_row(out: &mut impl Write, r: &StopResult, batched: bool) -> io::Result<()> {
+    write!(out, "| {} |", r.seq)?;
+    if batched {
+        write!(
+            out,
+            " {} |",
+            r.batch.map(|b| b.to_string()).unwrap_or_default()
+        )?;
+    }
+    let word = r.outcome.as_str();
+    let outcome = if r.outcome == Outcome::Failed {
+        format!("**{word}**")
+    } else {
+        word.to_owned()
+    };
+    writeln!(
+        out,
+        " `{}` | {} | {} | {} | {outcome} | {} | {} | {} | {} | {} |",
+        r.job,
+        r.label.as_deref().map(escape).unwrap_or_default(),
+        if r.force { "yes" } else { "no" },
+        escape(&r.expected),
+        r.http_status.map(|h| h.to_string()).unwrap_or_default(),
+        r.error_code.as_deref().map(escape).unwrap_or_default(),
+        r.final_status.as_deref().map(escape).unwrap_or_default(),
+        r.attempts,
+        if r.escalated { "yes" } else { "no" },
+    )
 }

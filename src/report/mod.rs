@@ -1,5 +1,6 @@
-//! Turning a run into what people read: live progress, the closing summary, and the JSON, JUnit
-//! and Markdown reports. Reports are written atomically, also when a run aborts or is interrupted.
+//! Turning a run into what people read: live progress, the closing summary, and the JSON, JUnit,
+//! Markdown and HTML reports, each rendered from one [`view::View`] of the run. Reports are
+//! written atomically, also when a run aborts or is interrupted.
 
 pub mod attest;
 pub mod conformance;
@@ -12,6 +13,7 @@ pub mod markdown;
 pub mod progress;
 pub mod timeline;
 pub mod verify;
+pub mod view;
 
 use crate::exec::{Outcome, Report, StopResult};
 

@@ -2,68 +2,48 @@
 //! to its last stop ended; failed phases marked), and one per escalated stop, which
 //! merge-request pages render as a picture.
 
-use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
-use crate::exec::{Outcome, Report};
+use super::view::View;
 
 /// At most this many escalated stops get a bar of their own.
 const MAX_ESCALATIONS: usize = 20;
 
-/// The gantt of `report`, as a fenced `mermaid` block; empty when no stop ran.
-pub fn gantt(report: &Report) -> String {
+/// The gantt of the run in `view`, as a fenced `mermaid` block; empty when no stop ran.
+pub fn gantt(view: &View) -> String {
     let ms = |t: SystemTime| {
         t.duration_since(SystemTime::UNIX_EPOCH)
             .unwrap_or_default()
             .as_millis()
     };
-    let at = |offset: u64| ms(report.started_at + Duration::from_millis(offset));
-    let times: HashMap<usize, (u64, u64)> = report
-        .timings
-        .iter()
-        .map(|t| (t.seq, (t.started_ms, t.started_ms + t.duration_ms)))
-        .collect();
-    // Phases in order: (name, first sent, last ended, any failed).
-    let mut phases: Vec<(&str, u64, u64, bool)> = Vec::new();
-    for r in &report.results {
-        let Some(&(start, end)) = times.get(&r.seq) else {
-            continue;
-        };
-        let failed = r.outcome == Outcome::Failed;
-        match phases.last_mut() {
-            Some(p) if p.0 == &*r.phase => {
-                p.1 = p.1.min(start);
-                p.2 = p.2.max(end);
-                p.3 |= failed;
-            }
-            _ => phases.push((&r.phase, start, end, failed)),
-        }
-    }
-    if phases.is_empty() {
+    let at = |offset: u64| ms(view.report.started_at + Duration::from_millis(offset));
+    let spans = view.spans();
+    if spans.is_empty() {
         return String::new();
     }
     let mut out = String::from(
         "```mermaid\ngantt\n    title Run timeline (UTC)\n    dateFormat x\n    axisFormat %H:%M:%S\n    section phases\n",
     );
-    for (i, (name, start, end, failed)) in phases.iter().enumerate() {
-        let tag = if *failed { "crit, " } else { "" };
+    for (i, span) in spans.iter().enumerate() {
+        let tag = if span.failed { "crit, " } else { "" };
         // A bar at least a millisecond wide, so a phase that took no time still shows.
-        let end = (*end).max(start + 1);
+        let end = span.to_ms.max(span.from_ms + 1);
         out.push_str(&format!(
             "    {} :{tag}p{}, {}, {}\n",
-            task_name(name),
+            task_name(span.name),
             i + 1,
-            at(*start),
+            at(span.from_ms),
             at(end)
         ));
     }
-    let escalated: Vec<_> = report.results.iter().filter(|r| r.escalated).collect();
-    if !escalated.is_empty() {
+    if view.summary.escalated > 0 {
         out.push_str("    section escalations\n");
-        for r in escalated.iter().take(MAX_ESCALATIONS) {
-            let Some(&(start, end)) = times.get(&r.seq) else {
+        let escalated = view.rows().filter(|row| row.result.escalated);
+        for row in escalated.take(MAX_ESCALATIONS) {
+            let Some((start, end)) = row.span_ms() else {
                 continue;
             };
+            let r = row.result;
             let name = format!("stop {} {}", r.seq, r.label.as_deref().unwrap_or(""));
             let end = end.max(start + 1);
             out.push_str(&format!(
