@@ -109,12 +109,7 @@ async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> E
         Some(held) => match held.open(&plan, &runbook_sha256, &binding).await {
             Ok(journal) => Some(journal),
             Err(e) => {
-                match e {
-                    journal::JournalError::InUse { .. } | journal::JournalError::Changed { .. } => {
-                        say!("error: {e}")
-                    }
-                    _ => say!("error: {e}; nothing was sent"),
-                }
+                say_not_opened(&e);
                 return Exit::Invalid;
             }
         },
@@ -240,6 +235,17 @@ impl Held {
             ..journal::Header::of_plan(&plan.plan_id, &plan.runbook.name)
         };
         journal::Journal::open(&self.path, header).await
+    }
+}
+
+/// Why the journal could not be opened; nothing was sent (said once: the refusals of a journal
+/// in use or changed say it themselves).
+fn say_not_opened(e: &journal::JournalError) {
+    match e {
+        journal::JournalError::InUse { .. } | journal::JournalError::Changed { .. } => {
+            say!("error: {e}")
+        }
+        _ => say!("error: {e}; nothing was sent"),
     }
 }
 
