@@ -367,7 +367,10 @@ mod tests {
         let mut new = plan(json!([{"job": id('a'), "name": "n", "seq": 7}]), "5/s");
         new["totals"] = json!({"stops": 9});
         new["phases"][0]["select"]["matched"] = json!(4);
-        assert!(no_difference(&compare(&doc(old.clone()), &doc(new.clone()))));
+        assert!(no_difference(&compare(
+            &doc(old.clone()),
+            &doc(new.clone())
+        )));
         new["phases"][0]["stops"][0]["name"] = json!("renamed");
         let d = compare(&doc(old), &doc(new));
         assert!(
