@@ -6,7 +6,7 @@
 
 use std::future::Future;
 
-use futures_util::StreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use serde_json::Value;
 
 use crate::api::client::{Answer, query_string};
@@ -103,7 +103,7 @@ pub enum Walk<E> {
 
 /// Every page of a listing, in order: the first (at offset 0) gives the total; the others,
 /// `limit` apart, are then read at once, at most `concurrency` in flight. Nothing is read past
-/// the first page when it says more than `most` match.
+/// the first page when it says more than `most` match, and no page starts after one failed.
 pub async fn walk<T, E, F, Fut>(
     limit: usize,
     concurrency: usize,
@@ -127,10 +127,8 @@ where
             async move { page.await.map(|p| (offset, p)) }
         })
         .buffer_unordered(concurrency.max(1))
-        .collect::<Vec<_>>()
+        .try_collect()
         .await
-        .into_iter()
-        .collect::<Result<_, _>>()
         .map_err(Walk::Read)?;
     rest.sort_by_key(|(offset, _)| *offset);
     Ok(std::iter::once(first)
@@ -195,5 +193,26 @@ mod tests {
             })
         };
         assert_eq!(walk(1_000, 4, 10, empty).await.unwrap().len(), 1);
+    }
+
+    /// Read one after another, nothing is read past a page that failed.
+    #[tokio::test]
+    async fn a_walk_stops_at_the_first_page_that_fails() {
+        let reads = std::sync::atomic::AtomicUsize::new(0);
+        let read = |offset: usize| {
+            reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            async move {
+                match offset {
+                    1_000 => Err("a 503"),
+                    _ => Ok(Page {
+                        total: 5_000,
+                        items: (),
+                    }),
+                }
+            }
+        };
+        let stopped = walk(1_000, 1, 10_000, read).await.unwrap_err();
+        assert_eq!(stopped, Walk::Read("a 503"));
+        assert_eq!(reads.into_inner(), 2);
     }
 }
