@@ -492,3 +492,46 @@ fn a_batch_that_gives_up_says_why_as_a_single_stop_does() {
         );
     }
 }
+
+/// A batch member whose first call was lost (the status showed no stop) and whose next call
+/// was accepted passes without a word of the lost call: its reason no longer says the status
+/// showed no stop (the soak's check reads that as "no stop was taken": seeds 1 and 17 failed).
+#[test]
+fn a_member_accepted_after_a_lost_call_keeps_no_stale_reason() {
+    let mock = External::start(MockConfig {
+        faults: Faults {
+            reset_before: 1.0,
+            stops_only: true,
+            ..Faults::default()
+        },
+        ..config(jobs(0..2, "INCRE_TRANSFER_STARTED"))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "limits: {{ batch: 2 }}\ndefaults: {{ wait: false, retry: {{ attempts: 3, backoff: 50ms, max_backoff: 100ms, settle: 1s }} }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml((0..2).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let path = path.to_str().unwrap();
+    let child = spawn(
+        dir.path(),
+        &[path, "--report-json", "report.json", "--no-progress"],
+    );
+    // The first call is reset; the settle window (1 s) reads no stop; the next call goes through.
+    wait_until("the first call was sent", || !batch_calls(&mock).is_empty());
+    crate::run::admin(
+        &mock,
+        reqwest::Method::PUT,
+        "/__mock/faults",
+        serde_json::json!({"reset_before": 0.0}),
+    );
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(mock.received().other_than((0..2).map(job_id), &[TAKEN]), []);
+    for result in report(dir.path())["results"].as_array().unwrap() {
+        assert_eq!(result["outcome"], "passed", "{result}");
+        assert_eq!(result["attempts"], 2, "{result}");
+        let reason = result["reason"].as_str().unwrap_or("");
+        assert!(!reason.contains("showed no stop"), "{result}");
+    }
+}
