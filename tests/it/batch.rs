@@ -535,3 +535,43 @@ fn a_member_accepted_after_a_lost_call_keeps_no_stale_reason() {
         assert!(!reason.contains("showed no stop"), "{result}");
     }
 }
+
+/// A batch call answered 429 and sent again passes as a single stop does: without a reason
+/// naming the 429 (batch mode kept it on the result, a single stop never did).
+#[test]
+fn a_member_accepted_after_a_throttled_call_keeps_no_reason() {
+    let mock = External::start(MockConfig {
+        faults: Faults {
+            throttle: Some(1),
+            throttle_retry_after: Some(1),
+            ..Faults::default()
+        },
+        ..config(jobs(0..4, "INCRE_TRANSFER_STARTED"))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "limits: {{ batch: 2, concurrency: 2 }}\ndefaults: {{ wait: false, retry: {{ attempts: 5, max_backoff: 2s }} }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml((0..4).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    let path = path.to_str().unwrap();
+    let output = run(
+        dir.path(),
+        &[path, "--report-json", "report.json", "--no-progress"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let throttled = batch_calls(&mock)
+        .iter()
+        .filter(|r| r["status"] == 429)
+        .count();
+    assert!(
+        throttled > 0,
+        "no call was throttled: {:?}",
+        batch_calls(&mock)
+    );
+    assert_eq!(mock.received().other_than((0..4).map(job_id), &[TAKEN]), []);
+    for result in report(dir.path())["results"].as_array().unwrap() {
+        assert_eq!(result["outcome"], "passed", "{result}");
+        assert_eq!(result["reason"], Value::Null, "{result}");
+    }
+}
