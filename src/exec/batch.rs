@@ -16,7 +16,9 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::journal::{Entry, Escalation};
-use super::record::{Judged, answered, blank, finish, finish_keep, interrupted, refused_call};
+use super::record::{
+    Judged, answered, blank, finish, finish_keep, interrupted, refused_call, taken,
+};
 use super::reply::{self, Reply};
 use super::settle::{self, Prior, Settled};
 use super::{Context, Outcome, RunOutcome, StopResult, wait};
@@ -25,7 +27,8 @@ use crate::check;
 use crate::retry::Retrying;
 use crate::runbook::model::Stop;
 
-/// One stop of a batch: its seq, the stop, and its result so far.
+/// One stop of a batch: its seq, the stop, its result so far, and what went wrong with its
+/// last call (said only if it gives up: a member a later call accepts keeps no word of it).
 struct Member<'a> {
     seq: usize,
     stop: &'a Stop,
@@ -355,14 +358,10 @@ async fn settle_each(
         fates[i] = match outcome {
             Settled::Taken(status) => {
                 let expect = m.stop.settings.effective_expect();
-                match check::judge_taken(&expect, &status) {
-                    Err(reason) => {
-                        m.result =
-                            finish(ctx, m.result.clone(), Outcome::Failed, reason.into_string());
-                        Some(Fate::Done)
-                    }
-                    Ok(()) => Some(Fate::Accepted),
-                }
+                Some(match taken(ctx, &mut m.result, &status, &expect) {
+                    Judged::Failed => Fate::Done,
+                    _ => Fate::Accepted,
+                })
             }
             Settled::NotTaken | Settled::Missing => {
                 m.undecided = Some(format!(
@@ -382,7 +381,6 @@ async fn settle_each(
 
 fn note(members: &mut [Member<'_>], pending: &[usize], why: &str) {
     for &i in pending {
-        members[i].result.reason = Some(why.to_owned());
         members[i].undecided = Some(why.to_owned());
     }
 }

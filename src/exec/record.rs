@@ -48,6 +48,21 @@ pub fn answered(
     Judged::Met
 }
 
+/// Judges a stop whose answer was lost but whose job's status (`status`) showed it was taken,
+/// and says so on its result (a single stop and a batch member alike): `Failed` (finished and
+/// journaled) when that does not meet `expect`, else `Accepted`.
+pub fn taken(ctx: &Context, result: &mut StopResult, status: &str, expect: &Expectation) -> Judged {
+    if let Err(reason) = check::judge_taken(expect, status) {
+        result.reason = Some(reason.into_string());
+        record(ctx, result, Outcome::Failed);
+        return Judged::Failed;
+    }
+    result.reason = Some(format!(
+        "the outcome of the request was unknown; the job's status ({status}) showed the stop was taken"
+    ));
+    Judged::Accepted
+}
+
 /// Records a refusal of a whole batch-stop call on a member's result: the call's answer is the
 /// only one it got, failed with `reason` and journaled.
 pub fn refused_call(ctx: &Context, result: &mut StopResult, answer: &Answer, reason: String) {

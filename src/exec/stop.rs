@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tokio::time::Instant;
 
 use super::journal::{Earlier, Entry, Escalation};
-use super::record::{Judged, answered, blank, finish, finish_keep, interrupted};
+use super::record::{Judged, answered, blank, finish, finish_keep, interrupted, taken};
 use super::send::{Sent, send};
 use super::settle::{self, Prior, Settled};
 use super::{Context, Outcome, StopResult, wait};
@@ -46,15 +46,10 @@ pub async fn execute(ctx: &Context, phase: &Arc<str>, seq: usize, stop: &Stop) -
                     judged => accepted = judged == Judged::Accepted,
                 }
             }
-            Sent::Taken(status) => {
-                if let Err(reason) = check::judge_taken(&expect, &status) {
-                    return finish(ctx, result, Outcome::Failed, reason.into_string());
-                }
-                result.reason = Some(format!(
-                    "the outcome of the request was unknown; the job's status ({status}) showed the stop was taken"
-                ));
-                accepted = true;
-            }
+            Sent::Taken(status) => match taken(ctx, &mut result, &status, &expect) {
+                Judged::Failed => return result,
+                _ => accepted = true,
+            },
             Sent::GaveUp { reason, unsent } => {
                 result.unsent = unsent;
                 return finish(ctx, result, Outcome::Failed, reason);
