@@ -46,7 +46,7 @@ fn code_suffix(code: &Option<String>) -> String {
 
 /// Sends `call` until it is answered with something other than 429, 5xx or a 200 that is not
 /// JSON (a cut-off or garbled answer: lost, so read again), within the runbook's `retry` (its
-/// attempts and its waits, `Retry::delays`: a GET is safe to send again), paced
+/// attempts and its waits, [`Retrying`]: a GET is safe to send again), paced
 /// by `pace`; a 401 is final.
 pub(crate) async fn read<F, Fut>(
     pace: &Pace,
