@@ -154,8 +154,13 @@ fn a_journal_that_changed_since_the_run_read_it_is_refused() {
     assert!(mock.stops().is_empty(), "nothing was sent");
 }
 
-/// A run of three slow jobs that escalate after 2 s, killed once all three were accepted.
-fn killed_while_waiting(dir: &Path, first: &External) -> PathBuf {
+/// A run of three slow jobs (a mock whose stops take 120 s) that escalate after 2 s, killed
+/// once all three were accepted; the mock, kept running, and the runbook.
+fn killed_while_waiting(dir: &Path) -> (External, PathBuf) {
+    let first = External::start(MockConfig {
+        stop_delay: Duration::from_secs(120),
+        ..config(jobs(0..3, "INCRE_TRANSFER_STARTED"))
+    });
     let body = format!(
         "defaults: {{ wait: {{ timeout: 60s, poll: 100ms }}, escalate: {{ after: 2s }} }}\nphases:\n  - name: all\n    stops:\n{}",
         stops_yaml((0..3).map(job_id))
@@ -176,7 +181,7 @@ fn killed_while_waiting(dir: &Path, first: &External) -> PathBuf {
     });
     child.kill().unwrap();
     child.wait().unwrap();
-    path
+    (first, path)
 }
 
 /// The journal `j.jsonl` of `path` resumed at another endpoint (a fresh mock of three jobs):
@@ -209,13 +214,8 @@ fn refused_then_retargeted(dir: &Path, path: &Path) -> External {
 /// nothing reaches the other endpoint; with `--retarget`, every stop there starts graceful.
 #[test]
 fn a_resume_at_another_endpoint_needs_retarget_and_starts_graceful_there() {
-    let slow = MockConfig {
-        stop_delay: Duration::from_secs(120),
-        ..config(jobs(0..3, "INCRE_TRANSFER_STARTED"))
-    };
-    let first = External::start(slow);
     let dir = tempfile::tempdir().unwrap();
-    let path = killed_while_waiting(dir.path(), &first);
+    let (_first, path) = killed_while_waiting(dir.path());
     let other = refused_then_retargeted(dir.path(), &path);
     for n in 0..3 {
         let got = received(&other, &job_id(n));
@@ -377,13 +377,8 @@ fn a_resume_of_another_shards_journal_is_refused() {
 /// `--retarget` says to move it, and then every stop in doubt starts graceful.
 #[test]
 fn a_journal_that_names_no_target_is_resumed_only_with_retarget() {
-    let slow = MockConfig {
-        stop_delay: Duration::from_secs(120),
-        ..config(jobs(0..3, "INCRE_TRANSFER_STARTED"))
-    };
-    let first = External::start(slow);
     let dir = tempfile::tempdir().unwrap();
-    let path = killed_while_waiting(dir.path(), &first);
+    let (_first, path) = killed_while_waiting(dir.path());
     let journal = dir.path().join("j.jsonl");
     let stripped: String = std::fs::read_to_string(&journal)
         .unwrap()
