@@ -91,6 +91,7 @@ fn report_markdown(read: ReadReport) -> String {
         halted: read.halted,
         started_at,
         finished_at,
+        window: read.window,
     };
     let ctx = RunContext {
         runbook: read.runbook,

@@ -10,6 +10,7 @@ mod board;
 mod budget;
 mod context;
 mod failpoint;
+pub mod history;
 mod intents;
 pub mod journal;
 mod limits;
@@ -73,6 +74,9 @@ pub struct StopResult {
     pub phase: Arc<str>,
     /// The job stopped.
     pub job: JobId,
+    /// The task's name, where the window learnt it (a select, the plan, a status read).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub name: Option<String>,
     /// The stop's label, if the runbook gave one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub label: Option<String>,
@@ -114,6 +118,10 @@ pub struct StopResult {
     /// batch mode).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub batch: Option<usize>,
+    /// What happened to the stop over the window, in order (from the journal; left out of
+    /// comparisons, as timings are).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub history: Vec<history::Happened>,
     /// When it was accepted and the answer's request ID: carried to its [`Timing`] (and taken
     /// out when the stop finishes), never serialized.
     #[serde(skip)]
@@ -253,6 +261,8 @@ pub struct Report {
     pub started_at: SystemTime,
     /// When the run ended, by the wall clock.
     pub finished_at: SystemTime,
+    /// The window the report covers, when it was rendered from a journal: its processes.
+    pub window: Option<history::WindowRecord>,
 }
 
 impl Report {
@@ -405,6 +415,7 @@ async fn conclude(
         halted,
         started_at: SystemTime::UNIX_EPOCH,
         finished_at: SystemTime::UNIX_EPOCH,
+        window: None,
     }
 }
 

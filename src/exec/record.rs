@@ -118,6 +118,7 @@ pub fn blank(phase: &Arc<str>, seq: usize, stop: &Stop) -> StopResult {
         seq,
         phase: Arc::clone(phase),
         job: stop.job,
+        name: stop.name.clone(),
         label: stop.label.clone(),
         force: stop.settings.force,
         expected: stop.settings.effective_expect().to_string().into(),
@@ -134,6 +135,7 @@ pub fn blank(phase: &Arc<str>, seq: usize, stop: &Stop) -> StopResult {
         unsent: false,
         awaiting: false,
         batch: None,
+        history: Vec::new(),
         stamps: super::Stamps::default(),
     }
 }

@@ -299,6 +299,7 @@ mod tests {
             halted: Some("the server said \u{1b}[2K\u{2067}no\u{2069}".to_owned()),
             started_at: SystemTime::UNIX_EPOCH,
             finished_at: SystemTime::UNIX_EPOCH,
+            window: None,
         };
         let mut page = Vec::new();
         super::write(&mut page, &crate::report::view::View::new(&ctx, &report)).unwrap();

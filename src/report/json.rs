@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::Summary;
 use super::context::{self, StopTimes, TargetInfo};
 use super::view::View;
+use crate::exec::history::WindowRecord;
 use crate::exec::{RunOutcome, StopResult};
 
 #[derive(Serialize)]
@@ -35,6 +36,8 @@ struct Document<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     adapted_rate: Option<f64>,
     results: &'a [StopResult],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    window: Option<&'a WindowRecord>,
     timings: Vec<StopTimes>,
 }
 
@@ -76,6 +79,9 @@ pub struct ReadReport {
     /// Each stop's times.
     #[serde(default)]
     pub timings: Vec<StopTimes>,
+    /// The window the report covers: its processes.
+    #[serde(default)]
+    pub window: Option<WindowRecord>,
 }
 
 /// Writes the JSON report of the run in `view`.
@@ -98,6 +104,7 @@ pub fn write<W: Write>(out: W, view: &View) -> io::Result<()> {
         throttled: report.throttled,
         adapted_rate: report.adapted_rate.map(|r| (r * 10.0).round() / 10.0),
         results: &report.results,
+        window: report.window.as_ref(),
         timings: context::stop_times(report),
     };
     let mut out = out;

@@ -205,6 +205,7 @@ mod tests {
             halted: None,
             started_at: SystemTime::UNIX_EPOCH,
             finished_at: SystemTime::UNIX_EPOCH,
+            window: None,
         }
     }
 
