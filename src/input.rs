@@ -88,8 +88,10 @@ pub enum InputError {
     },
 }
 
-/// The bytes of `path`, refused past `input`'s limit.
-pub fn read_bytes(path: &Path, input: Input) -> Result<Vec<u8>, InputError> {
+/// `path` opened for reading, refused when it is a folder or a regular file past `input`'s
+/// limit; reading stops one byte past the limit (the caller tells a file that only would not
+/// end by that byte). Also gives the file's size, when it is a regular file.
+pub fn open(path: &Path, input: Input) -> Result<(std::io::Take<std::fs::File>, u64), InputError> {
     let file = std::fs::File::open(path).map_err(InputError::Io)?;
     let meta = file.metadata().map_err(InputError::Io)?;
     if meta.is_dir() {
@@ -102,10 +104,14 @@ pub fn read_bytes(path: &Path, input: Input) -> Result<Vec<u8>, InputError> {
         });
     }
     let expected = if meta.is_file() { meta.len() } else { 0 };
+    Ok((file.take(input.limit + 1), expected))
+}
+
+/// The bytes of `path`, refused past `input`'s limit.
+pub fn read_bytes(path: &Path, input: Input) -> Result<Vec<u8>, InputError> {
+    let (mut file, expected) = open(path, input)?;
     let mut bytes = Vec::with_capacity(expected.min(input.limit) as usize + 1);
-    file.take(input.limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(InputError::Io)?;
+    file.read_to_end(&mut bytes).map_err(InputError::Io)?;
     if bytes.len() as u64 > input.limit {
         return Err(InputError::TooLarge { input, size: None });
     }

@@ -52,6 +52,12 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Render a plan JSON or a JSON run report as Markdown, on standard output.
     Show(ShowArgs),
+    /// Render a window's reports from its journal(s) alone, offline.
+    ///
+    /// Every process of the window (canary, resumes, shards) in one report; shards of one plan
+    /// merge into one window, journals of different plans are refused. Exit 0 once the reports
+    /// are written, whatever the window's outcome; 2 for a journal that cannot be read.
+    Report(ReportArgs),
     /// Check an endpoint against every documented rule (the embedded mock without FIXTURES).
     Conform(ConformArgs),
     /// List the rule catalogue: ID, citation tag, meaning.
@@ -123,6 +129,36 @@ pub struct ValidateArgs {
     pub format: ValidateFormat,
 }
 
+/// The reports of a window, and its attestation: where `run` and `report` write them.
+#[derive(Debug, Args)]
+pub struct ReportFiles {
+    /// Write the JSON report here.
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<PathBuf>,
+    /// Write the JUnit report here.
+    #[arg(long, value_name = "FILE")]
+    pub report_junit: Option<PathBuf>,
+    /// Write the Markdown report here.
+    #[arg(long, value_name = "FILE")]
+    pub report_md: Option<PathBuf>,
+    /// Write the HTML report here: one self-contained page (context, failures, a timeline).
+    #[arg(long, value_name = "FILE")]
+    pub report_html: Option<PathBuf>,
+    /// Write an unsigned in-toto test-result attestation here: the plan and every report
+    /// written as its subjects, one test per stop.
+    #[arg(long, value_name = "FILE")]
+    pub attest: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The window's journal, or the journals of its shards (merged into one window).
+    #[arg(value_name = "JOURNAL", required = true)]
+    pub journals: Vec<PathBuf>,
+    #[command(flatten)]
+    pub files: ReportFiles,
+}
+
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// The approved plan, as JSON (`stopbook plan RUNBOOK --format json`).
@@ -185,22 +221,8 @@ pub struct RunArgs {
     /// Request-rate ceiling instead of `limits.rate`, like `5/s` or `300/m`.
     #[arg(long, value_name = "RATE")]
     pub rate: Option<crate::runbook::values::Rate>,
-    /// Write the JSON report here.
-    #[arg(long, value_name = "FILE")]
-    pub report_json: Option<PathBuf>,
-    /// Write the JUnit report here.
-    #[arg(long, value_name = "FILE")]
-    pub report_junit: Option<PathBuf>,
-    /// Write the Markdown report here.
-    #[arg(long, value_name = "FILE")]
-    pub report_md: Option<PathBuf>,
-    /// Write the HTML report here: one self-contained page (context, failures, a timeline).
-    #[arg(long, value_name = "FILE")]
-    pub report_html: Option<PathBuf>,
-    /// Write an unsigned in-toto test-result attestation here: the plan and every report
-    /// written as its subjects, one test per stop.
-    #[arg(long, value_name = "FILE")]
-    pub attest: Option<PathBuf>,
+    #[command(flatten)]
+    pub files: ReportFiles,
     /// The journal [default, for a real endpoint: .stopbook/journal-PLANID.jsonl; the embedded
     /// mock keeps none unless asked].
     #[arg(long, value_name = "FILE")]

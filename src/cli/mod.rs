@@ -8,6 +8,7 @@ mod connect;
 mod live;
 mod mock;
 mod plan;
+mod report;
 mod report_paths;
 mod run;
 mod run_config;
@@ -16,6 +17,7 @@ mod show;
 mod target;
 mod validate;
 mod verify;
+mod window;
 
 use std::process::ExitCode;
 
@@ -114,6 +116,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Run(args) => run::run(&args, verbosity),
         Command::Verify(args) => verify::run(&args),
         Command::Show(args) => show::run(&args),
+        Command::Report(args) => report::run(&args),
         Command::Conform(args) if args.self_test => self_test::run(),
         Command::Conform(args) => conform::run(&args),
         Command::Rules(args) => conform::list_rules(&args),

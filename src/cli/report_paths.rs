@@ -13,11 +13,11 @@ use crate::plan::pin::selection_file;
 /// The reports `args` asks for, each with the flag that names it.
 fn reports(args: &RunArgs) -> Vec<(&'static str, &Path)> {
     [
-        ("--report-json", &args.report_json),
-        ("--report-junit", &args.report_junit),
-        ("--report-md", &args.report_md),
-        ("--report-html", &args.report_html),
-        ("--attest", &args.attest),
+        ("--report-json", &args.files.report_json),
+        ("--report-junit", &args.files.report_junit),
+        ("--report-md", &args.files.report_md),
+        ("--report-html", &args.files.report_html),
+        ("--attest", &args.files.attest),
     ]
     .into_iter()
     .filter_map(|(flag, path)| path.as_deref().map(|p| (flag, p)))

@@ -14,11 +14,8 @@ use super::confirm;
 use super::connect;
 use super::run_config::{JournalState, RunConfig, resume_line};
 use crate::exec::{self, Report, RunOutcome, journal};
-use crate::output;
 use crate::plan::Plan;
 use crate::report::context::{RunContext, TargetInfo};
-use crate::report::format::Format;
-use crate::report::view::View;
 use crate::report::{self, progress};
 
 /// Runs `stopbook run` and returns its exit code.
@@ -105,16 +102,11 @@ async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> E
     let Some(connection) = connected(target, args, concurrency, project_id, quiet).await else {
         return Exit::Invalid;
     };
-    let journal = match &held {
-        Some(held) => match held.open(&plan, &runbook_sha256, &binding).await {
-            Ok(journal) => Some(journal),
-            Err(e) => {
-                say_not_opened(&e);
-                return Exit::Invalid;
-            }
-        },
-        None => None,
+    let header = super::window::header(args, &plan, &runbook_sha256, &binding, &approved_plan_id);
+    let Some((journal, record)) = open_journal(held.as_ref(), &plan, header, shard).await else {
+        return Exit::Invalid;
     };
+    let journal_handle = journal.clone();
     let (cancel_tx, cancel) = watch::channel(false);
     let (events, received) = mpsc::unbounded_channel();
     let setup = exec::Setup {
@@ -152,7 +144,15 @@ async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> E
         shard: args.shard,
         approved_plan_id,
     };
-    let exit = finish(args, &ctx, &report, journal_path.as_ref());
+    let exit = exit_of(&report);
+    let window = super::window::close(journal_handle, &record, &report, exit).await;
+    let exit = finish(
+        args,
+        &ctx,
+        window.as_ref().unwrap_or(&report),
+        exit,
+        journal_path.as_ref(),
+    );
     drop(held);
     exit
 }
@@ -206,6 +206,7 @@ struct Held {
     _lock: Arc<journal::Lock>,
     seen: journal::Seen,
     retargeted_from: Option<String>,
+    planned: bool,
 }
 
 impl Held {
@@ -215,26 +216,51 @@ impl Held {
             _lock: Arc::clone(&state.lock),
             seen: state.seen.clone(),
             retargeted_from: state.retargeted_from.clone(),
+            planned: state.planned,
         }
     }
 
-    /// Opens the journal for appending with this process's header, refusing it if it is not
-    /// as the run read it.
+    /// Opens the journal for appending with this process's `header`, refusing it if it is not
+    /// as the run read it; its first process writes the plan's stops after the header.
     async fn open(
         &self,
         plan: &Plan,
-        runbook_sha256: &str,
-        binding: &journal::Binding,
+        header: journal::Header,
+        shard: Option<(usize, usize)>,
     ) -> Result<journal::Journal, journal::JournalError> {
         self.seen.unchanged(&self.path)?;
         let header = journal::Header {
-            runbook_sha256: Some(runbook_sha256.to_owned()),
-            target: Some(binding.clone()),
             retargeted_from: self.retargeted_from.clone(),
-            process: Some(journal::Holder::this_process()),
-            ..journal::Header::of_plan(&plan.plan_id, &plan.runbook.name)
+            ..header
         };
-        journal::Journal::open(&self.path, header).await
+        let journal = journal::Journal::open(&self.path, header).await?;
+        if !self.planned {
+            journal.write(journal::planned(plan, shard)).await?;
+        }
+        Ok(journal)
+    }
+}
+
+/// The journal this run writes (its own, or a scratch one when it keeps none), and where the
+/// window's record is; `None` (said) when the run's journal cannot be opened.
+async fn open_journal(
+    held: Option<&Held>,
+    plan: &Plan,
+    header: journal::Header,
+    shard: Option<(usize, usize)>,
+) -> Option<(Option<journal::Journal>, super::window::Record)> {
+    let Some(held) = held else {
+        return Some(super::window::scratch(plan, header, shard).await);
+    };
+    match held.open(plan, header, shard).await {
+        Ok(journal) => Some((
+            Some(journal),
+            super::window::Record::Kept(held.path.clone()),
+        )),
+        Err(e) => {
+            say_not_opened(&e);
+            None
+        }
     }
 }
 
@@ -273,103 +299,33 @@ async fn supervise(
     report
 }
 
-/// The exit code, the reports, and the closing lines.
-fn finish(args: &RunArgs, ctx: &RunContext, report: &Report, journal: Option<&PathBuf>) -> Exit {
-    let mut exit = match report.outcome {
+/// The exit code of the process's run.
+fn exit_of(report: &Report) -> Exit {
+    match report.outcome {
         _ if report.crashed => Exit::Internal,
         RunOutcome::Passed => Exit::Success,
         RunOutcome::Paused if report.failures().is_empty() => Exit::Success,
         RunOutcome::Failed | RunOutcome::Paused => Exit::Failed,
         RunOutcome::Aborted => Exit::Aborted,
         RunOutcome::Interrupted => Exit::Interrupted,
-    };
-    let mut written = Vec::new();
-    // Built once, for the first report asked for; every format renders it.
-    let view = std::cell::OnceCell::new();
-    for format in Format::ALL {
-        let Some(path) = report_path(args, format) else {
-            continue;
-        };
-        let view = view.get_or_init(|| View::new(ctx, report));
-        match output::write_atomic(path, |out| format.write(out, view)) {
-            Ok(()) => written.push(path),
-            Err(e) => {
-                let (kind, path) = (format.name(), path.display());
-                say!("error: cannot write the {kind} report `{path}`: {e}");
-                if exit == Exit::Success {
-                    exit = Exit::Failed;
-                }
-            }
-        }
     }
-    if let Some(path) = &args.attest
-        && let Err(e) = attest(path, &written, ctx, report)
-    {
-        say!(
-            "error: cannot write the attestation `{}`: {e}",
-            path.display()
-        );
-        if exit == Exit::Success {
-            exit = Exit::Failed;
-        }
+}
+
+/// The reports of the window (`report`) and the closing lines; `exit` is the run's, made
+/// 1 when a report cannot be written.
+fn finish(
+    args: &RunArgs,
+    ctx: &RunContext,
+    report: &Report,
+    mut exit: Exit,
+    journal: Option<&PathBuf>,
+) -> Exit {
+    if !super::report::write(&args.files, ctx, report) && exit == Exit::Success {
+        exit = Exit::Failed;
     }
     say_part!("{}", report::closing(report));
     if let Some(path) = journal {
         say!("journal: {}", path.display());
     }
     exit
-}
-
-/// Where `args` asks for the report in `format`, if it does.
-fn report_path(args: &RunArgs, format: Format) -> Option<&PathBuf> {
-    match format {
-        Format::Json => args.report_json.as_ref(),
-        Format::Junit => args.report_junit.as_ref(),
-        Format::Markdown => args.report_md.as_ref(),
-        Format::Html => args.report_html.as_ref(),
-    }
-}
-
-/// The run's attestation: the plan (its `plan_id` is the sha256 of its canonical JSON) and every
-/// report written, one test per stop (a skipped stop is a warned test).
-fn attest(
-    path: &std::path::Path,
-    written: &[&PathBuf],
-    ctx: &RunContext,
-    report: &Report,
-) -> std::io::Result<()> {
-    use crate::exec::Outcome;
-    use crate::report::attest::{Tests, sha256_hex, write_statement};
-    let plan = (
-        "plan".to_owned(),
-        ctx.plan_id.trim_start_matches("sha256:").to_owned(),
-    );
-    let mut subjects = vec![plan];
-    for file in written {
-        let bytes = crate::input::read_bytes(file, crate::input::REPORT)
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
-        subjects.push((file.display().to_string(), sha256_hex(&bytes)));
-    }
-    let mut tests = Tests::default();
-    for r in &report.results {
-        let name = format!("#{} {}", r.seq, r.job);
-        match r.outcome {
-            Outcome::Passed => tests.passed.push(name),
-            Outcome::Failed => tests.failed.push(name),
-            Outcome::Skipped => tests.warned.push(name),
-        }
-    }
-    let configuration = serde_json::json!({
-        "name": "stopbook run",
-        "uri": ctx.target.endpoint,
-        "annotations": {
-            "stopbook_version": env!("CARGO_PKG_VERSION"),
-            "runbook": ctx.runbook,
-            "runbook_sha256": ctx.runbook_sha256,
-            "plan_id": ctx.plan_id,
-        },
-    });
-    output::write_atomic(path, |out| {
-        write_statement(out, &subjects, configuration, &tests)
-    })
 }

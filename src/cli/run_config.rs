@@ -64,6 +64,8 @@ pub struct JournalState {
     pub seen: Seen,
     /// The endpoint the window moves from (`--retarget`).
     pub retargeted_from: Option<String>,
+    /// Whether the journal holds the plan's stops already (an earlier process wrote them).
+    pub planned: bool,
 }
 
 impl RunConfig {
@@ -225,6 +227,7 @@ fn journal_state(
         lock: std::sync::Arc::new(lock),
         seen,
         retargeted_from: None,
+        planned: false,
         path,
     };
     let path = &state.path;
@@ -245,6 +248,7 @@ fn journal_state(
                 journal::check_binding(path, window.binding.as_ref(), binding, args.retarget)
                     .map_err(|e| format!("error: {e}"))?;
             state.earlier = window.earlier;
+            state.planned = window.planned;
             if args.retry_failed {
                 journal::retry_failed(&mut state.earlier);
             }

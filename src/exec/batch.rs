@@ -15,7 +15,8 @@ use futures_util::future::join_all;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::journal::{Entry, Escalation};
+use super::history::At;
+use super::journal::{Entry, Escalation, Said};
 use super::record::{
     Judged, answered, blank, finish, finish_keep, interrupted, refused_call, taken,
 };
@@ -71,7 +72,7 @@ pub async fn execute(
         })
         .collect();
     let intents: Vec<(usize, &Stop)> = members.iter().map(|m| (m.seq, m.stop)).collect();
-    if !super::intents::declare(ctx, &intents).await {
+    if !super::intents::declare(ctx, &intents, Some(number)).await {
         let reason = super::skip_reason(ctx);
         return members
             .into_iter()
@@ -84,10 +85,11 @@ pub async fn execute(
             Fate::Accepted => accepted(ctx, m.seq, m.stop, m.result).await,
             Fate::Done => m.result,
             Fate::Interrupted { reached } => {
-                if !reached && let Some(journal) = &ctx.journal {
-                    journal.record(Entry::Unsent {
+                if !reached {
+                    ctx.note(Entry::Unsent {
                         seq: m.seq,
                         job: m.stop.job,
+                        at: Some(At::now()),
                     });
                 }
                 interrupted(
@@ -163,9 +165,12 @@ async fn accepted(ctx: &Context, seq: usize, stop: &Stop, result: StopResult) ->
     let Some(wait) = stop.settings.effective_wait() else {
         return finish_keep(ctx, result, Outcome::Passed);
     };
-    if let Some(journal) = &ctx.journal {
-        journal.record(Entry::Accepted { seq, job: stop.job });
-    }
+    ctx.note(Entry::Accepted {
+        seq,
+        job: stop.job,
+        request_id: result.stamps.request_id.clone(),
+        at: Some(At::now()),
+    });
     wait::wait_for_end(ctx, stop, wait, result, Escalation::None).await
 }
 
@@ -200,17 +205,20 @@ async fn send_all(ctx: &Context, members: &mut [Member<'_>]) -> Vec<Fate> {
             .batch_stop(&jobs, settings.request_timeout.get())
             .await;
         drop(permit);
+        let said = answer.as_ref().ok().map(Said::of);
         let pause = match reply::classify(answer, retry.max_backoff.get()) {
             Reply::Judged(answer) => {
                 reached = true;
                 let silent = judge_items(ctx, members, &pending, &answer, &mut fates);
                 if !silent.is_empty() {
                     let why = "the answer had no item for the job";
+                    journal_lost(ctx, members, &silent, why, Some(answer.http));
                     settle_each(ctx, members, &silent, why, &mut fates).await;
                 }
                 None
             }
             Reply::Resend { why, pause } => {
+                journal_answer(ctx, members, &pending, said);
                 note(members, &pending, &why);
                 pause
             }
@@ -224,6 +232,7 @@ async fn send_all(ctx: &Context, members: &mut [Member<'_>]) -> Vec<Fate> {
             }
             Reply::Unknown(why) => {
                 reached = true;
+                journal_lost(ctx, members, &pending, &why, said.map(|s| s.http));
                 settle_each(ctx, members, &pending, &why, &mut fates).await;
                 continue;
             }
@@ -248,6 +257,7 @@ async fn journal_resend(ctx: &Context, members: &[Member<'_>], pending: &[usize]
         .map(|i| Entry::Resending {
             seq: members[*i].seq,
             job: members[*i].stop.job,
+            at: Some(At::now()),
         })
         .collect();
     super::intents::write_or_halt(ctx, entries).await
@@ -355,6 +365,7 @@ async fn settle_each(
     let settled = join_all(reads).await;
     for (&i, outcome) in pending.iter().zip(settled) {
         let m = &mut members[i];
+        outcome.journal(ctx, m.seq);
         fates[i] = match outcome {
             Settled::Taken(status) => {
                 let expect = m.stop.settings.effective_expect();
@@ -376,6 +387,34 @@ async fn settle_each(
             }
             Settled::Interrupted | Settled::Refused => Some(Fate::Interrupted { reached: true }),
         };
+    }
+}
+
+/// Journals, for each member at `pending`, the answer that did not settle it (a 429).
+fn journal_answer(ctx: &Context, members: &[Member<'_>], pending: &[usize], said: Option<Said>) {
+    let Some(said) = said else {
+        return;
+    };
+    for &i in pending {
+        let (seq, answer) = (members[i].seq, said.clone());
+        ctx.note(Entry::Answer {
+            seq,
+            answer,
+            at: At::now(),
+        });
+    }
+}
+
+/// Journals, for each member at `pending`, that its answer was lost (`why`).
+fn journal_lost(
+    ctx: &Context,
+    members: &[Member<'_>],
+    pending: &[usize],
+    why: &str,
+    http: Option<u16>,
+) {
+    for &i in pending {
+        super::send::lost(ctx, members[i].seq, why, http);
     }
 }
 

@@ -47,6 +47,13 @@ pub(crate) struct Context {
 
 impl Context {
     /// Stops the run: nothing new starts. The first reason stands; true if it is this one.
+    /// Records `entry` in the journal, if the run keeps one, without waiting for the disk.
+    pub(super) fn note(&self, entry: super::journal::Entry) {
+        if let Some(journal) = &self.journal {
+            journal.record(entry);
+        }
+    }
+
     pub(super) fn halt(&self, reason: String, outcome: RunOutcome) -> bool {
         let mut slot = self.halt_reason.lock().unwrap_or_else(|p| p.into_inner());
         let first = slot.is_none();

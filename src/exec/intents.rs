@@ -9,19 +9,24 @@
 //! waiting at that moment together, so a run at concurrency N pays about one `fsync` per N
 //! sends.
 
+use super::history::At;
 use super::journal::Entry;
 use super::{Context, RunOutcome};
 use crate::runbook::model::Stop;
 
-/// Puts the intents of `stops` (seq, stop) on disk, in one write; false (the run halted, with
+/// Puts the intents of `stops` (seq, stop; going out in batch-stop call `batch`, in batch mode)
+/// on disk, in one write; false (the run halted, with
 /// the reason) when the journal could not take them, and nothing may be sent.
-pub async fn declare(ctx: &Context, stops: &[(usize, &Stop)]) -> bool {
+pub async fn declare(ctx: &Context, stops: &[(usize, &Stop)], batch: Option<usize>) -> bool {
+    let at = Some(At::now());
     let entries = stops
         .iter()
         .map(|(seq, stop)| Entry::Intent {
             seq: *seq,
             job: stop.job,
             force: stop.settings.force,
+            batch,
+            at,
         })
         .collect();
     write_or_halt(ctx, entries).await

@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use super::journal::{Entry, Finished};
+use super::history::At;
+use super::journal::{Entry, Finished, Said};
 use super::{Context, Outcome, StopResult};
 use crate::api::client::Answer;
 use crate::check;
@@ -36,12 +37,23 @@ pub fn answered(
     result.error_msg = answer.field("error_msg").map(str::to_owned);
     result.stamps.request_id = request_id;
     result.violations = check::body_violations(answer);
+    let accepted = answer.http == 200 && answer.field("status") == Some("success");
+    if !accepted {
+        let mut answer = Said::of(answer);
+        answer.request_id.clone_from(&result.stamps.request_id);
+        let seq = result.seq;
+        ctx.note(Entry::Answer {
+            seq,
+            answer,
+            at: At::now(),
+        });
+    }
     if let Err(reason) = check::judge_answer(expect, answer) {
         result.reason = Some(reason.into_string());
         record(ctx, result, Outcome::Failed);
         return Judged::Failed;
     }
-    if answer.http == 200 && answer.field("status") == Some("success") {
+    if accepted {
         result.stamps.accepted_ms = Some(ctx.started.elapsed().as_millis() as u64);
         return Judged::Accepted;
     }
@@ -66,6 +78,12 @@ pub fn taken(ctx: &Context, result: &mut StopResult, status: &str, expect: &Expe
 /// Records a refusal of a whole batch-stop call on a member's result: the call's answer is the
 /// only one it got, failed with `reason` and journaled.
 pub fn refused_call(ctx: &Context, result: &mut StopResult, answer: &Answer, reason: String) {
+    let seq = result.seq;
+    ctx.note(Entry::Answer {
+        seq,
+        answer: Said::of(answer),
+        at: At::now(),
+    });
     result.http_status = Some(answer.http);
     result.error_code = answer.field("error_code").map(str::to_owned);
     result.error_msg = answer.field("error_msg").map(str::to_owned);
@@ -95,6 +113,7 @@ pub fn resumed(phase: &Arc<str>, seq: usize, stop: &Stop, finished: &Finished) -
         violations,
         unsent,
         batch,
+        request_id,
     } = finished.clone();
     StopResult {
         outcome,
@@ -109,6 +128,10 @@ pub fn resumed(phase: &Arc<str>, seq: usize, stop: &Stop, finished: &Finished) -
         unsent,
         batch,
         resumed: true,
+        stamps: super::Stamps {
+            accepted_ms: None,
+            request_id,
+        },
         ..blank(phase, seq, stop)
     }
 }
@@ -160,13 +183,12 @@ pub fn finish_keep(ctx: &Context, mut result: StopResult, outcome: Outcome) -> S
 /// The result finished as `outcome`, and its line in the journal.
 fn record(ctx: &Context, result: &mut StopResult, outcome: Outcome) {
     result.outcome = outcome;
-    if let Some(journal) = &ctx.journal {
-        journal.record(Entry::Result {
-            seq: result.seq,
-            job: result.job,
-            result: Finished::of(result),
-        });
-    }
+    ctx.note(Entry::Result {
+        seq: result.seq,
+        job: result.job,
+        result: Finished::of(result),
+        at: Some(At::now()),
+    });
 }
 
 /// A stop the run could not finish (interrupted, or no request may start any more): reported
@@ -221,6 +243,7 @@ mod tests {
             seq: 7,
             job: stop.job,
             result: Finished::of(&original),
+            at: None,
         })
         .unwrap();
         let Ok(Entry::Result { result, .. }) = serde_json::from_str(&line) else {

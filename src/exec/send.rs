@@ -3,7 +3,8 @@
 
 use tokio::time::Instant;
 
-use super::journal::Entry;
+use super::history::At;
+use super::journal::{Entry, Said};
 use super::reply::{self, Reply};
 use super::settle::{self, Prior, Settled};
 use super::{Context, RunOutcome};
@@ -60,7 +61,12 @@ pub async fn send(
     loop {
         // A resend is on disk before it goes: a resumed run measures its settle window from
         // the journal's last write, which must not be older than the last send.
-        let resend = vec![Entry::Resending { seq, job: stop.job }];
+        let at = Some(At::now());
+        let resend = vec![Entry::Resending {
+            seq,
+            job: stop.job,
+            at,
+        }];
         if !std::mem::take(&mut first) && !super::intents::write_or_halt(ctx, resend).await {
             return Sent::Refused { reached };
         }
@@ -73,9 +79,11 @@ pub async fn send(
             .stop(&stop.job, force, stop.settings.request_timeout.get())
             .await;
         drop(permit);
+        let said = answer.as_ref().ok().map(Said::of);
         let (why, pause) = match reply::classify(answer, retry.max_backoff.get()) {
             Reply::Judged(answer) => return Sent::Answer(answer),
             Reply::AuthRefused(reason) => {
+                journal_answer(ctx, seq, said);
                 ctx.refuse_auth(reason.clone());
                 return Sent::Halted { reason, reached };
             }
@@ -83,10 +91,15 @@ pub async fn send(
                 ctx.halt(reason.clone(), RunOutcome::Aborted);
                 return Sent::Halted { reason, reached };
             }
-            Reply::Resend { why, pause } => (why, pause),
+            Reply::Resend { why, pause } => {
+                journal_answer(ctx, seq, said);
+                (why, pause)
+            }
             Reply::Unknown(why) => {
                 reached = true;
-                match after_unknown(ctx, stop, before, &why, *attempts).await {
+                let http = said.map(|s| s.http);
+                lost(ctx, seq, &why, http);
+                match after_unknown(ctx, (seq, stop), before, &why, *attempts).await {
                     Some(sent) => return sent,
                     None => continue,
                 }
@@ -112,7 +125,7 @@ pub async fn send(
 /// and attempts are left), or what sending came to.
 async fn after_unknown(
     ctx: &Context,
-    stop: &Stop,
+    (seq, stop): (usize, &Stop),
     before: Option<&str>,
     why: &str,
     attempts: u32,
@@ -134,6 +147,7 @@ async fn after_unknown(
         Some(before) => settle::settle_escalation(ctx, stop, Instant::now(), before).await,
         None => settle::settle(ctx, stop, Instant::now(), prior).await,
     };
+    settled.journal(ctx, seq);
     Some(match settled {
         Settled::Taken(status) => Sent::Taken(status),
         Settled::NotTaken | Settled::Missing if attempts < stop.settings.retry.attempts => {
@@ -149,6 +163,27 @@ async fn after_unknown(
         Settled::Interrupted => Sent::Interrupted { reached: true },
         Settled::Refused => Sent::Refused { reached: true },
     })
+}
+
+/// Journals an answer that did not settle the stop (a 429, a 401), when one came.
+fn journal_answer(ctx: &Context, seq: usize, said: Option<Said>) {
+    if let Some(answer) = said {
+        ctx.note(Entry::Answer {
+            seq,
+            answer,
+            at: At::now(),
+        });
+    }
+}
+
+/// Journals that the answer to the stop at `seq` was lost (`why`), the request maybe applied.
+pub(super) fn lost(ctx: &Context, seq: usize, why: &str, http: Option<u16>) {
+    ctx.note(Entry::Lost {
+        seq,
+        reason: why.to_owned(),
+        http,
+        at: At::now(),
+    });
 }
 
 fn plural_attempts(n: u32) -> String {

@@ -13,6 +13,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::Context;
+use super::history::At;
+use super::journal::Entry;
 use crate::api::client::Answer;
 use crate::check;
 use crate::drs::status;
@@ -80,6 +82,32 @@ pub enum Settled {
     Interrupted,
     /// No request may start any more.
     Refused,
+}
+
+impl Settled {
+    /// Journals what the status reads came to for the stop at `seq`, as its history shows
+    /// it; an interrupted or refused read settled nothing and says nothing.
+    pub fn journal(&self, ctx: &Context, seq: usize) {
+        let (status, reason) = match self {
+            Settled::Taken(s) => (
+                Some(s.clone()),
+                "the status showed the stop was taken".to_owned(),
+            ),
+            Settled::NotTaken => (
+                None,
+                "the status showed no stop within the settle window".to_owned(),
+            ),
+            Settled::Missing => (None, "the job does not exist".to_owned()),
+            Settled::Unknown(detail) => (None, detail.clone()),
+            Settled::Interrupted | Settled::Refused => return,
+        };
+        ctx.note(Entry::Status {
+            seq,
+            status,
+            reason,
+            at: At::now(),
+        });
+    }
 }
 
 /// What is known of the job before the stop whose outcome is being settled.

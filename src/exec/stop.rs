@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use tokio::time::Instant;
 
+use super::history::At;
 use super::journal::{Earlier, Entry, Escalation};
 use super::record::{Judged, answered, blank, finish, finish_keep, interrupted, taken};
 use super::send::{Sent, send};
@@ -27,7 +28,7 @@ pub async fn execute(ctx: &Context, phase: &Arc<str>, seq: usize, stop: &Stop) -
         Err(done) => return *done,
     };
     if !accepted {
-        if !super::intents::declare(ctx, &[(seq, stop)]).await {
+        if !super::intents::declare(ctx, &[(seq, stop)], None).await {
             return super::record::skipped(phase, seq, stop, super::skip_reason(ctx));
         }
         match send(
@@ -63,10 +64,13 @@ pub async fn execute(ctx: &Context, phase: &Arc<str>, seq: usize, stop: &Stop) -
             sent @ (Sent::Interrupted { .. } | Sent::Refused { .. }) => {
                 // Every attempt surely never arrived: a resumed run sends it without waiting.
                 result.unsent = !sent.reached();
-                if result.unsent
-                    && let Some(journal) = &ctx.journal
-                {
-                    journal.record(Entry::Unsent { seq, job: stop.job });
+                if result.unsent {
+                    let at = Some(At::now());
+                    ctx.note(Entry::Unsent {
+                        seq,
+                        job: stop.job,
+                        at,
+                    });
                 }
                 return interrupted(ctx, result);
             }
@@ -76,10 +80,13 @@ pub async fn execute(ctx: &Context, phase: &Arc<str>, seq: usize, stop: &Stop) -
         // The result, written next, says as much as an `accepted` entry would.
         return finish_keep(ctx, result, Outcome::Passed);
     };
-    if !matches!(ctx.earlier.get(&seq), Some(Earlier::Accepted(_)))
-        && let Some(journal) = &ctx.journal
-    {
-        journal.record(Entry::Accepted { seq, job: stop.job });
+    if !matches!(ctx.earlier.get(&seq), Some(Earlier::Accepted(_))) {
+        ctx.note(Entry::Accepted {
+            seq,
+            job: stop.job,
+            request_id: result.stamps.request_id.clone(),
+            at: Some(At::now()),
+        });
     }
     wait::wait_for_end(ctx, stop, wait, result, escalation).await
 }
@@ -110,7 +117,9 @@ pub(super) async fn take_up(
                 status: None,
                 retrying: *earlier == Earlier::Retry,
             };
-            match settle::settle(ctx, stop, since, prior).await {
+            let settled = settle::settle(ctx, stop, since, prior).await;
+            settled.journal(ctx, seq);
+            match settled {
                 Settled::Taken(status) => {
                     if let Err(reason) = check::judge_taken(expect, &status) {
                         return done(finish(
@@ -129,7 +138,12 @@ pub(super) async fn take_up(
                     // The send that follows is a resend: on disk before it goes, so that a
                     // later resume measures its settle window from it, not from this run's
                     // start (soak seed 71).
-                    let resend = vec![Entry::Resending { seq, job: stop.job }];
+                    let at = Some(At::now());
+                    let resend = vec![Entry::Resending {
+                        seq,
+                        job: stop.job,
+                        at,
+                    }];
                     if !super::intents::write_or_halt(ctx, resend).await {
                         return done(interrupted(ctx, result.clone()));
                     }

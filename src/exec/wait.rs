@@ -7,7 +7,8 @@
 
 use tokio::time::Instant;
 
-use super::journal::{Entry, Escalation};
+use super::history::At;
+use super::journal::{Entry, Escalation, Said};
 use super::record::{finish, finish_keep, interrupted};
 use super::send::{Sent, send};
 use super::{Context, Outcome, StopResult};
@@ -150,7 +151,16 @@ async fn escalate(
     status: &str,
 ) -> Result<Option<String>, Box<StopResult>> {
     let (seq, job) = (result.seq, stop.job);
-    if !super::intents::write_or_halt(ctx, vec![Entry::Escalating { seq, job }]).await {
+    if !super::intents::write_or_halt(
+        ctx,
+        vec![Entry::Escalating {
+            seq,
+            job,
+            at: Some(At::now()),
+        }],
+    )
+    .await
+    {
         return Err(Box::new(interrupted(ctx, result.clone())));
     }
     let mut attempts = 0;
@@ -159,19 +169,31 @@ async fn escalate(
     let refused = match &sent {
         Sent::Answer(a) if a.http == 200 && a.field("status") == Some("success") => None,
         Sent::Taken(_) => None,
-        Sent::Answer(a) => Some(format!(
-            "the escalation's force stop was refused ({})",
-            check::describe(a)
-        )),
+        Sent::Answer(a) => {
+            // Journaled with its answer: a resume knows the force stop took no effect.
+            let answer = Said::of(a);
+            ctx.note(Entry::EscalationRefused {
+                seq,
+                job,
+                answer,
+                at: At::now(),
+            });
+            Some(format!(
+                "the escalation's force stop was refused ({})",
+                check::describe(a)
+            ))
+        }
         Sent::GaveUp { reason, .. } => {
             Some(format!("the escalation's force stop failed: {reason}"))
         }
         Sent::Halted { .. } | Sent::Interrupted { .. } | Sent::Refused { .. } => {
             // A force stop that surely never reached the server may go out on resume.
-            if !sent.reached()
-                && let Some(journal) = &ctx.journal
-            {
-                journal.record(Entry::EscalationUnsent { seq, job });
+            if !sent.reached() {
+                ctx.note(Entry::EscalationUnsent {
+                    seq,
+                    job,
+                    at: Some(At::now()),
+                });
             }
             return Err(Box::new(interrupted(ctx, result.clone())));
         }
@@ -179,9 +201,11 @@ async fn escalate(
     match &refused {
         None => {
             result.escalated = true;
-            if let Some(journal) = &ctx.journal {
-                journal.record(Entry::Escalated { seq, job });
-            }
+            ctx.note(Entry::Escalated {
+                seq,
+                job,
+                at: Some(At::now()),
+            });
         }
         Some(note) => result.reason = Some(note.clone()),
     }

@@ -14,6 +14,7 @@ pub mod progress;
 pub mod timeline;
 pub mod verify;
 pub mod view;
+pub mod window;
 
 use crate::exec::{Outcome, Report, StopResult};
 

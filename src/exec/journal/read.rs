@@ -47,51 +47,94 @@ pub struct Window {
     pub binding: Option<Binding>,
     /// Whether any process's header was read: an empty journal says nothing of what was sent.
     pub headed: bool,
+    /// Whether the journal holds the plan's stops (its first process wrote them).
+    pub planned: bool,
 }
 
 /// Reads a journal for `plan_id`.
 pub fn read(path: &Path, plan_id: &str) -> Result<Window, JournalError> {
-    let text =
-        crate::input::read_bytes(path, crate::input::JOURNAL).map_err(|e| JournalError::Read {
-            path: shown(path),
-            reason: e.to_string(),
-        })?;
     let mut window = Window::default();
-    let lines: Vec<&[u8]> = text.split(|b| *b == b'\n').collect();
-    let last = lines.len().saturating_sub(1);
-    for (n, line) in lines.iter().enumerate() {
+    each(path, |line, entry| {
+        match entry {
+            Entry::Run(header) => bound(path, line, plan_id, *header, &mut window)?,
+            Entry::Planned { .. } => window.planned = true,
+            entry => apply(&mut window.earlier, entry),
+        }
+        Ok(())
+    })?;
+    window.headed = window.headed || window.binding.is_some();
+    Ok(window)
+}
+
+/// Hands each entry of the journal at `path` to `take`, in order, with its line number (from
+/// 1), reading the file a line at a time. A last line torn by a crash mid-write is left out
+/// (its stop's earlier lines say enough); any other line that cannot be read is an error, and
+/// so is an entry before the first `run` header.
+pub fn each(
+    path: &Path,
+    mut take: impl FnMut(usize, Entry) -> Result<(), JournalError>,
+) -> Result<(), JournalError> {
+    use std::io::BufRead;
+    let failed = |reason: String| JournalError::Read {
+        path: shown(path),
+        reason,
+    };
+    let (file, _) =
+        crate::input::open(path, crate::input::JOURNAL).map_err(|e| failed(e.to_string()))?;
+    let mut reader = std::io::BufReader::with_capacity(256 * 1024, file);
+    let mut line = Vec::with_capacity(512);
+    let mut torn: Option<JournalError> = None;
+    let (mut n, mut headed, mut total) = (0, false, 0u64);
+    loop {
+        line.clear();
+        let read = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| failed(e.to_string()))?;
+        if read == 0 {
+            break;
+        }
+        n += 1;
+        total += read as u64;
+        if total > crate::input::JOURNAL.limit {
+            let e = crate::input::InputError::TooLarge {
+                input: crate::input::JOURNAL,
+                size: None,
+            };
+            return Err(failed(e.to_string()));
+        }
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let entry = match serde_json::from_slice::<Entry>(line) {
+        // A line that could not be read counts only when another line follows it.
+        if let Some(e) = torn.take() {
+            return Err(e);
+        }
+        let entry = match serde_json::from_slice::<Entry>(&line) {
             Ok(entry) => entry,
-            // The last line torn by a crash mid-write: its stop's earlier lines say enough.
-            Err(_) if n == last || (n + 1 == last && lines[last].is_empty()) => continue,
             Err(e) => {
-                return Err(JournalError::Unreadable {
+                torn = Some(JournalError::Unreadable {
                     path: shown(path),
-                    line: n + 1,
+                    line: n,
                     reason: e.to_string(),
                 });
+                continue;
             }
         };
         match entry {
-            Entry::Run(header) => {
-                bound(path, n + 1, plan_id, *header, &mut window)?;
-                window.headed = true;
-            }
+            Entry::Run(_) => headed = true,
             // Every journal opens with its run header: entries before one are not this tool's.
-            _ if !window.headed => {
+            _ if !headed => {
                 return Err(JournalError::Unreadable {
                     path: shown(path),
-                    line: n + 1,
+                    line: n,
                     reason: "an entry before the journal's `run` header".to_owned(),
                 });
             }
-            entry => apply(&mut window.earlier, entry),
+            _ => {}
         }
+        take(n, entry)?;
     }
-    Ok(window)
+    Ok(())
 }
 
 /// Takes a run header: the plan must be this one; the binding is the latest header's.
@@ -113,13 +156,22 @@ fn bound(
     if header.target.is_some() {
         window.binding = header.target;
     }
+    window.headed = true;
     Ok(())
 }
 
-/// One entry's effect on its stop's state: the latest word wins.
-fn apply(earlier: &mut HashMap<usize, Earlier>, entry: Entry) {
+/// One entry's effect on its stop's state: the latest word wins. Lines that only tell what
+/// happened (answers, lost answers, status reads, names, the plan, a process's end) change
+/// nothing a resume decides on.
+pub fn apply(earlier: &mut HashMap<usize, Earlier>, entry: Entry) {
     match entry {
-        Entry::Run(_) => {}
+        Entry::Run(_)
+        | Entry::Planned { .. }
+        | Entry::Answer { .. }
+        | Entry::Lost { .. }
+        | Entry::Status { .. }
+        | Entry::Name { .. }
+        | Entry::Ended(_) => {}
         Entry::Intent { seq, .. } => {
             earlier.insert(seq, Earlier::MaybeSent);
         }
@@ -138,7 +190,9 @@ fn apply(earlier: &mut HashMap<usize, Earlier>, entry: Entry) {
         Entry::Escalated { seq, .. } => {
             earlier.insert(seq, Earlier::Accepted(Escalation::Accepted));
         }
-        Entry::EscalationUnsent { seq, .. } => {
+        // A force stop refused, or that surely never left, took no effect: a resume may send
+        // another.
+        Entry::EscalationUnsent { seq, .. } | Entry::EscalationRefused { seq, .. } => {
             if earlier.get(&seq) == Some(&Earlier::Accepted(Escalation::MaybeSent)) {
                 earlier.insert(seq, Earlier::Accepted(Escalation::None));
             }
