@@ -106,8 +106,7 @@ async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> E
     let Some((journal, record)) = open_journal(held.as_ref(), &plan, header, shard).await else {
         return Exit::Invalid;
     };
-    let journal_handle = journal.clone();
-    let (cancel_tx, cancel) = watch::channel(false);
+    let (journal_handle, (cancel_tx, cancel)) = (journal.clone(), watch::channel(false));
     let (events, received) = mpsc::unbounded_channel();
     let setup = exec::Setup {
         client: connection.client.clone(),
@@ -137,12 +136,10 @@ async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> E
         auth,
     };
     let ctx = RunContext {
-        runbook: plan.runbook.name.clone(),
-        plan_id: plan.plan_id.clone(),
-        runbook_sha256,
         target,
         shard: args.shard,
         approved_plan_id,
+        ..RunContext::of_plan(&plan.plan_id, &plan.runbook.name, runbook_sha256)
     };
     let exit = exit_of(&report);
     let window = super::window::close(journal_handle, &record, &report, exit).await;

@@ -64,6 +64,24 @@ pub struct RunContext {
     pub approved_plan_id: Option<String>,
 }
 
+impl RunContext {
+    /// The context of `plan_id`, from `runbook` (its bytes' sha256 given), with no target yet.
+    pub fn of_plan(plan_id: &str, runbook: &str, runbook_sha256: String) -> Self {
+        RunContext {
+            runbook: runbook.to_owned(),
+            plan_id: plan_id.to_owned(),
+            runbook_sha256,
+            target: TargetInfo {
+                endpoint: "(not recorded)".to_owned(),
+                project_id: String::new(),
+                auth: AuthKind::Embedded,
+            },
+            shard: None,
+            approved_plan_id: None,
+        }
+    }
+}
+
 /// The version of stopbook that wrote a report.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 

@@ -50,7 +50,7 @@ pub fn report_snapshot_settings() -> insta::Settings {
     settings.add_filter(r"\(\d+ ms\)", "([duration] ms)");
     settings.add_filter(r#"(name="duration_ms" value=")\d+"#, "$1[duration]");
     settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[port]");
-    settings.add_filter(r"\b[0-9a-f]{32}\b", "[request_id]");
+    settings.add_filter(r#"("request_id": ")[0-9a-f]{32}"#, "$1[request_id]");
     settings.add_filter(r"\d{13}, \d{13}", "[start], [end]");
     settings.add_filter(r"`[0-9a-f]{64}`", "`[sha256]`");
     settings.add_filter(

@@ -10,6 +10,7 @@ mod limits;
 mod operator;
 mod received;
 mod resume;
+mod window;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
