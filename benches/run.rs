@@ -11,6 +11,9 @@
 //!     after applying them and shows new statuses 1 s late: the wall time against the same run
 //!     without faults (what exactly-once costs when answers are lost).
 //!
+//! (e) `stopbook report` of the last round's journal into the JSON report: its wall time (target
+//!     under 2 s), its peak memory, and the journal's bytes a stop.
+//!
 //! The mocks are `stopbook mock` processes, and the run journals durably, as for real.
 
 mod support;
@@ -65,6 +68,21 @@ fn main() {
         ratios.push(ratio);
     }
     ratios.sort_by(f64::total_cmp);
+    // (e) the last round's journal (200,000 stops) rendered offline into the JSON report.
+    let journal = only_journal(&dir.path().join(".stopbook"));
+    let bytes_per_stop = std::fs::metadata(&journal).map_or(0, |m| m.len()) as f64 / STOPS as f64;
+    let mut render = Command::new(exe);
+    render
+        .args([
+            "report".as_ref(),
+            journal.as_os_str(),
+            "--report-json".as_ref(),
+        ])
+        .arg(dir.path().join("window.json"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let (render_wall, render_peak, status) = support::timed(render);
+    assert_eq!(status, 0, "stopbook report failed");
 
     // (c) latency-bound: 5,000 stops, concurrency 50, 100 ms per answer.
     let mock = MockProcess::start(exe, mock_args(&jobs, &["--latency", "100ms"]));
@@ -94,6 +112,22 @@ fn main() {
         "  (c) {LATENCY_STOPS} stops at 100 ms, concurrency 50: {latency_wall:.2} s against the ideal {ideal:.0} s, ratio {:.3} (target at most 1.05)",
         latency_wall / ideal
     );
+    println!(
+        "  (e) stopbook report of that window's journal ({bytes_per_stop:.0} bytes a stop) to JSON: {:.2} s (target under 2 s; ratio {:.2}), peak {:.1} MiB",
+        render_wall.as_secs_f64(),
+        render_wall.as_secs_f64() / 2.0,
+        render_peak as f64 / 1024.0
+    );
+}
+
+/// The one journal a run left in `dir`.
+fn only_journal(dir: &Path) -> PathBuf {
+    std::fs::read_dir(dir)
+        .expect("the run's journal folder")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .expect("the run's journal")
 }
 
 /// (d): the same 2,000 stops without faults, then with 10 % 5xx-after-apply and 1 s status lag;

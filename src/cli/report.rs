@@ -82,6 +82,11 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// Whether `files` asks for any file.
+pub fn any_asked(files: &ReportFiles) -> bool {
+    !asked(files).is_empty()
+}
+
 /// The files `files` asks for, each with its flag.
 fn asked(files: &ReportFiles) -> Vec<(&'static str, &PathBuf)> {
     [

@@ -142,7 +142,10 @@ async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> E
         ..RunContext::of_plan(&plan.plan_id, &plan.runbook.name, runbook_sha256)
     };
     let exit = exit_of(&report);
-    let window = super::window::close(journal_handle, &record, &report, exit).await;
+    // Rendered from the journal when a report is asked for; the closing lines alone need
+    // only this process's counts, which cover every stop of the plan it ran.
+    let render = super::report::any_asked(&args.files);
+    let window = super::window::close(journal_handle, &record, &report, exit, render).await;
     let exit = finish(
         args,
         &ctx,

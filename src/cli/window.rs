@@ -108,13 +108,15 @@ pub async fn scratch(
     }
 }
 
-/// Writes the process's closing line, then renders the window from the journal: `None` (said)
-/// when it cannot be, and the reports cover this process only.
+/// Writes the process's closing line, then (when `render`) renders the window from the
+/// journal: `None` when not asked to, or (said) when it cannot be, and the reports cover this
+/// process only.
 pub async fn close(
     journal: Option<Journal>,
     record: &Record,
     report: &Report,
     exit: Exit,
+    render: bool,
 ) -> Option<Report> {
     let journal = journal?;
     let closing = Closing {
@@ -129,7 +131,7 @@ pub async fn close(
         say!("warning: {e}: the reports cover this process only");
         return None;
     }
-    let path = record.path()?;
+    let path = record.path().filter(|_| render)?;
     match window::render(&[path]) {
         Ok(rendered) => Some(rendered.report),
         Err(e) => {

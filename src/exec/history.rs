@@ -104,22 +104,31 @@ impl What {
     }
 }
 
-/// One event of a stop's history: when, what, and what it carried.
+/// One event of a stop's history: when, what, and what it carried. Small (what most events
+/// carry is inline; the rest is boxed), as a window of 200,000 stops holds three or more each.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Happened {
     /// When.
     pub at: At,
     /// What.
     pub event: What,
-    /// The request's number among the stop's requests, from 1 (`sent`).
+    /// The request's number among the stop's requests, from 1 (`sent`, `escalating`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub attempt: Option<u32>,
     /// The batch-stop call the request went out in (`sent`, in batch mode).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub batch: Option<usize>,
+    pub batch: Option<u32>,
     /// The answer's HTTP status (`answer`, `refused`, `lost` when a 5xx came).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub http: Option<u16>,
+    /// What else it carried, when anything.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<Box<Detail>>,
+}
+
+/// What an event carries besides its time and status code.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Detail {
     /// The answer's `error_code`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error_code: Option<String>,
@@ -129,7 +138,7 @@ pub struct Happened {
     /// The answer's `X-Request-Id`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub request_id: Option<String>,
-    /// Why (`lost`, `interrupted`, `unsent`).
+    /// Why (`lost`, `interrupted`, `unsent`, a failed `ended`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub reason: Option<String>,
     /// The job's status (`status`, `ended`).
@@ -146,12 +155,38 @@ impl Happened {
             attempt: None,
             batch: None,
             http: None,
-            error_code: None,
-            error_msg: None,
-            request_id: None,
-            reason: None,
-            status: None,
+            detail: None,
         }
+    }
+
+    /// What it carries, to fill in.
+    pub fn detail_mut(&mut self) -> &mut Detail {
+        self.detail.get_or_insert_with(Box::default)
+    }
+
+    /// The answer's `error_code`, if it carried one.
+    pub fn error_code(&self) -> Option<&str> {
+        self.detail.as_ref()?.error_code.as_deref()
+    }
+
+    /// The answer's `error_msg`, if it carried one.
+    pub fn error_msg(&self) -> Option<&str> {
+        self.detail.as_ref()?.error_msg.as_deref()
+    }
+
+    /// The answer's `X-Request-Id`, if it carried one.
+    pub fn request_id(&self) -> Option<&str> {
+        self.detail.as_ref()?.request_id.as_deref()
+    }
+
+    /// Why, if it says.
+    pub fn reason(&self) -> Option<&str> {
+        self.detail.as_ref()?.reason.as_deref()
+    }
+
+    /// The job's status, if it carried one.
+    pub fn status(&self) -> Option<&str> {
+        self.detail.as_ref()?.status.as_deref()
     }
 }
 

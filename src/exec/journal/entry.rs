@@ -238,6 +238,28 @@ pub enum Entry {
     Ended(Box<Closing>),
 }
 
+impl Entry {
+    /// The stop the line is about, when it is about one.
+    pub fn seq(&self) -> Option<usize> {
+        match self {
+            Entry::Intent { seq, .. }
+            | Entry::Answer { seq, .. }
+            | Entry::Lost { seq, .. }
+            | Entry::Status { seq, .. }
+            | Entry::Accepted { seq, .. }
+            | Entry::Escalating { seq, .. }
+            | Entry::Resending { seq, .. }
+            | Entry::Escalated { seq, .. }
+            | Entry::EscalationRefused { seq, .. }
+            | Entry::EscalationUnsent { seq, .. }
+            | Entry::Unsent { seq, .. }
+            | Entry::Name { seq, .. }
+            | Entry::Result { seq, .. } => Some(*seq),
+            Entry::Run(_) | Entry::Planned { .. } | Entry::Ended(_) => None,
+        }
+    }
+}
+
 /// What an answer said, as the journal keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Said {

@@ -30,7 +30,7 @@ mod read;
 pub use bind::check as check_binding;
 pub use entry::{Binding, Closing, Entry, Finished, Header, PlannedStop, Said, planned};
 pub use lock::{Holder, Lock, Seen, lock_file};
-pub use read::{Earlier, Escalation, age, apply, each, read, retarget, retry_failed};
+pub use read::{Earlier, Escalation, age, each, read, retarget, retry_failed, step};
 
 /// What can go wrong with a journal; each names the file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -160,10 +160,20 @@ fn bound(
     Ok(())
 }
 
-/// One entry's effect on its stop's state: the latest word wins. Lines that only tell what
-/// happened (answers, lost answers, status reads, names, the plan, a process's end) change
-/// nothing a resume decides on.
-pub fn apply(earlier: &mut HashMap<usize, Earlier>, entry: Entry) {
+/// One entry's effect on its stop's state, in a map of every stop's state by seq.
+fn apply(earlier: &mut HashMap<usize, Earlier>, entry: Entry) {
+    let Some(seq) = entry.seq() else {
+        return;
+    };
+    if let Some(state) = step(earlier.remove(&seq), entry) {
+        earlier.insert(seq, state);
+    }
+}
+
+/// One entry's effect on its stop's `state`: the latest word wins. Lines that only tell what
+/// happened (answers, lost answers, status reads, names) change nothing a resume decides on.
+pub fn step(state: Option<Earlier>, entry: Entry) -> Option<Earlier> {
+    let escalating = Some(Earlier::Accepted(Escalation::MaybeSent));
     match entry {
         Entry::Run(_)
         | Entry::Planned { .. }
@@ -171,44 +181,25 @@ pub fn apply(earlier: &mut HashMap<usize, Earlier>, entry: Entry) {
         | Entry::Lost { .. }
         | Entry::Status { .. }
         | Entry::Name { .. }
-        | Entry::Ended(_) => {}
-        Entry::Intent { seq, .. } => {
-            earlier.insert(seq, Earlier::MaybeSent);
-        }
-        Entry::Resending { seq, .. } => {
-            // During an escalation the resend is its force stop again: still accepted.
-            if earlier.get(&seq) != Some(&Earlier::Accepted(Escalation::MaybeSent)) {
-                earlier.insert(seq, Earlier::MaybeSent);
-            }
-        }
-        Entry::Accepted { seq, .. } => {
-            earlier.insert(seq, Earlier::Accepted(Escalation::None));
-        }
-        Entry::Escalating { seq, .. } => {
-            earlier.insert(seq, Earlier::Accepted(Escalation::MaybeSent));
-        }
-        Entry::Escalated { seq, .. } => {
-            earlier.insert(seq, Earlier::Accepted(Escalation::Accepted));
-        }
+        | Entry::Ended(_) => state,
+        Entry::Intent { .. } => Some(Earlier::MaybeSent),
+        // During an escalation the resend is its force stop again: still accepted.
+        Entry::Resending { .. } if state == escalating => state,
+        Entry::Resending { .. } => Some(Earlier::MaybeSent),
+        Entry::Accepted { .. } => Some(Earlier::Accepted(Escalation::None)),
+        Entry::Escalating { .. } => escalating,
+        Entry::Escalated { .. } => Some(Earlier::Accepted(Escalation::Accepted)),
         // A force stop refused, or that surely never left, took no effect: a resume may send
         // another.
-        Entry::EscalationUnsent { seq, .. } | Entry::EscalationRefused { seq, .. } => {
-            if earlier.get(&seq) == Some(&Earlier::Accepted(Escalation::MaybeSent)) {
-                earlier.insert(seq, Earlier::Accepted(Escalation::None));
-            }
+        Entry::EscalationUnsent { .. } | Entry::EscalationRefused { .. } if state == escalating => {
+            Some(Earlier::Accepted(Escalation::None))
         }
+        Entry::EscalationUnsent { .. } | Entry::EscalationRefused { .. } => state,
         // A stop that never reached the server is tried again, as if never started.
-        Entry::Unsent { seq, .. } => {
-            if earlier.get(&seq) == Some(&Earlier::MaybeSent) {
-                earlier.remove(&seq);
-            }
-        }
-        Entry::Result { seq, result, .. } if result.unsent => {
-            earlier.remove(&seq);
-        }
-        Entry::Result { seq, result, .. } => {
-            earlier.insert(seq, Earlier::Done(Box::new(result)));
-        }
+        Entry::Unsent { .. } if state == Some(Earlier::MaybeSent) => None,
+        Entry::Unsent { .. } => state,
+        Entry::Result { result, .. } if result.unsent => None,
+        Entry::Result { result, .. } => Some(Earlier::Done(Box::new(result))),
     }
 }
 

@@ -170,3 +170,35 @@ fn a_resend_during_an_escalation_keeps_the_escalation() {
         Some(&Earlier::Accepted(Escalation::MaybeSent))
     );
 }
+
+/// A refused force stop took no effect: the journal says so, and a resume may escalate again
+/// (the issue: refused and maybe-applied read alike, and the resume failed the stop as unknown).
+/// A force stop only declared stays maybe sent, and is never sent again.
+#[test]
+fn a_refused_escalation_lets_a_resume_escalate_again() {
+    let lines = |last: &str| {
+        [
+            header().to_owned(),
+            format!("{{\"kind\":\"intent\",\"seq\":1,\"job\":\"{JOB}\",\"force\":false}}\n"),
+            format!("{{\"kind\":\"accepted\",\"seq\":1,\"job\":\"{JOB}\"}}\n"),
+            format!("{{\"kind\":\"escalating\",\"seq\":1,\"job\":\"{JOB}\"}}\n"),
+            last.to_owned(),
+        ]
+    };
+    let refused = format!(
+        "{{\"kind\":\"escalation_refused\",\"seq\":1,\"job\":\"{JOB}\",\"http\":400,\"error_code\":\"DRS.10020013\",\"at\":\"2026-12-04T02:00:00.000Z\"}}\n"
+    );
+    let read_state = |lines: [String; 5]| {
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let (_dir, path) = journal(&refs);
+        read(&path, "sha256:x").unwrap().earlier.remove(&1)
+    };
+    assert_eq!(
+        read_state(lines(&refused)),
+        Some(Earlier::Accepted(Escalation::None))
+    );
+    assert_eq!(
+        read_state(lines("")),
+        Some(Earlier::Accepted(Escalation::MaybeSent))
+    );
+}

@@ -3,7 +3,7 @@
 //! (the latest word of a stop wins, [`journal::apply`]), so a report says what a resume would
 //! decide.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -29,7 +29,7 @@ pub struct Stop {
     /// The latest `X-Request-Id` it was given.
     pub request_id: Option<String>,
     /// The latest answer that did not settle it (for a stop left unfinished).
-    pub last_answer: Option<journal::Said>,
+    pub last_answer: Option<Box<journal::Said>>,
     /// Whether its latest word is that no request of it reached the server.
     pub unsent: bool,
     /// Whether the last process of the journal found it begun by an earlier one.
@@ -38,7 +38,9 @@ pub struct Stop {
     pub earlier: Option<Earlier>,
     /// Its result, when the latest word of it is one: also a failed stop that never reached
     /// the server, which a resume sends again but a report shows as failed.
-    pub finished: Option<journal::Finished>,
+    pub finished: Option<Box<journal::Finished>>,
+    /// The expectation it is judged by, shared by the stops that have the same.
+    pub expected: Arc<str>,
 }
 
 /// One process of the window, with what its end said.
@@ -67,10 +69,10 @@ pub struct Folded {
     pub workers: Vec<Worker>,
     /// The planned stops, by seq.
     pub stops: BTreeMap<usize, Stop>,
-    /// Each stop's latest state, as a resume would read it.
-    pub earlier: HashMap<usize, Earlier>,
     /// The latest time any line carried.
     pub last_at: At,
+    /// The expectations met so far, each kept once.
+    expectations: HashSet<Arc<str>>,
 }
 
 /// Folds the journal at `path`.
@@ -82,29 +84,21 @@ pub fn fold(path: &Path) -> Result<Folded, JournalError> {
         Ok(())
     })?;
     folded.close_process(&mut open, None);
-    let mut earlier = std::mem::take(&mut folded.earlier);
-    for (seq, stop) in &mut folded.stops {
-        stop.earlier = earlier.remove(seq);
-    }
     Ok(folded)
 }
 
 impl Folded {
     fn take(&mut self, entry: Entry, open: &mut HashSet<usize>) {
-        match &entry {
+        match entry {
             Entry::Run(header) => {
                 self.close_process(open, None);
                 let at = header.at.unwrap_or(self.last_at);
-                self.header(header, at);
+                self.header(&header, at);
             }
-            Entry::Planned { phase, stops } => self.plan(phase, stops),
-            Entry::Ended(closing) => {
-                let closing = (**closing).clone();
-                self.close_process(open, Some(closing));
-            }
-            _ => self.event(&entry, open),
+            Entry::Planned { phase, stops } => self.plan(&phase, stops),
+            Entry::Ended(closing) => self.close_process(open, Some(*closing)),
+            _ => self.event(entry, open),
         }
-        journal::apply(&mut self.earlier, entry);
     }
 
     fn header(&mut self, header: &journal::Header, at: At) {
@@ -134,17 +128,27 @@ impl Folded {
             closing: None,
         });
         // What this process found begun: its stops are resumed ones.
-        for (seq, stop) in &mut self.stops {
-            stop.resumed = self.earlier.contains_key(seq);
+        for stop in self.stops.values_mut() {
+            stop.resumed = stop.earlier.is_some() || stop.finished.is_some();
         }
     }
 
-    fn plan(&mut self, phase: &str, stops: &[PlannedStop]) {
+    fn plan(&mut self, phase: &str, stops: Vec<PlannedStop>) {
         let phase: Arc<str> = Arc::from(phase);
-        for planned in stops {
+        for mut planned in stops {
+            let expected = match self.expectations.get(planned.expected.as_str()) {
+                Some(known) => Arc::clone(known),
+                None => {
+                    let new: Arc<str> = Arc::from(planned.expected.as_str());
+                    self.expectations.insert(Arc::clone(&new));
+                    new
+                }
+            };
+            planned.expected = String::new();
             self.stops.entry(planned.seq).or_insert_with(|| Stop {
+                expected,
                 phase: Arc::clone(&phase),
-                planned: planned.clone(),
+                planned,
                 history: Vec::new(),
                 sends: 0,
                 accepted_at: None,
@@ -190,16 +194,16 @@ impl Folded {
         for seq in seqs {
             if let Some(stop) = self.stops.get_mut(&seq) {
                 let mut event = Happened::bare(at, What::Interrupted);
-                event.reason = Some(reason.clone());
+                event.detail_mut().reason = Some(reason.clone());
                 stop.history.push(event);
                 stop.ended_at = Some(at);
             }
         }
     }
 
-    /// A stop's line, as its history shows it.
-    fn event(&mut self, entry: &Entry, open: &mut HashSet<usize>) {
-        let Some((seq, at)) = seq_and_time(entry) else {
+    /// A stop's line: an event of its history, and a step of its state.
+    fn event(&mut self, entry: Entry, open: &mut HashSet<usize>) {
+        let Some((seq, at)) = seq_and_time(&entry) else {
             return;
         };
         let at = at.unwrap_or(self.last_at);
@@ -207,7 +211,7 @@ impl Folded {
         let Some(stop) = self.stops.get_mut(&seq) else {
             return;
         };
-        match entry {
+        match &entry {
             Entry::Name { name, .. } => {
                 stop.planned.name.get_or_insert_with(|| name.clone());
                 return;
@@ -219,9 +223,15 @@ impl Folded {
                 open.insert(seq);
             }
         }
-        if let Some(event) = happened(stop, entry, at) {
+        if let Some(event) = happened(stop, &entry, at) {
             stop.history.push(event);
         }
+        // A result is kept once, as the stop's `finished`; what a resume would do matters only
+        // when a later line takes the stop up again, and that line sets its state anew.
+        stop.earlier = match entry {
+            Entry::Result { .. } => None,
+            entry => journal::step(stop.earlier.take(), entry),
+        };
     }
 }
 
@@ -254,7 +264,7 @@ fn happened(stop: &mut Stop, entry: &Entry, at: At) -> Option<Happened> {
             stop.sends += 1;
             stop.unsent = false;
             event.attempt = Some(stop.sends);
-            event.batch = *batch;
+            event.batch = batch.map(|b| b as u32);
         }
         Entry::Resending { .. } | Entry::Escalating { .. } => {
             stop.finished = None;
@@ -274,22 +284,23 @@ fn happened(stop: &mut Stop, entry: &Entry, at: At) -> Option<Happened> {
             if answer.request_id.is_some() {
                 stop.request_id.clone_from(&answer.request_id);
             }
-            stop.last_answer = Some(answer.clone());
+            stop.last_answer = Some(Box::new(answer.clone()));
         }
         Entry::Lost { reason, http, .. } => {
             event.event = What::Lost;
-            event.reason = Some(reason.clone());
+            event.detail_mut().reason = Some(reason.clone());
             event.http = *http;
         }
         Entry::Status { status, reason, .. } => {
             event.event = What::Status;
-            event.status.clone_from(status);
-            event.reason = Some(reason.clone());
+            let detail = event.detail_mut();
+            detail.status.clone_from(status);
+            detail.reason = Some(reason.clone());
         }
         Entry::Accepted { request_id, .. } => {
             event.event = What::Accepted;
-            event.request_id.clone_from(request_id);
             if request_id.is_some() {
+                event.detail_mut().request_id.clone_from(request_id);
                 stop.request_id.clone_from(request_id);
             }
             stop.accepted_at.get_or_insert(at);
@@ -301,7 +312,7 @@ fn happened(stop: &mut Stop, entry: &Entry, at: At) -> Option<Happened> {
                 Entry::Unsent { .. } => "the stop",
                 _ => "the escalation's force stop",
             };
-            event.reason = Some(format!("{what} surely never reached the server"));
+            event.detail_mut().reason = Some(format!("{what} surely never reached the server"));
             stop.unsent = matches!(entry, Entry::Unsent { .. });
         }
         Entry::Result { result, .. } => return Some(ended(stop, result, at)),
@@ -315,7 +326,12 @@ fn happened(stop: &mut Stop, entry: &Entry, at: At) -> Option<Happened> {
 fn ended(stop: &mut Stop, result: &journal::Finished, at: At) -> Happened {
     if result.http_status == Some(200) && stop.accepted_at.is_none() && !result.unsent {
         let mut accepted = Happened::bare(at, What::Accepted);
-        accepted.request_id.clone_from(&result.request_id);
+        if result.request_id.is_some() {
+            accepted
+                .detail_mut()
+                .request_id
+                .clone_from(&result.request_id);
+        }
         stop.history.push(accepted);
         stop.accepted_at = Some(at);
     }
@@ -324,18 +340,21 @@ fn ended(stop: &mut Stop, result: &journal::Finished, at: At) -> Happened {
     }
     stop.ended_at = Some(at);
     stop.unsent = result.unsent;
-    stop.finished = Some(result.clone());
+    stop.finished = Some(Box::new(result.clone()));
     let mut event = Happened::bare(at, What::Ended);
-    event.status.clone_from(&result.final_status);
-    if result.outcome != crate::exec::Outcome::Passed {
-        event.reason.clone_from(&result.reason);
+    if result.final_status.is_some() {
+        event.detail_mut().status.clone_from(&result.final_status);
+    }
+    if result.outcome != crate::exec::Outcome::Passed && result.reason.is_some() {
+        event.detail_mut().reason.clone_from(&result.reason);
     }
     event
 }
 
 fn said(event: &mut Happened, answer: &journal::Said) {
     event.http = Some(answer.http);
-    event.error_code.clone_from(&answer.error_code);
-    event.error_msg.clone_from(&answer.error_msg);
-    event.request_id.clone_from(&answer.request_id);
+    let detail = event.detail_mut();
+    detail.error_code.clone_from(&answer.error_code);
+    detail.error_msg.clone_from(&answer.error_msg);
+    detail.request_id.clone_from(&answer.request_id);
 }

@@ -35,7 +35,7 @@ fn result(seq: usize, stop: Stop, why: &str, not_started: &str) -> StopResult {
         name: planned.name,
         label: planned.label,
         force: planned.force,
-        expected: planned.expected.into(),
+        expected: stop.expected,
         outcome: Outcome::Skipped,
         http_status: None,
         error_code: None,
@@ -49,18 +49,26 @@ fn result(seq: usize, stop: Stop, why: &str, not_started: &str) -> StopResult {
         unsent: stop.unsent,
         awaiting: false,
         batch: None,
-        history: stop.history,
+        history: {
+            let mut history = stop.history;
+            history.shrink_to_fit();
+            history
+        },
         stamps: Default::default(),
     };
     match (stop.finished, stop.earlier) {
-        (Some(finished), _) => take_finished(&mut result, finished),
+        (Some(finished), _) => take_finished(&mut result, *finished),
         (None, earlier) => {
-            if let Some(answer) = stop.last_answer {
+            if let Some(answer) = stop.last_answer.map(|a| *a) {
                 result.http_status = Some(answer.http);
                 result.error_code = answer.error_code;
                 result.error_msg = answer.error_msg;
             }
-            result.batch = result.history.iter().rev().find_map(|h| h.batch);
+            result.batch = result
+                .history
+                .iter()
+                .rev()
+                .find_map(|h| h.batch.map(|b| b as usize));
             result.awaiting = matches!(earlier, Some(Earlier::Accepted(_)));
             result.escalated = matches!(
                 earlier,
