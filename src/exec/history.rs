@@ -169,16 +169,6 @@ impl Happened {
         self.detail.as_ref()?.error_code.as_deref()
     }
 
-    /// The answer's `error_msg`, if it carried one.
-    pub fn error_msg(&self) -> Option<&str> {
-        self.detail.as_ref()?.error_msg.as_deref()
-    }
-
-    /// The answer's `X-Request-Id`, if it carried one.
-    pub fn request_id(&self) -> Option<&str> {
-        self.detail.as_ref()?.request_id.as_deref()
-    }
-
     /// Why, if it says.
     pub fn reason(&self) -> Option<&str> {
         self.detail.as_ref()?.reason.as_deref()

@@ -9,6 +9,8 @@ use std::io::{self, Write};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::context::VERSION;
+use super::html_window;
+use super::story;
 use super::view::{Phase, View};
 use crate::exec::{StopResult, Timing};
 
@@ -33,7 +35,9 @@ pub fn write<W: Write>(mut out: W, view: &View) -> io::Result<()> {
             body {
                 h1 { (title) }
                 (context(view))
+                (html_window::processes(view))
                 (failures(view))
+                (html_window::stories(view))
                 h2 { "Timeline" }
                 (timeline(view))
                 h2 { "Answer times" }
@@ -77,11 +81,12 @@ fn failures(view: &View) -> Markup {
         @if !view.failures.is_empty() {
             h2 { "Failures" }
             table {
-                tr { th { "#" } th { "job" } th { "label" } th { "phase" } th { "expected" } th { "reason" } }
+                tr { th { "#" } th { "job" } th { "name" } th { "label" } th { "phase" } th { "expected" } th { "reason" } }
                 @for r in view.failures.iter().map(|row| row.result) {
                     tr {
                         td { (r.seq) }
                         td { code { (r.job) } }
+                        td { (r.name.as_deref().unwrap_or("")) }
                         td { (r.label.as_deref().unwrap_or("")) }
                         td { (r.phase) }
                         td { (r.expected) }
@@ -103,6 +108,17 @@ struct Plot {
 }
 
 impl Plot {
+    /// How the window's milliseconds map onto the plot, for the marks drawn elsewhere.
+    fn scale(&self) -> html_window::Scale {
+        html_window::Scale {
+            left: self.pad,
+            width: self.width - 2.0 * self.pad,
+            top: self.pad,
+            bottom: self.height - self.pad,
+            end_ms: self.end_ms,
+        }
+    }
+
     fn x(&self, ms: u64) -> f64 {
         self.pad + (self.width - 2.0 * self.pad) * ms.min(self.end_ms) as f64 / self.end_ms as f64
     }
@@ -154,6 +170,7 @@ fn timeline(view: &View) -> Markup {
         svg xmlns="http://www.w3.org/2000/svg" width=(plot.width) height=(plot.height)
             role="img" aria-label="stops started and ended per second" {
             (bands(&plot, view))
+            (html_window::process_marks(&plot.scale(), view))
             polyline fill="none" stroke="#1565c0" stroke-width="2" points=(line(&started)) {}
             polyline fill="none" stroke="#2e7d32" stroke-width="2" points=(line(&ended)) {}
             (axis(&plot, view))
@@ -239,7 +256,7 @@ fn phase_table(phase: &Phase) -> Markup {
             tr {
                 th { "#" }
                 @if batched { th title="the batch-stop call it went out in" { "call" } }
-                th { "job" } th { "label" } th { "force" } th { "expected" }
+                th { "job" } th { "name" } th { "label" } th { "force" } th { "expected" }
                 th { "outcome" } th { "HTTP" } th { "final status" } th { "attempts" }
                 th { "escalated" }
             }
@@ -256,11 +273,12 @@ fn row_markup(r: &StopResult, batched: bool) -> Markup {
             td { (r.seq) }
             @if batched { td { (r.batch.map(|b| b.to_string()).unwrap_or_default()) } }
             td { code { (r.job) } }
+            td { (r.name.as_deref().unwrap_or("")) }
             td { (r.label.as_deref().unwrap_or("")) }
             td { (if r.force { "yes" } else { "no" }) }
             td { (r.expected) }
             td class=(outcome) { (outcome) }
-            td { (r.http_status.map(|h| h.to_string()).unwrap_or_default()) }
+            td { (story::http_cell(r)) }
             td { (r.final_status.as_deref().unwrap_or("")) }
             td { (r.attempts) }
             td { (if r.escalated { "yes" } else { "no" }) }

@@ -8,6 +8,7 @@ use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite}
 
 use super::context;
 use super::failure_line;
+use super::story;
 use super::view::{Row, View};
 use crate::exec::Outcome;
 
@@ -37,7 +38,21 @@ fn properties(view: &View) -> Vec<Property> {
             .map(|id| ("approved_plan_id", id)),
     )
     .map(|(k, v)| Property::new(k, v))
+    .chain(processes(view))
     .collect()
+}
+
+/// The processes of the window, one property each (`window.process.1`, …).
+fn processes(view: &View) -> Vec<Property> {
+    let Some(window) = &view.report.window else {
+        return Vec::new();
+    };
+    window
+        .processes
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Property::new(format!("window.process.{}", i + 1), story::process_line(p)))
+        .collect()
 }
 
 /// Writes the JUnit report of the run in `view`: a suite per phase.
@@ -79,11 +94,16 @@ fn test_case(row: &Row) -> TestCase {
             status
         }
     };
-    let name = match &r.label {
-        Some(label) => format!("#{} {} ({label})", r.seq, r.job),
-        None => format!("#{} {}", r.seq, r.job),
+    let name = match (&r.label, &r.name) {
+        (Some(label), _) => format!("#{} {} ({label})", r.seq, r.job),
+        (None, Some(name)) => format!("#{} {} ({name})", r.seq, r.job),
+        (None, None) => format!("#{} {}", r.seq, r.job),
     };
     let mut case = TestCase::new(name, status);
+    if story::worth_telling(r) {
+        // The stop's events, for a CI page that shows a case's output.
+        case.set_system_out(story::history_line(r));
+    }
     case.set_classname(r.phase.to_string());
     if let Some(batch) = r.batch {
         // Which stops went out together, in batch mode.

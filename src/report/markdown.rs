@@ -1,9 +1,12 @@
-//! The Markdown report, for the change record: a Mermaid timeline of the phases, verdict,
-//! counts and the run's context first, then failures with their reasons, then a table per phase.
+//! The Markdown report, for the change record: a Mermaid timeline of the window's processes and
+//! phases, verdict, counts and the context first, then the processes of the window, failures
+//! with their reasons, the lost answers and how each was settled, the stories of the stops that
+//! took more than one request, then a table per phase.
 
 use std::io::{self, Write};
 
 use super::context;
+use super::story;
 use super::timeline;
 use super::view::{Row, View};
 use crate::exec::{Outcome, StopResult};
@@ -35,8 +38,101 @@ pub fn write<W: Write>(mut out: W, view: &View) -> io::Result<()> {
         writeln!(out, "- **stopped early:** {}", escape(reason))?;
     }
     write_context(&mut out, view)?;
+    write_processes(&mut out, view)?;
     write_failures(&mut out, view)?;
+    write_stories(&mut out, view)?;
     write_phases(&mut out, view)
+}
+
+/// The processes of the window, in the order they began.
+fn write_processes(out: &mut impl Write, view: &View) -> io::Result<()> {
+    let Some(window) = &view.report.window else {
+        return Ok(());
+    };
+    writeln!(out)?;
+    writeln!(out, "## Window: {} processes", window.processes.len())?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "| # | command | who | started | finished | exit | outcome |"
+    )?;
+    writeln!(out, "|---|---|---|---|---|---|---|")?;
+    for (i, p) in window.processes.iter().enumerate() {
+        writeln!(
+            out,
+            "| {} | `{}` | {}@{} | {} | {} | {} | {} |",
+            i + 1,
+            p.command,
+            escape(&p.user),
+            escape(&p.host),
+            p.started_at,
+            p.finished_at.map(|t| t.to_string()).unwrap_or_default(),
+            p.exit.map_or("none: killed".to_owned(), |e| e.to_string()),
+            p.outcome.as_deref().unwrap_or("")
+        )?;
+    }
+    Ok(())
+}
+
+/// The lost answers and how each was settled, then the events of every stop that took more
+/// than one request, escalated, was interrupted or failed (the first [`story::MAX_STORIES`]).
+fn write_stories(out: &mut impl Write, view: &View) -> io::Result<()> {
+    let lost: Vec<&StopResult> = view
+        .rows()
+        .map(|row| row.result)
+        .filter(|r| story::had_lost_answer(r))
+        .collect();
+    if !lost.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "## Lost answers ({} stops)", lost.len())?;
+        writeln!(out)?;
+        for r in lost.iter().take(story::MAX_STORIES) {
+            for line in story::lost_answers(r) {
+                writeln!(out, "- #{} {}: {}", r.seq, who(r), escape(&line))?;
+            }
+        }
+        more(out, lost.len())?;
+    }
+    let told: Vec<&StopResult> = view
+        .rows()
+        .map(|row| row.result)
+        .filter(|r| story::worth_telling(r))
+        .collect();
+    if !told.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "## Stop histories ({} stops)", told.len())?;
+        writeln!(out)?;
+        for r in told.iter().take(story::MAX_STORIES) {
+            writeln!(
+                out,
+                "- #{} {}: {}",
+                r.seq,
+                who(r),
+                escape(&story::history_line(r))
+            )?;
+        }
+        more(out, told.len())?;
+    }
+    Ok(())
+}
+
+fn more(out: &mut impl Write, count: usize) -> io::Result<()> {
+    if count > story::MAX_STORIES {
+        writeln!(
+            out,
+            "- … and {} more: see the JSON report's `history`",
+            count - story::MAX_STORIES
+        )?;
+    }
+    Ok(())
+}
+
+/// The stop's job, with the task's name when known.
+fn who(r: &StopResult) -> String {
+    match &r.name {
+        Some(name) => format!("`{}` ({})", r.job, escape(name)),
+        None => format!("`{}`", r.job),
+    }
 }
 
 /// Who, where, when: the run's context as list items.
@@ -78,9 +174,9 @@ fn write_failures(out: &mut impl Write, view: &View) -> io::Result<()> {
                 .map_or(String::new(), |m| format!("; error\\_msg: {}", escape(m)));
             writeln!(
                 out,
-                "- **#{} `{}`**{label} ({}), expected {}: {}{msg}",
+                "- **#{} {}**{label} ({}), expected {}: {}{msg}",
                 r.seq,
-                r.job,
+                who(r),
                 escape(&r.phase),
                 escape(&r.expected),
                 escape(r.reason.as_deref().unwrap_or("failed"))
@@ -119,9 +215,9 @@ fn write_phases(out: &mut impl Write, view: &View) -> io::Result<()> {
         writeln!(out)?;
         writeln!(
             out,
-            "| # |{call} job | label | force | expected | outcome | HTTP | error_code | final status | attempts | escalated |"
+            "| # |{call} job | name | label | force | expected | outcome | HTTP | error_code | final status | attempts | escalated |"
         )?;
-        writeln!(out, "|{}", "---|".repeat(11 + usize::from(batched)))?;
+        writeln!(out, "|{}", "---|".repeat(12 + usize::from(batched)))?;
         for row in &phase.rows {
             write_row(out, row.result, batched)?;
         }
@@ -147,12 +243,13 @@ fn write_row(out: &mut impl Write, r: &StopResult, batched: bool) -> io::Result<
     };
     writeln!(
         out,
-        " `{}` | {} | {} | {} | {outcome} | {} | {} | {} | {} | {} |",
+        " `{}` | {} | {} | {} | {} | {outcome} | {} | {} | {} | {} | {} |",
         r.job,
+        r.name.as_deref().map(escape).unwrap_or_default(),
         r.label.as_deref().map(escape).unwrap_or_default(),
         if r.force { "yes" } else { "no" },
         escape(&r.expected),
-        r.http_status.map(|h| h.to_string()).unwrap_or_default(),
+        story::http_cell(r),
         r.error_code.as_deref().map(escape).unwrap_or_default(),
         r.final_status.as_deref().map(escape).unwrap_or_default(),
         r.attempts,

@@ -7,10 +7,12 @@ pub mod conformance;
 pub mod context;
 pub mod format;
 pub mod html;
+mod html_window;
 pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod progress;
+pub mod story;
 pub mod timeline;
 pub mod verify;
 pub mod view;
@@ -115,8 +117,13 @@ pub fn failure_line(r: &StopResult) -> String {
         .error_msg
         .as_deref()
         .map_or(String::new(), |m| format!(" [error_msg: {m}]"));
+    let name = r
+        .name
+        .as_deref()
+        .filter(|_| r.label.is_none())
+        .map_or(String::new(), |n| format!(" ({n})"));
     format!(
-        "#{} {}{label} [{}]: {}{msg}",
+        "#{} {}{label}{name} [{}]: {}{msg}",
         r.seq,
         r.job,
         r.phase,

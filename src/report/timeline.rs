@@ -22,8 +22,10 @@ pub fn gantt(view: &View) -> String {
         return String::new();
     }
     let mut out = String::from(
-        "```mermaid\ngantt\n    title Run timeline (UTC)\n    dateFormat x\n    axisFormat %H:%M:%S\n    section phases\n",
+        "```mermaid\ngantt\n    title Run timeline (UTC)\n    dateFormat x\n    axisFormat %H:%M:%S\n",
     );
+    write_processes(&mut out, view, &ms);
+    out.push_str("    section phases\n");
     for (i, span) in spans.iter().enumerate() {
         let tag = if span.failed { "crit, " } else { "" };
         // A bar at least a millisecond wide, so a phase that took no time still shows.
@@ -57,6 +59,30 @@ pub fn gantt(view: &View) -> String {
     }
     out.push_str("```\n");
     out
+}
+
+/// A bar per process of the window, when there was more than one (a gap between two is the
+/// time no process ran); one that left no word is marked.
+fn write_processes(out: &mut String, view: &View, ms: &impl Fn(SystemTime) -> u128) {
+    let Some(window) = view
+        .report
+        .window
+        .as_ref()
+        .filter(|w| w.processes.len() > 1)
+    else {
+        return;
+    };
+    out.push_str("    section processes\n");
+    for (i, p) in window.processes.iter().enumerate() {
+        let start = ms(p.started_at.time());
+        let end = p.finished_at.map_or(start, |f| ms(f.time())).max(start + 1);
+        let tag = if p.exit.is_none() { "crit, " } else { "" };
+        out.push_str(&format!(
+            "    {} :{tag}w{}, {start}, {end}\n",
+            task_name(&p.command),
+            i + 1
+        ));
+    }
 }
 
 /// A task name Mermaid reads as one: no `:`, `;` or `#` (its separators and comments), one line.

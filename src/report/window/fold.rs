@@ -299,6 +299,10 @@ fn happened(stop: &mut Stop, entry: &Entry, at: At) -> Option<Happened> {
         }
         Entry::Accepted { request_id, .. } => {
             event.event = What::Accepted;
+            // Accepted on its own answer (not on a status read after a lost one): a 200.
+            if stop.history.last().is_some_and(|h| h.event == What::Sent) {
+                event.http = Some(200);
+            }
             if request_id.is_some() {
                 event.detail_mut().request_id.clone_from(request_id);
                 stop.request_id.clone_from(request_id);

@@ -84,7 +84,10 @@ fn result(seq: usize, stop: Stop, why: &str, not_started: &str) -> StopResult {
 
 fn take_finished(result: &mut StopResult, f: Finished) {
     result.outcome = f.outcome;
-    result.http_status = f.http_status;
+    // A stop a resume took up as accepted got its answer in an earlier process.
+    result.http_status = f
+        .http_status
+        .or_else(|| result.history.iter().rev().find_map(|h| h.http));
     result.error_code = f.error_code;
     result.error_msg = f.error_msg;
     result.final_status = f.final_status;
