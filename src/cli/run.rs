@@ -144,15 +144,10 @@ async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> E
     let exit = exit_of(&report);
     // Rendered from the journal when a report is asked for; the closing lines alone need
     // only this process's counts, which cover every stop of the plan it ran.
-    let render = super::report::any_asked(&args.files);
-    let window = super::window::close(journal_handle, &record, &report, exit, render).await;
-    let exit = finish(
-        args,
-        &ctx,
-        window.as_ref().unwrap_or(&report),
-        exit,
-        journal_path.as_ref(),
-    );
+    let window = super::window::close(journal_handle, &record, &report, exit, &args.files).await;
+    let window = window.as_ref().unwrap_or(&report);
+    // The journal's lock (in `held`) is let go only once the reports are written.
+    let exit = finish(args, &ctx, window, exit, journal_path.as_ref());
     drop(held);
     exit
 }

@@ -116,8 +116,9 @@ pub async fn close(
     record: &Record,
     report: &Report,
     exit: Exit,
-    render: bool,
+    files: &super::args::ReportFiles,
 ) -> Option<Report> {
+    let render = super::report::any_asked(files);
     let journal = journal?;
     let closing = Closing {
         at: At::now(),

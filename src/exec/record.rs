@@ -186,7 +186,7 @@ fn record(ctx: &Context, result: &mut StopResult, outcome: Outcome) {
     ctx.note(Entry::Result {
         seq: result.seq,
         job: result.job,
-        result: Finished::of(result),
+        result: Box::new(Finished::of(result)),
         at: Some(At::now()),
     });
 }
@@ -242,7 +242,7 @@ mod tests {
         let line = serde_json::to_string(&Entry::Result {
             seq: 7,
             job: stop.job,
-            result: Finished::of(&original),
+            result: Box::new(Finished::of(&original)),
             at: None,
         })
         .unwrap();

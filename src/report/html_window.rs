@@ -47,7 +47,7 @@ pub fn process_marks(scale: &Scale, view: &View) -> Markup {
 pub fn processes(view: &View) -> Markup {
     html! {
         @if let Some(window) = &view.report.window {
-            h2 { "Window: " (window.processes.len()) " processes" }
+            h2 { "Window: " (story::count(window.processes.len(), "process")) }
             table {
                 tr { th { "#" } th { "command" } th { "who" } th { "started" } th { "finished" } th { "exit" } th { "outcome" } }
                 @for (i, p) in window.processes.iter().enumerate() {
@@ -83,7 +83,7 @@ pub fn stories(view: &View) -> Markup {
         .collect();
     html! {
         @if !lost.is_empty() {
-            h2 { "Lost answers (" (lost.len()) " stops)" }
+            h2 { "Lost answers (" (story::count(lost.len(), "stop")) ")" }
             ul {
                 @for r in lost.iter().take(story::MAX_STORIES) {
                     @for line in story::lost_answers(r) {
@@ -94,7 +94,7 @@ pub fn stories(view: &View) -> Markup {
             (more(lost.len()))
         }
         @if !told.is_empty() {
-            h2 { "Stop histories (" (told.len()) " stops)" }
+            h2 { "Stop histories (" (story::count(told.len(), "stop")) ")" }
             @for r in told.iter().take(story::MAX_STORIES) {
                 details {
                     summary {

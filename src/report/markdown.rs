@@ -50,7 +50,11 @@ fn write_processes(out: &mut impl Write, view: &View) -> io::Result<()> {
         return Ok(());
     };
     writeln!(out)?;
-    writeln!(out, "## Window: {} processes", window.processes.len())?;
+    writeln!(
+        out,
+        "## Window: {}",
+        story::count(window.processes.len(), "process")
+    )?;
     writeln!(out)?;
     writeln!(
         out,
@@ -84,7 +88,11 @@ fn write_stories(out: &mut impl Write, view: &View) -> io::Result<()> {
         .collect();
     if !lost.is_empty() {
         writeln!(out)?;
-        writeln!(out, "## Lost answers ({} stops)", lost.len())?;
+        writeln!(
+            out,
+            "## Lost answers ({})",
+            story::count(lost.len(), "stop")
+        )?;
         writeln!(out)?;
         for r in lost.iter().take(story::MAX_STORIES) {
             for line in story::lost_answers(r) {
@@ -100,7 +108,11 @@ fn write_stories(out: &mut impl Write, view: &View) -> io::Result<()> {
         .collect();
     if !told.is_empty() {
         writeln!(out)?;
-        writeln!(out, "## Stop histories ({} stops)", told.len())?;
+        writeln!(
+            out,
+            "## Stop histories ({})",
+            story::count(told.len(), "stop")
+        )?;
         writeln!(out)?;
         for r in told.iter().take(story::MAX_STORIES) {
             writeln!(

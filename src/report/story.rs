@@ -117,6 +117,15 @@ pub fn process_line(p: &Process) -> String {
     )
 }
 
+/// `1 stop`, `2 stops`: a count with its noun.
+pub fn count(n: usize, noun: &str) -> String {
+    match (n, noun) {
+        (1, _) => format!("1 {noun}"),
+        (_, "process") => format!("{n} processes"),
+        _ => format!("{n} {noun}s"),
+    }
+}
+
 /// The event's time, RFC 3339.
 fn time(h: &Happened) -> String {
     h.at.to_string()

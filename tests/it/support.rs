@@ -51,6 +51,10 @@ pub fn report_snapshot_settings() -> insta::Settings {
     settings.add_filter(r#"(name="duration_ms" value=")\d+"#, "$1[duration]");
     settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[port]");
     settings.add_filter(r#"("request_id": ")[0-9a-f]{32}"#, "$1[request_id]");
+    // Who ran a process and where, and times of day, differ from machine to machine.
+    settings.add_filter(r"\| [^|@ ]+@[^| ]+ \|", "| [user]@[host] |");
+    settings.add_filter(r"by [^@ ]+@[^, ]+,", "by [user]@[host],");
+    settings.add_filter(r"\d\d:\d\d:\d\d\.\d{3}", "[clock]");
     settings.add_filter(r"\d{13}, \d{13}", "[start], [end]");
     settings.add_filter(r"`[0-9a-f]{64}`", "`[sha256]`");
     settings.add_filter(

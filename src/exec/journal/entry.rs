@@ -229,7 +229,7 @@ pub enum Entry {
         /// The job the stop is for.
         job: JobId,
         /// What it came to.
-        result: Finished,
+        result: Box<Finished>,
         /// When.
         #[serde(skip_serializing_if = "Option::is_none", default)]
         at: Option<At>,

@@ -199,7 +199,7 @@ pub fn step(state: Option<Earlier>, entry: Entry) -> Option<Earlier> {
         Entry::Unsent { .. } if state == Some(Earlier::MaybeSent) => None,
         Entry::Unsent { .. } => state,
         Entry::Result { result, .. } if result.unsent => None,
-        Entry::Result { result, .. } => Some(Earlier::Done(Box::new(result))),
+        Entry::Result { result, .. } => Some(Earlier::Done(result)),
     }
 }
 
