@@ -304,3 +304,64 @@ fn a_shards_report_verifies_against_the_stops_of_its_shard() {
     let (code, text) = verify(dir.path(), "shard.json");
     assert_eq!(code, Some(0), "{text}");
 }
+
+/// `verify` speaks in words: a contradiction names the stop, the field, what the report says and
+/// what the journal says, never in Rust's debug syntax (the issue: `Some("…")` in 106 lines).
+#[test]
+fn verify_says_each_contradiction_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    quickstart_run(dir);
+    let contradicted = altered(dir, |r| {
+        r["results"][2]["outcome"] = "failed".into();
+        r["results"][2]["final_status"] = "RELEASE_RESOURCE_FAILED".into();
+        r["summary"]["passed"] = 19.into();
+        r["summary"]["failed"] = 1.into();
+        r["outcome"] = "failed".into();
+    });
+    let (code, out) = verify(dir, contradicted);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(!out.contains("Some("), "Rust debug syntax: {out}");
+    let job = "3d5a4fd1-2aab-fe22-8f21-9e9cb0ebjb03";
+    assert!(
+        out.contains(&format!(
+            "stop #3 (job {job}): final_status: the report says \"RELEASE_RESOURCE_FAILED\", the journal says \"RELEASE_RESOURCE_COMPLETE\""
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("outcome: the report says \"failed\", the journal says \"passed\""),
+        "{out}"
+    );
+}
+
+/// Without a journal, `verify` holds a report against itself: an outcome or a summary that its
+/// own results contradict is a difference (the issue: such a report was accepted).
+#[test]
+fn verify_without_a_journal_refuses_a_report_that_contradicts_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    quickstart_run(dir);
+    let alone = |report: &str| {
+        let args = ["verify", "--plan", "plan.json", "--report", report];
+        let output = sb(dir, &args);
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    assert_eq!(alone("report.json").0, Some(0));
+    let failed_result = altered(dir, |r| {
+        r["results"][4]["outcome"] = "failed".into();
+    });
+    let (code, out) = alone(failed_result);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("summary.failed"), "{out}");
+    assert!(out.contains("outcome"), "{out}");
+    let counted = altered(dir, |r| {
+        r["summary"]["total"] = 21.into();
+    });
+    let (code, out) = alone(counted);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("summary.total"), "{out}");
+}
