@@ -7,6 +7,9 @@ use super::args::VerifyArgs;
 use crate::plan::document as plan_document;
 use crate::report::verify::{self, read_report};
 
+/// At most this many differences are listed, then how many more there are.
+const SHOWN: usize = 50;
+
 /// Runs `stopbook verify` and returns its exit code.
 pub fn run(args: &VerifyArgs) -> Exit {
     let inputs = plan_document::read_json(&args.plan)
@@ -36,9 +39,13 @@ pub fn run(args: &VerifyArgs) -> Exit {
         );
         return Exit::Success;
     }
-    out!("{} difference(s):", verdict.differences.len());
-    for d in &verdict.differences {
+    let count = verdict.differences.len();
+    out!("{count} difference{}:", if count == 1 { "" } else { "s" });
+    for d in verdict.differences.iter().take(SHOWN) {
         out!("  - {d}");
+    }
+    if count > SHOWN {
+        out!("  … and {} more", count - SHOWN);
     }
     Exit::Failed
 }

@@ -71,6 +71,9 @@ pub struct ReadReport {
     pub duration_ms: Option<u64>,
     /// The run's verdict.
     pub outcome: crate::exec::RunOutcome,
+    /// Its counts, as the report says them.
+    #[serde(default)]
+    pub summary: Option<Summary>,
     /// Why it stopped early, if it did.
     #[serde(default)]
     pub halted: Option<String>,

@@ -21,7 +21,7 @@ pub mod window;
 use crate::exec::{Outcome, Report, StopResult};
 
 /// Counts of a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Summary {
     /// Stops selected to run.
     pub total: usize,

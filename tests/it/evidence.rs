@@ -108,7 +108,7 @@ fn verify_accepts_a_matching_triple_and_lists_every_difference() {
     let (code, out) = verify(dir, contradicted);
     assert_eq!(code, Some(1));
     assert!(
-        out.contains("#3: the journal contradicts the report on outcome"),
+        out.contains("stop #3 (job 3d5a4fd1-2aab-fe22-8f21-9e9cb0ebjb03): outcome: the report says \"failed\", the journal says \"passed\""),
         "{out}"
     );
     assert!(out.contains("final_status"), "{out}");

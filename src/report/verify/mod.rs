@@ -1,14 +1,16 @@
 //! Do a plan, a run's JSON report and its journal belong together? The same `plan_id`, exactly
-//! one result for every planned stop and none other, and results the journal agrees with.
-//! Each difference is a typed finding; `stopbook verify` lists them.
+//! one result for every planned stop and none other, a report that does not contradict itself
+//! ([`itself`]), and results the journal, rendered anew, agrees with ([`journal`]). Each
+//! difference is a typed finding, said in words; `stopbook verify` lists them.
+
+mod itself;
+mod journal;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::json::ReadReport;
-use crate::exec::journal::{self, Earlier, Finished};
-use crate::exec::{Outcome, StopResult};
 use crate::input;
 use crate::plan::document::PlanDocument;
 use crate::plan::in_shard;
@@ -88,20 +90,19 @@ pub enum Difference {
         /// Its job.
         job: String,
     },
-    /// The report has a result the journal does not hold.
-    NotJournaled {
-        /// The place.
-        seq: usize,
-        /// What the report says.
-        outcome: Outcome,
+    /// A field on which the journal, rendered anew, and the report differ.
+    Field {
+        /// The stop (seq, job), or `None` for the report as a whole.
+        stop: Option<(usize, String)>,
+        /// The field.
+        field: String,
+        /// What the report says, in words.
+        report: String,
+        /// What the journal says, in words.
+        journal: String,
     },
-    /// The journal's result differs from the report's.
-    Contradicted {
-        /// The place.
-        seq: usize,
-        /// `field (report A, journal B)` for each field that differs.
-        fields: Vec<String>,
-    },
+    /// The report contradicts itself.
+    Itself(String),
     /// The journal cannot be read.
     Journal {
         /// The journal.
@@ -143,16 +144,21 @@ impl fmt::Display for Difference {
             Difference::Missing { seq, job } => {
                 write!(f, "missing: no result for planned stop #{seq} (job {job})")
             }
-            Difference::NotJournaled { seq, outcome } => write!(
-                f,
-                "#{seq}: the report says {}, the journal holds no result for it",
-                outcome.as_str()
-            ),
-            Difference::Contradicted { seq, fields } => write!(
-                f,
-                "#{seq}: the journal contradicts the report on {}",
-                fields.join(", ")
-            ),
+            Difference::Field {
+                stop,
+                field,
+                report,
+                journal,
+            } => {
+                if let Some((seq, job)) = stop {
+                    write!(f, "stop #{seq} (job {job}): ")?;
+                }
+                write!(
+                    f,
+                    "{field}: the report says {report}, the journal says {journal}"
+                )
+            }
+            Difference::Itself(what) => write!(f, "the report contradicts itself: {what}"),
             Difference::Journal { path, reason } => {
                 write!(f, "journal `{}`: {reason}", path.display())
             }
@@ -170,7 +176,7 @@ pub struct Verdict {
 }
 
 /// Holds the `report` against the approved `plan` and, when given, the `journal`.
-pub fn verify(plan: &PlanDocument, report: &ReadReport, journal: Option<&Path>) -> Verdict {
+pub fn verify(plan: &PlanDocument, report: &ReadReport, journal_path: Option<&Path>) -> Verdict {
     let plan_id = plan.plan_id.to_string();
     let mut planned: BTreeMap<usize, String> = plan
         .stops()
@@ -192,20 +198,11 @@ pub fn verify(plan: &PlanDocument, report: &ReadReport, journal: Option<&Path>) 
             notes: Vec::new(),
         },
     };
-    let journal_plan = match accepted {
-        true => &report.plan_id,
-        false => &plan_id,
-    };
-    if let Some(path) = journal {
-        match journal::read(path, journal_plan) {
-            Ok(window) => verdict
-                .differences
-                .extend(against_journal(&report.results, &window.earlier)),
-            Err(e) => verdict.differences.push(Difference::Journal {
-                path: path.to_owned(),
-                reason: e.to_string(),
-            }),
-        }
+    verdict.differences.extend(itself::contradictions(report));
+    if let Some(path) = journal_path {
+        let (differences, notes) = journal::differences(report, path);
+        verdict.differences.extend(differences);
+        verdict.notes.extend(notes);
     }
     verdict
 }
@@ -304,69 +301,4 @@ fn accepted_drift(
         }
     }
     verdict
-}
-
-/// Each result against what the journal recorded for its stop.
-fn against_journal(results: &[StopResult], earlier: &HashMap<usize, Earlier>) -> Vec<Difference> {
-    let mut differences = Vec::new();
-    for r in results {
-        let recorded = match earlier.get(&r.seq) {
-            Some(Earlier::Done(finished)) => Some(finished.as_ref()),
-            _ => None,
-        };
-        match (r.outcome, recorded) {
-            (Outcome::Skipped, None) => {}
-            (outcome, None) => differences.push(Difference::NotJournaled {
-                seq: r.seq,
-                outcome,
-            }),
-            (_, Some(f)) => {
-                let fields = disagreements(&Finished::of(r), f);
-                if !fields.is_empty() {
-                    differences.push(Difference::Contradicted { seq: r.seq, fields });
-                }
-            }
-        }
-    }
-    differences
-}
-
-fn disagreements(report: &Finished, journal: &Finished) -> Vec<String> {
-    let mut fields = Vec::new();
-    let mut check = |name: &str, a: String, b: String| {
-        if a != b {
-            fields.push(format!("{name} (report {a}, journal {b})"));
-        }
-    };
-    check(
-        "outcome",
-        report.outcome.as_str().into(),
-        journal.outcome.as_str().into(),
-    );
-    check(
-        "http_status",
-        format!("{:?}", report.http_status),
-        format!("{:?}", journal.http_status),
-    );
-    check(
-        "error_code",
-        format!("{:?}", report.error_code),
-        format!("{:?}", journal.error_code),
-    );
-    check(
-        "final_status",
-        format!("{:?}", report.final_status),
-        format!("{:?}", journal.final_status),
-    );
-    check(
-        "attempts",
-        report.attempts.to_string(),
-        journal.attempts.to_string(),
-    );
-    check(
-        "escalated",
-        report.escalated.to_string(),
-        journal.escalated.to_string(),
-    );
-    fields
 }

@@ -1,0 +1,84 @@
+//! A report held against itself, with no journal: the counts of its summary against its
+//! results, its outcome against them, its results in plan order once each, its timings of its
+//! own stops. Each contradiction is a [`Difference::Itself`] in words.
+
+use std::collections::HashSet;
+
+use super::Difference;
+use crate::exec::RunOutcome;
+use crate::report::json::ReadReport;
+use crate::report::summary;
+
+/// Every way `report` contradicts itself.
+pub fn contradictions(report: &ReadReport) -> Vec<Difference> {
+    let mut found = Vec::new();
+    let counted = summary(&report.results);
+    if let Some(said) = &report.summary {
+        let pairs = [
+            ("total", said.total, counted.total),
+            ("passed", said.passed, counted.passed),
+            ("failed", said.failed, counted.failed),
+            ("skipped", said.skipped, counted.skipped),
+            ("forced", said.forced, counted.forced),
+            ("escalated", said.escalated, counted.escalated),
+            ("retried", said.retried, counted.retried),
+        ];
+        for (name, said, counted) in pairs {
+            if said != counted {
+                found.push(Difference::Itself(format!(
+                    "summary.{name} says {said}, the results count {counted}"
+                )));
+            }
+        }
+    }
+    if let Some(why) = outcome_contradiction(report.outcome, &counted, report.halted.is_some()) {
+        found.push(Difference::Itself(format!(
+            "outcome \"{}\": {why}",
+            report.outcome.as_str()
+        )));
+    }
+    order(report, &mut found);
+    found
+}
+
+/// Why `outcome` cannot be the verdict of results counted as `s`, if it cannot.
+fn outcome_contradiction(
+    outcome: RunOutcome,
+    s: &crate::report::Summary,
+    halted: bool,
+) -> Option<String> {
+    let unfinished = s.failed + s.skipped;
+    match outcome {
+        RunOutcome::Passed if unfinished > 0 => Some(format!(
+            "but the results count {} failed and {} skipped",
+            s.failed, s.skipped
+        )),
+        RunOutcome::Failed if unfinished == 0 => Some("but every result passed".to_owned()),
+        RunOutcome::Aborted | RunOutcome::Interrupted | RunOutcome::Paused if !halted => {
+            Some("but the report does not say why the run stopped (`halted`)".to_owned())
+        }
+        _ => None,
+    }
+}
+
+/// Results in plan order, once each; timings only of stops with a result.
+fn order(report: &ReadReport, found: &mut Vec<Difference>) {
+    if report.results.windows(2).any(|w| w[0].seq >= w[1].seq) {
+        found.push(Difference::Itself(
+            "the results are not in plan order, each stop once".to_owned(),
+        ));
+    }
+    let seqs: HashSet<usize> = report.results.iter().map(|r| r.seq).collect();
+    let strays: Vec<String> = report
+        .timings
+        .iter()
+        .filter(|t| !seqs.contains(&t.seq))
+        .map(|t| format!("#{}", t.seq))
+        .collect();
+    if !strays.is_empty() {
+        found.push(Difference::Itself(format!(
+            "timings of stops with no result: {}",
+            strays.join(", ")
+        )));
+    }
+}
