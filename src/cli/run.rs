@@ -230,7 +230,7 @@ impl Held {
         };
         let journal = journal::Journal::open(&self.path, header).await?;
         if !self.planned {
-            journal.write(journal::planned(plan, shard)).await?;
+            journal.write_plan(plan, shard).await?;
         }
         Ok(journal)
     }

@@ -92,7 +92,7 @@ pub async fn scratch(
             .await
             .map_err(|e| e.to_string())?;
         journal
-            .write(journal::planned(plan, shard))
+            .write_plan(plan, shard)
             .await
             .map_err(|e| e.to_string())?;
         Ok::<_, String>((journal, dir))

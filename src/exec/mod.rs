@@ -76,7 +76,7 @@ pub struct StopResult {
     pub job: JobId,
     /// The task's name, where the window learnt it (a select, the plan, a status read).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub name: Option<String>,
+    pub name: Option<Box<str>>,
     /// The stop's label, if the runbook gave one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub label: Option<String>,
@@ -120,8 +120,8 @@ pub struct StopResult {
     pub batch: Option<usize>,
     /// What happened to the stop over the window, in order (from the journal; left out of
     /// comparisons, as timings are).
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub history: Vec<history::Happened>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty", default)]
+    pub history: Box<[history::Happened]>,
     /// When it was accepted and the answer's request ID: carried to its [`Timing`] (and taken
     /// out when the stop finishes), never serialized.
     #[serde(skip)]

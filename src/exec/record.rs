@@ -141,7 +141,7 @@ pub fn blank(phase: &Arc<str>, seq: usize, stop: &Stop) -> StopResult {
         seq,
         phase: Arc::clone(phase),
         job: stop.job,
-        name: stop.name.clone(),
+        name: stop.name.as_deref().map(Box::from),
         label: stop.label.clone(),
         force: stop.settings.force,
         expected: stop.settings.effective_expect().to_string().into(),
@@ -158,7 +158,7 @@ pub fn blank(phase: &Arc<str>, seq: usize, stop: &Stop) -> StopResult {
         unsent: false,
         awaiting: false,
         batch: None,
-        history: Vec::new(),
+        history: Box::default(),
         stamps: super::Stamps::default(),
     }
 }

@@ -393,35 +393,36 @@ impl Finished {
     }
 }
 
-/// The plan's stops as the journal keeps them (those of `shard` only, when it runs one), a
-/// line for each phase's stretch of at most 1,000 stops.
-pub fn planned(plan: &Plan, shard: Option<(usize, usize)>) -> Vec<Entry> {
-    let mut entries = Vec::new();
-    let mut seq = 0;
-    for phase in &plan.runbook.phases {
-        let stops: Vec<PlannedStop> = phase
-            .stops
-            .iter()
-            .map(|stop| {
-                seq += 1;
-                (seq, stop)
+/// The plan's stops as the journal keeps them (those of `shard` only, when it runs one): a
+/// line for each phase's stretch of at most 1,000 stops, made one at a time as they are asked
+/// for, so that a plan of 200,000 stops is never held twice.
+pub fn planned(plan: &Plan, shard: Option<(usize, usize)>) -> impl Iterator<Item = Entry> + '_ {
+    let mut first = 1;
+    plan.runbook.phases.iter().flat_map(move |phase| {
+        let start = first;
+        first += phase.stops.len();
+        let name = phase.name.clone();
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            let mut stops = Vec::new();
+            while at < phase.stops.len() && stops.len() < 1000 {
+                let (seq, stop) = (start + at, &phase.stops[at]);
+                at += 1;
+                if crate::plan::in_shard(seq, shard) {
+                    stops.push(PlannedStop {
+                        seq,
+                        job: stop.job,
+                        force: stop.settings.force,
+                        expected: stop.settings.effective_expect().to_string(),
+                        label: stop.label.clone(),
+                        name: stop.name.clone(),
+                    });
+                }
+            }
+            (!stops.is_empty()).then(|| Entry::Planned {
+                phase: name.clone(),
+                stops,
             })
-            .filter(|(seq, _)| crate::plan::in_shard(*seq, shard))
-            .map(|(seq, stop)| PlannedStop {
-                seq,
-                job: stop.job,
-                force: stop.settings.force,
-                expected: stop.settings.effective_expect().to_string(),
-                label: stop.label.clone(),
-                name: stop.name.clone(),
-            })
-            .collect();
-        for chunk in stops.chunks(1000) {
-            entries.push(Entry::Planned {
-                phase: phase.name.clone(),
-                stops: chunk.to_vec(),
-            });
-        }
-    }
-    entries
+        })
+    })
 }

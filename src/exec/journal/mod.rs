@@ -216,6 +216,24 @@ impl Journal {
         settled(self.declare(entries)).await
     }
 
+    /// Writes the plan's stops (see [`planned`]), ten lines at a time, and returns once they
+    /// are on disk.
+    pub async fn write_plan(
+        &self,
+        plan: &crate::plan::Plan,
+        shard: Option<(usize, usize)>,
+    ) -> Result<(), JournalError> {
+        let mut pending = Vec::with_capacity(10);
+        // Handed over in groups, each waited for, so the writer's queue holds at most one.
+        for line in planned(plan, shard) {
+            pending.push(line);
+            if pending.len() == 10 {
+                self.write(std::mem::take(&mut pending)).await?;
+            }
+        }
+        self.write(pending).await
+    }
+
     /// Returns once everything recorded so far is on disk.
     pub async fn sync(&self) -> Result<(), JournalError> {
         self.write(Vec::new()).await

@@ -32,7 +32,7 @@ fn result(seq: usize, stop: Stop, why: &str, not_started: &str) -> StopResult {
         seq,
         phase: stop.phase,
         job: planned.job,
-        name: planned.name,
+        name: planned.name.map(String::into_boxed_str),
         label: planned.label,
         force: planned.force,
         expected: stop.expected,
@@ -49,11 +49,7 @@ fn result(seq: usize, stop: Stop, why: &str, not_started: &str) -> StopResult {
         unsent: stop.unsent,
         awaiting: false,
         batch: None,
-        history: {
-            let mut history = stop.history;
-            history.shrink_to_fit();
-            history
-        },
+        history: stop.history.into_boxed_slice(),
         stamps: Default::default(),
     };
     match (stop.finished, stop.earlier) {
