@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 
 use super::Exit;
 use super::args::{ReportArgs, ReportFiles};
-use crate::exec::Report;
+use crate::exec::{Report, journal};
 use crate::output;
+use crate::plan::pin::selection_file;
 use crate::report::context::RunContext;
 use crate::report::format::Format;
 use crate::report::view::View;
@@ -20,6 +21,15 @@ pub fn run(args: &ReportArgs) -> Exit {
         return Exit::Invalid;
     }
     let to_stdout = asked(&args.files).is_empty();
+    // Held while the window is rendered: a run still writing a journal is refused, and no run
+    // starts on one half read.
+    let _locks = match held(&args.journals) {
+        Ok(locks) => locks,
+        Err(e) => {
+            say!("error: {e}; no report was written (render it when that run has ended)");
+            return Exit::Invalid;
+        }
+    };
     let rendered = match window::render(&args.journals) {
         Ok(rendered) => rendered,
         Err(e) => {
@@ -59,27 +69,59 @@ pub fn run(args: &ReportArgs) -> Exit {
     Exit::Success
 }
 
-/// No report may replace a journal it is rendered from.
+/// The journals' locks, taken; an error naming the run that holds one. A journal whose lock
+/// cannot even be opened (a read-only archive) is rendered unlocked: no run can write it either.
+fn held(journals: &[PathBuf]) -> Result<Vec<journal::Lock>, journal::JournalError> {
+    let mut locks = Vec::new();
+    for path in journals {
+        match journal::Lock::take(path) {
+            Ok(lock) => locks.push(lock),
+            Err(e @ journal::JournalError::InUse { .. }) => return Err(e),
+            Err(_) => {}
+        }
+    }
+    Ok(locks)
+}
+
+/// No report may replace a journal it is rendered from (or its lock, or the jobs a select
+/// pinned beside it), nor another report of the same command.
 fn check_paths(args: &ReportArgs) -> Result<(), String> {
-    for (flag, path) in asked(&args.files) {
+    let files = asked(&args.files);
+    for (n, (flag, path)) in files.iter().enumerate() {
         for journal in &args.journals {
-            if same_file(path, journal) {
+            let kept = [
+                ("the journal", journal.clone()),
+                ("the journal's lock", journal::lock_file(journal)),
+                ("the journal's pinned jobs", selection_file(journal)),
+            ];
+            if let Some((what, _)) = kept.iter().find(|(_, kept)| same_file(path, kept)) {
                 return Err(format!(
-                    "error: {flag} `{}` is the journal `{}`: the report would overwrite it",
+                    "error: {flag} `{}` is {what} of `{}`: the report would overwrite it; no report was written",
                     path.display(),
                     journal.display()
                 ));
             }
         }
+        if let Some((other, _)) = files[..n].iter().find(|(_, p)| same_file(path, p)) {
+            return Err(format!(
+                "error: {flag} `{}` is also {other}: one report would overwrite the other; no report was written",
+                path.display()
+            ));
+        }
     }
     Ok(())
 }
 
+/// Whether `a` and `b` name one file: the same path, or (when both exist) the same file.
 fn same_file(a: &Path, b: &Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
+        _ => a == b || absolute(a) == absolute(b),
     }
+}
+
+fn absolute(p: &Path) -> Option<PathBuf> {
+    std::path::absolute(p).ok()
 }
 
 /// Whether `files` asks for any file.

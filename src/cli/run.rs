@@ -102,7 +102,14 @@ async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> E
     let Some(connection) = connected(target, args, concurrency, project_id, quiet).await else {
         return Exit::Invalid;
     };
-    let header = super::window::header(args, &plan, &runbook_sha256, &binding, &approved_plan_id);
+    let header = super::window::header(
+        args,
+        &plan,
+        &runbook_sha256,
+        &binding,
+        &approved_plan_id,
+        &connection.url,
+    );
     let Some((journal, record)) = open_journal(held.as_ref(), &plan, header, shard).await else {
         return Exit::Invalid;
     };

@@ -41,8 +41,10 @@ pub fn header(
     runbook_sha256: &str,
     binding: &journal::Binding,
     approved_plan_id: &Option<String>,
+    url: &str,
 ) -> journal::Header {
     journal::Header {
+        url: Some(url.to_owned()),
         runbook_sha256: Some(runbook_sha256.to_owned()),
         target: Some(binding.clone()),
         process: Some(journal::Holder::this_process()),

@@ -330,7 +330,10 @@ fn item_for(items: &[Value], stop: &Stop) -> Option<Answer> {
 /// for any other `status`.
 fn item_answer(item: &Value) -> Option<Answer> {
     let (http, body) = match item.get("status").and_then(Value::as_str) {
-        Some("success") => (200, json!({"status": "success", "id": item.get("id")})),
+        Some("success") => (
+            200,
+            json!({"status": "success", "id": item.get("id"), "name": item.get("name")}),
+        ),
         Some("failed") => (
             400,
             json!({"error_code": item.get("error_code"), "error_msg": item.get("error_msg")}),

@@ -37,6 +37,14 @@ pub fn answered(
     result.error_msg = answer.field("error_msg").map(str::to_owned);
     result.stamps.request_id = request_id;
     result.violations = check::body_violations(answer);
+    // The task's name, once, when the plan did not know it (a listed stop): the answer has it.
+    if result.name.is_none()
+        && let Some(name) = answer.field("name").filter(|n| !n.is_empty())
+    {
+        result.name = Some(name.into());
+        let (seq, name) = (result.seq, name.to_owned());
+        ctx.note(Entry::Name { seq, name });
+    }
     let accepted = answer.http == 200 && answer.field("status") == Some("success");
     if !accepted {
         let mut answer = Said::of(answer);

@@ -38,6 +38,10 @@ pub struct Header {
     /// The approved plan a drift was accepted from (`run --plan --accept-drift`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub approved_plan_id: Option<String>,
+    /// The address the process reached its endpoint at (the embedded mock's, which changes
+    /// from process to process): what the reports show as the target.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub url: Option<String>,
 }
 
 impl Header {
@@ -53,6 +57,7 @@ impl Header {
             command: None,
             at: Some(At::now()),
             approved_plan_id: None,
+            url: None,
         }
     }
 }

@@ -38,7 +38,51 @@ pub fn contradictions(report: &ReadReport) -> Vec<Difference> {
         )));
     }
     order(report, &mut found);
+    for r in &report.results {
+        if let Some(why) = result_contradiction(r) {
+            found.push(Difference::Itself(format!(
+                "stop #{} (job {}): {why}",
+                r.seq, r.job
+            )));
+        }
+    }
     found
+}
+
+/// Why a result contradicts itself, if it does: a pass its own fields deny, or fewer attempts
+/// than its history's requests.
+fn result_contradiction(r: &crate::exec::StopResult) -> Option<String> {
+    use crate::exec::history::What;
+    let sent = r
+        .history
+        .iter()
+        .filter(|h| matches!(h.event, What::Sent | What::Escalating))
+        .count();
+    if (r.attempts as usize) < sent {
+        return Some(format!(
+            "attempts says {}, its history shows {sent} requests",
+            r.attempts
+        ));
+    }
+    if r.outcome != crate::exec::Outcome::Passed {
+        return None;
+    }
+    let wanted_stop = matches!(&*r.expected, "stopped" | "accepted");
+    if wanted_stop && r.http_status.is_some_and(|h| h != 200) {
+        return Some(format!(
+            "passed, expecting {}, on an HTTP {} answer",
+            r.expected,
+            r.http_status.unwrap_or_default()
+        ));
+    }
+    let complete = crate::drs::status::COMPLETE;
+    if &*r.expected == "stopped" && r.final_status.as_deref() != Some(complete) {
+        return Some(format!(
+            "passed, expecting the job stopped, with final_status {}",
+            r.final_status.as_deref().unwrap_or("nothing")
+        ));
+    }
+    None
 }
 
 /// Why `outcome` cannot be the verdict of results counted as `s`, if it cannot.

@@ -39,11 +39,15 @@ pub fn differences(report: &ReadReport, path: &Path) -> (Vec<Difference>, Vec<St
             });
         }
     };
-    field(
-        "plan_id",
-        quoted(&report.plan_id),
-        quoted(&rendered.ctx.plan_id),
-    );
+    if report.plan_id != rendered.ctx.plan_id {
+        // Another plan's journal: its stops are not this report's, and nothing else compares.
+        field(
+            "plan_id",
+            quoted(&report.plan_id),
+            quoted(&rendered.ctx.plan_id),
+        );
+        return (found, Vec::new());
+    }
     field(
         "outcome",
         quoted(report.outcome.as_str()),
@@ -52,6 +56,16 @@ pub fn differences(report: &ReadReport, path: &Path) -> (Vec<Difference>, Vec<St
     if let Some(said) = &report.summary {
         let counted = summary(&journal.results);
         field("summary", words_of(said), words_of(&counted));
+    }
+    field(
+        "timings",
+        format!("{} stops timed", report.timings.len()),
+        format!("{} stops timed", journal.timings.len()),
+    );
+    if let (Some(said), Some(kept)) = (&report.window, &journal.window) {
+        field("window.processes", processes(said), processes(kept));
+    } else if journal.window.is_some() {
+        field("window", "nothing".to_owned(), "its processes".to_owned());
     }
     stops(&report.results, &journal.results, &mut found);
     (found, moved_on(report, journal))
@@ -96,7 +110,8 @@ fn stops(reported: &[StopResult], journaled: &[StopResult], found: &mut Vec<Diff
     }
 }
 
-/// The comparable fields of a stop, each as words: (name, report, journal).
+/// The fields of a stop, each as words: (name, report, journal). Its history too: the report
+/// must tell what the journal recorded, every event of it.
 fn fields(r: &StopResult, j: &StopResult) -> Vec<(&'static str, String, String)> {
     vec![
         (
@@ -104,6 +119,16 @@ fn fields(r: &StopResult, j: &StopResult) -> Vec<(&'static str, String, String)>
             quoted(&r.job.to_string()),
             quoted(&j.job.to_string()),
         ),
+        ("phase", quoted(&r.phase), quoted(&j.phase)),
+        (
+            "name",
+            text_ref(r.name.as_deref()),
+            text_ref(j.name.as_deref()),
+        ),
+        ("label", text(&r.label), text(&j.label)),
+        ("force", yes_no(r.force), yes_no(j.force)),
+        ("expected", quoted(&r.expected), quoted(&j.expected)),
+        ("history", history(r), history(j)),
         (
             "outcome",
             quoted(r.outcome.as_str()),
@@ -139,6 +164,36 @@ fn moved_on(report: &ReadReport, journal: &crate::exec::Report) -> Vec<String> {
             if n == 1 { "" } else { "es" }
         )],
     }
+}
+
+/// A history in words: its events, one word each.
+fn history(r: &StopResult) -> String {
+    let words: Vec<String> = r
+        .history
+        .iter()
+        .map(|h| format!("{} at {}", h.event.as_str(), h.at))
+        .collect();
+    match words.is_empty() {
+        true => "no events".to_owned(),
+        false => words.join(", "),
+    }
+}
+
+/// The processes of a window in words: their commands and exits.
+fn processes(w: &crate::exec::history::WindowRecord) -> String {
+    let words: Vec<String> = w
+        .processes
+        .iter()
+        .map(|p| {
+            let exit = p.exit.map_or("no exit".to_owned(), |e| format!("exit {e}"));
+            format!("`{}` at {} ({exit})", p.command, p.started_at)
+        })
+        .collect();
+    format!("{} processes: {}", w.processes.len(), words.join("; "))
+}
+
+fn text_ref(s: Option<&str>) -> String {
+    s.map_or("nothing".to_owned(), quoted)
 }
 
 fn quoted(s: &str) -> String {

@@ -63,6 +63,8 @@ pub struct Folded {
     pub runbook_sha256: Option<String>,
     /// The approved plan a drift was accepted from, as the latest header says.
     pub approved_plan_id: Option<String>,
+    /// The address the latest process reached its endpoint at.
+    pub url: Option<String>,
     /// The target, as the latest header names it.
     pub binding: Option<Binding>,
     /// The processes, in order.
@@ -111,6 +113,9 @@ impl Folded {
             self.binding.clone_from(&header.target);
         }
         self.approved_plan_id.clone_from(&header.approved_plan_id);
+        if header.url.is_some() {
+            self.url.clone_from(&header.url);
+        }
         self.last_at = self.last_at.max(at);
         let holder = header.process.as_ref();
         self.workers.push(Worker {

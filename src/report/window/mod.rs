@@ -42,6 +42,11 @@ pub enum WindowError {
         /// That plan.
         other_plan: String,
     },
+    /// Journals that are not every shard of one split of the plan.
+    #[error(
+        "the journals are not the shards of one window, each once and all of them ({0}); a report of part of a window would read as the whole"
+    )]
+    Shards(String),
     /// Two journals hold the same stop.
     #[error(
         "the journals `{first}` and `{other}` both hold stop #{seq}: they are not shards of one window (give each journal once)"
@@ -54,6 +59,21 @@ pub enum WindowError {
         /// The stop both hold.
         seq: usize,
     },
+}
+
+impl WindowError {
+    fn shards(journals: &[(String, Option<String>)], why: &str) -> WindowError {
+        let named: Vec<String> = journals
+            .iter()
+            .map(|(path, shard)| {
+                format!(
+                    "`{path}` ({})",
+                    shard.as_deref().unwrap_or("the whole plan")
+                )
+            })
+            .collect();
+        WindowError::Shards(format!("{why}: {}", named.join(", ")))
+    }
 }
 
 /// A window ready to be written in any format.
@@ -79,6 +99,7 @@ pub fn render(paths: &[PathBuf]) -> Result<Rendered, WindowError> {
         check_joins(&folds, &shown, &folded)?;
         folds.push((shown, folded));
     }
+    check_shards(&folds)?;
     Ok(assemble(folds))
 }
 
@@ -105,6 +126,47 @@ fn check_joins(
                 seq: *seq,
             });
         }
+    }
+    Ok(())
+}
+
+/// Several journals make a window only as every shard of one `--shard K/N` split, each once.
+fn check_shards(folds: &[(String, Folded)]) -> Result<(), WindowError> {
+    if folds.len() < 2 {
+        return Ok(());
+    }
+    let shards: Vec<(String, Option<String>)> = folds
+        .iter()
+        .map(|(path, f)| {
+            (
+                path.clone(),
+                f.binding.as_ref().and_then(|b| b.shard.clone()),
+            )
+        })
+        .collect();
+    let parsed: Option<Vec<(usize, usize)>> = shards
+        .iter()
+        .map(|(_, s)| s.as_deref().and_then(parse_shard))
+        .collect();
+    let Some(mut parsed) = parsed else {
+        return Err(WindowError::shards(
+            &shards,
+            "a journal of the whole plan joins no shard",
+        ));
+    };
+    let n = parsed[0].1;
+    if parsed.iter().any(|(_, m)| *m != n) {
+        return Err(WindowError::shards(&shards, "shards of different splits"));
+    }
+    parsed.sort_unstable();
+    parsed.dedup();
+    if parsed.len() != n {
+        let missing: Vec<String> = (1..=n)
+            .filter(|k| !parsed.iter().any(|(j, _)| j == k))
+            .map(|k| format!("{k}/{n}"))
+            .collect();
+        let why = format!("shards {} are missing", missing.join(", "));
+        return Err(WindowError::shards(&shards, &why));
     }
     Ok(())
 }
@@ -218,7 +280,7 @@ fn context(folds: &[(String, Folded)]) -> RunContext {
         |b| TargetInfo {
             auth: serde_json::from_value(serde_json::Value::String(b.auth.clone()))
                 .unwrap_or(AuthKind::Embedded),
-            endpoint: b.endpoint,
+            endpoint: last.url.clone().unwrap_or(b.endpoint),
             project_id: b.project_id,
         },
     );
