@@ -246,6 +246,17 @@ fn shards_of_one_plan_merge_into_one_window_and_other_plans_are_refused() {
         .map(|r| r["seq"].as_u64().unwrap())
         .collect();
     assert_eq!(seqs, [1, 2, 3, 4, 5, 6], "one window, in plan order");
+    // Listed stops take their task's name from their answer.
+    let names: Vec<&str> = window["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        names,
+        ["DRS-0", "DRS-1", "DRS-2", "DRS-3", "DRS-4", "DRS-5"]
+    );
     assert_eq!(window["window"]["processes"].as_array().unwrap().len(), 2);
     assert_eq!(window["outcome"], "passed");
 
@@ -284,6 +295,88 @@ fn shards_of_one_plan_merge_into_one_window_and_other_plans_are_refused() {
         &["s1.jsonl", "s1.jsonl", "--report-json", "x.json"],
     );
     assert_eq!(twice.status.code(), Some(2), "{}", stderr(&twice));
+}
+
+#[test]
+fn part_of_a_window_a_journal_in_use_and_a_report_over_a_journal_are_refused() {
+    let mock = External::start(config(jobs(0..3, "INCRE_TRANSFER_STARTED")));
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "defaults: {{ wait: false }}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml((0..3).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    for (k, journal) in [(1, "t1.jsonl"), (2, "t2.jsonl")] {
+        let shard = format!("{k}/3");
+        let args = [
+            path.to_str().unwrap(),
+            "--journal",
+            journal,
+            "--shard",
+            &shard,
+            "--no-progress",
+        ];
+        let output = run(dir.path(), &args);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    }
+    // Two of three shards would read as the whole window.
+    let part = render(
+        dir.path(),
+        &["t1.jsonl", "t2.jsonl", "--report-json", "x.json"],
+    );
+    assert_eq!(part.status.code(), Some(2), "{}", stderr(&part));
+    assert!(
+        stderr(&part).contains("shards 3/3 are missing"),
+        "{}",
+        stderr(&part)
+    );
+    // A report may not replace the journal's lock, nor its pinned jobs, nor another report.
+    for args in [
+        [
+            "t1.jsonl",
+            "--report-md",
+            "t1.jsonl.lock",
+            "--report-json",
+            "y.json",
+        ],
+        [
+            "t1.jsonl",
+            "--report-md",
+            "t1.jsonl.plan.json",
+            "--report-json",
+            "y.json",
+        ],
+        [
+            "t1.jsonl",
+            "--report-md",
+            "same.out",
+            "--report-json",
+            "same.out",
+        ],
+    ] {
+        let refused = render(dir.path(), &args);
+        assert_eq!(
+            refused.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&refused)
+        );
+    }
+    assert!(!dir.path().join("x.json").exists() && !dir.path().join("same.out").exists());
+    // A journal a run still holds is not rendered half-written.
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.path().join("t1.jsonl.lock"))
+        .unwrap();
+    lock.try_lock().unwrap();
+    let held = render(dir.path(), &["t1.jsonl", "--report-json", "x.json"]);
+    assert_eq!(held.status.code(), Some(2), "{}", stderr(&held));
+    assert!(stderr(&held).contains("in use"), "{}", stderr(&held));
+    drop(lock);
+    let free = render(dir.path(), &["t1.jsonl", "--report-json", "x.json"]);
+    assert_eq!(free.status.code(), Some(0), "{}", stderr(&free));
 }
 
 #[test]
