@@ -75,6 +75,7 @@ fn details(config: &RunConfig) -> String {
 }
 
 async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> Exit {
+    let mut header = super::window::header(args, &config);
     let RunConfig {
         plan,
         concurrency,
@@ -102,14 +103,7 @@ async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> E
     let Some(connection) = connected(target, args, concurrency, project_id, quiet).await else {
         return Exit::Invalid;
     };
-    let header = super::window::header(
-        args,
-        &plan,
-        &runbook_sha256,
-        &binding,
-        &approved_plan_id,
-        &connection.url,
-    );
+    header.url = Some(connection.url.clone());
     let Some((journal, record)) = open_journal(held.as_ref(), &plan, header, shard).await else {
         return Exit::Invalid;
     };

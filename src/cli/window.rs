@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use super::Exit;
 use super::args::RunArgs;
+use super::run_config::RunConfig;
 use crate::exec::Report;
 use crate::exec::history::At;
 use crate::exec::journal::{self, Closing, Entry, Journal};
@@ -34,22 +35,15 @@ impl Record {
 }
 
 /// The header this process writes in the journal: the plan, the runbook's bytes, the target,
-/// and the process itself with its command line.
-pub fn header(
-    args: &RunArgs,
-    plan: &Plan,
-    runbook_sha256: &str,
-    binding: &journal::Binding,
-    approved_plan_id: &Option<String>,
-    url: &str,
-) -> journal::Header {
+/// and the process itself with its command line (the caller adds the address it reached).
+pub fn header(args: &RunArgs, config: &RunConfig) -> journal::Header {
+    let plan = &config.plan;
     journal::Header {
-        url: Some(url.to_owned()),
-        runbook_sha256: Some(runbook_sha256.to_owned()),
-        target: Some(binding.clone()),
+        runbook_sha256: Some(config.runbook_sha256.clone()),
+        target: Some(config.binding.clone()),
         process: Some(journal::Holder::this_process()),
         command: Some(command_line(args)),
-        approved_plan_id: approved_plan_id.clone(),
+        approved_plan_id: config.approved_plan_id.clone(),
         ..journal::Header::of_plan(&plan.plan_id, &plan.runbook.name)
     }
 }

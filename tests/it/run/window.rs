@@ -41,6 +41,23 @@ fn window_runbook(dir: &Path, url: &str) -> std::path::PathBuf {
     runbook(dir, url, &body)
 }
 
+/// Runs shards 1/n, 2/n, … of `runbook`, one journal each, each to exit 0.
+fn run_shards(dir: &Path, runbook: &Path, n: usize, journals: &[&str]) {
+    for (k, journal) in journals.iter().enumerate() {
+        let shard = format!("{}/{n}", k + 1);
+        let args = [
+            runbook.to_str().unwrap(),
+            "--journal",
+            journal,
+            "--shard",
+            &shard,
+            "--no-progress",
+        ];
+        let output = run(dir, &args);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    }
+}
+
 /// Runs `stopbook report ARGS` in `dir`.
 fn render(dir: &Path, args: &[&str]) -> std::process::Output {
     stopbook(["report"])
@@ -220,19 +237,7 @@ fn shards_of_one_plan_merge_into_one_window_and_other_plans_are_refused() {
         stops_yaml((0..6).map(job_id))
     );
     let path = runbook(dir.path(), &mock.url, &body);
-    for (k, journal) in [(1, "s1.jsonl"), (2, "s2.jsonl")] {
-        let shard = format!("{k}/2");
-        let args = [
-            path.to_str().unwrap(),
-            "--journal",
-            journal,
-            "--shard",
-            &shard,
-            "--no-progress",
-        ];
-        let output = run(dir.path(), &args);
-        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    }
+    run_shards(dir.path(), &path, 2, &["s1.jsonl", "s2.jsonl"]);
     let merged = render(
         dir.path(),
         &["s1.jsonl", "s2.jsonl", "--report-json", "w.json"],
@@ -306,19 +311,7 @@ fn part_of_a_window_a_journal_in_use_and_a_report_over_a_journal_are_refused() {
         stops_yaml((0..3).map(job_id))
     );
     let path = runbook(dir.path(), &mock.url, &body);
-    for (k, journal) in [(1, "t1.jsonl"), (2, "t2.jsonl")] {
-        let shard = format!("{k}/3");
-        let args = [
-            path.to_str().unwrap(),
-            "--journal",
-            journal,
-            "--shard",
-            &shard,
-            "--no-progress",
-        ];
-        let output = run(dir.path(), &args);
-        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    }
+    run_shards(dir.path(), &path, 3, &["t1.jsonl", "t2.jsonl"]);
     // Two of three shards would read as the whole window.
     let part = render(
         dir.path(),
