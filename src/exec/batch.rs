@@ -258,6 +258,7 @@ async fn journal_resend(ctx: &Context, members: &[Member<'_>], pending: &[usize]
             seq: members[*i].seq,
             job: members[*i].stop.job,
             at: Some(At::now()),
+            reason: members[*i].undecided.clone(),
         })
         .collect();
     super::intents::write_or_halt(ctx, entries).await
@@ -377,7 +378,7 @@ async fn settle_each(
                     _ => Fate::Accepted,
                 })
             }
-            Settled::NotTaken | Settled::Missing => {
+            Settled::NotTaken(_) | Settled::Missing => {
                 m.undecided = Some(format!(
                     "{why}, and the job's status showed no stop within the settle window"
                 ));

@@ -58,14 +58,18 @@ pub async fn send(
     let mut retrying = Retrying::new(&retry, ctx.cancel.clone());
     let mut reached = false;
     let mut first = true;
+    // Why the request before a resend surely took no effect, for the journal.
+    let mut again: Option<String> = None;
     loop {
         // A resend is on disk before it goes: a resumed run measures its settle window from
         // the journal's last write, which must not be older than the last send.
         let at = Some(At::now());
+        let reason = again.take();
         let resend = vec![Entry::Resending {
             seq,
             job: stop.job,
             at,
+            reason,
         }];
         if !std::mem::take(&mut first) && !super::intents::write_or_halt(ctx, resend).await {
             return Sent::Refused { reached };
@@ -93,6 +97,7 @@ pub async fn send(
             }
             Reply::Resend { why, pause } => {
                 journal_answer(ctx, seq, said);
+                again = Some(why.clone());
                 (why, pause)
             }
             Reply::Unknown(why) => {
@@ -150,10 +155,10 @@ async fn after_unknown(
     settled.journal(ctx, seq);
     Some(match settled {
         Settled::Taken(status) => Sent::Taken(status),
-        Settled::NotTaken | Settled::Missing if attempts < stop.settings.retry.attempts => {
+        Settled::NotTaken(_) | Settled::Missing if attempts < stop.settings.retry.attempts => {
             return None;
         }
-        Settled::NotTaken | Settled::Missing => gave_up(format!(
+        Settled::NotTaken(_) | Settled::Missing => gave_up(format!(
             "gave up after {}: {why}, and the job's status showed no stop within the settle window",
             plural_attempts(attempts)
         )),

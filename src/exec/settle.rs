@@ -72,8 +72,8 @@ pub(super) fn take_notice(ctx: &Context, stop: &Stop, answer: &Answer) {
 pub enum Settled {
     /// A stop took effect: the job is ending or ended (this status).
     Taken(String),
-    /// The window passed with the job as it was: the stop did not take effect.
-    NotTaken,
+    /// The window passed with the job as it was (this status): the stop did not take effect.
+    NotTaken(String),
     /// The job does not exist: nothing can have been stopped.
     Missing,
     /// The status cannot tell: not sent again.
@@ -93,8 +93,8 @@ impl Settled {
                 Some(s.clone()),
                 "the status showed the stop was taken".to_owned(),
             ),
-            Settled::NotTaken => (
-                None,
+            Settled::NotTaken(s) => (
+                Some(s.clone()),
                 "the status showed no stop within the settle window".to_owned(),
             ),
             Settled::Missing => (None, "the job does not exist".to_owned()),
@@ -153,7 +153,7 @@ pub async fn settle_escalation(
 fn judge_escalation(status: &str, late: bool, seen_failed: &mut bool) -> Option<Settled> {
     if status == status::FAILED {
         *seen_failed = true;
-        return late.then_some(Settled::NotTaken);
+        return late.then(|| Settled::NotTaken(status.to_owned()));
     }
     if *seen_failed && status::is_ending_or_ended(status) {
         return Some(Settled::Taken(status.to_owned()));
@@ -202,7 +202,7 @@ async fn settle_reads(
             Read::Status(s) if status::is_ending_or_ended(&s) => return Settled::Taken(s),
             Read::Status(s) if s == status::FAILED && seen_other => return Settled::Taken(s),
             Read::Status(s) if s == status::FAILED && late && prior.retrying => {
-                return Settled::NotTaken;
+                return Settled::NotTaken(s);
             }
             Read::Status(s) if s == status::FAILED && late => {
                 return Settled::Unknown(format!(
@@ -210,7 +210,7 @@ async fn settle_reads(
                 ));
             }
             Read::Status(s) if s == status::FAILED => {}
-            Read::Status(_) if late => return Settled::NotTaken,
+            Read::Status(s) if late => return Settled::NotTaken(s),
             Read::Status(_) => seen_other = true,
             Read::Missing => return Settled::Missing,
             Read::Refused => return Settled::Refused,

@@ -134,7 +134,7 @@ pub(super) async fn take_up(
                     ));
                     Ok((true, Escalation::None))
                 }
-                Settled::NotTaken | Settled::Missing => {
+                Settled::NotTaken(_) | Settled::Missing => {
                     // The send that follows is a resend: on disk before it goes, so that a
                     // later resume measures its settle window from it, not from this run's
                     // start (soak seed 71).
@@ -143,6 +143,7 @@ pub(super) async fn take_up(
                         seq,
                         job: stop.job,
                         at,
+                        reason: None,
                     }];
                     if !super::intents::write_or_halt(ctx, resend).await {
                         return done(interrupted(ctx, result.clone()));

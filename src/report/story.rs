@@ -89,9 +89,11 @@ pub fn history_line(r: &StopResult) -> String {
 /// One event in a few words, with its time.
 pub fn event_words(h: &Happened) -> String {
     let detail = match h.event {
-        What::Sent | What::Escalating => h
-            .attempt
-            .map_or(String::new(), |a| format!(" (attempt {a})")),
+        What::Sent | What::Escalating => {
+            let why = h.reason().map_or(String::new(), |r| format!(", {r}"));
+            h.attempt
+                .map_or(String::new(), |a| format!(" (attempt {a}{why})"))
+        }
         What::Answer | What::Refused => {
             let code = h.error_code().map_or(String::new(), |c| format!(" {c}"));
             h.http.map_or(String::new(), |s| format!(" {s}{code}"))

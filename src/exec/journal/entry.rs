@@ -171,6 +171,9 @@ pub enum Entry {
         seq: usize,
         /// The job the stop is for.
         job: JobId,
+        /// Why the last request is known not to have taken effect (a refused connection).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        reason: Option<String>,
         /// When.
         #[serde(skip_serializing_if = "Option::is_none", default)]
         at: Option<At>,

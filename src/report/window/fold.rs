@@ -276,6 +276,12 @@ fn happened(stop: &mut Stop, entry: &Entry, at: At) -> Option<Happened> {
             stop.sends += 1;
             stop.unsent = false;
             event.attempt = Some(stop.sends);
+            if let Entry::Resending {
+                reason: Some(why), ..
+            } = entry
+            {
+                event.detail_mut().reason = Some(format!("sent again after: {why}"));
+            }
             if matches!(entry, Entry::Escalating { .. }) {
                 event.event = What::Escalating;
             }
