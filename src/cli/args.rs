@@ -167,9 +167,10 @@ pub struct VerifyArgs {
     /// The run's JSON report (`run --report-json`).
     #[arg(long, value_name = "REPORT")]
     pub report: PathBuf,
-    /// The run's journal, whose results the report must agree with.
+    /// The window's journal, whose results the report must agree with; give it once per shard
+    /// for a report of merged shards.
     #[arg(long, value_name = "JOURNAL")]
-    pub journal: Option<PathBuf>,
+    pub journal: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -22,14 +22,14 @@ pub fn run(args: &VerifyArgs) -> Exit {
             return Exit::Invalid;
         }
     };
-    let verdict = verify::verify(&plan, &report, args.journal.as_deref());
+    let verdict = verify::verify(&plan, &report, &args.journal);
     for note in &verdict.notes {
         say!("{note}");
     }
     if verdict.differences.is_empty() {
         say!(
             "ok: {} to plan {}: {} results, one for every planned stop",
-            if args.journal.is_some() {
+            if !args.journal.is_empty() {
                 "the report and the journal belong"
             } else {
                 "the report belongs"

@@ -206,13 +206,15 @@ async fn send_all(ctx: &Context, members: &mut [Member<'_>]) -> Vec<Fate> {
             .await;
         drop(permit);
         let said = answer.as_ref().ok().map(Said::of);
+        let cause = reply::lost_cause(&answer);
         let pause = match reply::classify(answer, retry.max_backoff.get()) {
             Reply::Judged(answer) => {
                 reached = true;
                 let silent = judge_items(ctx, members, &pending, &answer, &mut fates);
                 if !silent.is_empty() {
                     let why = "the answer had no item for the job";
-                    journal_lost(ctx, members, &silent, why, Some(answer.http));
+                    let lost = format!("no item: {why}");
+                    journal_lost(ctx, members, &silent, &lost, Some(answer.http));
                     settle_each(ctx, members, &silent, why, &mut fates).await;
                 }
                 None
@@ -232,7 +234,8 @@ async fn send_all(ctx: &Context, members: &mut [Member<'_>]) -> Vec<Fate> {
             }
             Reply::Unknown(why) => {
                 reached = true;
-                journal_lost(ctx, members, &pending, &why, said.map(|s| s.http));
+                let lost = format!("{cause}: {why}");
+                journal_lost(ctx, members, &pending, &lost, said.map(|s| s.http));
                 settle_each(ctx, members, &pending, &why, &mut fates).await;
                 continue;
             }

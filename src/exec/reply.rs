@@ -59,6 +59,28 @@ pub fn classify(answer: Result<Answer, CallError>, max_pause: Duration) -> Reply
     }
 }
 
+/// What kind of loss an answer that leaves the outcome unknown is, in a word or two for the
+/// journal (`reset`, `timeout`, `5xx`, `cut`, …): read from the error's kind, never its text.
+pub fn lost_cause(answer: &Result<Answer, CallError>) -> &'static str {
+    use crate::api::error::AfterWrite;
+    match answer {
+        Ok(a) if a.http >= 500 => "5xx",
+        Ok(a) if a.body.is_none() => "not JSON",
+        Ok(_) => "an unexpected status",
+        Err(CallError::Unknown(m)) => match m.at {
+            AfterWrite::Reset => "reset",
+            AfterWrite::ClosedWithoutNotify => "closed without close_notify",
+            AfterWrite::Closed => "closed",
+            AfterWrite::Timeout => "timeout",
+            AfterWrite::CutBody => "cut",
+            AfterWrite::TooLarge => "too large",
+            AfterWrite::Tls => "TLS",
+            AfterWrite::Other => "broken",
+        },
+        Err(_) => "not sent",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,6 +93,21 @@ mod tests {
             retry_after: None,
             request_id: None,
         })
+    }
+
+    #[test]
+    fn a_lost_answer_is_named_by_its_kind_not_its_text() {
+        use crate::api::error::AfterWrite;
+        assert_eq!(lost_cause(&answer(504, None)), "5xx");
+        assert_eq!(lost_cause(&answer(200, None)), "not JSON");
+        for (at, word) in [
+            (AfterWrite::Reset, "reset"),
+            (AfterWrite::Timeout, "timeout"),
+            (AfterWrite::CutBody, "cut"),
+        ] {
+            let lost: Result<Answer, CallError> = Err(CallError::unknown(at, "anything at all"));
+            assert_eq!(lost_cause(&lost), word);
+        }
     }
 
     #[test]

@@ -84,6 +84,7 @@ pub async fn send(
             .await;
         drop(permit);
         let said = answer.as_ref().ok().map(Said::of);
+        let cause = reply::lost_cause(&answer);
         let (why, pause) = match reply::classify(answer, retry.max_backoff.get()) {
             Reply::Judged(answer) => return Sent::Answer(answer),
             Reply::AuthRefused(reason) => {
@@ -103,7 +104,7 @@ pub async fn send(
             Reply::Unknown(why) => {
                 reached = true;
                 let http = said.map(|s| s.http);
-                lost(ctx, seq, &why, http);
+                lost(ctx, seq, &format!("{cause}: {why}"), http);
                 match after_unknown(ctx, (seq, stop), before, &why, *attempts).await {
                     Some(sent) => return sent,
                     None => continue,

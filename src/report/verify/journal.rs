@@ -4,27 +4,21 @@
 //! the report says and what the journal says, in words.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::PathBuf;
 
 use super::Difference;
 use crate::exec::StopResult;
 use crate::report::json::ReadReport;
 use crate::report::{summary, window};
 
-/// What the journal at `path` says that `report` does not, and a note when the journal went on
-/// after the report was written.
-pub fn differences(report: &ReadReport, path: &Path) -> (Vec<Difference>, Vec<String>) {
-    let rendered = match window::render(&[path.to_owned()]) {
+/// What the journals (one, or a window's shards) say that `report` does not, and a note when
+/// the window went on after the report was written.
+pub fn differences(report: &ReadReport, journals: &[PathBuf]) -> (Vec<Difference>, Vec<String>) {
+    let rendered = match window::render(journals) {
         Ok(rendered) => rendered,
         Err(e) => {
-            let reason = e.to_string();
-            return (
-                vec![Difference::Journal {
-                    path: path.to_owned(),
-                    reason,
-                }],
-                Vec::new(),
-            );
+            let (path, reason) = (journals[0].clone(), e.to_string());
+            return (vec![Difference::Journal { path, reason }], Vec::new());
         }
     };
     let journal = &rendered.report;

@@ -176,7 +176,7 @@ pub struct Verdict {
 }
 
 /// Holds the `report` against the approved `plan` and, when given, the `journal`.
-pub fn verify(plan: &PlanDocument, report: &ReadReport, journal_path: Option<&Path>) -> Verdict {
+pub fn verify(plan: &PlanDocument, report: &ReadReport, journals: &[PathBuf]) -> Verdict {
     let plan_id = plan.plan_id.to_string();
     let mut planned: BTreeMap<usize, String> = plan
         .stops()
@@ -199,8 +199,8 @@ pub fn verify(plan: &PlanDocument, report: &ReadReport, journal_path: Option<&Pa
         },
     };
     verdict.differences.extend(itself::contradictions(report));
-    if let Some(path) = journal_path {
-        let (differences, notes) = journal::differences(report, path);
+    if !journals.is_empty() {
+        let (differences, notes) = journal::differences(report, journals);
         verdict.differences.extend(differences);
         verdict.notes.extend(notes);
     }

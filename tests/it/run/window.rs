@@ -264,6 +264,39 @@ fn shards_of_one_plan_merge_into_one_window_and_other_plans_are_refused() {
     );
     assert_eq!(window["window"]["processes"].as_array().unwrap().len(), 2);
     assert_eq!(window["outcome"], "passed");
+    // The merged report verifies against the plan and both shards' journals.
+    let plan = stopbook([
+        "plan",
+        path.to_str().unwrap(),
+        "--format",
+        "json",
+        "--out",
+        "plan.json",
+    ])
+    .current_dir(dir.path())
+    .output()
+    .unwrap();
+    assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
+    let verified = stopbook([
+        "verify",
+        "--plan",
+        "plan.json",
+        "--report",
+        "w.json",
+        "--journal",
+        "s1.jsonl",
+        "--journal",
+        "s2.jsonl",
+    ])
+    .current_dir(dir.path())
+    .output()
+    .unwrap();
+    assert_eq!(
+        verified.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&verified.stdout)
+    );
 
     // A journal of another plan does not join the window, and nothing is written.
     let other = tempfile::tempdir().unwrap();
