@@ -67,11 +67,13 @@ pub fn had_lost_answer(r: &StopResult) -> bool {
 /// What the HTTP column says: the last answer's status, or that the answer was lost.
 pub fn http_cell(r: &StopResult) -> String {
     let lost = r.history.iter().rev().find(|h| h.event == What::Lost);
+    let lost_word = |lost: &Happened| match lost.http {
+        Some(code) => format!("lost ({code})"),
+        None => "lost".to_owned(),
+    };
     match (r.http_status, lost) {
-        (_, Some(lost)) => match lost.http {
-            Some(code) => format!("lost ({code})"),
-            None => "lost".to_owned(),
-        },
+        (Some(h), Some(lost)) => format!("{h}; earlier {}", lost_word(lost)),
+        (None, Some(lost)) => lost_word(lost),
         (Some(h), None) => h.to_string(),
         (None, None) => String::new(),
     }

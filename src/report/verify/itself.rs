@@ -13,6 +13,9 @@ use crate::report::summary;
 pub fn contradictions(report: &ReadReport) -> Vec<Difference> {
     let mut found = Vec::new();
     let counted = summary(&report.results);
+    if report.summary.is_none() {
+        found.push(Difference::Itself("it has no summary".to_owned()));
+    }
     if let Some(said) = &report.summary {
         let pairs = [
             ("total", said.total, counted.total),

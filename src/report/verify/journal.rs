@@ -51,6 +51,13 @@ pub fn differences(report: &ReadReport, journals: &[PathBuf]) -> (Vec<Difference
         let counted = summary(&journal.results);
         field("summary", words_of(said), words_of(&counted));
     }
+    if let Some(sha) = &report.runbook_sha256 {
+        field(
+            "runbook_sha256",
+            quoted(sha),
+            quoted(&rendered.ctx.runbook_sha256),
+        );
+    }
     field(
         "timings",
         format!("{} stops timed", report.timings.len()),

@@ -218,6 +218,26 @@ fn a_canary_an_interrupt_a_kill_and_resumes_make_one_report() {
         "no stop was in flight at the interrupt or the kill"
     );
 
+    // The report holds together, and with the journal (the plan: the one the run pinned).
+    let verified = stopbook([
+        "verify",
+        "--plan",
+        "j.jsonl.plan.json",
+        "--report",
+        "report.json",
+        "--journal",
+        "j.jsonl",
+    ])
+    .current_dir(dir.path())
+    .output()
+    .unwrap();
+    let said = String::from_utf8_lossy(&verified.stdout);
+    assert_eq!(
+        verified.status.code(),
+        Some(0),
+        "{said}{}",
+        stderr(&verified)
+    );
     // The same report, rendered offline from the journal alone.
     let offline = render(dir.path(), &["j.jsonl", "--report-json", "offline.json"]);
     assert_eq!(offline.status.code(), Some(0), "{}", stderr(&offline));
