@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::fold::{Stop, Worker};
-use crate::exec::history::At;
+use crate::exec::history::{At, What};
 use crate::exec::journal::{Earlier, Finished};
 use crate::exec::{Outcome, Report, RunOutcome, StopResult, Timing};
 
@@ -81,9 +81,14 @@ fn result(seq: usize, stop: Stop, why: &str, not_started: &str) -> StopResult {
 fn take_finished(result: &mut StopResult, f: Finished) {
     result.outcome = f.outcome;
     // A stop a resume took up as accepted got its answer in an earlier process.
-    result.http_status = f
-        .http_status
-        .or_else(|| result.history.iter().rev().find_map(|h| h.http));
+    result.http_status = f.http_status.or_else(|| {
+        let accepted = result
+            .history
+            .iter()
+            .rev()
+            .find(|h| h.event == What::Accepted);
+        accepted.and_then(|h| h.http)
+    });
     result.error_code = f.error_code;
     result.error_msg = f.error_msg;
     result.final_status = f.final_status;
