@@ -46,6 +46,28 @@ fn escalated_is_reported_only_when_the_force_stop_was_accepted() {
     assert_eq!(result["escalated"], false, "{result}");
     let journal = std::fs::read_to_string(dir.path().join("j.jsonl")).unwrap();
     assert!(journal.contains("\"kind\":\"escalating\""), "{journal}");
+    // The refusal is journaled with its answer, so a resume knows the force stop took no
+    // effect (this failed on the code before the window record: no such line existed).
+    let refused: Vec<Value> = journal
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|l| l["kind"] == "escalation_refused")
+        .collect();
+    assert_eq!(refused.len(), 1, "{journal}");
+    assert_eq!(refused[0]["http"], 400, "{journal}");
+    assert!(refused[0]["error_code"].is_string(), "{journal}");
+    let history = &result["history"];
+    let events: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        events,
+        ["sent", "accepted", "escalating", "refused", "ended"],
+        "{history}"
+    );
 }
 
 #[test]

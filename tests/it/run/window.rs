@@ -10,8 +10,8 @@ use serde_json::Value;
 use stopbook::mock::{Faults, MockConfig};
 
 use super::{
-    External, FORCE_REFUSED, TAKEN, config, job_id, jobs, journaled, report, run, runbook, spawn,
-    stderr, stops_yaml, wait_until,
+    External, TAKEN, config, job_id, jobs, journaled, report, run, runbook, spawn, stderr,
+    stops_yaml, wait_until,
 };
 use crate::support::stopbook;
 
@@ -41,6 +41,18 @@ fn window_runbook(dir: &Path, url: &str) -> std::path::PathBuf {
     runbook(dir, url, &body)
 }
 
+/// A mock of `count` running jobs and a runbook listing them all, with `defaults`.
+fn listed(count: usize, defaults: &str) -> (External, tempfile::TempDir, std::path::PathBuf) {
+    let mock = External::start(config(jobs(0..count, "INCRE_TRANSFER_STARTED")));
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "defaults: {defaults}\nphases:\n  - name: all\n    stops:\n{}",
+        stops_yaml((0..count).map(job_id))
+    );
+    let path = runbook(dir.path(), &mock.url, &body);
+    (mock, dir, path)
+}
+
 /// Runs shards 1/n, 2/n, … of `runbook`, one journal each, each to exit 0.
 fn run_shards(dir: &Path, runbook: &Path, n: usize, journals: &[&str]) {
     for (k, journal) in journals.iter().enumerate() {
@@ -56,6 +68,15 @@ fn run_shards(dir: &Path, runbook: &Path, n: usize, journals: &[&str]) {
         let output = run(dir, &args);
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     }
+}
+
+/// Whether the result's history has an `event`.
+fn had(result: &Value, event: &str) -> bool {
+    result["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["event"] == event)
 }
 
 /// Runs `stopbook report ARGS` in `dir`.
@@ -174,16 +195,7 @@ fn a_canary_an_interrupt_a_kill_and_resumes_make_one_report() {
     let canary_sent = &results[0]["history"][0]["at"];
     assert!(canary_sent.as_str() < processes[1]["started_at"].as_str());
     // Lost answers are in the record, each followed by the status read that settled it.
-    let lost: Vec<&Value> = results
-        .iter()
-        .filter(|r| {
-            r["history"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|h| h["event"] == "lost")
-        })
-        .collect();
+    let lost: Vec<&Value> = results.iter().filter(|r| had(r, "lost")).collect();
     assert!(
         !lost.is_empty(),
         "the gateway lost no answer: the test proves nothing"
@@ -203,16 +215,7 @@ fn a_canary_an_interrupt_a_kill_and_resumes_make_one_report() {
         assert!(r["history"][at]["reason"].is_string(), "{r}");
     }
     // The interrupted processes left their mark on the stops they had in flight.
-    let interrupted = results
-        .iter()
-        .filter(|r| {
-            r["history"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|h| h["event"] == "interrupted")
-        })
-        .count();
+    let interrupted = results.iter().filter(|r| had(r, "interrupted")).count();
     assert!(
         interrupted > 0,
         "no stop was in flight at the interrupt or the kill"
@@ -250,13 +253,7 @@ fn a_canary_an_interrupt_a_kill_and_resumes_make_one_report() {
 
 #[test]
 fn shards_of_one_plan_merge_into_one_window_and_other_plans_are_refused() {
-    let mock = External::start(config(jobs(0..6, "INCRE_TRANSFER_STARTED")));
-    let dir = tempfile::tempdir().unwrap();
-    let body = format!(
-        "defaults: {{ wait: {{ timeout: 20s, poll: 100ms }} }}\nphases:\n  - name: all\n    stops:\n{}",
-        stops_yaml((0..6).map(job_id))
-    );
-    let path = runbook(dir.path(), &mock.url, &body);
+    let (mock, dir, path) = listed(6, "{ wait: { timeout: 20s, poll: 100ms } }");
     run_shards(dir.path(), &path, 2, &["s1.jsonl", "s2.jsonl"]);
     let merged = render(
         dir.path(),
@@ -357,13 +354,7 @@ fn shards_of_one_plan_merge_into_one_window_and_other_plans_are_refused() {
 
 #[test]
 fn part_of_a_window_a_journal_in_use_and_a_report_over_a_journal_are_refused() {
-    let mock = External::start(config(jobs(0..3, "INCRE_TRANSFER_STARTED")));
-    let dir = tempfile::tempdir().unwrap();
-    let body = format!(
-        "defaults: {{ wait: false }}\nphases:\n  - name: all\n    stops:\n{}",
-        stops_yaml((0..3).map(job_id))
-    );
-    let path = runbook(dir.path(), &mock.url, &body);
+    let (_mock, dir, path) = listed(3, "{ wait: false }");
     run_shards(dir.path(), &path, 3, &["t1.jsonl", "t2.jsonl"]);
     // Two of three shards would read as the whole window.
     let part = render(
@@ -423,44 +414,4 @@ fn part_of_a_window_a_journal_in_use_and_a_report_over_a_journal_are_refused() {
     drop(lock);
     let free = render(dir.path(), &["t1.jsonl", "--report-json", "x.json"]);
     assert_eq!(free.status.code(), Some(0), "{}", stderr(&free));
-}
-
-#[test]
-fn a_refused_escalation_is_journaled_with_its_answer() {
-    // The graceful stop takes 3s; escalation is due after 300ms, while the job is ending, so
-    // the force stop is refused and the job ends on its own.
-    let mock = External::start(MockConfig {
-        stop_delay: Duration::from_secs(3),
-        ..config(jobs(0..1, "INCRE_TRANSFER_STARTED"))
-    });
-    let dir = tempfile::tempdir().unwrap();
-    let body = format!(
-        "defaults: {{ wait: {{ timeout: 20s, poll: 100ms }}, escalate: {{ after: 300ms }} }}\nphases:\n  - name: all\n    stops:\n{}",
-        stops_yaml([job_id(0)])
-    );
-    let path = runbook(dir.path(), &mock.url, &body);
-    let output = run(dir.path(), &journaled(&path));
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert_eq!(mock.received().of(&job_id(0)), [TAKEN, FORCE_REFUSED]);
-    let journal = std::fs::read_to_string(dir.path().join("j.jsonl")).unwrap();
-    let refused: Vec<Value> = journal
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .filter(|l| l["kind"] == "escalation_refused")
-        .collect();
-    assert_eq!(refused.len(), 1, "{journal}");
-    assert_eq!(refused[0]["http"], 400, "{journal}");
-    assert!(refused[0]["error_code"].is_string(), "{journal}");
-    let history = &report(dir.path())["results"][0]["history"];
-    let events: Vec<&str> = history
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["event"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        events,
-        ["sent", "accepted", "escalating", "refused", "ended"],
-        "{history}"
-    );
 }
