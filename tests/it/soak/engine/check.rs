@@ -15,7 +15,9 @@
 //! 6. at the boundaries (see [`super::twists`]): a second run on a journal in use and a resume
 //!    at another endpoint without `--retarget` are refused, nothing sent; each shard is judged
 //!    on its own stops and requests; a stop that had failed may get one more stop from a
-//!    `--retry-failed` resume, and no other.
+//!    `--retry-failed` resume, and no other;
+//! 7. the last run's report is the one `stopbook report` renders from the journal afterwards
+//!    (results, outcome, window, timings): the journal alone holds the window's record.
 
 use serde_json::Value;
 
@@ -85,6 +87,15 @@ fn check_leg(s: &Schedule, leg: &Leg, requests: &Value, jobs: &Value) -> Vec<Str
         v.push(format!(
             "{shard}the last exit says {expected}, the report {outcome}"
         ));
+    }
+    // The window's record is the journal: rendered again offline, it tells the same.
+    let offline = leg.offline.as_ref();
+    for field in ["results", "outcome", "window", "timings"] {
+        if offline.map(|o| &o[field]) != Some(&report[field]) {
+            v.push(format!(
+                "{shard}`stopbook report` of the journal differs from the last run's report in `{field}`"
+            ));
+        }
     }
     v.extend(results(s, report, jobs));
     v.extend(budgets(s, report));

@@ -97,6 +97,9 @@ pub struct Leg {
     /// Exit codes in order (`None`: ended by a signal).
     pub exits: Vec<Option<i32>>,
     pub report: Option<Value>,
+    /// The same window's report rendered afterwards, offline, from the journal alone
+    /// (`stopbook report`): it must be the last run's.
+    pub offline: Option<Value>,
     /// Why the leg could not run to a final exit, if it could not.
     pub stuck: Option<String>,
     /// The mock's request log positions the leg's processes sent between.
@@ -198,6 +201,24 @@ impl Ctx<'_> {
         }
     }
 
+    /// The leg's window rendered from its journal by `stopbook report`, if it could be.
+    fn render_offline(&self) -> Option<Value> {
+        let out = self.dir.join(self.name("offline", "json"));
+        let status = std::process::Command::new(self.bin)
+            .arg("report")
+            .arg(self.journal())
+            .arg("--report-json")
+            .arg(&out)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .ok()?;
+        let text = status
+            .success()
+            .then(|| std::fs::read_to_string(&out).ok())??;
+        serde_json::from_str(&text).ok()
+    }
+
     /// The outcome of the leg's last report, if one was written.
     fn outcome(&self) -> Option<String> {
         let text = std::fs::read_to_string(self.report()).ok()?;
@@ -289,6 +310,7 @@ fn run_leg(ctx: &Ctx, interrupts: &mut std::slice::Iter<Interrupt>, ran: &mut Ra
     leg.report = std::fs::read_to_string(ctx.report())
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok());
+    leg.offline = ctx.render_offline();
     leg
 }
 
