@@ -102,6 +102,18 @@ fn exact_answers_do_not_wait_or_escalate() {
     assert!(settings(&rb, 0, 1).effective_escalate().is_some());
 }
 
+/// A force stop has nothing to escalate to: the plan must not show it escalating (issue 24's
+/// rough edge; the run never did escalate one).
+#[test]
+fn force_stops_do_not_escalate() {
+    let rb = load(&format!(
+        "version: 1\nname: n\ndefaults: {{ escalate: {{ after: 1m }} }}\nphases:\n  - name: p\n    stops:\n\
+         \x20     - job: {A}\n        force: true\n      - job: {B}\n"
+    ));
+    assert_eq!(settings(&rb, 0, 0).effective_escalate(), None);
+    assert!(settings(&rb, 0, 1).effective_escalate().is_some());
+}
+
 #[test]
 fn a_200_answer_without_a_code_means_success() {
     let rb = load(&format!(
