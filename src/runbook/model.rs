@@ -283,7 +283,10 @@ impl Settings {
 
     /// Escalation needs waiting: it acts on a job that has not ended in time.
     pub fn effective_escalate(&self) -> Option<Escalate> {
-        self.effective_wait().and(self.escalate)
+        // A force stop has nothing to escalate to (soak seed 12).
+        self.effective_wait()
+            .and(self.escalate)
+            .filter(|_| !self.force)
     }
 }
 
