@@ -112,16 +112,9 @@ fn check_paths(args: &ReportArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether `a` and `b` name one file: the same path, or (when both exist) the same file.
+/// Whether `a` and `b` name one file (the same path, or links to one file).
 fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b || absolute(a) == absolute(b),
-    }
-}
-
-fn absolute(p: &Path) -> Option<PathBuf> {
-    std::path::absolute(p).ok()
+    super::report_paths::identity(a) == super::report_paths::identity(b)
 }
 
 /// Whether `files` asks for any file.

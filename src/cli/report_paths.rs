@@ -93,7 +93,7 @@ fn writable(path: &Path) -> Result<(), Refusal> {
 
 /// One name for every way of writing a path: its folder resolved (symbolic links, `..`), and
 /// the file itself resolved when it is a link to another.
-fn identity(path: &Path) -> PathBuf {
+pub(super) fn identity(path: &Path) -> PathBuf {
     if let Ok(real) = path.canonicalize() {
         return real;
     }

@@ -82,6 +82,13 @@ impl RunContext {
     }
 }
 
+/// A shard as reports and journals write it (`K/N`), read back; `None` unless 1 ≤ K ≤ N.
+pub fn parse_shard(text: &str) -> Option<(usize, usize)> {
+    let (k, n) = text.split_once('/')?;
+    let (k, n) = (k.parse().ok()?, n.parse().ok()?);
+    (k >= 1 && k <= n).then_some((k, n))
+}
+
 /// The version of stopbook that wrote a report.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 

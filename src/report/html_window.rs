@@ -71,16 +71,7 @@ pub fn processes(view: &View) -> Markup {
 
 /// The lost answers and how each was settled, then the stories worth telling.
 pub fn stories(view: &View) -> Markup {
-    let lost: Vec<&StopResult> = view
-        .rows()
-        .map(|row| row.result)
-        .filter(|r| story::had_lost_answer(r))
-        .collect();
-    let told: Vec<&StopResult> = view
-        .rows()
-        .map(|row| row.result)
-        .filter(|r| story::worth_telling(r))
-        .collect();
+    let (lost, told) = story::told(view);
     html! {
         @if !lost.is_empty() {
             h2 { "Lost answers (" (story::count(lost.len(), "stop")) ")" }

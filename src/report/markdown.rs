@@ -81,11 +81,7 @@ fn write_processes(out: &mut impl Write, view: &View) -> io::Result<()> {
 /// The lost answers and how each was settled, then the events of every stop that took more
 /// than one request, escalated, was interrupted or failed (the first [`story::MAX_STORIES`]).
 fn write_stories(out: &mut impl Write, view: &View) -> io::Result<()> {
-    let lost: Vec<&StopResult> = view
-        .rows()
-        .map(|row| row.result)
-        .filter(|r| story::had_lost_answer(r))
-        .collect();
+    let (lost, told) = story::told(view);
     if !lost.is_empty() {
         writeln!(out)?;
         writeln!(
@@ -101,11 +97,6 @@ fn write_stories(out: &mut impl Write, view: &View) -> io::Result<()> {
         }
         more(out, lost.len())?;
     }
-    let told: Vec<&StopResult> = view
-        .rows()
-        .map(|row| row.result)
-        .filter(|r| story::worth_telling(r))
-        .collect();
     if !told.is_empty() {
         writeln!(out)?;
         writeln!(

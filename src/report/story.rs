@@ -2,11 +2,22 @@
 //! (Markdown, HTML, JUnit): which answers were lost and how each was settled, a stop's events
 //! in one line, a process in one line. One home, so the formats cannot tell it differently.
 
+use super::view::View;
 use crate::exec::StopResult;
 use crate::exec::history::{Happened, Process, What};
 
 /// At most this many stops get their story told in full; the JSON report has every one.
 pub const MAX_STORIES: usize = 50;
+
+/// The stops of `view` with an answer lost, and those whose story is worth telling, in plan
+/// order: what every format lists apart from its tables.
+pub fn told<'a>(view: &'a View) -> (Vec<&'a StopResult>, Vec<&'a StopResult>) {
+    let results = || view.rows().map(|row| row.result);
+    (
+        results().filter(|r| had_lost_answer(r)).collect(),
+        results().filter(|r| worth_telling(r)).collect(),
+    )
+}
 
 /// Whether the stop's story is worth telling apart from its row: an answer lost, more than one
 /// request, an escalation, an interruption, or a failure.

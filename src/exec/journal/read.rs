@@ -62,7 +62,6 @@ pub fn read(path: &Path, plan_id: &str) -> Result<Window, JournalError> {
         }
         Ok(())
     })?;
-    window.headed = window.headed || window.binding.is_some();
     Ok(window)
 }
 

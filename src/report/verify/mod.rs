@@ -183,7 +183,11 @@ pub fn verify(plan: &PlanDocument, report: &ReadReport, journals: &[PathBuf]) ->
         .map(|(_, stop)| (stop.seq, stop.job.to_string()))
         .collect();
     // A shard's report holds the stops of its shard only.
-    if let Some(shard) = report.shard.as_deref().and_then(parse_shard) {
+    if let Some(shard) = report
+        .shard
+        .as_deref()
+        .and_then(super::context::parse_shard)
+    {
         planned.retain(|seq, _| in_shard(*seq, Some(shard)));
     }
     // A run of an accepted drift ran the approved plan less the jobs that no longer matched,
@@ -205,13 +209,6 @@ pub fn verify(plan: &PlanDocument, report: &ReadReport, journals: &[PathBuf]) ->
         verdict.notes.extend(notes);
     }
     verdict
-}
-
-/// `K/N` as a report writes it.
-fn parse_shard(text: &str) -> Option<(usize, usize)> {
-    let (k, n) = text.split_once('/')?;
-    let (k, n) = (k.parse().ok()?, n.parse().ok()?);
-    (k >= 1 && k <= n).then_some((k, n))
 }
 
 /// The plan against the report: plan_id, then stops missing, extra, repeated or changed.

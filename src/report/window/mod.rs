@@ -8,7 +8,7 @@ mod results;
 
 use std::path::PathBuf;
 
-use super::context::{AuthKind, RunContext, TargetInfo};
+use super::context::{AuthKind, RunContext, TargetInfo, parse_shard};
 use crate::exec::history::WindowRecord;
 use crate::exec::journal::JournalError;
 use crate::exec::{Report, RunOutcome};
@@ -271,30 +271,20 @@ fn context(folds: &[(String, Folded)]) -> RunContext {
             .and_then(parse_shard),
         _ => None,
     };
-    let target = binding.map_or_else(
-        || TargetInfo {
-            endpoint: "(not recorded)".to_owned(),
-            project_id: String::new(),
-            auth: AuthKind::Embedded,
-        },
-        |b| TargetInfo {
+    let mut ctx = RunContext::of_plan(
+        &last.plan_id,
+        &last.runbook,
+        last.runbook_sha256.clone().unwrap_or_default(),
+    );
+    if let Some(b) = binding {
+        ctx.target = TargetInfo {
             auth: serde_json::from_value(serde_json::Value::String(b.auth.clone()))
                 .unwrap_or(AuthKind::Embedded),
             endpoint: last.url.clone().unwrap_or(b.endpoint),
             project_id: b.project_id,
-        },
-    );
-    RunContext {
-        runbook: last.runbook.clone(),
-        plan_id: last.plan_id.clone(),
-        runbook_sha256: last.runbook_sha256.clone().unwrap_or_default(),
-        target,
-        shard,
-        approved_plan_id: last.approved_plan_id.clone(),
+        };
     }
-}
-
-fn parse_shard(text: &str) -> Option<(usize, usize)> {
-    let (k, n) = text.split_once('/')?;
-    Some((k.parse().ok()?, n.parse().ok()?))
+    ctx.shard = shard;
+    ctx.approved_plan_id.clone_from(&last.approved_plan_id);
+    ctx
 }
