@@ -5,6 +5,7 @@
 
 mod drift;
 mod filters;
+mod guards;
 mod hostile;
 mod offline;
 mod preflight;
