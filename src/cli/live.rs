@@ -98,9 +98,15 @@ pub async fn resolve(runbook: &mut Runbook, connection: &Connection) -> Result<(
     select::resolve(runbook, &connection.client)
         .await
         .map_err(|e| match e {
-            SelectError::TooMany { .. } => invalid(format!("error: {e}")),
+            SelectError::TooMany { .. } | SelectError::TooFew { .. } => {
+                invalid(format!("error: {e}"))
+            }
             SelectError::Live(live) => unreadable(&live),
-        })
+        })?;
+    match crate::runbook::force_cap::over(runbook) {
+        Some(words) => Err(invalid(format!("error: {words}; nothing was sent"))),
+        None => Ok(()),
+    }
 }
 
 /// Live state could not be read: exit 3, nothing sent.

@@ -4,7 +4,7 @@
 //! then ID, and checked against `max`. The matched jobs become stops of their phase, with the
 //! phase's settings and their names.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,6 +33,23 @@ pub enum SelectError {
     /// Reading live state failed (exit 3).
     #[error(transparent)]
     Live(#[from] LiveError),
+    /// A select matched fewer jobs than its `min` (exit 2: nothing is sent): a typo in a
+    /// filter matches nothing, and must never pass as a run that stopped nothing.
+    #[error(
+        "phase `{phase}`: the select matched {found} jobs, fewer than its `min: {min}` ({query}; {funnel}); nothing was sent. If no match is expected here, write `min: 0`"
+    )]
+    TooFew {
+        /// The phase.
+        phase: String,
+        /// How many it matched.
+        found: usize,
+        /// Its guard.
+        min: u32,
+        /// The query, in words.
+        query: String,
+        /// What each step kept, in words.
+        funnel: Funnel,
+    },
     /// A select matched more jobs than its `max` (exit 2: nothing is sent).
     #[error(
         "phase `{phase}`: the select matched {found} jobs, more than its `max: {max}`; nothing was sent"
@@ -56,6 +73,45 @@ pub struct Found {
     pub name: String,
 }
 
+/// How many jobs each step of a select kept, so a select that found too few says where
+/// they went.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Funnel {
+    /// Jobs ListJobs listed (its filters checked again on each).
+    pub listed: usize,
+    /// Of those, the ones the tag filter also found (when the select names tags).
+    pub tagged: Option<usize>,
+    /// Of those, the ones whose whole name matches the glob (when it has one).
+    pub globbed: Option<usize>,
+    /// Jobs `exclude` left out.
+    pub excluded: usize,
+    /// Jobs left out as listed in the runbook or found by an earlier select.
+    pub claimed: usize,
+}
+
+impl std::fmt::Display for Funnel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ListJobs listed {}", self.listed)?;
+        if let Some(n) = self.tagged {
+            write!(f, ", the tag filter kept {n}")?;
+        }
+        if let Some(n) = self.globbed {
+            write!(f, ", the glob kept {n}")?;
+        }
+        if self.excluded > 0 {
+            write!(f, ", exclude left out {}", self.excluded)?;
+        }
+        if self.claimed > 0 {
+            let n = self.claimed;
+            write!(
+                f,
+                ", {n} listed in the runbook or found by an earlier select"
+            )?;
+        }
+        Ok(())
+    }
+}
+
 /// Resolves every phase's `select` in `runbook`, appending the jobs found to their phase.
 pub async fn resolve(runbook: &mut Runbook, client: &Client) -> Result<(), SelectError> {
     let pace = Pace::new(runbook.limits.concurrency, runbook.limits.rate);
@@ -64,11 +120,22 @@ pub async fn resolve(runbook: &mut Runbook, client: &Client) -> Result<(), Selec
         let Some(select) = &phase.select else {
             continue;
         };
-        let found = matches(select, &phase.settings.retry, client, &pace).await?;
+        let (found, mut funnel) = matches(select, &phase.settings.retry, client, &pace).await?;
+        let matched = found.len();
         let found: Vec<Found> = found
             .into_iter()
             .filter(|f| !claimed.contains(&f.id))
             .collect();
+        funnel.claimed = matched - found.len();
+        if found.len() < select.min as usize {
+            return Err(SelectError::TooFew {
+                phase: phase.name.clone(),
+                found: found.len(),
+                min: select.min,
+                query: crate::runbook::select::describe(select, &|s| s.to_owned()).join(", "),
+                funnel,
+            });
+        }
         if found.len() > select.max as usize {
             return Err(SelectError::TooMany {
                 phase: phase.name.clone(),
@@ -89,37 +156,69 @@ pub async fn resolve(runbook: &mut Runbook, client: &Client) -> Result<(), Selec
     Ok(())
 }
 
-/// Every job `select` matches on the target, by name then ID.
+/// Every job `select` matches on the target, by name then ID, and what each step kept.
 pub async fn matches(
     select: &Select,
     retry: &Retry,
     client: &Client,
     pace: &Pace,
-) -> Result<Vec<Found>, LiveError> {
-    let listed = list_jobs(select, retry, client, pace).await?;
-    let tagged = match select.tags.is_empty() {
-        true => None,
-        false => Some(tag_filter(select, retry, client, pace).await?),
+) -> Result<(Vec<Found>, Funnel), LiveError> {
+    let mut funnel = Funnel::default();
+    let mut found: Vec<Found> = Vec::new();
+    let reading = Reading {
+        retry,
+        client,
+        pace,
+        most: MOST.max(select.max as usize),
     };
-    let mut found: Vec<Found> = listed
-        .into_iter()
-        .filter(|f| tagged.as_ref().is_none_or(|t| t.contains(&f.id)))
-        .filter(|f| select.name_glob.as_ref().is_none_or(|g| g.matches(&f.name)))
-        .collect();
+    for job_type in &select.job_types {
+        let listed = list_jobs(select, job_type.as_str(), retry, client, pace).await?;
+        funnel.listed += listed.len();
+        let mut kept: Vec<Found> = match select.tags.is_empty() {
+            true => listed,
+            false => {
+                let tagged = reading.ids(&select.tags, job_type.as_str()).await?;
+                let kept: Vec<Found> = listed
+                    .into_iter()
+                    .filter(|f| tagged.contains(&f.id))
+                    .collect();
+                *funnel.tagged.get_or_insert(0) += kept.len();
+                kept
+            }
+        };
+        if let Some(glob) = &select.name_glob {
+            kept.retain(|f| glob.matches(&f.name));
+            *funnel.globbed.get_or_insert(0) += kept.len();
+        }
+        let before = kept.len();
+        let x = &select.exclude;
+        kept.retain(|f| !x.ids.contains(&f.id));
+        kept.retain(|f| x.name.as_ref().is_none_or(|n| !server_name_match(n, f)));
+        kept.retain(|f| x.name_glob.as_ref().is_none_or(|g| !g.matches(&f.name)));
+        // Any one excluded tag leaves a job out: one tag-filter call a key.
+        for (key, values) in &x.tags {
+            let one = std::collections::BTreeMap::from([(key.clone(), values.clone())]);
+            let tagged = reading.ids(&one, job_type.as_str()).await?;
+            kept.retain(|f| !tagged.contains(&f.id));
+        }
+        funnel.excluded += before - kept.len();
+        found.extend(kept);
+    }
     found.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
-    Ok(found)
+    Ok((found, funnel))
 }
 
 /// Pages through ListJobs with the select's filters: the first page gives the total, the rest
 /// are read at once within the limits. A set that changes while it is read is read again.
 async fn list_jobs(
     select: &Select,
+    job_type: &str,
     retry: &Retry,
     client: &Client,
     pace: &Pace,
 ) -> Result<Vec<Found>, LiveError> {
     let status = select.status.join(",");
-    let mut query = Query::new(select.job_type.as_str(), PAGE);
+    let mut query = Query::new(job_type, PAGE);
     if !status.is_empty() {
         query = query.filter("status", &status);
     }
@@ -135,7 +234,7 @@ async fn list_jobs(
             let call = || client.list_jobs(&query, TIMEOUT);
             let answer = read(pace, retry, "ListJobs", call).await?;
             page_of(&answer, ("ListJobs", "jobs", "id"), |item| {
-                job_item(item, select)
+                job_item(item, select, job_type)
             })
         }
     };
@@ -145,12 +244,12 @@ async fn list_jobs(
 /// One ListJobs item, if it is a job the select may take: every filter the server applied is
 /// checked again here (an item that lacks a field a filter needs is not taken), so a server
 /// that ignores one cannot put a job in the plan that the query does not describe.
-fn job_item(item: &Value, select: &Select) -> Result<Option<Found>, BadItem> {
+fn job_item(item: &Value, select: &Select, job_type: &str) -> Result<Option<Found>, BadItem> {
     let found = found(item, "id", "name")?;
     let text = |key: &str| item.get(key).and_then(Value::as_str);
     let status_ok =
         select.status.is_empty() || text("status").is_some_and(|s| select.status.contains(&s));
-    let type_ok = text("job_type") == Some(select.job_type.as_str());
+    let type_ok = text("job_type") == Some(job_type);
     let name_ok = select
         .name
         .as_ref()
@@ -169,9 +268,12 @@ fn server_name_match(name: &str, found: &Found) -> bool {
     found.id.as_str() == name || found.name.to_lowercase().contains(&name.to_lowercase())
 }
 
-/// One tag-filter resource, if it carries every tag the select names (with an allowed value):
-/// its own `tags` are checked, so a server that ignores the filter cannot add a job.
-fn tag_item(item: &Value, select: &Select) -> Result<Option<Found>, BadItem> {
+/// One tag-filter resource, if it carries every tag of `wanted` (with an allowed value): its
+/// own `tags` are checked, so a server that ignores the filter cannot add a job.
+fn tag_item(
+    item: &Value,
+    wanted: &BTreeMap<String, Vec<String>>,
+) -> Result<Option<Found>, BadItem> {
     let found = found(item, "resource_id", "resource_name")?;
     let tags = item.get("tags").and_then(Value::as_array);
     let has = |key: &str, values: &[String]| {
@@ -182,37 +284,48 @@ fn tag_item(item: &Value, select: &Select) -> Result<Option<Found>, BadItem> {
                     .is_some_and(|v| values.iter().any(|w| w == v))
         })
     };
-    let ok = select.tags.iter().all(|(key, values)| has(key, values));
+    let ok = wanted.iter().all(|(key, values)| has(key, values));
     Ok(ok.then_some(found))
 }
 
-/// The IDs the tag filter finds for the select's tags and type.
-async fn tag_filter(
-    select: &Select,
-    retry: &Retry,
-    client: &Client,
-    pace: &Pace,
-) -> Result<HashSet<JobId>, LiveError> {
-    let tags: Vec<Value> = select
-        .tags
-        .iter()
-        .map(|(key, values)| json!({"key": key, "values": values}))
-        .collect();
-    let body = json!({"without_any_tag": false, "tags": tags});
-    let page = |offset: usize| {
-        let body = &body;
-        async move {
-            let call = || client.tag_filter(select.job_type.as_str(), offset, PAGE, body, TIMEOUT);
-            let answer = read(pace, retry, "the tag filter", call).await?;
-            let what = ("the tag filter", "resources", "resource_id");
-            page_of(&answer, what, |item| tag_item(item, select))
-        }
-    };
-    Ok(paged(page, pace, MOST.max(select.max as usize))
-        .await?
-        .into_iter()
-        .map(|f| f.id)
-        .collect())
+/// How the tag filter is read.
+struct Reading<'a> {
+    retry: &'a Retry,
+    client: &'a Client,
+    pace: &'a Pace,
+    most: usize,
+}
+
+impl Reading<'_> {
+    /// The IDs of the tasks of `job_type` the tag filter finds carrying every tag `wanted`.
+    async fn ids(
+        &self,
+        wanted: &BTreeMap<String, Vec<String>>,
+        job_type: &str,
+    ) -> Result<HashSet<JobId>, LiveError> {
+        let tags: Vec<Value> = wanted
+            .iter()
+            .map(|(key, values)| json!({"key": key, "values": values}))
+            .collect();
+        let body = json!({"without_any_tag": false, "tags": tags});
+        let page = |offset: usize| {
+            let body = &body;
+            async move {
+                let call = || {
+                    self.client
+                        .tag_filter(job_type, offset, PAGE, body, TIMEOUT)
+                };
+                let answer = read(self.pace, self.retry, "the tag filter", call).await?;
+                let what = ("the tag filter", "resources", "resource_id");
+                page_of(&answer, what, |item| tag_item(item, wanted))
+            }
+        };
+        Ok(paged(page, self.pace, self.most)
+            .await?
+            .into_iter()
+            .map(|f| f.id)
+            .collect())
+    }
 }
 
 /// A listed item that names no job stopbook could stop.

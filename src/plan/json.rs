@@ -9,7 +9,8 @@ use serde::{Serialize, Serializer};
 
 use super::{Plan, Totals, totals};
 use crate::runbook::model::{
-    Auth, Expectation, Host, Phase, Retry, Runbook, Select, Settings, Stop, Target, Wait,
+    Auth, DEFAULT_SELECT_MIN, Expectation, Host, Phase, Retry, Runbook, Select, Settings, Stop,
+    Target, Wait,
 };
 use crate::runbook::raw::ResultWord;
 use crate::runbook::values::{Duration, FailureBudget, Rate};
@@ -61,6 +62,7 @@ impl<'a> PlanBody<'a> {
                     .limits
                     .max_failures
                     .map(|budget| FailureView::of(budget, total)),
+                max_force: runbook.limits.max_force,
                 rate: runbook.limits.rate,
             },
             phases: runbook
@@ -86,6 +88,8 @@ struct LimitsView {
     batch: u32,
     concurrency: u32,
     max_failures: Option<FailureView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_force: Option<u32>,
     rate: Option<Rate>,
 }
 
@@ -252,6 +256,9 @@ impl Serialize for PhaseView<'_> {
                 &FailureView::of(budget, self.phase.stops.len()),
             )?;
         }
+        if let Some(cap) = self.phase.max_force {
+            st.serialize_field("max_force", &cap)?;
+        }
         st.serialize_field("name", &self.phase.name)?;
         if let Some(select) = &self.phase.select {
             let matched = self.phase.stops.iter().filter(|s| s.name.is_some()).count();
@@ -321,12 +328,34 @@ struct SelectView<'a> {
 impl Serialize for SelectView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
+        #[serde(untagged)]
+        enum Types {
+            One(&'static str),
+            Several(Vec<&'static str>),
+        }
+        #[derive(Serialize)]
+        struct ExcludeView<'a> {
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            ids: Vec<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            name: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            name_glob: Option<&'a str>,
+            #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+            tags: &'a BTreeMap<String, Vec<String>>,
+        }
+        // Written only when they say something, so a plan that uses neither keeps its plan_id.
+        #[derive(Serialize)]
         struct View<'a> {
             #[serde(skip_serializing_if = "Option::is_none")]
             enterprise_project_id: Option<&'a str>,
-            job_type: &'static str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            exclude: Option<ExcludeView<'a>>,
+            job_type: Types,
             matched: usize,
             max: u32,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            min: Option<u32>,
             #[serde(skip_serializing_if = "Option::is_none")]
             name: Option<&'a str>,
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -337,11 +366,22 @@ impl Serialize for SelectView<'_> {
             tags: &'a BTreeMap<String, Vec<String>>,
         }
         let q = self.select;
+        let x = &q.exclude;
         View {
             enterprise_project_id: q.enterprise_project_id.as_deref(),
-            job_type: q.job_type.as_str(),
+            exclude: (!x.is_empty()).then(|| ExcludeView {
+                ids: x.ids.iter().map(|id| id.as_str()).collect(),
+                name: x.name.as_deref(),
+                name_glob: x.name_glob.as_ref().map(|g| g.pattern.as_str()),
+                tags: &x.tags,
+            }),
+            job_type: match q.job_types.as_slice() {
+                [one] => Types::One(one.as_str()),
+                several => Types::Several(several.iter().map(|t| t.as_str()).collect()),
+            },
             matched: self.matched,
             max: q.max,
+            min: (q.min != DEFAULT_SELECT_MIN).then_some(q.min),
             name: q.name.as_deref(),
             name_glob: q.name_glob.as_ref().map(|g| g.pattern.as_str()),
             status: &q.status,

@@ -38,13 +38,21 @@ pub(super) fn write(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "- **failure budget:** {budget}")?;
     writeln!(
         out,
-        "- **totals:** {} phase{}, {} stop{}, {} forced",
+        "- **totals:** {} phase{}, {} stop{}, {} forced{}",
         totals.phases,
         plural(totals.phases),
         totals.stops,
         plural(totals.stops),
-        totals.forced
+        totals.forced,
+        selected_totals(rb)
     )?;
+    if let Some(cap) = rb.limits.max_force {
+        writeln!(
+            out,
+            "- **force cap:** at most {cap} stop{} forced, escalations that could fire included",
+            plural(cap as usize)
+        )?;
+    }
     let mut seq = 0;
     for (index, phase) in rb.phases.iter().enumerate() {
         write_phase(out, index + 1, phase, &mut seq)?;
@@ -79,6 +87,13 @@ fn write_phase(
         )?;
     }
     write_phase_budget(out, phase)?;
+    if let Some(cap) = phase.max_force {
+        writeln!(
+            out,
+            "Phase force cap: at most {cap} stop{} forced here, escalations that could fire included.",
+            plural(cap as usize)
+        )?;
+    }
     if let Some(select) = &phase.select {
         write_select(out, phase, select)?;
     }
@@ -97,36 +112,32 @@ fn write_phase(
     write_stops(out, phase, common, notes, seq)
 }
 
+/// `; selected from live state: 13 in `bulk`, 0 in `late``, when any phase selects.
+fn selected_totals(rb: &crate::runbook::Runbook) -> String {
+    let each: Vec<String> = rb
+        .phases
+        .iter()
+        .filter(|p| p.select.is_some())
+        .map(|p| {
+            let found = p.stops.iter().filter(|s| s.name.is_some()).count();
+            format!("{found} in `{}`", escape(&p.name))
+        })
+        .collect();
+    match each.is_empty() {
+        true => String::new(),
+        false => format!("; selected from live state: {}", each.join(", ")),
+    }
+}
+
 /// The phase's query in words, and what it found.
 fn write_select(out: &mut dyn Write, phase: &Phase, q: &Select) -> io::Result<()> {
-    let mut parts = vec![format!("job_type `{}`", q.job_type.as_str())];
-    if !q.status.is_empty() {
-        parts.push(format!("status {}", q.status.join(" or ")));
-    }
-    if let Some(name) = &q.name {
-        parts.push(format!(
-            "name matching `{}` (the server's match)",
-            escape(name)
-        ));
-    }
-    if let Some(glob) = &q.name_glob {
-        parts.push(format!(
-            "whole name matching the glob `{}`",
-            escape(&glob.pattern)
-        ));
-    }
-    if let Some(ep) = &q.enterprise_project_id {
-        parts.push(format!("enterprise project `{}`", escape(ep)));
-    }
-    for (key, values) in &q.tags {
-        let values: Vec<String> = values.iter().map(|v| format!("`{}`", escape(v))).collect();
-        parts.push(format!("tag `{}` = {}", escape(key), values.join(" or ")));
-    }
+    let parts = crate::runbook::select::describe(q, &|s| format!("`{}`", escape(s)));
     let found = phase.stops.iter().filter(|s| s.name.is_some()).count();
     writeln!(
         out,
-        "Selected from live state: {}; at most {}. Found {found} job{} (jobs listed anywhere in the runbook, and those an earlier select found, left out), by name then ID.",
+        "Selected from live state: {}; at least {} and at most {}. Found {found} job{} (jobs listed anywhere in the runbook, and those an earlier select found, left out), by name then ID.",
         parts.join(", "),
+        q.min,
         q.max,
         plural(found)
     )

@@ -9,6 +9,7 @@
 //! in every respect or all of its problems.
 
 pub(crate) mod decode;
+pub mod force_cap;
 pub(crate) mod glob;
 pub(crate) mod model;
 pub(crate) mod raw;

@@ -127,6 +127,8 @@ pub struct Limits {
     pub max_failures: Option<FailureBudget>,
     /// Stops per call (1: one stop call each; above 1: batch-stop calls).
     pub batch: u32,
+    /// The most stops the plan may force, escalations that could fire included; absent, any.
+    pub max_force: Option<u32>,
 }
 
 /// Requests in flight when the runbook does not say.
@@ -143,6 +145,8 @@ pub struct Phase {
     pub max_failures: Option<FailureBudget>,
     /// Stops per call in this phase (its own, or the run's `limits.batch`).
     pub batch: u32,
+    /// The most stops this phase may force, escalations that could fire included.
+    pub max_force: Option<u32>,
     /// The stops, in order, the `stops_file`'s after those written in place, then (once
     /// resolved against the target) the jobs the phase's `select` found.
     pub stops: Vec<Stop>,
@@ -155,8 +159,8 @@ pub struct Phase {
 /// A query over live state: ListJobs filters, the tag filter, a name glob, and a guard.
 #[derive(Debug, Clone)]
 pub struct Select {
-    /// The task type (ListJobs `job_type`, required).
-    pub job_type: super::raw::JobType,
+    /// The task types (ListJobs `job_type`, required): one query a type, in this order.
+    pub job_types: Vec<super::raw::JobType>,
     /// Only these statuses (ListJobs `status`); empty, any.
     pub status: Vec<&'static str>,
     /// The server's match on a task ID or name (ListJobs `name`).
@@ -169,6 +173,36 @@ pub struct Select {
     pub tags: std::collections::BTreeMap<String, Vec<String>>,
     /// More matches than this is an error: nothing is sent.
     pub max: u32,
+    /// Fewer matches than this is an error: nothing is sent (default 1; 0 allows none).
+    pub min: u32,
+    /// Matched jobs left out, after the server's filters.
+    pub exclude: Exclude,
+}
+
+/// The fewest jobs a select must find when its runbook does not say.
+pub const DEFAULT_SELECT_MIN: u32 = 1;
+
+/// Jobs a select's filters matched that are left out.
+#[derive(Debug, Clone, Default)]
+pub struct Exclude {
+    /// These task IDs.
+    pub ids: Vec<JobId>,
+    /// Tasks whose ID is this, or whose name contains it (case aside).
+    pub name: Option<String>,
+    /// Tasks whose whole name matches this glob.
+    pub name_glob: Option<super::glob::NameGlob>,
+    /// Tasks carrying any of these tags (a key with one of its values).
+    pub tags: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl Exclude {
+    /// Whether it leaves nothing out.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+            && self.name.is_none()
+            && self.name_glob.is_none()
+            && self.tags.is_empty()
+    }
 }
 
 impl Phase {

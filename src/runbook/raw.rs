@@ -17,7 +17,7 @@ use crate::drs::{Endpoint, JobId, Language, ProjectId, Region};
 mod expect;
 mod select;
 pub use expect::{ExpectKeyword, RawExpect, ResultWord};
-pub use select::{JobType, RawMockTarget, RawSelect};
+pub use select::{JobType, RawExclude, RawMockTarget, RawSelect};
 
 /// A stopbook runbook, format v1: stops of DRS tasks grouped in ordered phases.
 #[derive(Debug, JsonSchema)]
@@ -239,6 +239,8 @@ pub struct RawLimits {
     /// `batch-stop` call, in plan order. At most 100.
     #[schemars(range(min = 1, max = 100))]
     pub batch: Option<Spanned<u32>>,
+    /// The most force stops the plan may send, escalations that could fire included.
+    pub max_force: Option<Spanned<u32>>,
 }
 
 impl Decode for RawLimits {
@@ -249,6 +251,7 @@ impl Decode for RawLimits {
             rate: map.optional("rate", cx),
             max_failures: map.optional("max_failures", cx),
             batch: map.optional("batch", cx),
+            max_force: map.optional("max_force", cx),
         };
         map.finish(cx);
         Some(limits)
@@ -270,6 +273,8 @@ pub struct RawPhase {
     /// Stops per call in this phase, instead of `limits.batch`.
     #[schemars(range(min = 1, max = 100))]
     pub batch: Option<Spanned<u32>>,
+    /// The most force stops this phase may send, escalations that could fire included.
+    pub max_force: Option<Spanned<u32>>,
     /// Per-stop settings for this phase, over `defaults`.
     #[schemars(flatten)]
     pub settings: RawSettings,
@@ -301,6 +306,7 @@ impl Decode for RawPhase {
         let concurrency = map.optional("concurrency", cx);
         let max_failures = map.optional("max_failures", cx);
         let batch = map.optional("batch", cx);
+        let max_force = map.optional("max_force", cx);
         let settings = RawSettings::read(&mut map, cx);
         let stops = map.optional("stops", cx);
         let stops_file = map.optional("stops_file", cx);
@@ -316,6 +322,7 @@ impl Decode for RawPhase {
             concurrency,
             max_failures,
             batch,
+            max_force,
             settings,
             stops,
             stops_file,

@@ -48,6 +48,9 @@ pub fn resolve(raw: RawRunbook, base_dir: &Path, cx: &mut Cx) -> Option<Runbook>
         None => Arc::new(Settings::default()),
     };
     let phases = resolve_phases(&raw.phases, &limits, &defaults, &mut layers, base_dir, cx);
+    if let Some(phases) = &phases {
+        super::force_cap::check_listed(&raw, phases, cx);
+    }
     if !cx.diagnostics.is_empty() {
         return None;
     }
@@ -96,6 +99,7 @@ fn resolve_limits(raw: Option<&RawLimits>, cx: &mut Cx) -> Limits {
         rate: raw.and_then(|l| l.rate.as_ref()).map(|r| r.value),
         max_failures: raw.and_then(|l| l.max_failures.as_ref()).map(|m| m.value),
         batch: batch_size(raw.and_then(|l| l.batch.as_ref()), 1, cx),
+        max_force: raw.and_then(|l| l.max_force.as_ref()).map(|m| m.value),
     }
 }
 
@@ -197,6 +201,7 @@ fn resolve_phases(
             concurrency: concurrency.unwrap_or(1),
             max_failures: phase.max_failures.as_ref().map(|m| m.value),
             batch: batch_size(phase.batch.as_ref(), limits.batch, cx),
+            max_force: phase.max_force.as_ref().map(|m| m.value),
             stops,
             select,
             settings,

@@ -6,8 +6,10 @@ use std::path::Path;
 
 use super::decode::Cx;
 use super::glob::NameGlob;
-use super::model::{Fleet, Select};
-use super::raw::{RawMockTarget, RawSelect};
+use std::collections::BTreeMap;
+
+use super::model::{DEFAULT_SELECT_MIN, Exclude, Fleet, Select};
+use super::raw::{RawExclude, RawMockTarget, RawSelect};
 
 /// The largest `max` a select may set: ten times the largest plan measured.
 pub const MAX_SELECT: u32 = 2_000_000;
@@ -63,8 +65,20 @@ pub(crate) fn resolve_select(raw: &RawSelect, cx: &mut Cx) -> Option<Select> {
         );
         ok = cx.error::<()>(raw.max.span, message).is_some();
     }
+    let min = raw.min.as_ref().map_or(DEFAULT_SELECT_MIN, |m| m.value);
+    if let Some(m) = &raw.min
+        && m.value > raw.max.value
+    {
+        let message = format!(
+            "`min` ({}) is more than `max` ({}): no number of matches could pass both",
+            m.value, raw.max.value
+        );
+        ok = cx.error::<()>(m.span, message).is_some();
+    }
+    let exclude = raw.exclude.as_ref().map(|e| exclude(&e.value, cx));
+    ok = ok && exclude.as_ref().is_none_or(Option::is_some);
     ok.then(|| Select {
-        job_type: raw.job_type.value,
+        job_types: raw.job_type.value.0.clone(),
         status,
         name: raw.name.as_ref().map(|n| n.value.clone()),
         name_glob,
@@ -78,7 +92,101 @@ pub(crate) fn resolve_select(raw: &RawSelect, cx: &mut Cx) -> Option<Select> {
             .map(|t| t.value.clone())
             .unwrap_or_default(),
         max: raw.max.value,
+        min,
+        exclude: exclude.flatten().unwrap_or_default(),
     })
+}
+
+/// `exclude` checked: nothing in it empty (an empty value would leave out nothing, or all).
+fn exclude(raw: &RawExclude, cx: &mut Cx) -> Option<Exclude> {
+    let mut ok = true;
+    if let Some(name) = &raw.name
+        && name.value.trim().is_empty()
+    {
+        ok = cx
+            .error::<()>(name.span, "`exclude.name` is empty: leave it out")
+            .is_some();
+    }
+    if let Some(glob) = &raw.name_glob
+        && glob.value.is_empty()
+    {
+        ok = cx
+            .error::<()>(glob.span, "`exclude.name_glob` is empty: leave it out")
+            .is_some();
+    }
+    if let Some(tags) = &raw.tags
+        && tags.value.is_empty()
+    {
+        ok = cx
+            .error::<()>(tags.span, "`exclude.tags` is empty: leave it out")
+            .is_some();
+    }
+    ok.then(|| Exclude {
+        ids: raw.ids.iter().flatten().map(|id| id.value).collect(),
+        name: raw.name.as_ref().map(|n| n.value.clone()),
+        name_glob: raw
+            .name_glob
+            .as_ref()
+            .and_then(|g| NameGlob::new(&g.value).ok()),
+        tags: raw
+            .tags
+            .as_ref()
+            .map(|t| t.value.clone())
+            .unwrap_or_default(),
+    })
+}
+
+/// A select's query in words, each value passed through `quote` (backticks and escaping in
+/// Markdown, as written in a terminal's error): one home for the words plan and errors use.
+pub fn describe(q: &Select, quote: &dyn Fn(&str) -> String) -> Vec<String> {
+    let types: Vec<String> = q.job_types.iter().map(|t| quote(t.as_str())).collect();
+    let mut parts = vec![format!("job_type {}", types.join(" or "))];
+    if !q.status.is_empty() {
+        parts.push(format!("status {}", q.status.join(" or ")));
+    }
+    if let Some(name) = &q.name {
+        parts.push(format!(
+            "name matching {} (the server's match)",
+            quote(name)
+        ));
+    }
+    if let Some(glob) = &q.name_glob {
+        parts.push(format!(
+            "whole name matching the glob {}",
+            quote(&glob.pattern)
+        ));
+    }
+    if let Some(ep) = &q.enterprise_project_id {
+        parts.push(format!("enterprise project {}", quote(ep)));
+    }
+    parts.extend(tag_words(&q.tags, quote));
+    let x = &q.exclude;
+    let mut out: Vec<String> = x
+        .ids
+        .iter()
+        .map(|id| format!("ID {}", quote(id.as_str())))
+        .collect();
+    if let Some(name) = &x.name {
+        out.push(format!("names containing {}", quote(name)));
+    }
+    if let Some(glob) = &x.name_glob {
+        out.push(format!("names matching the glob {}", quote(&glob.pattern)));
+    }
+    out.extend(tag_words(&x.tags, quote));
+    if !out.is_empty() {
+        parts.push(format!("excluding {}", out.join(", ")));
+    }
+    parts
+}
+
+/// `tag key = v1 or v2`, one a key.
+fn tag_words(tags: &BTreeMap<String, Vec<String>>, quote: &dyn Fn(&str) -> String) -> Vec<String> {
+    tags.iter()
+        .map(|(key, values)| {
+            let values: Vec<String> = values.iter().map(|v| quote(v)).collect();
+            format!("tag {} = {}", quote(key), values.join(" or "))
+        })
+        .collect()
 }
 
 /// `target: { mock: { jobs: FILE } }`: the file must exist (its content is read by the mock).

@@ -16,8 +16,9 @@ use crate::runbook::yaml::{Node, Value};
 #[derive(Debug, JsonSchema)]
 #[schemars(rename = "Select", deny_unknown_fields)]
 pub struct RawSelect {
-    /// The task type, required by ListJobs: `migration`, `sync` or `cloudDataGuard`.
-    pub job_type: Spanned<JobType>,
+    /// The task type, required by ListJobs: `migration`, `sync` or `cloudDataGuard`, or a list
+    /// of them (one ListJobs query a type).
+    pub job_type: Spanned<JobTypes>,
     /// Only tasks in one of these statuses (ListJobs `status`).
     pub status: Option<Spanned<Vec<Spanned<String>>>>,
     /// The server's own match on a task ID or name (ListJobs `name`).
@@ -31,6 +32,11 @@ pub struct RawSelect {
     /// The most jobs this select may stop: more matches is an error and nothing is sent.
     #[schemars(range(min = 1))]
     pub max: Spanned<u32>,
+    /// The fewest jobs this select must find (default 1): fewer is an error and nothing is
+    /// sent, so a typo that matches nothing never passes; `0` allows an empty match.
+    pub min: Option<Spanned<u32>>,
+    /// Jobs the filters matched that are left out (after the server's filters).
+    pub exclude: Option<Spanned<RawExclude>>,
     /// `status` checked against the vocabulary (each reported where written, when decoded,
     /// so a bad status is found even when another key of the select is wrong too).
     #[schemars(skip)]
@@ -50,14 +56,12 @@ impl Decode for RawSelect {
         let name = map.optional("name", cx);
         let name_glob: Option<Spanned<String>> = map.optional("name_glob", cx);
         // Checked here, so a bad glob is found even when another key of the select is wrong.
-        let name_glob =
-            name_glob.and_then(|g| match crate::runbook::glob::NameGlob::new(&g.value) {
-                Ok(_) => Some(g),
-                Err(e) => cx.error(g.span, format!("`name_glob` is not a glob: {e}")),
-            });
+        let name_glob = name_glob.and_then(|g| checked_glob(g, cx));
         let enterprise_project_id = map.optional("enterprise_project_id", cx);
         let tags = map.node("tags").and_then(|n| tags(n, cx));
         let max = map.required("max", cx);
+        let min = map.optional("min", cx);
+        let exclude = map.optional("exclude", cx);
         map.finish(cx);
         Some(RawSelect {
             job_type: job_type?,
@@ -67,7 +71,106 @@ impl Decode for RawSelect {
             enterprise_project_id,
             tags,
             max: max?,
+            min,
+            exclude,
             known_status,
+        })
+    }
+}
+
+/// `name_glob` compiled (and put back as written): a bad glob, or one written as a negation
+/// (`!x*`, which globs do not have), is reported where it is written.
+fn checked_glob(glob: Spanned<String>, cx: &mut Cx) -> Option<Spanned<String>> {
+    if glob.value.starts_with('!') {
+        let d = Diagnostic::at(
+            cx.place(glob.span),
+            "`name_glob` cannot be negated: `!` would be taken as a character of the name",
+        )
+        .hint(format!(
+            "to leave these jobs out, write `exclude: {{ name_glob: \"{}\" }}`",
+            &glob.value[1..]
+        ));
+        cx.report(d);
+        return None;
+    }
+    match crate::runbook::glob::NameGlob::new(&glob.value) {
+        Ok(_) => Some(glob),
+        Err(e) => cx.error(glob.span, format!("`name_glob` is not a glob: {e}")),
+    }
+}
+
+/// `exclude`: jobs a select's filters matched that are left out, by ID, by the server's kind
+/// of name match, by a glob on the whole name, or by tag.
+#[derive(Debug, JsonSchema)]
+#[schemars(rename = "Exclude", deny_unknown_fields)]
+pub struct RawExclude {
+    /// These task IDs.
+    pub ids: Option<Vec<Spanned<crate::drs::JobId>>>,
+    /// Tasks whose ID is this, or whose name contains it (case aside).
+    pub name: Option<Spanned<String>>,
+    /// Tasks whose whole name matches this glob.
+    pub name_glob: Option<Spanned<String>>,
+    /// Tasks carrying any of these tags (a key with one of its values).
+    pub tags: Option<Spanned<BTreeMap<String, Vec<String>>>>,
+}
+
+impl Decode for RawExclude {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        let mut map = MapReader::open(node, "`exclude`", cx)?;
+        let ids = map.optional("ids", cx);
+        let name = map.optional("name", cx);
+        let name_glob: Option<Spanned<String>> = map.optional("name_glob", cx);
+        let name_glob = name_glob.and_then(|g| checked_glob(g, cx));
+        let tags = map.node("tags").and_then(|n| tags(n, cx));
+        map.finish(cx);
+        Some(RawExclude {
+            ids,
+            name,
+            name_glob,
+            tags,
+        })
+    }
+}
+
+/// `job_type`: one task type, or a list of different ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobTypes(pub Vec<JobType>);
+
+impl Decode for JobTypes {
+    fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
+        let Value::Seq(items) = &node.value else {
+            return JobType::decode(node, cx).map(|t| JobTypes(vec![t]));
+        };
+        if items.is_empty() {
+            return cx.error(
+                node.span,
+                "`job_type` is an empty list: name at least one of migration, sync, cloudDataGuard",
+            );
+        }
+        let mut types = Vec::new();
+        for item in items {
+            let t = JobType::decode(item, cx)?;
+            if types.contains(&t) {
+                return cx.error(
+                    item.span,
+                    format!("`{}` is listed twice in `job_type`", t.as_str()),
+                );
+            }
+            types.push(t);
+        }
+        Some(JobTypes(types))
+    }
+}
+
+impl JsonSchema for JobTypes {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "JobTypes".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let one = generator.subschema_for::<JobType>();
+        json_schema!({
+            "description": "A task type, or a list of them (one ListJobs query a type).",
+            "anyOf": [one, { "type": "array", "items": one, "minItems": 1, "uniqueItems": true }]
         })
     }
 }

@@ -40,13 +40,13 @@ fn a_bad_select_is_refused_offline_with_every_problem_at_once() {
 #[test]
 fn a_select_without_a_target_to_read_resolves_against_the_embedded_mock() {
     // No target: the embedded mock serves the runbook's own jobs, all listed, so the select
-    // finds nothing and the phase plans empty rather than failing.
+    // finds nothing: with `min: 0` the phase plans empty rather than failing.
     let dir = tempfile::tempdir().unwrap();
     let rb = dir.path().join("rb.yaml");
     std::fs::write(
         &rb,
         "version: 1\nname: n\nphases:\n  - name: a\n    stops: [ { job: c7debc9c-8e09-4a5d-8dd6-cc44f78jb20r } ]\n\
-         \x20 - name: b\n    select: { job_type: sync, max: 5 }\n",
+         \x20 - name: b\n    select: { job_type: sync, max: 5, min: 0 }\n",
     )
     .unwrap();
     let out = stopbook(["plan", rb.to_str().unwrap()]).output().unwrap();
@@ -124,8 +124,13 @@ fn a_select_without_a_target_says_where_it_looked() {
     )
     .unwrap();
     let out = stopbook(["plan", rb.to_str().unwrap()]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "it finds none, fewer than `min: 1`"
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("note: the runbook has no target"), "{err}");
+    assert!(err.contains("fewer than its `min: 1`"), "{err}");
     assert!(err.contains("target: { mock: { jobs: FILE } }"), "{err}");
 }
