@@ -6,6 +6,7 @@ mod basics;
 mod boundaries;
 mod credentials;
 mod faults;
+mod heartbeat;
 mod limits;
 mod operator;
 mod received;
