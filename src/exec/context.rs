@@ -23,6 +23,8 @@ pub(crate) struct Context {
     pub(super) limits: Limits,
     /// Statuses from ListJobs pages, for many waiting jobs at once.
     pub(super) board: Board,
+    /// The jobs waited on right now, for the heartbeat.
+    pub(super) census: std::sync::Arc<super::census::Census>,
     /// The run's effective limits (the runbook's, or the command line's overrides).
     pub(super) concurrency: u32,
     pub(super) journal: Option<Journal>,

@@ -8,6 +8,7 @@ mod adaptive;
 mod batch;
 mod board;
 mod budget;
+pub mod census;
 mod context;
 mod failpoint;
 pub mod history;
@@ -192,6 +193,8 @@ pub enum Event {
     Started {
         /// Stops selected to run, over all phases.
         total: usize,
+        /// The jobs waited on, as the run goes (read by the display on its own clock).
+        census: Arc<census::Census>,
     },
     /// A phase began (phases with no stop selected send nothing).
     PhaseStarted {
@@ -292,6 +295,7 @@ pub async fn run(plan: Arc<Plan>, setup: Setup) -> Report {
         client: setup.client,
         limits: Limits::new(setup.concurrency, setup.rate),
         board: Default::default(),
+        census: Default::default(),
         concurrency: setup.concurrency,
         journal: setup.journal,
         earlier: setup.earlier,
@@ -340,7 +344,8 @@ async fn run_phases(
             (p.name.clone(), selected)
         })
         .collect();
-    let _ = events.send(Event::Started { total });
+    let census = Arc::clone(&ctx.census);
+    let _ = events.send(Event::Started { total, census });
     let mut done = phase::Done {
         results: Vec::with_capacity(total),
         timings: Vec::with_capacity(total),

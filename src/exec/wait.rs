@@ -43,10 +43,14 @@ pub async fn wait_for_end(
     let mut note: Option<String> = None;
     result.awaiting = true;
     let _waiting = ctx.board.wait();
+    let counted = ctx.census.enter(result.seq);
     let mut read_at = accepted_at;
     loop {
         let read = ctx.board.read(ctx, stop, read_at).await;
         read_at = Instant::now();
+        if let Read::Status(s) = &read {
+            counted.saw(s);
+        }
         match read {
             Read::Status(s) if s == status::COMPLETE => {
                 result.final_status = Some(s);

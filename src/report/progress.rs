@@ -1,16 +1,22 @@
 //! Live progress. On a terminal, indicatif bars (the run and the current phase: done/total,
-//! rate, ETA, failures); otherwise plain lines every few seconds, with no escape codes.
+//! rate, ETA, failures, and what is waited on); otherwise plain lines, with no escape codes, at
+//! least every two seconds while the run goes on: a heartbeat that says how many jobs are
+//! waited on, in which states, and for how long, so a wait of minutes is never silent.
 
 use std::io::IsTerminal;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::mpsc;
 
+use crate::exec::census::{Census, Snapshot};
 use crate::exec::{Event, Outcome};
 
-/// How often plain progress lines are printed.
-const PLAIN_EVERY: Duration = Duration::from_secs(2);
+/// How often plain progress lines are printed: with the display's clock ticking every
+/// [`TICK`], no two lines are more than two seconds apart.
+const PLAIN_EVERY: Duration = Duration::from_millis(1750);
+const TICK: Duration = Duration::from_millis(250);
 
 /// The most events taken at once, and the rest after each batch.
 const BATCH: usize = 4096;
@@ -48,15 +54,26 @@ pub async fn show(style: Style, mut events: mpsc::UnboundedReceiver<Event>) {
         state: State::default(),
         bars: (style == Style::Bars).then(Bars::new),
         last_line: Instant::now(),
+        census: None,
     };
     let mut batch = Vec::with_capacity(BATCH);
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // Events are taken a batch at a time with a short rest between, so a fast run wakes this
-    // task a few dozen times a second, not once per stop.
-    while events.recv_many(&mut batch, BATCH).await > 0 {
-        for event in batch.drain(..) {
-            screen.show(event);
+    // task a few dozen times a second, not once per stop; the clock beats between them.
+    loop {
+        tokio::select! {
+            taken = events.recv_many(&mut batch, BATCH) => {
+                if taken == 0 {
+                    break;
+                }
+                for event in batch.drain(..) {
+                    screen.show(event);
+                }
+                tokio::time::sleep(REST).await;
+            }
+            _ = tick.tick() => screen.beat(),
         }
-        tokio::time::sleep(REST).await;
     }
     if let Some(b) = screen.bars {
         // Not `finish`, which would fill the bar: it stays where the run got to, with the
@@ -75,18 +92,45 @@ struct Screen {
     bars: Option<Bars>,
     /// When the last plain line was printed.
     last_line: Instant,
+    /// The jobs the run waits on, once it has started.
+    census: Option<Arc<Census>>,
 }
 
 impl Screen {
+    /// The display's clock: a plain line when none was printed for a while, and the census
+    /// on the bars.
+    fn beat(&mut self) {
+        let Some(census) = &self.census else {
+            return;
+        };
+        let snapshot = census.snapshot();
+        if let Some(b) = &self.bars {
+            b.all
+                .set_message(self.state.message() + &census_text(&snapshot));
+        }
+        if self.style == Style::Lines && self.last_line.elapsed() >= PLAIN_EVERY {
+            self.print_line();
+        }
+    }
+
+    fn print_line(&mut self) {
+        self.last_line = Instant::now();
+        let census = self.census.as_ref().map(|c| census_text(&c.snapshot()));
+        say!("{}{}", self.state.line(), census.unwrap_or_default());
+    }
+
     fn show(&mut self, event: Event) {
+        let lines = self.style == Style::Lines;
         let Screen {
-            style,
             state,
             bars,
             last_line,
+            census,
+            ..
         } = self;
         match event {
-            Event::Started { total, .. } => {
+            Event::Started { total, census: c } => {
+                *census = Some(c);
                 state.total = total;
                 state.started = Some(Instant::now());
                 if let Some(b) = bars {
@@ -103,8 +147,10 @@ impl Screen {
                     b.phase.set_position(0);
                     b.phase.set_prefix(name.clone());
                     b.phase.reset_eta();
+                    // The run's ETA from here on, not from a canary's minutes of waiting.
+                    b.all.reset_eta();
                 }
-                if *style == Style::Lines {
+                if lines {
                     say!("phase {name}: {stops} stop{}", plural(stops));
                 }
             }
@@ -128,11 +174,8 @@ impl Screen {
                         b.all.set_message(state.message());
                     }
                 }
-                if *style == Style::Lines
-                    && (last_line.elapsed() >= PLAIN_EVERY || state.done == state.total)
-                {
-                    *last_line = Instant::now();
-                    say!("{}", state.line());
+                if lines && (last_line.elapsed() >= PLAIN_EVERY || state.done == state.total) {
+                    self.print_line();
                 }
             }
             Event::Throttled { count, rate } => {
@@ -144,8 +187,8 @@ impl Screen {
             }
             // The reason is the closing summary's to give (once): here, only where the run got.
             Event::Halted => {
-                if *style == Style::Lines {
-                    say!("{}", state.line());
+                if lines {
+                    self.print_line();
                 }
             }
         }
@@ -199,6 +242,25 @@ impl State {
             elapsed_text(elapsed),
         ) + &self.throttled_text()
     }
+}
+
+/// `; waiting on 12: 9 RELEASE_RESOURCE_STARTED, 3 INCRE_TRANSFER_STARTED; oldest 1m40s`, or
+/// nothing when no job is waited on.
+pub fn census_text(s: &Snapshot) -> String {
+    if s.waiting == 0 {
+        return String::new();
+    }
+    let each: Vec<String> = s
+        .by_status
+        .iter()
+        .map(|(status, n)| format!("{n} {}", status.as_deref().unwrap_or("not read yet")))
+        .collect();
+    format!(
+        "; waiting on {}: {}; oldest {}",
+        s.waiting,
+        each.join(", "),
+        elapsed_text(s.oldest)
+    )
 }
 
 fn plural(n: usize) -> &'static str {
