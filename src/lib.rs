@@ -98,6 +98,7 @@ pub(crate) mod markdown;
 pub mod mock;
 pub(crate) mod output;
 pub mod plan;
+pub mod profile;
 pub(crate) mod report;
 pub(crate) mod retry;
 pub mod runbook;

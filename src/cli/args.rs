@@ -198,6 +198,11 @@ pub struct PlanArgs {
     /// Trust this CA certificate (PEM) as well as the platform's (for `select` and `--live`).
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
+    /// Read live state (selects, `--live`) at this endpoint instead of `target.endpoint` (https,
+    /// or http on loopback), as `run --endpoint` sends there; the plan and its plan_id are the
+    /// runbook's either way.
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -250,6 +255,18 @@ pub struct RunArgs {
     /// still match, and never one that was not approved.
     #[arg(long)]
     pub accept_drift: bool,
+    /// With --plan: rehearse the approved plan (its own plan_id in every report) against the
+    /// embedded mock seeded with the plan's jobs, making the faults of PROFILE (`gateway`,
+    /// `chaos`, …; none when not given); nothing is sent anywhere else.
+    #[arg(
+        long,
+        value_name = "PROFILE",
+        num_args = 0..=1,
+        default_missing_value = "faithful",
+        requires = "plan",
+        conflicts_with_all = ["endpoint", "resume", "accept_drift"]
+    )]
+    pub rehearse: Option<String>,
     /// Run only shard K of N: the stops whose position in the plan is K modulo N.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<(usize, usize)>,

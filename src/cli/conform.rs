@@ -149,6 +149,7 @@ async fn check(
             let target = Target::Embedded {
                 jobs: fleet,
                 stop_delay: Duration::from_millis(400),
+                faults: Default::default(),
             };
             (target, jobs, EMBEDDED_WAIT)
         }

@@ -18,10 +18,12 @@ pub const EMBEDDED_PROJECT: &str = "054ba152d480d55b2f5dc0069e7ddef0";
 
 /// Where a command sends its requests.
 pub enum Target {
-    /// An embedded mock serving these jobs, ending an accepted stop after `stop_delay`.
+    /// An embedded mock serving these jobs, ending an accepted stop after `stop_delay`, making
+    /// `faults`.
     Embedded {
         jobs: Vec<JobSpec>,
         stop_delay: Duration,
+        faults: mock::Faults,
     },
     Remote(Remote),
 }
@@ -66,12 +68,17 @@ pub async fn connect(
         None => None,
     };
     match target {
-        Target::Embedded { jobs, stop_delay } => {
+        Target::Embedded {
+            jobs,
+            stop_delay,
+            faults,
+        } => {
             let token = Secret::new(format!("embedded-{}", fastrand::u64(..)));
             let config = MockConfig {
                 jobs,
                 token: Some(token.clone()),
                 stop_delay,
+                faults,
                 ..MockConfig::default()
             };
             let server = mock::start_embedded(config)

@@ -2,11 +2,13 @@
 //! stops go to, or an embedded mock seeded the same way) and its `select`s resolved into a
 //! plan, with the exit code each failure maps to.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
 use super::connect::{self, Connection, Target};
 use super::{Exit, Refusal};
+use crate::drs::JobId;
 use crate::live::LiveError;
 use crate::live::select::{self, SelectError};
 use crate::mock::JobSpec;
@@ -42,15 +44,13 @@ pub fn target(
             ));
         }
         RunbookTarget::EmbeddedMock => {
-            let jobs = embedded_jobs(runbook);
-            let stop_delay = EMBEDDED_STOP_DELAY;
-            return Ok((Target::Embedded { jobs, stop_delay }, None));
+            let jobs = seeded(runbook, &HashMap::new());
+            return Ok((embedded(jobs, None)?, None));
         }
         RunbookTarget::MockFleet(fleet) => {
             let jobs = crate::mock::jobs::load(&fleet.path)
                 .map_err(|e| format!("error: the fleet file: {e}"))?;
-            let stop_delay = EMBEDDED_STOP_DELAY;
-            return Ok((Target::Embedded { jobs, stop_delay }, None));
+            return Ok((embedded(jobs, fleet.profile.as_deref())?, None));
         }
         RunbookTarget::Remote(remote) => remote,
     };
@@ -59,21 +59,57 @@ pub fn target(
     Ok((Target::Remote(remote), Some(project)))
 }
 
-/// The runbook's jobs as running tasks, except those the runbook expects not to exist.
-fn embedded_jobs(runbook: &Runbook) -> Vec<JobSpec> {
+/// The embedded mock serving `jobs`, making the faults of `profile` (none when absent).
+pub fn embedded(jobs: Vec<JobSpec>, profile: Option<&str>) -> Result<Target, Refusal> {
+    let faults = match profile {
+        Some(name) => name
+            .parse::<crate::mock::Faults>()
+            .map_err(|e| invalid(format!("error: {e}; nothing was sent")))?,
+        None => Default::default(),
+    };
+    Ok(Target::Embedded {
+        jobs,
+        stop_delay: EMBEDDED_STOP_DELAY,
+        faults,
+    })
+}
+
+/// The status a job is served in when nothing says otherwise.
+const RUNNING: &str = "INCRE_TRANSFER_STARTED";
+
+/// The runbook's jobs as the embedded mock serves them: each with its ID; a selected job with
+/// the name and type its select found; in the status `seen` gives (a pre-flight's), else the
+/// first status its select asks for, else running. A job `seen` as missing, or that the
+/// runbook expects missing, is left out.
+pub fn seeded(runbook: &Runbook, seen: &HashMap<JobId, Option<String>>) -> Vec<JobSpec> {
     let missing = |e: &Expectation| matches!(e, Expectation::Answer { error_code: Some(code), .. } if code == crate::drs::codes::JOB_NOT_FOUND);
-    runbook
-        .stops()
-        .enumerate()
-        .filter(|(_, (_, stop))| !missing(&stop.settings.effective_expect()))
-        .map(|(i, (_, stop))| JobSpec {
+    let mut jobs = Vec::new();
+    for (n, (phase, stop)) in runbook.stops().enumerate() {
+        let select = phase.select.as_ref().filter(|_| stop.name.is_some());
+        let status = match seen.get(&stop.job) {
+            Some(None) => continue,
+            Some(Some(status)) => status.clone(),
+            None if missing(&stop.settings.effective_expect()) => continue,
+            None => select
+                .and_then(|s| s.status.first())
+                .map_or(RUNNING, |s| s)
+                .to_owned(),
+        };
+        jobs.push(JobSpec {
             id: stop.job.to_string(),
-            name: format!("DRS-{}", 1000 + i),
-            status: "INCRE_TRANSFER_STARTED".to_owned(),
-            job_type: "sync".to_owned(),
+            name: stop
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("DRS-{}", 1000 + n)),
+            status,
+            job_type: select
+                .and_then(|s| s.job_types.first())
+                .map_or("sync", |t| t.as_str())
+                .to_owned(),
             ..Default::default()
-        })
-        .collect()
+        });
+    }
+    jobs
 }
 
 /// A connection for reads to the runbook's target (see [`target`]).

@@ -8,6 +8,7 @@ mod connect;
 mod live;
 mod mock;
 mod plan;
+mod rehearse;
 mod report;
 mod report_paths;
 mod run;

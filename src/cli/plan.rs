@@ -28,7 +28,7 @@ pub fn run(args: &PlanArgs) -> Exit {
     let ca = args.ca_cert.as_deref();
     let planned = match args.live {
         false => runtime
-            .block_on(live::resolved_plan(runbook, None, ca))
+            .block_on(live::resolved_plan(runbook, args.endpoint.as_deref(), ca))
             .map(|p| (p, None)),
         true => runtime.block_on(with_preflight(runbook, args)),
     };
@@ -96,7 +96,8 @@ async fn with_preflight(
     mut runbook: Runbook,
     args: &PlanArgs,
 ) -> Result<(Plan, Option<Vec<Check>>), Refusal> {
-    let connection = live::connect_for_reads(&runbook, None, args.ca_cert.as_deref()).await?;
+    let endpoint = args.endpoint.as_deref();
+    let connection = live::connect_for_reads(&runbook, endpoint, args.ca_cert.as_deref()).await?;
     let result = async {
         live::resolve(&mut runbook, &connection).await?;
         let plan = Plan::new(runbook);

@@ -89,6 +89,7 @@ async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> E
         runbook_sha256,
         binding,
         auth,
+        rehearsal,
         ..
     } = config;
     // The journal's lock is held in `held` to the end of the run: no other run takes it up.
@@ -140,6 +141,7 @@ async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> E
         target,
         shard: args.shard,
         approved_plan_id,
+        rehearsal,
         ..RunContext::of_plan(&plan.plan_id, &plan.runbook.name, runbook_sha256)
     };
     let exit = exit_of(&report);
@@ -187,6 +189,12 @@ fn announce(
 ) {
     if args.resume {
         say!("{}", resume_line(plan, earlier, args.shard));
+    }
+    if let Some(profile) = &args.rehearse {
+        say!(
+            "rehearsal: the approved plan {} on the embedded mock seeded from it, fault profile `{profile}`; nothing is sent to the runbook's target",
+            plan.plan_id
+        );
     }
     if let Some(from) = held.and_then(|h| h.retargeted_from.as_ref()) {
         say!(

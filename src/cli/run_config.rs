@@ -13,7 +13,7 @@ use super::Refusal;
 use super::args::RunArgs;
 use super::connect::{self, Target};
 use super::live::{self, invalid};
-use super::report_paths;
+use super::{rehearse, report_paths};
 use crate::exec::journal::{self, Binding, Lock, Seen};
 use crate::exec::{self};
 use crate::plan::Plan;
@@ -49,6 +49,8 @@ pub struct RunConfig {
     pub binding: Binding,
     /// The kind of credential, for the reports.
     pub auth: AuthKind,
+    /// The fault profile of a rehearsal (`run --rehearse`), when this run is one.
+    pub rehearsal: Option<String>,
 }
 
 /// The journal a run writes, held from before it was read to the run's end, and what an
@@ -79,8 +81,8 @@ impl RunConfig {
         if args.accept_drift && args.plan.is_none() {
             return Err(invalid("error: --accept-drift goes with --plan FILE: it accepts a difference from an approved plan; nothing was sent".to_owned()));
         }
-        // Refusals that need no request come first (a wrong --endpoint is not worth a read).
-        let (target, project_id) = live::target(&runbook, args.endpoint.as_deref())?;
+        // A rehearsal runs the approved plan on a mock seeded from it: nothing is read first.
+        let (rehearsal, target, project_id) = rehearsal_or_target(args, &runbook)?;
         let (binding, auth) = binding(&target, args.shard);
         let until = match &args.until {
             Some(name) => Some(phase_index(&runbook, name)?),
@@ -98,15 +100,9 @@ impl RunConfig {
             _ => None,
         };
         let mut lock = early.as_deref().map(take).transpose()?;
-        let plan = Self::plan(args, runbook, early.as_deref()).await?;
-        let (plan, notes, shard, approved_plan_id) = match &args.plan {
-            Some(file) => {
-                let a = approve(&args.runbook, plan, file, args.accept_drift, args.shard)
-                    .map_err(|e| invalid(format!("error: {e}")))?;
-                let shard = args.shard.filter(|_| !a.sharded);
-                (a.plan, a.notes, shard, a.approved_id)
-            }
-            None => (plan, Vec::new(), args.shard, None),
+        let (plan, notes, shard, approved_plan_id) = match rehearsal {
+            Some(plan) => (plan, Vec::new(), args.shard, None),
+            None => approved(args, Self::plan(args, runbook, early.as_deref()).await?)?,
         };
         let journal_path = match (early, &project_id) {
             (Some(path), _) => Some(path),
@@ -147,8 +143,37 @@ impl RunConfig {
             runbook_sha256,
             binding,
             auth,
+            rehearsal: args.rehearse.clone(),
         })
     }
+}
+
+/// The plan held against `--plan`'s approved one: what runs, the notes to tell, the shard the
+/// run takes of it, and the approved plan_id when an accepted drift runs another plan.
+type Approval = (Plan, Vec<String>, Option<(usize, usize)>, Option<String>);
+
+fn approved(args: &RunArgs, plan: Plan) -> Result<Approval, Refusal> {
+    let Some(file) = &args.plan else {
+        return Ok((plan, Vec::new(), args.shard, None));
+    };
+    let a = approve(&args.runbook, plan, file, args.accept_drift, args.shard)
+        .map_err(|e| invalid(format!("error: {e}")))?;
+    let shard = args.shard.filter(|_| !a.sharded);
+    Ok((a.plan, a.notes, shard, a.approved_id))
+}
+
+/// A rehearsal's plan and mock (nothing read first), or the runbook's target with `--endpoint`
+/// applied: refusals that need no request come first (a wrong --endpoint is not worth a read).
+fn rehearsal_or_target(
+    args: &RunArgs,
+    runbook: &Runbook,
+) -> Result<(Option<Plan>, Target, Option<String>), Refusal> {
+    if let (Some(profile), Some(file)) = (&args.rehearse, &args.plan) {
+        let r = rehearse::prepare(args, runbook.clone(), file, profile)?;
+        return Ok((Some(r.plan), r.target, None));
+    }
+    let (target, project_id) = live::target(runbook, args.endpoint.as_deref())?;
+    Ok((None, target, project_id))
 }
 
 /// This run's hold on the journal at `path`, or who else holds it.

@@ -97,6 +97,9 @@ fn report_markdown(read: ReadReport) -> String {
         runbook: read.runbook,
         plan_id: read.plan_id,
         approved_plan_id: read.approved_plan_id,
+        rehearsal: read
+            .rehearsal
+            .then(|| read.rehearsal_profile.clone().unwrap_or_default()),
         runbook_sha256: read.runbook_sha256.unwrap_or_default(),
         target: read.target.unwrap_or(TargetInfo {
             endpoint: "(not recorded)".to_owned(),

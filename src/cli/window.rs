@@ -44,6 +44,7 @@ pub fn header(args: &RunArgs, config: &RunConfig) -> journal::Header {
         process: Some(journal::Holder::this_process()),
         command: Some(command_line(args)),
         approved_plan_id: config.approved_plan_id.clone(),
+        rehearsal: config.rehearsal.clone(),
         ..journal::Header::of_plan(&plan.plan_id, &plan.runbook.name)
     }
 }
@@ -62,6 +63,9 @@ fn command_line(args: &RunArgs) -> String {
     flag(args.retarget, "--retarget");
     flag(args.accept_drift, "--accept-drift");
     flag(args.plan.is_some(), "--plan");
+    if let Some(profile) = &args.rehearse {
+        line.push_str(&format!(" --rehearse {profile}"));
+    }
     if let Some(until) = &args.until {
         line.push_str(&format!(" --until {until}"));
     }

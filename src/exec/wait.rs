@@ -48,9 +48,6 @@ pub async fn wait_for_end(
     loop {
         let read = ctx.board.read(ctx, stop, read_at).await;
         read_at = Instant::now();
-        if let Read::Status(s) = &read {
-            counted.saw(s);
-        }
         match read {
             Read::Status(s) if s == status::COMPLETE => {
                 result.final_status = Some(s);
@@ -58,6 +55,7 @@ pub async fn wait_for_end(
                 return finish_keep(ctx, result, Outcome::Passed);
             }
             Read::Status(s) => {
+                counted.saw(&s);
                 moved |= s == status::STARTED;
                 let failed = s == status::FAILED && (moved || sent_at.elapsed() >= settle);
                 let due = escalate_at.is_some_and(|at| Instant::now() >= at);

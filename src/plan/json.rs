@@ -134,16 +134,20 @@ impl Serialize for TargetView<'_> {
             #[serde(skip_serializing_if = "Option::is_none")]
             jobs: Option<&'a str>,
             kind: &'static str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            profile: Option<&'a str>,
         }
         match self.0 {
             Target::EmbeddedMock => Mock {
                 jobs: None,
                 kind: "embedded-mock",
+                profile: None,
             }
             .serialize(s),
             Target::MockFleet(fleet) => Mock {
                 jobs: Some(&fleet.written),
                 kind: "embedded-mock",
+                profile: fleet.profile.as_deref(),
             }
             .serialize(s),
             Target::Remote(r) => Remote {

@@ -267,8 +267,12 @@ fn target(t: &Target) -> String {
                 .to_owned();
         }
         Target::MockFleet(fleet) => {
+            let faults = match &fleet.profile {
+                Some(p) => format!(", under the fault profile `{}`", escape(p)),
+                None => String::new(),
+            };
             return format!(
-                "the embedded mock (in-process, loopback only) serving the fleet `{}`",
+                "the embedded mock (in-process, loopback only) serving the fleet `{}`{faults}",
                 escape(&fleet.written)
             );
         }

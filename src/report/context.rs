@@ -62,6 +62,9 @@ pub struct RunContext {
     /// The approved plan a `run --plan --accept-drift` accepted a drift of (the plan run,
     /// `plan_id`, is that plan less the jobs that no longer matched).
     pub approved_plan_id: Option<String>,
+    /// The fault profile of a rehearsal (`run --plan --rehearse`): the approved plan run on
+    /// the embedded mock seeded from it, nothing sent elsewhere. `None` for a real run.
+    pub rehearsal: Option<String>,
 }
 
 impl RunContext {
@@ -78,6 +81,7 @@ impl RunContext {
             },
             shard: None,
             approved_plan_id: None,
+            rehearsal: None,
         }
     }
 }

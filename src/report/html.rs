@@ -60,6 +60,9 @@ fn context(view: &View) -> Markup {
             dt { "stops" }
             dd { (s.total) " in all: " (s.passed) " passed, " (s.failed) " failed, " (s.skipped) " skipped" }
             dt { "plan_id" } dd { code { (ctx.plan_id) } }
+            @if let Some(profile) = &ctx.rehearsal {
+                dt { "rehearsal" } dd { "yes: fault profile " code { (profile) } "; nothing was sent to the runbook's target" }
+            }
             dt { "runbook_sha256" } dd { code { (ctx.runbook_sha256) } }
             dt { "target" } dd { (ctx.target.shown_endpoint()) " (project " (ctx.target.project_id) ")" }
             dt { "started_at" } dd { (view.started_at) }
@@ -306,6 +309,7 @@ mod tests {
             },
             shard: None,
             approved_plan_id: None,
+            rehearsal: None,
         };
         let report = Report {
             outcome: RunOutcome::Aborted,

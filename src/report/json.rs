@@ -18,6 +18,10 @@ struct Document<'a> {
     plan_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     approved_plan_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    rehearsal: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rehearsal_profile: Option<&'a str>,
     stopbook_version: &'a str,
     runbook_sha256: &'a str,
     target: &'a TargetInfo,
@@ -51,6 +55,12 @@ pub struct ReadReport {
     /// The approved plan an accepted drift was run from (`run --plan --accept-drift`).
     #[serde(default)]
     pub approved_plan_id: Option<String>,
+    /// Whether the run was a rehearsal (`run --plan --rehearse`).
+    #[serde(default)]
+    pub rehearsal: bool,
+    /// The rehearsal's fault profile.
+    #[serde(default)]
+    pub rehearsal_profile: Option<String>,
     /// The sha256 of the runbook file.
     #[serde(default)]
     pub runbook_sha256: Option<String>,
@@ -94,6 +104,8 @@ pub fn write<W: Write>(out: W, view: &View) -> io::Result<()> {
         runbook: &ctx.runbook,
         plan_id: &ctx.plan_id,
         approved_plan_id: ctx.approved_plan_id.as_deref(),
+        rehearsal: ctx.rehearsal.is_some(),
+        rehearsal_profile: ctx.rehearsal.as_deref(),
         stopbook_version: context::VERSION,
         runbook_sha256: &ctx.runbook_sha256,
         target: &ctx.target,

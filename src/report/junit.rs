@@ -37,6 +37,12 @@ fn properties(view: &View) -> Vec<Property> {
             .clone()
             .map(|id| ("approved_plan_id", id)),
     )
+    .chain(
+        ctx.rehearsal
+            .clone()
+            .into_iter()
+            .flat_map(|p| [("rehearsal", "true".to_owned()), ("rehearsal_profile", p)]),
+    )
     .map(|(k, v)| Property::new(k, v))
     .chain(processes(view))
     .collect()

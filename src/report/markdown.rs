@@ -34,6 +34,13 @@ pub fn write<W: Write>(mut out: W, view: &View) -> io::Result<()> {
             "- **approved_plan_id:** `{approved}` (an accepted drift: the approved plan less the jobs that no longer matched)"
         )?;
     }
+    if let Some(profile) = &ctx.rehearsal {
+        writeln!(
+            out,
+            "- **rehearsal:** yes: the approved plan on the embedded mock seeded from it, fault profile `{}`; nothing was sent to the runbook's target",
+            escape(profile)
+        )?;
+    }
     if let Some(reason) = &view.report.halted {
         writeln!(out, "- **stopped early:** {}", escape(reason))?;
     }

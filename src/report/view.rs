@@ -221,6 +221,7 @@ mod tests {
             },
             shard: None,
             approved_plan_id: None,
+            rehearsal: None,
         }
     }
 

@@ -58,6 +58,8 @@ pub struct Fleet {
     pub path: PathBuf,
     /// Where the runbook names it.
     pub at: crate::diag::Span,
+    /// The mock's fault profile (`gateway`, `chaos`, …), when the runbook names one.
+    pub profile: Option<String>,
 }
 
 /// A DRS endpoint outside the process, with the project and the way to authenticate.

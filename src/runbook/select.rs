@@ -65,16 +65,8 @@ pub(crate) fn resolve_select(raw: &RawSelect, cx: &mut Cx) -> Option<Select> {
         );
         ok = cx.error::<()>(raw.max.span, message).is_some();
     }
-    let min = raw.min.as_ref().map_or(DEFAULT_SELECT_MIN, |m| m.value);
-    if let Some(m) = &raw.min
-        && m.value > raw.max.value
-    {
-        let message = format!(
-            "`min` ({}) is more than `max` ({}): no number of matches could pass both",
-            m.value, raw.max.value
-        );
-        ok = cx.error::<()>(m.span, message).is_some();
-    }
+    let min = guard_min(raw, cx);
+    ok = ok && min.is_some();
     let exclude = raw.exclude.as_ref().map(|e| exclude(&e.value, cx));
     ok = ok && exclude.as_ref().is_none_or(Option::is_some);
     ok.then(|| Select {
@@ -92,9 +84,24 @@ pub(crate) fn resolve_select(raw: &RawSelect, cx: &mut Cx) -> Option<Select> {
             .map(|t| t.value.clone())
             .unwrap_or_default(),
         max: raw.max.value,
-        min,
+        min: min.unwrap_or(DEFAULT_SELECT_MIN),
         exclude: exclude.flatten().unwrap_or_default(),
     })
+}
+
+/// `min` (default 1), refused above `max`.
+fn guard_min(raw: &RawSelect, cx: &mut Cx) -> Option<u32> {
+    match &raw.min {
+        None => Some(DEFAULT_SELECT_MIN),
+        Some(m) if m.value > raw.max.value => cx.error(
+            m.span,
+            format!(
+                "`min` ({}) is more than `max` ({}): no number of matches could pass both",
+                m.value, raw.max.value
+            ),
+        ),
+        Some(m) => Some(m.value),
+    }
 }
 
 /// `exclude` checked: nothing in it empty (an empty value would leave out nothing, or all).
@@ -202,5 +209,6 @@ pub(crate) fn resolve_fleet(raw: &RawMockTarget, base_dir: &Path, cx: &mut Cx) -
         written: raw.jobs.value.clone(),
         path,
         at: raw.jobs.span,
+        profile: raw.profile.as_ref().map(|p| p.value.clone()),
     })
 }

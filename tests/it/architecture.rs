@@ -10,7 +10,14 @@ use crate::support::root;
 
 /// The layers, lowest first: a module may import only modules of lower layers.
 const LAYERS: &[&[&str]] = &[
-    &["secret", "output", "markdown", "input", "timestamp"],
+    &[
+        "secret",
+        "output",
+        "markdown",
+        "input",
+        "timestamp",
+        "profile",
+    ],
     &["diag"],
     &["drs"],
     &["runbook"],

@@ -42,6 +42,7 @@ fn schema_is_draft_07_and_closed() {
             "expect",
             "force",
             "max_failures",
+            "max_force",
             "name",
             "request_timeout",
             "retry",

@@ -42,6 +42,9 @@ pub struct Header {
     /// from process to process): what the reports show as the target.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub url: Option<String>,
+    /// The fault profile of a rehearsal (`run --plan --rehearse`), when the process was one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub rehearsal: Option<String>,
 }
 
 impl Header {
@@ -58,6 +61,7 @@ impl Header {
             at: Some(At::now()),
             approved_plan_id: None,
             url: None,
+            rehearsal: None,
         }
     }
 }

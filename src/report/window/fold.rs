@@ -65,6 +65,8 @@ pub struct Folded {
     pub approved_plan_id: Option<String>,
     /// The address the latest process reached its endpoint at.
     pub url: Option<String>,
+    /// The fault profile of a rehearsal, as the latest header says.
+    pub rehearsal: Option<String>,
     /// The target, as the latest header names it.
     pub binding: Option<Binding>,
     /// The processes, in order.
@@ -113,6 +115,7 @@ impl Folded {
             self.binding.clone_from(&header.target);
         }
         self.approved_plan_id.clone_from(&header.approved_plan_id);
+        self.rehearsal.clone_from(&header.rehearsal);
         if header.url.is_some() {
             self.url.clone_from(&header.url);
         }

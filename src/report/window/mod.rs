@@ -286,5 +286,6 @@ fn context(folds: &[(String, Folded)]) -> RunContext {
     }
     ctx.shard = shard;
     ctx.approved_plan_id.clone_from(&last.approved_plan_id);
+    ctx.rehearsal.clone_from(&last.rehearsal);
     ctx
 }

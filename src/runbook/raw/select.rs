@@ -343,13 +343,36 @@ pub struct RawMockTarget {
     /// The fleet: a JSON or YAML list of `{id, name, status}` (optionally `job_type`, `tags`,
     /// `enterprise_project_id`, `charging_mode`, `job_mode_role`), relative to the runbook.
     pub jobs: Spanned<String>,
+    /// The faults the mock makes, as `stopbook mock --profile` names them (`gateway`,
+    /// `chaos`, …): a rehearsal as unkind as the world.
+    pub profile: Option<Spanned<String>>,
 }
 
 impl Decode for RawMockTarget {
     fn decode(node: &Node, cx: &mut Cx) -> Option<Self> {
         let mut map = MapReader::open(node, "`mock`", cx)?;
         let jobs = map.required("jobs", cx);
+        let profile: Option<Spanned<String>> = map.optional("profile", cx);
         map.finish(cx);
-        Some(RawMockTarget { jobs: jobs? })
+        let profile = match profile {
+            Some(p) if !crate::profile::is_profile(&p.value) => {
+                let names: Vec<&str> = crate::profile::PROFILES.iter().map(|(n, _)| *n).collect();
+                let mut d = Diagnostic::at(
+                    cx.place(p.span),
+                    format!("unknown fault profile `{}`", p.value),
+                )
+                .hint(format!("expected one of: {}", names.join(", ")));
+                if let Some(near) = did_you_mean(&p.value, &names) {
+                    d = d.label(format!("did you mean `{near}`?"));
+                }
+                cx.report(d);
+                return None;
+            }
+            other => other,
+        };
+        Some(RawMockTarget {
+            jobs: jobs?,
+            profile,
+        })
     }
 }

@@ -9,6 +9,7 @@ mod guards;
 mod hostile;
 mod offline;
 mod preflight;
+mod rehearsal;
 mod resume;
 
 use std::collections::BTreeMap;
