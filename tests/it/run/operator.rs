@@ -200,3 +200,25 @@ fn masker() -> impl Fn(&str) -> String {
         words.join(" ")
     }
 }
+
+#[test]
+fn until_announces_only_the_phases_it_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "version: 1\nname: until\ndefaults: {{ wait: false }}\nphases:\n  - name: canary\n    stops:\n{}  - name: bulk\n    stops:\n{}",
+        stops_yaml((0..1).map(job_id)),
+        stops_yaml((1..4).map(job_id))
+    );
+    std::fs::write(dir.path().join("runbook.yaml"), body).unwrap();
+    let output = run(
+        dir.path(),
+        &["runbook.yaml", "--until", "canary", "--journal", "j.jsonl"],
+    );
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{err}");
+    assert!(err.contains("phase canary: 1 stop"), "{err}");
+    assert!(
+        !err.contains("phase bulk"),
+        "a phase --until leaves for later is not announced:\n{err}"
+    );
+}
