@@ -357,7 +357,10 @@ async fn run_phases(
         if stops == 0 {
             continue;
         }
-        let _ = events.send(Event::PhaseStarted { name, stops });
+        // A phase after a pause or a halt only has its stops skipped: it is not announced.
+        if !ctx.stopping() {
+            let _ = events.send(Event::PhaseStarted { name, stops });
+        }
         let phase_start = done.results.len();
         let phase = Phase::new(ctx, Arc::clone(plan), index, phase_first, shard, done);
         done = phase.run(ctx, stops, events).await;
