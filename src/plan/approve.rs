@@ -111,13 +111,13 @@ pub fn approve(
         return Err(ApproveError::Drift(Box::new(refused)));
     }
     let restricted = restrict(plan, &approved, shard);
+    let (all, selected) = (
+        restricted.runbook.stop_count(),
+        restricted.runbook.stops().filter(|(_, s)| s.name.is_some()).count(),
+    );
     let notes = vec![format!(
-        "note: --accept-drift: running the {} approved jobs that still match (plan {}); left out: {} that now match but were not approved, {} approved that no longer match",
-        restricted
-            .runbook
-            .stops()
-            .filter(|(_, s)| s.name.is_some())
-            .count(),
+        "note: --accept-drift: running {all} stops: the {selected} approved jobs that still match and {} listed (plan {}); left out: {} that now match but were not approved, {} approved that no longer match",
+        all - selected,
         restricted.plan_id,
         found.now_match.len(),
         found.no_longer_match.len()
