@@ -57,3 +57,41 @@ fn a_resumed_run_stops_the_jobs_its_first_run_selected_and_none_twice() {
     );
     assert_eq!(got.total(), 5, "{got:?}");
 }
+
+#[test]
+fn the_default_journal_is_named_after_the_plan_that_runs_and_a_resume_finds_it() {
+    let fleet: Vec<JobSpec> = (1..=4)
+        .map(|n| task(n, &format!("orders-{n:02}"), "INCRE_TRANSFER_STARTED"))
+        .collect();
+    let mock = serve(fleet);
+    let dir = tempfile::tempdir().unwrap();
+    let phases = "  - name: first\n    select: { job_type: sync, status: [INCRE_TRANSFER_STARTED], name_glob: \"orders-0[12]\", max: 10 }\n\
+         \x20 - name: second\n    select: { job_type: sync, status: [INCRE_TRANSFER_STARTED], max: 10 }\n";
+    let rb = write(dir.path(), &mock, phases);
+    let rb = rb.to_str().unwrap();
+    let first = run(
+        dir.path(),
+        &[rb, "--until", "first", "--report-json", "r1.json", "--no-progress"],
+    );
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r1.json")).unwrap())
+            .unwrap();
+    let id = report["plan_id"].as_str().unwrap().trim_start_matches("sha256:");
+    let journal = dir.path().join(format!(".stopbook/journal-{}.jsonl", &id[..16]));
+    assert!(
+        journal.exists(),
+        "the journal is named after the plan_id the reports carry ({id}):\n{}",
+        stderr(&first)
+    );
+    // The jobs stopped no longer match `first`'s status: the resume finds the journal by the
+    // plan pinned beside it, not by resolving again.
+    let resumed = run(dir.path(), &[rb, "--resume", "--no-progress"]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    assert!(
+        stderr(&resumed).contains("resuming: 2 of 4 stops done"),
+        "{}",
+        stderr(&resumed)
+    );
+    assert_eq!(mock.received().total(), 4);
+}
