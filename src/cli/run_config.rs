@@ -89,15 +89,15 @@ impl RunConfig {
             None => None,
         };
         let selects = live::has_select(&runbook);
-        // A runbook with selects names its default journal after the runbook as written: the
-        // plan it resolves to is known only after reading live state.
-        let key = selects.then(|| Plan::new(runbook.clone()).plan_id);
         // Lock, then read: where the journal is known before planning (a resume of selects
-        // reads the jobs its first run pinned beside it), it is taken first.
-        let early = match (&args.journal, &key) {
-            (Some(path), _) => Some(path.clone()),
-            (None, Some(key)) if project_id.is_some() => Some(default_journal(key, args.shard)),
-            _ => None,
+        // reads the jobs its first run pinned beside it), it is taken first. The default
+        // journal is named after the plan that runs; a resume of selects finds it by its pin.
+        let early = match &args.journal {
+            Some(path) => Some(path.clone()),
+            None if selects && args.resume && project_id.is_some() => {
+                Some(pinned_journal(&runbook, args.shard)?)
+            }
+            None => None,
         };
         let mut lock = early.as_deref().map(take).transpose()?;
         let (plan, notes, shard, approved_plan_id) = match rehearsal {
@@ -334,10 +334,40 @@ pub fn resume_line(
     )
 }
 
+/// The default journal a resume of a runbook with selects goes on with: the one whose pinned
+/// plan (beside it) the runbook still plans to, with the pinned jobs, to the plan_id it is named
+/// after. Its name cannot be computed before: the first run's selects found those jobs.
+fn pinned_journal(runbook: &Runbook, shard: Option<(usize, usize)>) -> Result<PathBuf, Refusal> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(DEFAULT_DIR)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| {
+            let pin = pin::selection_file(path);
+            pin.exists()
+                && pin::pinned_plan(runbook.clone(), &pin)
+                    .is_ok_and(|p| default_journal(&p.plan_id, shard) == *path)
+        })
+        .collect();
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => Err(invalid(format!("error: --resume: no journal in {DEFAULT_DIR}/ holds a run of this runbook as it is now (a run of selects pins the jobs it found beside its journal); give --journal FILE; nothing was sent"))),
+        _ => {
+            found.sort();
+            let names: Vec<String> = found.iter().map(|p| p.display().to_string()).collect();
+            Err(invalid(format!("error: --resume: several journals in {DEFAULT_DIR}/ hold runs of this runbook: {}; give --journal FILE; nothing was sent", names.join(", "))))
+        }
+    }
+}
+
+/// Where default journals are kept, under the folder the command runs in.
+const DEFAULT_DIR: &str = ".stopbook";
+
 fn default_journal(plan_id: &str, shard: Option<(usize, usize)>) -> PathBuf {
     let id = plan_id.trim_start_matches("sha256:");
     let shard = shard
         .map(|(k, n)| format!("-shard-{k}-of-{n}"))
         .unwrap_or_default();
-    PathBuf::from(".stopbook").join(format!("journal-{}{shard}.jsonl", &id[..16.min(id.len())]))
+    PathBuf::from(DEFAULT_DIR).join(format!("journal-{}{shard}.jsonl", &id[..16.min(id.len())]))
 }
