@@ -172,3 +172,22 @@ fn an_invalid_runbook_writes_no_plan() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!out_path.exists());
 }
+
+/// `show plan.json` says the plan in words (issue 24: it printed the limits, each stop's wait
+/// and retry and the select as raw JSON, with no target and no escalate column).
+#[test]
+fn show_says_an_approved_plan_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("approved.json");
+    for runbook in ["runbooks/select-payments.yaml", "runbooks/maintenance-window.yaml"] {
+        std::fs::write(&file, plan(runbook, "json")).unwrap();
+        let out = stopbook(["show", file.to_str().unwrap()]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let shown = String::from_utf8(out.stdout).unwrap();
+        assert!(!shown.contains("{\""), "no raw JSON:\n{shown}");
+        let name = runbook
+            .trim_start_matches("runbooks/")
+            .trim_end_matches(".yaml");
+        snapshot_settings().bind(|| insta::assert_snapshot!(format!("show-plan-{name}"), shown));
+    }
+}
