@@ -15,6 +15,7 @@ mod run;
 mod run_config;
 mod self_test;
 mod show;
+mod show_plan;
 mod target;
 mod validate;
 mod verify;

@@ -11,7 +11,6 @@ use serde_json::Value;
 use super::Exit;
 use super::args::ShowArgs;
 use crate::exec::{Report, Timing};
-use crate::markdown::escape;
 use crate::report::context::{AuthKind, RunContext, TargetInfo};
 use crate::report::json::ReadReport;
 
@@ -40,7 +39,7 @@ fn render(path: &Path) -> Result<String, Refusal> {
         return Ok(report_markdown(report));
     }
     if value.get("phases").is_some() && value.get("plan_id").is_some() {
-        return Ok(plan_markdown(&value));
+        return Ok(super::show_plan::render(&value));
     }
     Err(format!(
         "error: `{}` is neither a plan JSON nor a JSON run report",
@@ -112,48 +111,4 @@ fn report_markdown(read: ReadReport) -> String {
     let view = crate::report::view::View::new(&ctx, &report);
     let _ = crate::report::markdown::write(&mut out, &view);
     String::from_utf8_lossy(&out).into_owned()
-}
-
-fn plan_markdown(plan: &Value) -> String {
-    let s = |v: &Value| match v {
-        Value::String(s) => escape(s),
-        Value::Null => String::new(),
-        other => escape(&other.to_string()),
-    };
-    let mut out = format!(
-        "# Plan\n\n- **plan_id:** `{}`\n- **limits:** {}\n",
-        s(&plan["plan_id"]),
-        s(&plan["limits"])
-    );
-    for phase in plan["phases"].as_array().into_iter().flatten() {
-        out.push_str(&format!("\n## Phase: {}\n\n", s(&phase["name"])));
-        if !phase["select"].is_null() {
-            out.push_str(&format!(
-                "Selected from live state: {}\n\n",
-                s(&phase["select"])
-            ));
-        }
-        out.push_str("| # | job | label | force | expect | wait | retry |\n");
-        out.push_str("|---|---|---|---|---|---|---|\n");
-        for stop in phase["stops"].as_array().into_iter().flatten() {
-            out.push_str(&format!(
-                "| {} | `{}` | {} | {} | {} | {} | {} |\n",
-                s(&stop["seq"]),
-                stop["job"].as_str().unwrap_or(""),
-                match (&stop["label"], &stop["name"]) {
-                    (Value::Null, Value::String(name)) => format!("{} *(selected)*", escape(name)),
-                    (label, _) => s(label),
-                },
-                if stop["force"] == Value::Bool(true) {
-                    "yes"
-                } else {
-                    "no"
-                },
-                s(&stop["expect"]),
-                s(&stop["wait"]),
-                s(&stop["retry"]),
-            ));
-        }
-    }
-    out
 }
