@@ -352,11 +352,16 @@ fn pinned_journal(runbook: &Runbook, shard: Option<(usize, usize)>) -> Result<Pa
         .collect();
     match found.len() {
         1 => Ok(found.remove(0)),
-        0 => Err(invalid(format!("error: --resume: no journal in {DEFAULT_DIR}/ holds a run of this runbook as it is now (a run of selects pins the jobs it found beside its journal); give --journal FILE; nothing was sent"))),
+        0 => Err(invalid(format!(
+            "error: --resume: no journal in {DEFAULT_DIR}/ holds a run of this runbook as it is now (a run of selects pins the jobs it found beside its journal); give --journal FILE; nothing was sent"
+        ))),
         _ => {
             found.sort();
             let names: Vec<String> = found.iter().map(|p| p.display().to_string()).collect();
-            Err(invalid(format!("error: --resume: several journals in {DEFAULT_DIR}/ hold runs of this runbook: {}; give --journal FILE; nothing was sent", names.join(", "))))
+            Err(invalid(format!(
+                "error: --resume: several journals in {DEFAULT_DIR}/ hold runs of this runbook: {}; give --journal FILE; nothing was sent",
+                names.join(", ")
+            )))
         }
     }
 }

@@ -100,7 +100,10 @@ fn phase_words(number: usize, phase: &Value) -> String {
         let b = &phase["max_failures"];
         let words = match b["allowed"].as_u64() {
             Some(0) => "the first failure here ends the run".to_owned(),
-            _ => format!("{} tolerated here, one more ends the run", text(&b["allowed"])),
+            _ => format!(
+                "{} tolerated here, one more ends the run",
+                text(&b["allowed"])
+            ),
         };
         out.push_str(&format!(
             "Phase failure budget `{}`: {words}.\n",
@@ -192,6 +195,10 @@ fn stop_row(stop: &Value) -> String {
         "| {} | `{}` | {label} | {} | {expect} | {wait} | {escalate} | {requests} |\n",
         text(&stop["seq"]),
         text(&stop["job"]),
-        if stop["force"] == true { "**force**" } else { "no" },
+        if stop["force"] == true {
+            "**force**"
+        } else {
+            "no"
+        },
     )
 }

@@ -113,7 +113,11 @@ pub fn approve(
     let restricted = restrict(plan, &approved, shard);
     let (all, selected) = (
         restricted.runbook.stop_count(),
-        restricted.runbook.stops().filter(|(_, s)| s.name.is_some()).count(),
+        restricted
+            .runbook
+            .stops()
+            .filter(|(_, s)| s.name.is_some())
+            .count(),
     );
     let notes = vec![format!(
         "note: --accept-drift: running {all} stops: the {selected} approved jobs that still match and {} listed (plan {}); left out: {} that now match but were not approved, {} approved that no longer match",

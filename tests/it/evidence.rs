@@ -123,14 +123,9 @@ fn show_renders_a_report_and_a_plan_as_markdown() {
     assert_eq!(shown.status.code(), Some(0));
     let shown = String::from_utf8(shown.stdout).unwrap();
     let written = std::fs::read_to_string(dir.join("report.md")).unwrap();
-    // The gantt's instants are milliseconds of a clock the JSON keeps to the millisecond.
-    let without_gantt = |s: &str| -> Vec<String> {
-        s.lines()
-            .filter(|l| !l.contains(":p") && !l.starts_with("- **when:**"))
-            .map(str::to_owned)
-            .collect()
-    };
-    assert_eq!(without_gantt(&shown), without_gantt(written.trim_end()));
+    // Byte for byte, the gantt's instants and the `when` line included (issue 24 saw them 1 ms
+    // apart): every time of a report is the journal's, kept to the millisecond.
+    assert_eq!(shown.trim_end(), written.trim_end());
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
     let started = report["started_at"].as_str().unwrap();
@@ -145,7 +140,7 @@ fn show_renders_a_report_and_a_plan_as_markdown() {
     assert_eq!(plan.status.code(), Some(0));
     let plan = String::from_utf8(plan.stdout).unwrap();
     assert!(plan.starts_with("# Plan"));
-    assert!(plan.contains("## Phase: canary") && plan.contains("## Phase: bulk"));
+    assert!(plan.contains("## Phase 1: canary") && plan.contains("## Phase 2: bulk"));
     assert_eq!(
         plan.matches("\n| ").count(),
         2 + 20,

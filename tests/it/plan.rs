@@ -179,7 +179,10 @@ fn an_invalid_runbook_writes_no_plan() {
 fn show_says_an_approved_plan_in_words() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("approved.json");
-    for runbook in ["runbooks/select-payments.yaml", "runbooks/maintenance-window.yaml"] {
+    for runbook in [
+        "runbooks/select-payments.yaml",
+        "runbooks/maintenance-window.yaml",
+    ] {
         std::fs::write(&file, plan(runbook, "json")).unwrap();
         let out = stopbook(["show", file.to_str().unwrap()]).output().unwrap();
         assert_eq!(out.status.code(), Some(0));

@@ -71,14 +71,26 @@ fn the_default_journal_is_named_after_the_plan_that_runs_and_a_resume_finds_it()
     let rb = rb.to_str().unwrap();
     let first = run(
         dir.path(),
-        &[rb, "--until", "first", "--report-json", "r1.json", "--no-progress"],
+        &[
+            rb,
+            "--until",
+            "first",
+            "--report-json",
+            "r1.json",
+            "--no-progress",
+        ],
     );
     assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("r1.json")).unwrap())
             .unwrap();
-    let id = report["plan_id"].as_str().unwrap().trim_start_matches("sha256:");
-    let journal = dir.path().join(format!(".stopbook/journal-{}.jsonl", &id[..16]));
+    let id = report["plan_id"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("sha256:");
+    let journal = dir
+        .path()
+        .join(format!(".stopbook/journal-{}.jsonl", &id[..16]));
     assert!(
         journal.exists(),
         "the journal is named after the plan_id the reports carry ({id}):\n{}",
