@@ -142,6 +142,10 @@ fn the_shipped_runbook_selects_from_its_fleet_and_is_ready() {
         .output()
         .unwrap();
     let shown = String::from_utf8_lossy(&shown.stdout);
-    assert!(shown.contains("Selected from live state: {"), "{shown}");
+    assert!(
+        shown
+            .contains("Selected from live state: job_type sync, status INCRE\\_TRANSFER\\_STARTED"),
+        "{shown}"
+    );
     assert!(shown.contains("orders-02-cdc *(selected)*"), "{shown}");
 }
