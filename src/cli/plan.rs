@@ -25,6 +25,13 @@ pub fn run(args: &PlanArgs) -> Exit {
         Ok(runtime) => runtime,
         Err(exit) => return exit,
     };
+    // A wrong --endpoint is refused even where the plan needs no read.
+    if let Some(url) = &args.endpoint
+        && let Err(message) = endpoint_usable(&runbook, url)
+    {
+        say!("{message}");
+        return Exit::Invalid;
+    }
     let ca = args.ca_cert.as_deref();
     let planned = match args.live {
         false => runtime
@@ -109,6 +116,20 @@ async fn with_preflight(
     .await;
     connection.close().await;
     result
+}
+
+/// Whether `--endpoint URL` can stand for the runbook's target: a remote target, a DRS URL.
+fn endpoint_usable(runbook: &Runbook, url: &str) -> Result<(), String> {
+    use crate::runbook::model::Target;
+    if !matches!(runbook.target, Target::Remote(_)) {
+        return Err(
+            "error: --endpoint needs a `target` in the runbook, for its project_id and auth"
+                .to_owned(),
+        );
+    }
+    url.parse::<crate::drs::Endpoint>()
+        .map(drop)
+        .map_err(|e| format!("error: --endpoint: {e}"))
 }
 
 fn render<W: Write>(
