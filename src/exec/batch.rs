@@ -368,7 +368,7 @@ async fn settle_each(
     };
     let reads = pending
         .iter()
-        .map(|i| settle::settle(ctx, members[*i].stop, since, prior));
+        .map(|i| settle::settle(ctx, (members[*i].seq, members[*i].stop), since, prior));
     let settled = join_all(reads).await;
     for (&i, outcome) in pending.iter().zip(settled) {
         let m = &mut members[i];

@@ -19,6 +19,8 @@ pub struct Census {
 struct Waited {
     status: Option<Box<str>>,
     since: Instant,
+    /// The stop's answer was lost: its status is read to learn whether it was taken.
+    in_doubt: bool,
 }
 
 /// The census at one moment.
@@ -26,6 +28,8 @@ struct Waited {
 pub struct Snapshot {
     /// Jobs waited on.
     pub waiting: usize,
+    /// Of those, the stops whose answer was lost, their status read to settle it.
+    pub in_doubt: usize,
     /// How many are in each status, most first (then by name, the not read yet last).
     pub by_status: Vec<(Option<String>, usize)>,
     /// How long the longest wait has lasted.
@@ -35,22 +39,39 @@ pub struct Snapshot {
 impl Census {
     /// Marks stop `seq` as waited on, until the guard is dropped.
     pub(crate) fn enter(&self, seq: usize) -> Entered<'_> {
-        self.lock().insert(
+        self.insert(seq, false)
+    }
+
+    /// Marks stop `seq` as in doubt (its answer lost, its status read to settle it), until the
+    /// guard is dropped; a wait that follows enters again.
+    pub(crate) fn enter_in_doubt(&self, seq: usize) -> Entered<'_> {
+        self.insert(seq, true)
+    }
+
+    fn insert(&self, seq: usize, in_doubt: bool) -> Entered<'_> {
+        let waited = Waited {
+            status: None,
+            since: Instant::now(),
+            in_doubt,
+        };
+        let outer = self.lock().insert(seq, waited);
+        Entered {
+            census: self,
             seq,
-            Waited {
-                status: None,
-                since: Instant::now(),
-            },
-        );
-        Entered { census: self, seq }
+            outer,
+        }
     }
 
     /// Who waits now.
     pub fn snapshot(&self) -> Snapshot {
         let waits = self.lock();
         let mut counts: BTreeMap<Option<&str>, usize> = BTreeMap::new();
+        let mut in_doubt = 0;
         for w in waits.values() {
-            *counts.entry(w.status.as_deref()).or_default() += 1;
+            match w.in_doubt {
+                true => in_doubt += 1,
+                false => *counts.entry(w.status.as_deref()).or_default() += 1,
+            }
         }
         let mut by_status: Vec<(Option<String>, usize)> = counts
             .into_iter()
@@ -69,6 +90,7 @@ impl Census {
             .unwrap_or_default();
         Snapshot {
             waiting: waits.len(),
+            in_doubt,
             by_status,
             oldest,
         }
@@ -79,10 +101,12 @@ impl Census {
     }
 }
 
-/// A stop's place in the census, given back when its wait ends.
+/// A stop's place in the census, given back when its wait ends (to the wait it was nested in,
+/// such as an escalation's settling within a wait).
 pub(crate) struct Entered<'a> {
     census: &'a Census,
     seq: usize,
+    outer: Option<Waited>,
 }
 
 impl Entered<'_> {
@@ -98,7 +122,11 @@ impl Entered<'_> {
 
 impl Drop for Entered<'_> {
     fn drop(&mut self) {
-        self.census.lock().remove(&self.seq);
+        let mut waits = self.census.lock();
+        match self.outer.take() {
+            Some(outer) => waits.insert(self.seq, outer),
+            None => waits.remove(&self.seq),
+        };
     }
 }
 
@@ -113,11 +141,12 @@ mod tests {
         let b = census.enter(2);
         let c = census.enter(3);
         let _d = census.enter(4);
+        let doubt = census.enter_in_doubt(5);
         a.saw("RELEASE_RESOURCE_STARTED");
         b.saw("RELEASE_RESOURCE_STARTED");
         c.saw("INCRE_TRANSFER_STARTED");
         let snap = census.snapshot();
-        assert_eq!(snap.waiting, 4);
+        assert_eq!((snap.waiting, snap.in_doubt), (5, 1));
         assert_eq!(
             snap.by_status,
             [
@@ -128,8 +157,15 @@ mod tests {
         );
         drop(a);
         drop(c);
+        drop(doubt);
         let snap = census.snapshot();
-        assert_eq!(snap.waiting, 2);
+        assert_eq!((snap.waiting, snap.in_doubt), (2, 0));
+        // An escalation settled within a wait gives the wait its place back.
+        let nested = census.enter_in_doubt(2);
+        assert_eq!(census.snapshot().in_doubt, 1);
+        drop(nested);
+        let snap = census.snapshot();
+        assert_eq!((snap.waiting, snap.in_doubt), (2, 0));
         assert_eq!(
             snap.by_status[0],
             (Some("RELEASE_RESOURCE_STARTED".to_owned()), 1)

@@ -150,8 +150,8 @@ async fn after_unknown(
         return None;
     }
     let settled = match before {
-        Some(before) => settle::settle_escalation(ctx, stop, Instant::now(), before).await,
-        None => settle::settle(ctx, stop, Instant::now(), prior).await,
+        Some(before) => settle::settle_escalation(ctx, (seq, stop), Instant::now(), before).await,
+        None => settle::settle(ctx, (seq, stop), Instant::now(), prior).await,
     };
     settled.journal(ctx, seq);
     Some(match settled {

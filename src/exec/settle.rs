@@ -127,7 +127,12 @@ pub struct Prior<'a> {
 /// `RELEASE_RESOURCE_FAILED` shows a stop took effect only when the job is known to have had
 /// another status before it (the prior status, or an earlier read of this window): a job that
 /// shows nothing else may have had it all along, and then the status cannot tell.
-pub async fn settle(ctx: &Context, stop: &Stop, since: Instant, prior: Prior<'_>) -> Settled {
+pub async fn settle(
+    ctx: &Context,
+    stop: (usize, &Stop),
+    since: Instant,
+    prior: Prior<'_>,
+) -> Settled {
     settle_reads(ctx, stop, since, prior, false).await
 }
 
@@ -138,7 +143,7 @@ pub async fn settle(ctx: &Context, stop: &Stop, since: Instant, prior: Prior<'_>
 /// (soak seed 139: a force stop that never arrived was reported escalated).
 pub async fn settle_escalation(
     ctx: &Context,
-    stop: &Stop,
+    stop: (usize, &Stop),
     since: Instant,
     before: &str,
 ) -> Settled {
@@ -168,11 +173,12 @@ fn judge_escalation(status: &str, late: bool, seen_failed: &mut bool) -> Option<
 
 async fn settle_reads(
     ctx: &Context,
-    stop: &Stop,
+    (seq, stop): (usize, &Stop),
     since: Instant,
     prior: Prior<'_>,
     escalating: bool,
 ) -> Settled {
+    let _in_doubt = ctx.census.enter_in_doubt(seq);
     let retry = stop.settings.retry;
     let deadline = since + retry.settle.get();
     let longest = (retry.settle.get() / 4).clamp(Duration::from_millis(100), LONGEST_PAUSE);

@@ -117,7 +117,7 @@ pub(super) async fn take_up(
                 status: None,
                 retrying: *earlier == Earlier::Retry,
             };
-            let settled = settle::settle(ctx, stop, since, prior).await;
+            let settled = settle::settle(ctx, (seq, stop), since, prior).await;
             settled.journal(ctx, seq);
             match settled {
                 Settled::Taken(status) => {

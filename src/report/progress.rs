@@ -250,11 +250,17 @@ pub fn census_text(s: &Snapshot) -> String {
     if s.waiting == 0 {
         return String::new();
     }
-    let each: Vec<String> = s
+    let mut each: Vec<String> = s
         .by_status
         .iter()
         .map(|(status, n)| format!("{n} {}", status.as_deref().unwrap_or("not read yet")))
         .collect();
+    if s.in_doubt > 0 {
+        each.push(format!(
+            "{} in doubt (answer lost, status read)",
+            s.in_doubt
+        ));
+    }
     format!(
         "; waiting on {}: {}; oldest {}",
         s.waiting,
