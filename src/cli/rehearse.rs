@@ -55,6 +55,9 @@ pub fn prepare(
     let plan = approve::approve(&args.runbook, plan, file, false, args.shard)
         .map_err(|e| invalid(format!("error: {e}")))?
         .plan;
+    if let Some(words) = crate::runbook::force_cap::over(&plan.runbook) {
+        return Err(invalid(format!("error: {words}; nothing was sent")));
+    }
     let seen = match &approved {
         PlanFile::Json(doc) => preflight_statuses(doc.rest.get("live")),
         PlanFile::Markdown(_) => HashMap::new(),
