@@ -15,7 +15,7 @@ use crate::exec::{Event, Outcome};
 
 /// How often plain progress lines are printed: with the display's clock ticking every
 /// [`TICK`], no two lines are more than two seconds apart.
-const PLAIN_EVERY: Duration = Duration::from_millis(1750);
+const PLAIN_EVERY: Duration = Duration::from_millis(1500);
 const TICK: Duration = Duration::from_millis(250);
 
 /// The most events taken at once, and the rest after each batch.

@@ -62,7 +62,7 @@ fn off_a_terminal_a_wait_of_seconds_gets_a_census_line_at_least_every_two_second
             .any(|(_, l)| l.contains("3 RELEASE_RESOURCE_STARTED") || l.contains("3 not read yet")),
         "{census:#?}"
     );
-    // Two seconds, and a second's slack for a loaded machine (the line is due every 1.75 s).
+    // Two seconds, and a second's slack for a loaded machine (the line is due every 1.5 s).
     let progress: Vec<Duration> = lines
         .iter()
         .filter(|(_, l)| l.starts_with("progress: "))
