@@ -86,6 +86,49 @@ fn the_man_page_covers_every_command() {
     }
 }
 
+/// Each page says how the command exits and shows it in use, and the synopsis names every
+/// option's value (issue 24: no EXIT STATUS, no EXAMPLES, `[--plan]` without `FILE`).
+#[test]
+fn man_pages_have_exit_status_examples_and_value_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("man1");
+    let (code, _, err) = stdout_of(&["man", "--dir", out.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    for page in [
+        "stopbook.1",
+        "stopbook-run.1",
+        "stopbook-plan.1",
+        "stopbook-report.1",
+    ] {
+        let text = std::fs::read_to_string(out.join(page)).unwrap();
+        assert!(text.contains(".SH \"EXIT STATUS\""), "{page}");
+        assert!(text.contains("\\fB130\\fR"), "{page}");
+        assert!(text.contains(".SH EXAMPLES"), "{page}");
+        // Every runbook an example names is one the clone has.
+        for word in text
+            .split_whitespace()
+            .filter(|w| w.starts_with("runbooks/"))
+        {
+            let file = word.replace("\\-", "-").replace("\\fR", "");
+            assert!(
+                crate::support::root().join(&file).is_file(),
+                "{page}: {file}"
+            );
+        }
+    }
+    let run = std::fs::read_to_string(out.join("stopbook-run.1")).unwrap();
+    let synopsis = run.split(".SH SYNOPSIS").nth(1).unwrap();
+    let synopsis = synopsis.split(".SH").next().unwrap();
+    for named in [
+        "\\-\\-report\\-json\\fR \\fIFILE",
+        "\\-\\-plan\\fR \\fIFILE",
+        "\\-\\-shard\\fR \\fIK/N",
+        "\\-\\-until\\fR \\fIPHASE",
+    ] {
+        assert!(synopsis.contains(named), "{named} in {synopsis}");
+    }
+}
+
 /// The corpus, in a stable order, as arguments.
 fn corpus() -> Vec<String> {
     let mut files: Vec<String> =
