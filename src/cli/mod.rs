@@ -6,6 +6,7 @@ mod confirm;
 mod conform;
 mod connect;
 mod live;
+mod man;
 mod mock;
 mod plan;
 mod rehearse;
@@ -158,24 +159,12 @@ fn write_out(bytes: &[u8], what: &str) -> Exit {
 /// `stopbook man`: the page of the whole command on stdout, or one page per command in `dir`.
 fn man(dir: Option<&std::path::Path>) -> Exit {
     let command = Cli::command();
-    let Some(dir) = dir else {
-        let mut out = Vec::new();
-        return match clap_mangen::Man::new(command).render(&mut out) {
-            Ok(()) => write_out(&out, "the man page"),
-            Err(e) => {
-                say!("error: cannot render the man page: {e}");
-                Exit::Invalid
-            }
-        };
+    let written = match dir {
+        None => man::page(command, "stopbook").map(|page| write_out(&page, "the man page")),
+        Some(dir) => man::write_dir(command, dir).map(|()| Exit::Success),
     };
-    match std::fs::create_dir_all(dir).and_then(|()| clap_mangen::generate_to(command, dir)) {
-        Ok(()) => Exit::Success,
-        Err(e) => {
-            say!(
-                "error: cannot write the man pages into `{}`: {e}",
-                dir.display()
-            );
-            Exit::Invalid
-        }
-    }
+    written.unwrap_or_else(|e| {
+        say!("error: cannot write the man pages: {e}");
+        Exit::Invalid
+    })
 }
