@@ -184,17 +184,48 @@ fn timeline(view: &View) -> Markup {
 /// Phases as bands behind the lines.
 fn bands(plot: &Plot, view: &View) -> Markup {
     let fills = ["#e3f2fd", "#fff3e0", "#e8f5e9", "#f3e5f5"];
+    let spans = view.spans();
+    let starts: Vec<(f64, usize)> = spans
+        .iter()
+        .map(|s| (plot.x(s.from_ms) + 2.0, s.name.chars().count()))
+        .collect();
+    let rows = label_rows(&starts, plot.width - plot.pad - LEGEND_WIDTH);
     html! {
-        @for (i, span) in view.spans().iter().enumerate() {
+        @for (i, span) in spans.iter().enumerate() {
             @let (name, from, to) = (span.name, span.from_ms, span.to_ms);
             @let (a, b) = (plot.x(from), plot.x(to).max(plot.x(from) + 1.0));
             rect x=(format!("{a:.1}")) y=(plot.pad) width=(format!("{:.1}", b - a))
                 height=(format!("{:.1}", plot.height - 2.0 * plot.pad)) fill=(fills[i % 4]) {
                 title { "phase " (name) }
             }
-            text x=(format!("{:.1}", a + 2.0)) y=(plot.pad - 4.0) font-size="11" { (name) }
+            @if let Some(row) = rows[i] {
+                text x=(format!("{:.1}", a + 2.0)) y=(plot.pad - 4.0 - LABEL_ROW * row as f64)
+                    font-size="11" { (name) }
+            }
         }
     }
+}
+
+/// Room a character of an 11 px label takes (generously), a row of labels, and the legend's
+/// width at the top right.
+const CHAR_WIDTH: f64 = 7.0;
+const LABEL_ROW: f64 = 12.0;
+const LEGEND_WIDTH: f64 = 260.0;
+
+/// The row of each phase label (0: just above the plot, 1: above that), so that no two overlap
+/// and none on the top row runs into the legend (which starts at `legend_at`); `None` where no
+/// row has room (the band keeps its tooltip, and the tables name every phase).
+fn label_rows(labels: &[(f64, usize)], legend_at: f64) -> Vec<Option<usize>> {
+    let mut ends = [f64::NEG_INFINITY; 2];
+    labels
+        .iter()
+        .map(|&(x, chars)| {
+            let end = x + CHAR_WIDTH * chars as f64;
+            let row = (0..2).find(|&r| x > ends[r] + 4.0 && (r == 0 || end < legend_at))?;
+            ends[row] = end;
+            Some(row)
+        })
+        .collect()
 }
 
 /// Failures as red ticks on the time axis, the axis, and the legend.
@@ -231,21 +262,31 @@ fn histogram(timings: &[Timing]) -> Markup {
     for t in timings {
         buckets[((t.duration_ms * 10 / (longest + 1)) as usize).min(9)] += 1;
     }
-    let peak = buckets.iter().copied().max().unwrap_or(1).max(1) as f64;
+    let top = buckets.iter().copied().max().unwrap_or(1).max(1);
+    let peak = top as f64;
+    // The y-axis: stops per bucket, ticked at 0, half the tallest and the tallest.
+    let ticks = [0, top / 2, top];
     html! {
-        svg xmlns="http://www.w3.org/2000/svg" width="420" height="140" role="img"
+        svg xmlns="http://www.w3.org/2000/svg" width="470" height="140" role="img"
             aria-label="distribution of stop times" {
+            line class="y-axis" x1="48" x2="48" y1="10" y2="110" stroke="#444" {}
+            @for n in ticks {
+                @let y = format!("{:.1}", 110.0 - 100.0 * n as f64 / peak);
+                line x1="44" x2="48" y1=(y) y2=(y) stroke="#444" {}
+                text x="41" y=(y) dy="4" font-size="11" text-anchor="end" { (n) }
+            }
+            text x="12" y="60" font-size="11" text-anchor="middle" transform="rotate(-90 12 60)" { "stops" }
             @for (i, n) in buckets.iter().enumerate() {
                 @let h = 100.0 * *n as f64 / peak;
-                rect x=(10 + i * 40) y=(format!("{:.1}", 110.0 - h)) width="36"
+                rect x=(52 + i * 41) y=(format!("{:.1}", 110.0 - h)) width="37"
                     height=(format!("{h:.1}")) fill="#5c6bc0" {
                     title {
                         (longest * i as u64 / 10) "-" (longest * (i as u64 + 1) / 10) " ms: " (n)
                     }
                 }
             }
-            text x="10" y="128" font-size="11" { "0 ms" }
-            text x="410" y="128" font-size="11" text-anchor="end" { (longest) " ms" }
+            text x="52" y="128" font-size="11" { "0 ms" }
+            text x="462" y="128" font-size="11" text-anchor="end" { (longest) " ms" }
         }
     }
 }
@@ -295,6 +336,42 @@ mod tests {
 
     use crate::exec::{Report, RunOutcome};
     use crate::report::context::{AuthKind, RunContext, TargetInfo};
+
+    /// Phases a few pixels apart no longer write their names over each other (issue 24): each
+    /// label clears the one before it on its row, the top row clears the legend, and a label
+    /// with no room is left out.
+    #[test]
+    fn phase_labels_never_overlap() {
+        let labels = [(30.0, 6), (35.0, 4), (40.0, 9), (200.0, 4), (500.0, 30)];
+        let rows = super::label_rows(&labels, 510.0);
+        assert_eq!(rows, [Some(0), Some(1), None, Some(0), Some(0)]);
+        let mut placed: Vec<(usize, f64, f64)> = Vec::new();
+        for (&(x, chars), row) in labels.iter().zip(&rows) {
+            let Some(row) = *row else { continue };
+            let end = x + super::CHAR_WIDTH * chars as f64;
+            for &(r, a, b) in &placed {
+                assert!(r != row || end < a || x > b, "{x}..{end} overlaps {a}..{b}");
+            }
+            placed.push((row, x, end));
+        }
+    }
+
+    /// The answer-time chart has a y-axis with its counts (issue 24: it had none).
+    #[test]
+    fn the_answer_time_chart_has_a_y_axis() {
+        let timing = |seq, duration_ms| crate::exec::Timing {
+            seq,
+            started_ms: 0,
+            duration_ms,
+            accepted_ms: None,
+            request_id: None,
+        };
+        let svg = super::histogram(&[timing(1, 10), timing(2, 10), timing(3, 900)]).into_string();
+        assert!(svg.contains("class=\"y-axis\""), "{svg}");
+        for tick in [">0</text>", ">1</text>", ">2</text>", ">stops</text>"] {
+            assert!(svg.contains(tick), "{tick} in {svg}");
+        }
+    }
 
     #[test]
     fn control_and_bidi_characters_reach_the_page_escaped() {
