@@ -96,6 +96,7 @@ pub(crate) mod input;
 pub(crate) mod live;
 pub(crate) mod markdown;
 pub mod mock;
+pub mod notify;
 pub(crate) mod output;
 pub mod plan;
 pub mod profile;

@@ -32,6 +32,18 @@ impl Cancel {
         self.0.as_ref().is_some_and(|c| *c.borrow())
     }
 
+    /// Returns once the interrupt comes (never, when nothing interrupts).
+    pub async fn wait(&self) {
+        match &self.0 {
+            Some(cancel) => {
+                let mut cancel = cancel.clone();
+                // An error means the sender is gone: as an interrupt, nothing else will come.
+                let _ = cancel.wait_for(|c| *c).await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+
     /// Sleeps for `d`; false if the interrupt came first (or had come).
     pub async fn sleep(&self, d: Duration) -> bool {
         let Some(cancel) = &self.0 else {

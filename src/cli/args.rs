@@ -66,6 +66,53 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff), or write one page per command into a folder.
     Man(ManArgs),
+    /// Steer the run holding a journal, from another shell: drain, pause, go, abort, status.
+    ///
+    /// Talks to the run through the socket beside its journal (`JOURNAL.ctl`; no network).
+    /// `drain` starts no new stop, lets those sent finish and ends the run paused; `pause` holds
+    /// new stops until `go`; `go` also lets a waiting gate pass; `abort` is an interrupt;
+    /// `status` prints the live census. Every action is journaled. Exit 0 when done, 1 when
+    /// refused (nothing to let go on), 2 when no run holds the journal.
+    Ctl(CtlArgs),
+}
+
+/// `stopbook ctl`.
+#[derive(Debug, clap::Args)]
+pub struct CtlArgs {
+    /// What to do.
+    #[arg(value_enum)]
+    pub action: CtlAction,
+    /// The journal of the run to steer.
+    #[arg(long, value_name = "FILE")]
+    pub journal: PathBuf,
+}
+
+/// What `ctl` asks of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CtlAction {
+    /// Start no new stop; let those sent finish; end paused (`--resume` goes on).
+    Drain,
+    /// Hold new stops until `go`.
+    Pause,
+    /// Let a waiting gate pass, and held stops start again.
+    Go,
+    /// Interrupt the run, as SIGINT does.
+    Abort,
+    /// Print the live census: phase, done/total, waiting by status, in doubt, 429s, rate.
+    Status,
+}
+
+impl CtlAction {
+    /// The action's name, as the request and the journal write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CtlAction::Drain => "drain",
+            CtlAction::Pause => "pause",
+            CtlAction::Go => "go",
+            CtlAction::Abort => "abort",
+            CtlAction::Status => "status",
+        }
+    }
 }
 
 /// How much a command prints besides its output and its errors.
@@ -276,6 +323,10 @@ pub struct RunArgs {
     /// No progress bars or lines.
     #[arg(long)]
     pub no_progress: bool,
+    /// Write the run's events to FILE (`-`: standard output), one JSON object a line, flushed
+    /// as they happen.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
     /// Do not ask before a run against a real endpoint (off a terminal nothing is asked).
     #[arg(short = 'y', long)]
     pub yes: bool,

@@ -5,6 +5,10 @@ mod args;
 mod confirm;
 mod conform;
 mod connect;
+mod control;
+mod ctl;
+mod fanout;
+mod gate_prompt;
 mod live;
 mod man;
 mod mock;
@@ -14,6 +18,7 @@ mod report;
 mod report_paths;
 mod run;
 mod run_config;
+mod run_live;
 mod self_test;
 mod show;
 mod show_plan;
@@ -130,6 +135,7 @@ pub fn run(cli: Cli) -> Exit {
             write_out(&out, "the completions")
         }
         Command::Man(args) => man(args.dir.as_deref()),
+        Command::Ctl(args) => ctl::run(&args),
         Command::Schema => match crate::output::write_stdout(|out| {
             std::io::Write::write_all(
                 out,

@@ -65,7 +65,34 @@ pub fn check(args: &RunArgs, journal: Option<&Path>) -> Result<(), Refusal> {
         }
         writable(path)?;
     }
-    Ok(())
+    events_path(args, journal, &reports)
+}
+
+/// The event stream (appended to: it may be a pipe) writes into none of the run's own files.
+fn events_path(
+    args: &RunArgs,
+    journal: Option<&Path>,
+    reports: &[(&'static str, &Path)],
+) -> Result<(), Refusal> {
+    let Some(events) = args.events.as_deref().filter(|p| *p != Path::new("-")) else {
+        return Ok(());
+    };
+    let here = identity(events);
+    let clash = (inputs(args, journal).into_iter())
+        .find(|(_, input)| identity(input) == here)
+        .map(|(what, _)| what)
+        .or_else(|| {
+            (reports.iter())
+                .find(|(_, p)| identity(p) == here)
+                .map(|(flag, _)| format!("the file {flag} names"))
+        });
+    match clash {
+        Some(what) => Err(Refusal::from(format!(
+            "error: --events `{}` is {what}: the event stream would write into it; nothing was sent",
+            events.display()
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The report's folder takes a file, and the path is no link, device or pipe: a report is

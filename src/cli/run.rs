@@ -49,6 +49,14 @@ pub fn run(args: &RunArgs, verbosity: Verbosity) -> Exit {
             say!("{note}");
         }
     }
+    let journal_path = config.journal.as_ref().map(|j| j.path.as_path());
+    let watch = match super::run_live::prepare(&config.plan, args.events.as_deref(), journal_path) {
+        Ok(watch) => watch,
+        Err(Refusal { exit, message }) => {
+            say!("{message}");
+            return exit;
+        }
+    };
     if !confirm::confirmed(args, &config) {
         say!("not confirmed: nothing was sent");
         return Exit::Invalid;
@@ -56,7 +64,7 @@ pub fn run(args: &RunArgs, verbosity: Verbosity) -> Exit {
     if verbosity == Verbosity::Verbose {
         say!("{}", details(&config));
     }
-    runtime.block_on(run_async(args, config, verbosity))
+    runtime.block_on(run_async(args, config, watch, verbosity))
 }
 
 /// What `--verbose` adds before a run: the plan, the effective limits, the journal.
@@ -74,8 +82,14 @@ fn details(config: &RunConfig) -> String {
     )
 }
 
-async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> Exit {
+async fn run_async(
+    args: &RunArgs,
+    config: RunConfig,
+    watch: super::run_live::Watch,
+    verbosity: Verbosity,
+) -> Exit {
     let mut header = super::window::header(args, &config);
+    let mut ctx = report_context(args, &config);
     let RunConfig {
         plan,
         concurrency,
@@ -85,22 +99,16 @@ async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> E
         journal,
         until,
         shard,
-        approved_plan_id,
-        runbook_sha256,
         binding,
-        auth,
-        rehearsal,
         ..
     } = config;
     // The journal's lock is held in `held` to the end of the run: no other run takes it up.
-    let (held, earlier, journal_age) = match journal {
-        Some(j) => (Some(Held::from(&j)), j.earlier, j.age),
-        None => (None, Default::default(), Default::default()),
+    let (held, earlier, journal_age, gates_passed) = match journal {
+        Some(j) => (Some(Held::from(&j)), j.earlier, j.age, j.gates_passed),
+        None => Default::default(),
     };
     let quiet = verbosity == Verbosity::Quiet;
-    if !quiet {
-        announce(args, &plan, &earlier, held.as_ref(), &binding);
-    }
+    announce(quiet, args, &plan, (&earlier, held.as_ref()), &binding);
     let Some(connection) = connected(target, args, concurrency, project_id, quiet).await else {
         return Exit::Invalid;
     };
@@ -110,6 +118,9 @@ async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> E
     };
     let (journal_handle, (cancel_tx, cancel)) = (journal.clone(), watch::channel(false));
     let (events, received) = mpsc::unbounded_channel();
+    let held_path = held.as_ref().map(|h| h.path.clone());
+    let kept = (journal.as_ref(), held_path.as_ref());
+    let live = super::run_live::start(&plan, watch, kept, cancel_tx.clone(), &events);
     let setup = exec::Setup {
         client: connection.client.clone(),
         concurrency,
@@ -121,38 +132,51 @@ async fn run_async(args: &RunArgs, config: RunConfig, verbosity: Verbosity) -> E
         shard,
         cancel,
         events,
+        steer: Arc::clone(&live.steer),
+        gates_passed,
     };
     let plan = Arc::new(plan);
     let style = progress::Style::choose(args.no_progress || quiet);
-    let report = supervise(style, &plan, setup, cancel_tx, received).await;
-    let connection_url = connection.url.clone();
+    let shown = (style, live.display);
+    let fanned = (received, live.fanout);
+    let (report, fanout) = supervise(shown, &plan, setup, cancel_tx, fanned).await;
+    let missed =
+        super::run_live::wind_down(live.serving, fanout, &report, journal_handle.as_ref()).await;
+    ctx.target.endpoint.clone_from(&connection.url);
     connection.close().await;
-    // Under --quiet the journal is named only when a resume may need it.
-    let journal_path = held
-        .as_ref()
-        .map(|held| held.path.clone())
-        .filter(|_| !quiet || report.outcome != RunOutcome::Passed);
-    let target = TargetInfo {
-        endpoint: connection_url,
-        project_id: binding.project_id,
-        auth,
-    };
-    let ctx = RunContext {
-        target,
-        shard: args.shard,
-        approved_plan_id,
-        rehearsal,
-        ..RunContext::of_plan(&plan.plan_id, &plan.runbook.name, runbook_sha256)
-    };
     let exit = exit_of(&report);
+    // Under --quiet the journal is named only when a resume may need it.
+    let journal_path = held_path.filter(|_| !quiet || report.outcome != RunOutcome::Passed);
     // Rendered from the journal when a report is asked for; the closing lines alone need
     // only this process's counts, which cover every stop of the plan it ran.
     let window = super::window::close(journal_handle, &record, &report, exit, &args.files).await;
     let window = window.as_ref().unwrap_or(&report);
     // The journal's lock (in `held`) is let go only once the reports are written.
     let exit = finish(args, &ctx, window, exit, journal_path.as_ref());
+    super::run_live::say_missed(&missed);
     drop(held);
     exit
+}
+
+/// What the reports say of the run's context; the endpoint is set once connected.
+fn report_context(args: &RunArgs, config: &RunConfig) -> RunContext {
+    let plan = &config.plan;
+    let target = TargetInfo {
+        endpoint: String::new(),
+        project_id: config.binding.project_id.clone(),
+        auth: config.auth,
+    };
+    RunContext {
+        target,
+        shard: args.shard,
+        approved_plan_id: config.approved_plan_id.clone(),
+        rehearsal: config.rehearsal.clone(),
+        ..RunContext::of_plan(
+            &plan.plan_id,
+            &plan.runbook.name,
+            config.runbook_sha256.clone(),
+        )
+    }
 }
 
 /// The connection to the target (the embedded mock started), said on the terminal; `None`
@@ -181,12 +205,15 @@ async fn connected(
 
 /// What a resumed or retargeted run says before it connects.
 fn announce(
+    quiet: bool,
     args: &RunArgs,
     plan: &Plan,
-    earlier: &HashMap<usize, journal::Earlier>,
-    held: Option<&Held>,
+    (earlier, held): (&HashMap<usize, journal::Earlier>, Option<&Held>),
     binding: &journal::Binding,
 ) {
+    if quiet {
+        return;
+    }
     if args.resume {
         say!("{}", resume_line(plan, earlier, args.shard));
     }
@@ -281,26 +308,35 @@ fn say_not_opened(e: &journal::JournalError) {
 
 /// Runs the plan with the signal handler and the progress display beside it.
 async fn supervise(
-    style: progress::Style,
+    (style, steering): (progress::Style, progress::Steering),
     plan: &Arc<Plan>,
     setup: exec::Setup,
     cancel: watch::Sender<bool>,
-    events: mpsc::UnboundedReceiver<exec::Event>,
-) -> Report {
+    (events, fanout): (mpsc::UnboundedReceiver<exec::Event>, super::fanout::Fanout),
+) -> (Report, super::fanout::Fanout) {
     tokio::spawn(async move {
         connect::wait_for_signal().await;
         say!("interrupted: finishing the requests in flight, then writing the journal and reports");
         let _ = cancel.send(true);
     });
-    let shown = tokio::spawn(progress::show(style, events));
+    let (to_progress, progress_events) = mpsc::unbounded_channel();
+    let (ended, end) = tokio::sync::oneshot::channel();
+    let fanned = tokio::spawn(fanout.run(events, to_progress, end));
+    let shown = tokio::spawn(progress::show(style, progress_events, steering));
     // On a worker of the runtime, where waking the stops it starts is cheapest.
     let running = tokio::spawn(exec::run(Arc::clone(plan), setup));
     let report = match running.await {
         Ok(report) => report,
         Err(e) => std::panic::resume_unwind(e.into_panic()),
     };
+    // The run synced its journal before it returned: every line it mirrored is queued.
+    let _ = ended.send(());
+    let fanout = match fanned.await {
+        Ok(fanout) => fanout,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    };
     let _ = shown.await;
-    report
+    (report, fanout)
 }
 
 /// The exit code of the process's run.

@@ -68,6 +68,8 @@ pub struct JournalState {
     pub retargeted_from: Option<String>,
     /// Whether the journal holds the plan's stops already (an earlier process wrote them).
     pub planned: bool,
+    /// Phases whose gate an earlier process let pass.
+    pub gates_passed: std::collections::HashSet<String>,
 }
 
 impl RunConfig {
@@ -253,6 +255,7 @@ fn journal_state(
         seen,
         retargeted_from: None,
         planned: false,
+        gates_passed: Default::default(),
         path,
     };
     let path = &state.path;
@@ -274,6 +277,7 @@ fn journal_state(
                     .map_err(|e| format!("error: {e}"))?;
             state.earlier = window.earlier;
             state.planned = window.planned;
+            state.gates_passed = window.gates_passed;
             if args.retry_failed {
                 journal::retry_failed(&mut state.earlier);
             }

@@ -110,6 +110,9 @@ fn phase_words(number: usize, phase: &Value) -> String {
             text(&b["budget"])
         ));
     }
+    if phase["gate"] == "manual" {
+        out.push_str("Gate: waits before this phase until told to go on (`stopbook ctl go`).\n");
+    }
     if let Some(cap) = phase["max_force"].as_u64() {
         out.push_str(&format!("Phase force cap: at most {cap} forced.\n"));
     }

@@ -45,6 +45,10 @@ pub(crate) struct Context {
     pub(super) crashed: AtomicBool,
     pub(super) halt_reason: Mutex<Option<(String, RunOutcome)>>,
     pub(super) started: tokio::time::Instant,
+    /// Pause, drain and gates, as told from outside the run.
+    pub(super) steer: std::sync::Arc<super::steer::Steer>,
+    /// Phases whose gate an earlier process let pass.
+    pub(super) gates_passed: std::collections::HashSet<String>,
 }
 
 impl Context {
@@ -96,7 +100,10 @@ impl Context {
     }
 
     pub(super) fn stopping(&self) -> bool {
-        self.halted.load(Ordering::SeqCst) || self.cancelled() || self.paused.load(Ordering::SeqCst)
+        self.halted.load(Ordering::SeqCst)
+            || self.cancelled()
+            || self.paused.load(Ordering::SeqCst)
+            || self.steer.drained().is_some()
     }
 
     /// A place for one request within the shared limits; `None` once authentication was

@@ -208,6 +208,33 @@ pub struct Process {
     pub shard: Option<String>,
 }
 
+/// A notification a webhook did not take, as the journal and reports keep it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Undelivered {
+    /// The webhook, with its path hidden (a chat webhook's path is its secret).
+    pub url: String,
+    /// The event it was to tell.
+    pub event: String,
+    /// Why it was not delivered, after its retries.
+    pub error: String,
+    /// When it was given up.
+    pub at: At,
+}
+
+/// A run steered from outside: a control action, or a gate let pass.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Steered {
+    /// When.
+    pub at: At,
+    /// What was done (`drain`, `pause`, `go`, `abort`, `gate`).
+    pub action: String,
+    /// The gated phase, for a gate.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub phase: Option<String>,
+    /// Who did it.
+    pub by: String,
+}
+
 /// The window as a whole: from its first process's start to its last one's end.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WindowRecord {
@@ -217,4 +244,10 @@ pub struct WindowRecord {
     pub finished_at: At,
     /// Every process, in the order they began.
     pub processes: Vec<Process>,
+    /// Control actions and gates let pass, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub steering: Vec<Steered>,
+    /// Notifications not delivered, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub undelivered: Vec<Undelivered>,
 }

@@ -20,6 +20,7 @@ mod record;
 mod reply;
 mod send;
 mod settle;
+pub mod steer;
 mod stop;
 mod wait;
 
@@ -207,7 +208,30 @@ pub enum Event {
     Finished {
         /// Its verdict.
         outcome: Outcome,
+        /// What failed, when it did (for notifications).
+        failure: Option<Arc<Failure>>,
     },
+    /// A phase's stops are all done (or skipped).
+    PhaseDone {
+        /// The phase's name.
+        name: String,
+        /// Its stops that passed, failed and were skipped in this process.
+        counts: Counts,
+    },
+    /// The run waits at the gate before a phase (`gate: manual`).
+    GateWaiting {
+        /// The gated phase.
+        phase: String,
+    },
+    /// The gate before a phase was let pass.
+    GatePassed {
+        /// The gated phase.
+        phase: String,
+        /// Who let it pass.
+        by: String,
+    },
+    /// A journal line, as written (JSON), when the run mirrors its journal ([`Setup::mirror`]).
+    Journaled(Arc<str>),
     /// The run stopped early, or paused (the reason is the report's).
     Halted,
     /// More answers were 429 (throttled): how many so far, and the rate the run adapted to.
@@ -217,6 +241,61 @@ pub enum Event {
         /// The request rate the run adapted to, in requests a second.
         rate: Option<f64>,
     },
+}
+
+/// A failed stop, as a notification names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    /// The stop's phase.
+    pub phase: Arc<str>,
+    /// The job.
+    pub job: JobId,
+    /// The task's name, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<Box<str>>,
+    /// The answer's `error_code`, when it had one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+}
+
+impl Failure {
+    /// What `result` failed with, when it failed.
+    pub fn of(result: &StopResult) -> Option<Arc<Failure>> {
+        (result.outcome == Outcome::Failed).then(|| {
+            Arc::new(Failure {
+                phase: Arc::clone(&result.phase),
+                job: result.job,
+                name: result.name.clone(),
+                error_code: result.error_code.clone(),
+            })
+        })
+    }
+}
+
+/// Stops by outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Passed.
+    pub passed: usize,
+    /// Failed.
+    pub failed: usize,
+    /// Not started.
+    pub skipped: usize,
+}
+
+impl Counts {
+    /// The counts of `results`.
+    pub fn of<'a>(results: impl IntoIterator<Item = &'a StopResult>) -> Counts {
+        let mut counts = Counts::default();
+        for r in results {
+            match r.outcome {
+                Outcome::Passed => counts.passed += 1,
+                Outcome::Failed => counts.failed += 1,
+                Outcome::Skipped => counts.skipped += 1,
+            }
+        }
+        counts
+    }
 }
 
 /// What a run needs besides the plan. The plan is the reviewed artifact and is never changed:
@@ -242,6 +321,10 @@ pub struct Setup {
     pub cancel: watch::Receiver<bool>,
     /// Where progress [`Event`]s are sent.
     pub events: mpsc::UnboundedSender<Event>,
+    /// Pause, drain and gates, as told from outside the run.
+    pub steer: Arc<steer::Steer>,
+    /// Phases whose gate an earlier process of the window let pass (not asked again).
+    pub gates_passed: std::collections::HashSet<String>,
 }
 
 /// What a run came to: its verdict and every selected stop's result, in plan order.
@@ -310,6 +393,8 @@ pub async fn run(plan: Arc<Plan>, setup: Setup) -> Report {
         crashed: AtomicBool::new(false),
         halt_reason: Mutex::new(None),
         started: tokio::time::Instant::now(),
+        steer: setup.steer,
+        gates_passed: setup.gates_passed,
     });
     let started_at = SystemTime::now();
     if let Some(reason) = ctx.budgets.exceeded() {
@@ -357,9 +442,16 @@ async fn run_phases(
         if stops == 0 {
             continue;
         }
+        if plan.runbook.phases[index].gate && !ctx.stopping() {
+            pass_gate(ctx, events, &name).await;
+        }
         // A phase after a pause or a halt only has its stops skipped: it is not announced.
-        if !ctx.stopping() {
-            let _ = events.send(Event::PhaseStarted { name, stops });
+        let announced = !ctx.stopping();
+        if announced {
+            let _ = events.send(Event::PhaseStarted {
+                name: name.clone(),
+                stops,
+            });
         }
         let phase_start = done.results.len();
         let phase = Phase::new(ctx, Arc::clone(plan), index, phase_first, shard, done);
@@ -367,11 +459,53 @@ async fn run_phases(
         // Seqs are unique, so an unstable sort gives the same order without a scratch copy of
         // half the results (21 MB for 200,000 stops).
         done.results[phase_start..].sort_unstable_by_key(|r| r.seq);
+        if announced {
+            // The phase's journal lines reach the event stream before its end does.
+            if let Some(journal) = &ctx.journal {
+                let _ = journal.sync().await;
+            }
+            let counts = Counts::of(&done.results[phase_start..]);
+            let _ = events.send(Event::PhaseDone { name, counts });
+        }
         if until == Some(index) && !ctx.stopping() {
             ctx.paused.store(true, Ordering::SeqCst);
         }
     }
     done
+}
+
+/// Waits at the gate before phase `name` (unless an earlier process let it pass), journaling
+/// the wait and who let it pass. A drain or an interrupt ends the wait: the run is stopping.
+async fn pass_gate(ctx: &Context, events: &mpsc::UnboundedSender<Event>, name: &str) {
+    use journal::Entry;
+    if ctx.gates_passed.contains(name) {
+        return;
+    }
+    let phase = name.to_owned();
+    ctx.note(Entry::GateWaiting {
+        phase: phase.clone(),
+        at: history::At::now(),
+    });
+    let _ = events.send(Event::GateWaiting {
+        phase: phase.clone(),
+    });
+    let Some(by) = ctx.steer.gate(name, &ctx.cancel).await else {
+        return;
+    };
+    let at = history::At::now();
+    // On disk before the phase's first stop: a resume does not ask again.
+    if let Some(journal) = &ctx.journal {
+        let passed = Entry::GatePassed {
+            phase: phase.clone(),
+            by: by.clone(),
+            at,
+        };
+        if let Err(e) = journal.write(vec![passed]).await {
+            ctx.halt(format!("{e}: the journal failed"), RunOutcome::Aborted);
+            return;
+        }
+    }
+    let _ = events.send(Event::GatePassed { phase, by });
 }
 
 /// The run's verdict, once every phase is done and the journal is on disk.
@@ -394,7 +528,8 @@ async fn conclude(
         ctx.halt(reason, RunOutcome::Aborted);
     }
     let halt = ctx.final_halt();
-    let paused = ctx.paused.load(Ordering::SeqCst);
+    let drained = ctx.steer.drained();
+    let paused = ctx.paused.load(Ordering::SeqCst) || drained.is_some();
     let outcome = match (&halt, ctx.cancelled()) {
         (_, true) => RunOutcome::Interrupted,
         (Some((_, outcome)), false) => *outcome,
@@ -407,7 +542,7 @@ async fn conclude(
             Some("interrupted: in-flight requests finished, the rest was not started".to_owned())
         }
         (Some((reason, _)), _) => Some(reason),
-        (None, false) if paused => Some(paused_reason(plan, until)),
+        (None, false) if paused => Some(paused_reason(plan, until, drained)),
         _ => None,
     };
     if halted.is_some() {
@@ -427,7 +562,12 @@ async fn conclude(
     }
 }
 
-fn paused_reason(plan: &Plan, until: Option<usize>) -> String {
+fn paused_reason(plan: &Plan, until: Option<usize>, drained: Option<String>) -> String {
+    if let Some(by) = drained {
+        return format!(
+            "drained by {by} (ctl drain): the stops already sent finished, no other started; run again with --resume to go on"
+        );
+    }
     let name = until
         .and_then(|i| plan.runbook.phases.get(i))
         .map_or("", |p| p.name.as_str());
@@ -441,6 +581,9 @@ fn skip_reason(ctx: &Context) -> String {
     }
     match &*ctx.halt_reason.lock().unwrap_or_else(|p| p.into_inner()) {
         Some((reason, _)) => format!("not started: {reason}"),
+        None if ctx.steer.drained().is_some() => {
+            "not started: the run was drained (ctl drain); `--resume` goes on".to_owned()
+        }
         None if ctx.paused.load(Ordering::SeqCst) => {
             "not started: paused after the --until phase; `--resume` goes on".to_owned()
         }

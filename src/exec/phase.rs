@@ -182,6 +182,8 @@ impl Phase {
     async fn claim<'a>(&self, ctx: &'a Context) -> Option<Claim<'a>> {
         let stops = &self.plan.runbook.phases[self.index].stops;
         let mut claims = self.claim.lock().await;
+        // `ctl pause`: nothing new is handed out until `go` (or a drain, or an interrupt).
+        ctx.steer.released(&ctx.cancel).await;
         if self.plan.runbook.phases[self.index].batch > 1 {
             return self.claim_batch(ctx, &mut claims).await;
         }
@@ -281,6 +283,7 @@ async fn work(phase: Arc<Phase>, ctx: Arc<Context>, events: mpsc::UnboundedSende
         };
         let _ = events.send(Event::Finished {
             outcome: result.outcome,
+            failure: super::Failure::of(&result),
         });
         ctx.tell_throttled(&events);
         let mut done = phase.done.lock().unwrap_or_else(|p| p.into_inner());
@@ -311,6 +314,7 @@ async fn run_batch(
     for mut result in results {
         let _ = events.send(Event::Finished {
             outcome: result.outcome,
+            failure: super::Failure::of(&result),
         });
         ctx.tell_throttled(events);
         let stamps = std::mem::take(&mut result.stamps);

@@ -254,6 +254,9 @@ impl Serialize for PhaseView<'_> {
             st.serialize_field("batch", &self.phase.batch)?;
         }
         st.serialize_field("concurrency", &self.phase.concurrency)?;
+        if self.phase.gate {
+            st.serialize_field("gate", "manual")?;
+        }
         if let Some(budget) = self.phase.max_failures {
             st.serialize_field(
                 "max_failures",

@@ -87,6 +87,12 @@ fn write_phase(
         )?;
     }
     write_phase_budget(out, phase)?;
+    if phase.gate {
+        writeln!(
+            out,
+            "Gate: the run waits before this phase until told to go on (`stopbook ctl go --journal J`, or `y` at the prompt)."
+        )?;
+    }
     if let Some(cap) = phase.max_force {
         writeln!(
             out,

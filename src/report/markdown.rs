@@ -82,6 +82,39 @@ fn write_processes(out: &mut impl Write, view: &View) -> io::Result<()> {
             p.outcome.as_deref().unwrap_or("")
         )?;
     }
+    write_steering(out, window)
+}
+
+/// What was done to the window from outside (`ctl`, gates), and the notifications that were
+/// not delivered.
+fn write_steering(
+    out: &mut impl Write,
+    window: &crate::exec::history::WindowRecord,
+) -> io::Result<()> {
+    if !window.steering.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Steered from outside the run:")?;
+        writeln!(out)?;
+        for s in &window.steering {
+            let what = match &s.phase {
+                Some(phase) => format!("the gate before phase `{phase}` let pass"),
+                None => format!("`ctl {}`", s.action),
+            };
+            writeln!(out, "- {}: {what} by {}", s.at, escape(&s.by))?;
+        }
+    }
+    if !window.undelivered.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Notifications not delivered ({}):",
+            window.undelivered.len()
+        )?;
+        writeln!(out)?;
+        for u in &window.undelivered {
+            writeln!(out, "- `{}` to {}: {}", u.event, u.url, escape(&u.error))?;
+        }
+    }
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 pub mod attest;
 pub mod conformance;
 pub mod context;
+pub mod events;
 pub mod format;
 pub mod html;
 mod html_window;

@@ -11,6 +11,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::mpsc;
 
 use crate::exec::census::{Census, Snapshot};
+use crate::exec::steer::Steer;
 use crate::exec::{Event, Outcome};
 
 /// How often plain progress lines are printed: with the display's clock ticking every
@@ -47,11 +48,27 @@ impl Style {
     }
 }
 
+/// How often a plain line repeats, while the run waits at a gate, how to let it go on.
+const GATE_EVERY: Duration = Duration::from_secs(30);
+
+/// What the display says of a run steered from outside: how to let a waiting gate pass (or
+/// held stops start), and the run's steering (held, draining).
+pub struct Steering {
+    /// `stopbook ctl go --journal J`, or how else.
+    pub go_hint: String,
+    /// The run's steering, read on the display's clock.
+    pub steer: Arc<Steer>,
+}
+
 /// Consumes run events until the run ends.
-pub async fn show(style: Style, mut events: mpsc::UnboundedReceiver<Event>) {
+pub async fn show(style: Style, mut events: mpsc::UnboundedReceiver<Event>, steering: Steering) {
     let mut screen = Screen {
         style,
-        state: State::default(),
+        state: State {
+            go_hint: steering.go_hint,
+            steer: Some(steering.steer),
+            ..State::default()
+        },
         bars: (style == Style::Bars).then(Bars::new),
         last_line: Instant::now(),
         census: None,
@@ -108,7 +125,13 @@ impl Screen {
             b.all
                 .set_message(self.state.message() + &census_text(&snapshot));
         }
-        if self.style == Style::Lines && self.last_line.elapsed() >= PLAIN_EVERY {
+        // Nothing moves while a gate waits, or while new stops are held and none is waited on.
+        let held = self.state.steering().held.is_some() && snapshot.waiting == 0;
+        let every = match self.state.gate.is_some() || held {
+            true => GATE_EVERY,
+            false => PLAIN_EVERY,
+        };
+        if self.style == Style::Lines && self.last_line.elapsed() >= every {
             self.print_line();
         }
     }
@@ -117,6 +140,32 @@ impl Screen {
         self.last_line = Instant::now();
         let census = self.census.as_ref().map(|c| census_text(&c.snapshot()));
         say!("{}{}", self.state.line(), census.unwrap_or_default());
+    }
+
+    /// A gate waits (said with how to let it pass), or was let pass.
+    fn show_gate(&mut self, event: Event) {
+        let lines = self.style == Style::Lines;
+        let Screen { state, bars, .. } = self;
+        match event {
+            Event::GateWaiting { phase } => {
+                state.gate = Some(phase);
+                if let Some(b) = bars {
+                    b.all.set_message(state.message());
+                }
+                if lines {
+                    self.print_line();
+                }
+            }
+            Event::GatePassed { phase, by } => {
+                state.gate = None;
+                if lines {
+                    say!("gate: phase {phase} let go on by {by}");
+                } else if let Some(b) = bars {
+                    b.all.set_message(state.message());
+                }
+            }
+            _ => {}
+        }
     }
 
     fn show(&mut self, event: Event) {
@@ -185,6 +234,8 @@ impl Screen {
                     b.all.set_message(state.message());
                 }
             }
+            gate @ (Event::GateWaiting { .. } | Event::GatePassed { .. }) => self.show_gate(gate),
+            Event::PhaseDone { .. } | Event::Journaled(_) => {}
             // The reason is the closing summary's to give (once): here, only where the run got.
             Event::Halted => {
                 if lines {
@@ -208,12 +259,44 @@ struct State {
     /// 429 answers so far, and the rate the run adapted to.
     throttled: u64,
     adapted: Option<f64>,
+    /// The phase waiting at its gate, while one waits.
+    gate: Option<String>,
+    /// How to let a gate pass.
+    go_hint: String,
+    /// The run's steering.
+    steer: Option<Arc<Steer>>,
 }
 
 impl State {
     /// The bar's message: failures, and 429s with the adapted rate once there are any.
     fn message(&self) -> String {
-        format!("{} failed{}", self.failed, self.throttled_text())
+        format!(
+            "{} failed{}{}",
+            self.failed,
+            self.throttled_text(),
+            self.gate_text()
+        )
+    }
+
+    fn steering(&self) -> crate::exec::steer::State {
+        self.steer.as_ref().map(|s| s.state()).unwrap_or_default()
+    }
+
+    /// `; waiting at the gate before phase bulk: …` while a gate waits, what `ctl pause` or
+    /// `ctl drain` did, else nothing.
+    fn gate_text(&self) -> String {
+        let steering = self.steering();
+        if let Some(phase) = &self.gate {
+            return format!(
+                "; waiting at the gate before phase {phase}: {}",
+                self.go_hint
+            );
+        }
+        match (&steering.drained, &steering.held) {
+            (Some(by), _) => format!("; draining (ctl drain by {by}): no new stop starts"),
+            (None, Some(by)) => format!("; paused by {by}: new stops held until {}", self.go_hint),
+            (None, None) => String::new(),
+        }
     }
 
     /// `; 12 answers 429, adapted to 41/s` once the gateway throttled, else nothing.
@@ -241,6 +324,7 @@ impl State {
             rate_text(rate),
             elapsed_text(elapsed),
         ) + &self.throttled_text()
+            + &self.gate_text()
     }
 }
 

@@ -22,6 +22,54 @@ pub struct Runbook {
     pub limits: Limits,
     /// The phases, in the order they run.
     pub phases: Vec<Phase>,
+    /// Webhooks told of the run's events (not part of the plan: they change nothing stopped).
+    pub notify: Vec<Notify>,
+}
+
+/// A webhook told of the run's events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notify {
+    /// Where to POST (https, or http on loopback).
+    pub url: url::Url,
+    /// The environment variable holding the signing key.
+    pub secret_env: super::values::EnvVarName,
+    /// The events told.
+    pub on: Vec<NotifyOn>,
+}
+
+/// An event a webhook may be told of.
+// No variant docs: schemars would turn them into schema descriptions.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, schemars::JsonSchema)]
+#[schemars(rename = "NotifyOn", rename_all = "snake_case")]
+pub enum NotifyOn {
+    PhaseDone,
+    StopFailed,
+    GateWaiting,
+    Paused,
+    RunDone,
+}
+
+impl NotifyOn {
+    /// Every event, in the order a run meets them.
+    pub const ALL: [NotifyOn; 5] = [
+        NotifyOn::PhaseDone,
+        NotifyOn::StopFailed,
+        NotifyOn::GateWaiting,
+        NotifyOn::Paused,
+        NotifyOn::RunDone,
+    ];
+
+    /// The event's name, as runbooks and notifications write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifyOn::PhaseDone => "phase_done",
+            NotifyOn::StopFailed => "stop_failed",
+            NotifyOn::GateWaiting => "gate_waiting",
+            NotifyOn::Paused => "paused",
+            NotifyOn::RunDone => "run_done",
+        }
+    }
 }
 
 impl Runbook {
@@ -149,6 +197,8 @@ pub struct Phase {
     pub batch: u32,
     /// The most stops this phase may force, escalations that could fire included.
     pub max_force: Option<u32>,
+    /// The run waits before this phase until told to go on (`gate: manual`).
+    pub gate: bool,
     /// The stops, in order, the `stops_file`'s after those written in place, then (once
     /// resolved against the target) the jobs the phase's `select` found.
     pub stops: Vec<Stop>,

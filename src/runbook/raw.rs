@@ -15,8 +15,11 @@ use crate::diag::mask::{looks_like_password, looks_random};
 use crate::drs::{Endpoint, JobId, Language, ProjectId, Region};
 
 mod expect;
+mod gate;
+mod notify;
 mod select;
 pub use expect::{ExpectKeyword, RawExpect, ResultWord};
+pub use notify::RawNotify;
 pub use select::{JobType, RawExclude, RawMockTarget, RawSelect};
 
 /// A stopbook runbook, format v1: stops of DRS tasks grouped in ordered phases.
@@ -37,6 +40,8 @@ pub struct RawRunbook {
     /// The phases, run in order: each starts when the one before has finished.
     #[schemars(length(min = 1))]
     pub phases: Spanned<Vec<RawPhase>>,
+    /// Webhooks told of the run's events, signed; they never delay or fail a stop.
+    pub notify: Option<Vec<notify::RawNotify>>,
 }
 
 impl Decode for RawRunbook {
@@ -73,6 +78,7 @@ impl Decode for RawRunbook {
             );
         }
         let phases = map.required("phases", cx);
+        let notify = map.optional("notify", cx);
         map.finish(cx);
         Some(RawRunbook {
             version,
@@ -81,6 +87,7 @@ impl Decode for RawRunbook {
             defaults,
             limits,
             phases: phases?,
+            notify,
         })
     }
 }
@@ -275,6 +282,8 @@ pub struct RawPhase {
     pub batch: Option<Spanned<u32>>,
     /// The most force stops this phase may send, escalations that could fire included.
     pub max_force: Option<Spanned<u32>>,
+    /// `manual`: the run waits before this phase until told to go on (`stopbook ctl go`).
+    pub gate: Option<Spanned<gate::Gate>>,
     /// Per-stop settings for this phase, over `defaults`.
     #[schemars(flatten)]
     pub settings: RawSettings,
@@ -307,6 +316,7 @@ impl Decode for RawPhase {
         let max_failures = map.optional("max_failures", cx);
         let batch = map.optional("batch", cx);
         let max_force = map.optional("max_force", cx);
+        let gate = map.optional("gate", cx);
         let settings = RawSettings::read(&mut map, cx);
         let stops = map.optional("stops", cx);
         let stops_file = map.optional("stops_file", cx);
@@ -323,6 +333,7 @@ impl Decode for RawPhase {
             max_failures,
             batch,
             max_force,
+            gate,
             settings,
             stops,
             stops_file,

@@ -59,6 +59,12 @@ pub fn resolve(raw: RawRunbook, base_dir: &Path, cx: &mut Cx) -> Option<Runbook>
         target: target?,
         limits,
         phases: phases?,
+        notify: raw
+            .notify
+            .iter()
+            .flatten()
+            .filter_map(super::raw::RawNotify::resolve)
+            .collect(),
     })
 }
 
@@ -202,6 +208,7 @@ fn resolve_phases(
             max_failures: phase.max_failures.as_ref().map(|m| m.value),
             batch: batch_size(phase.batch.as_ref(), limits.batch, cx),
             max_force: phase.max_force.as_ref().map(|m| m.value),
+            gate: phase.gate.is_some(),
             stops,
             select,
             settings,

@@ -22,7 +22,7 @@ const LAYERS: &[&[&str]] = &[
     &["drs"],
     &["runbook"],
     &["api", "retry"],
-    &["plan", "check", "mock", "live"],
+    &["plan", "check", "mock", "live", "notify"],
     &["exec"],
     &["report"],
     &["cli"],

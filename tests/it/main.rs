@@ -13,6 +13,7 @@ mod exactly_once;
 mod file_inputs;
 mod hostile;
 mod interrupted;
+mod live_keys;
 mod masked_inputs;
 mod mock;
 mod mutations;

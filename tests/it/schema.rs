@@ -41,6 +41,7 @@ fn schema_is_draft_07_and_closed() {
             "escalate",
             "expect",
             "force",
+            "gate",
             "max_failures",
             "max_force",
             "name",

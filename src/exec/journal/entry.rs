@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Holder;
 use crate::drs::JobId;
-use crate::exec::history::At;
+use crate::exec::history::{At, Undelivered};
 use crate::exec::{Outcome, RunOutcome, StopResult};
 use crate::plan::Plan;
 
@@ -248,6 +248,33 @@ pub enum Entry {
     },
     /// The process that wrote the lines since its header ended, and how.
     Ended(Box<Closing>),
+    /// The run was steered from outside (`stopbook ctl drain | pause | go | abort`).
+    Control {
+        /// The action.
+        action: String,
+        /// Who asked (user, host and process of the `ctl` command).
+        by: String,
+        /// When.
+        at: At,
+    },
+    /// The run waits at the gate before a phase.
+    GateWaiting {
+        /// The gated phase.
+        phase: String,
+        /// When.
+        at: At,
+    },
+    /// The gate before a phase was let pass; a resume does not ask again.
+    GatePassed {
+        /// The gated phase.
+        phase: String,
+        /// Who let it pass.
+        by: String,
+        /// When.
+        at: At,
+    },
+    /// A notification that could not be delivered (the run went on without it).
+    Undelivered(Box<Undelivered>),
 }
 
 impl Entry {
@@ -267,7 +294,13 @@ impl Entry {
             | Entry::Unsent { seq, .. }
             | Entry::Name { seq, .. }
             | Entry::Result { seq, .. } => Some(*seq),
-            Entry::Run(_) | Entry::Planned { .. } | Entry::Ended(_) => None,
+            Entry::Run(_)
+            | Entry::Planned { .. }
+            | Entry::Ended(_)
+            | Entry::Control { .. }
+            | Entry::GateWaiting { .. }
+            | Entry::GatePassed { .. }
+            | Entry::Undelivered(_) => None,
         }
     }
 }

@@ -150,6 +150,21 @@ impl Lock {
     }
 }
 
+/// Who holds the journal at `journal`, when a process does (read without taking or creating
+/// anything).
+pub fn holder(journal: &Path) -> Option<String> {
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(lock_file(journal))
+        .ok()?;
+    match file.try_lock() {
+        Err(std::fs::TryLockError::WouldBlock) => Some(holder_of(&mut file)),
+        // Taken by this probe, so nobody held it: let it go at once (dropping the file does).
+        _ => None,
+    }
+}
+
 /// The holder named in a lock file someone else holds.
 fn holder_of(file: &mut File) -> String {
     let mut text = Vec::new();

@@ -29,7 +29,7 @@ mod read;
 
 pub use bind::check as check_binding;
 pub use entry::{Binding, Closing, Entry, Finished, Header, PlannedStop, Said, planned};
-pub use lock::{Holder, Lock, Seen, lock_file};
+pub use lock::{Holder, Lock, Seen, holder, lock_file};
 pub use read::{Earlier, Escalation, age, each, read, retarget, retry_failed, step};
 
 /// What can go wrong with a journal; each names the file.
@@ -123,6 +123,8 @@ enum Job {
     Append(Entry),
     /// Append (possibly nothing), then `fsync` before answering.
     Durable(Vec<Entry>, oneshot::Sender<Result<(), JournalError>>),
+    /// From now on, send each line written here too, as it is written.
+    Mirror(tokio::sync::mpsc::UnboundedSender<crate::exec::Event>),
 }
 
 /// Appends entries through a group-committing writer thread.
@@ -191,6 +193,12 @@ impl Journal {
         let journal = Journal { sender };
         journal.write(vec![Entry::Run(Box::new(header))]).await?;
         Ok(journal)
+    }
+
+    /// Sends every line written from now on to `events` as well ([`crate::exec::Event::Journaled`]),
+    /// once it reached the file: the run's event stream.
+    pub fn mirror(&self, events: tokio::sync::mpsc::UnboundedSender<crate::exec::Event>) {
+        let _ = self.sender.send(Job::Mirror(events));
     }
 
     /// Appends `entry` without waiting for the disk: for entries whose loss a resume survives
@@ -320,6 +328,8 @@ fn writer(file: File, path: PathBuf, receiver: mpsc::Receiver<Job>) {
     let mut line = Vec::with_capacity(512);
     let mut batch = Vec::new();
     let mut failed: Option<JournalError> = None;
+    let mut mirror = None;
+    let mut mirrored: Vec<std::sync::Arc<str>> = Vec::new();
     while let Ok(first) = receiver.recv() {
         batch.push(first);
         gather(&receiver, &mut batch);
@@ -332,6 +342,10 @@ fn writer(file: File, path: PathBuf, receiver: mpsc::Receiver<Job>) {
                     awaited = true;
                     entries.as_slice()
                 }
+                Job::Mirror(to) => {
+                    mirror = Some(to.clone());
+                    continue;
+                }
             };
             for entry in entries {
                 line.clear();
@@ -341,12 +355,21 @@ fn writer(file: File, path: PathBuf, receiver: mpsc::Receiver<Job>) {
                         line.push(b'\n');
                         out.write_all(&line).map_err(|e| e.to_string())
                     });
+                if mirror.is_some() && written.is_ok() {
+                    let text = String::from_utf8_lossy(&line[..line.len() - 1]);
+                    mirrored.push(std::sync::Arc::from(text.as_ref()));
+                }
                 result = result.and(written);
             }
         }
         // Every line reaches the file at once, so a crash of this process loses none; only
         // what someone waits for is also forced to the disk.
         result = result.and(out.flush().map_err(|e| e.to_string()));
+        if let Some(to) = &mirror {
+            for text in mirrored.drain(..) {
+                let _ = to.send(crate::exec::Event::Journaled(text));
+            }
+        }
         if awaited {
             result = result.and(out.get_ref().sync_data().map_err(|e| e.to_string()));
         }

@@ -49,6 +49,8 @@ pub struct Window {
     pub headed: bool,
     /// Whether the journal holds the plan's stops (its first process wrote them).
     pub planned: bool,
+    /// Phases whose gate was let pass.
+    pub gates_passed: std::collections::HashSet<String>,
 }
 
 /// Reads a journal for `plan_id`.
@@ -58,6 +60,9 @@ pub fn read(path: &Path, plan_id: &str) -> Result<Window, JournalError> {
         match entry {
             Entry::Run(header) => bound(path, line, plan_id, *header, &mut window)?,
             Entry::Planned { .. } => window.planned = true,
+            Entry::GatePassed { phase, .. } => {
+                window.gates_passed.insert(phase);
+            }
             entry => apply(&mut window.earlier, entry),
         }
         Ok(())
@@ -180,7 +185,11 @@ pub fn step(state: Option<Earlier>, entry: Entry) -> Option<Earlier> {
         | Entry::Lost { .. }
         | Entry::Status { .. }
         | Entry::Name { .. }
-        | Entry::Ended(_) => state,
+        | Entry::Ended(_)
+        | Entry::Control { .. }
+        | Entry::GateWaiting { .. }
+        | Entry::GatePassed { .. }
+        | Entry::Undelivered(_) => state,
         Entry::Intent { .. } => Some(Earlier::MaybeSent),
         // During an escalation the resend is its force stop again: still accepted.
         Entry::Resending { .. } if state == escalating => state,

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::exec::RunOutcome;
-use crate::exec::history::{At, Happened, Process, What};
+use crate::exec::history::{At, Happened, Process, Steered, Undelivered, What};
 use crate::exec::journal::{self, Binding, Closing, Earlier, Entry, JournalError, PlannedStop};
 
 /// A planned stop and what the journal says of it.
@@ -75,6 +75,10 @@ pub struct Folded {
     pub stops: BTreeMap<usize, Stop>,
     /// The latest time any line carried.
     pub last_at: At,
+    /// Control actions and gates let pass, in order.
+    pub steering: Vec<Steered>,
+    /// Notifications not delivered, in order.
+    pub undelivered: Vec<Undelivered>,
     /// The expectations met so far, each kept once.
     expectations: HashSet<Arc<str>>,
 }
@@ -101,8 +105,26 @@ impl Folded {
             }
             Entry::Planned { phase, stops } => self.plan(&phase, stops),
             Entry::Ended(closing) => self.close_process(open, Some(*closing)),
+            Entry::Control { action, by, at } => self.steered(at, action, None, by),
+            Entry::GatePassed { phase, by, at } => self.steered(at, "gate".into(), Some(phase), by),
+            Entry::GateWaiting { at, .. } => self.last_at = self.last_at.max(at),
+            Entry::Undelivered(u) => {
+                self.last_at = self.last_at.max(u.at);
+                self.undelivered.push(*u);
+            }
             _ => self.event(entry, open),
         }
+    }
+
+    fn steered(&mut self, at: At, action: String, phase: Option<String>, by: String) {
+        self.last_at = self.last_at.max(at);
+        let steered = Steered {
+            at,
+            action,
+            phase,
+            by,
+        };
+        self.steering.push(steered);
     }
 
     fn header(&mut self, header: &journal::Header, at: At) {
@@ -259,7 +281,13 @@ fn seq_and_time(entry: &Entry) -> Option<(usize, Option<At>)> {
         | Entry::Status { seq, at, .. }
         | Entry::EscalationRefused { seq, at, .. } => (*seq, Some(*at)),
         Entry::Name { seq, .. } => (*seq, None),
-        Entry::Run(_) | Entry::Planned { .. } | Entry::Ended(_) => return None,
+        Entry::Run(_)
+        | Entry::Planned { .. }
+        | Entry::Ended(_)
+        | Entry::Control { .. }
+        | Entry::GateWaiting { .. }
+        | Entry::GatePassed { .. }
+        | Entry::Undelivered(_) => return None,
     })
 }
 

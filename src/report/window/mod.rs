@@ -203,7 +203,10 @@ fn assemble(folds: Vec<(String, Folded)>) -> Rendered {
         window: None,
     };
     let mut processes = Vec::new();
+    let (mut steering, mut undelivered) = (Vec::new(), Vec::new());
     for (_, folded) in folds {
+        steering.extend(folded.steering);
+        undelivered.extend(folded.undelivered);
         for worker in &folded.workers {
             if let Some(c) = &worker.closing {
                 report.throttled += c.throttled;
@@ -220,6 +223,8 @@ fn assemble(folds: Vec<(String, Folded)>) -> Rendered {
         started_at: started,
         finished_at: finished,
         processes,
+        steering,
+        undelivered,
     });
     Rendered { ctx, report }
 }

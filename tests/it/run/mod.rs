@@ -4,6 +4,7 @@
 
 mod basics;
 mod boundaries;
+mod control;
 mod credentials;
 mod faults;
 mod heartbeat;
@@ -11,6 +12,7 @@ mod limits;
 mod operator;
 mod received;
 mod resume;
+mod webhook;
 mod window;
 
 use std::path::{Path, PathBuf};

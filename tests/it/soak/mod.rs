@@ -50,6 +50,10 @@ fn seeded_schedules_of_faults_and_crashes_never_cost_a_second_stop() {
         "resume elsewhere refused, then --retarget",
         "shard run",
         "TLS closed without close_notify after apply",
+        "ctl drain",
+        "ctl pause, then go",
+        "ctl abort",
+        "drained from another shell, resumed",
     ] {
         assert!(
             totals.twisted.get(twist).is_some_and(|n| *n > 0),

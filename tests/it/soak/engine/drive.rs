@@ -269,6 +269,7 @@ fn run_leg(ctx: &Ctx, interrupts: &mut std::slice::Iter<Interrupt>, ran: &mut Ra
         if n == 0 && twists.rival {
             rival(ctx, &mut child, ran);
         }
+        let steered = n == 0 && steer(ctx, &mut child, ran);
         let exit = match interrupts.next() {
             Some(i) => interrupt(&mut child, i, ctx.mock, ran),
             None => wait_bounded(&mut child, started + SCHEDULE_LIMIT),
@@ -278,6 +279,9 @@ fn run_leg(ctx: &Ctx, interrupts: &mut std::slice::Iter<Interrupt>, ran: &mut Ra
         match exit {
             Some(0 | 1) if call.until && outcome.as_deref() == Some("paused") => {
                 ran.twisted.push("paused at --until, resumed");
+            }
+            Some(0 | 1) if steered && outcome.as_deref() == Some("paused") => {
+                ran.twisted.push("drained from another shell, resumed");
             }
             Some(1) if twists.retry_failed && leg.retried.is_empty() && !call.retry_failed => {
                 leg.retried = failed_jobs(ctx);
@@ -312,6 +316,20 @@ fn run_leg(ctx: &Ctx, interrupts: &mut std::slice::Iter<Interrupt>, ran: &mut Ra
         .and_then(|t| serde_json::from_str(&t).ok());
     leg.offline = ctx.render_offline();
     leg
+}
+
+/// The twist's control action on the first process, if the schedule has one; true when it
+/// was done (the run may then end paused, and is resumed).
+fn steer(ctx: &Ctx, child: &mut Child, ran: &mut Ran) -> bool {
+    let Some((action, stops, ms)) = ctx.s.twists.ctl else {
+        return false;
+    };
+    let how = (action, stops, Duration::from_millis(ms));
+    let done = super::steer::steer(ctx.bin, &ctx.journal(), child, ctx.mock, how);
+    if done {
+        ran.twisted.push(action.name());
+    }
+    done
 }
 
 /// The jobs whose stop failed in the leg's last report.

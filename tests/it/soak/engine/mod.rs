@@ -11,6 +11,7 @@ pub mod cli;
 pub mod drive;
 pub mod mock;
 pub mod schedule;
+pub mod steer;
 pub mod tls;
 pub mod twists;
 

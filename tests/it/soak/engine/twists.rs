@@ -25,6 +25,9 @@ pub struct Twists {
     /// The mock serves HTTPS and closes some connections without `close_notify` right after
     /// it applied their stop.
     pub tls: bool,
+    /// The first process is steered from another shell: drained, paused then let go, or
+    /// aborted, after a few stop calls or a moment (stops seen, milliseconds).
+    pub ctl: Option<(super::steer::Action, usize, u64)>,
 }
 
 impl Twists {
@@ -38,6 +41,9 @@ impl Twists {
             retarget: rng.u8(0..4) == 0,
             shards: jobs >= 2 && rng.u8(0..6) == 0,
             tls: rng.u8(0..5) == 0,
+            // Drawn last, so the twists above stay what each seed had before.
+            ctl: super::steer::Action::of(rng.u8(0..6))
+                .map(|a| (a, rng.usize(0..=4), rng.u64(20..=1200))),
         }
     }
 
@@ -50,6 +56,7 @@ impl Twists {
             (self.retarget, "retarget"),
             (self.shards, "shards"),
             (self.tls, "tls"),
+            (self.ctl.is_some(), "ctl"),
         ]
         .into_iter()
         .filter_map(|(on, name)| on.then_some(name))
