@@ -28,7 +28,7 @@ pub struct Live {
 }
 
 /// Where the run is.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct LiveState {
     /// The phase running (or last run).
     pub phase: String,

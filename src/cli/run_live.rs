@@ -26,8 +26,8 @@ pub const DELIVERY_GRACE: std::time::Duration = std::time::Duration::from_secs(1
 pub struct Watch {
     /// The `--events` stream.
     pub stream: Option<Box<dyn Write + Send>>,
-    /// Whether the runbook has webhooks (their secrets are set).
-    pub notify: bool,
+    /// The webhooks' secrets, read once (empty without webhooks).
+    pub secrets: Vec<crate::secret::Secret>,
 }
 
 /// Checks the run can be watched and steered as asked: the stream opens, every webhook's
@@ -41,7 +41,8 @@ pub fn prepare(
         exit: Exit::Invalid,
         message,
     };
-    Notifier::check(&plan.runbook.notify).map_err(|e| refuse(format!("error: {e}")))?;
+    let secrets =
+        Notifier::secrets(&plan.runbook.notify).map_err(|e| refuse(format!("error: {e}")))?;
     let socket = journal.map(super::control::socket_path);
     let reachable = socket
         .as_ref()
@@ -82,10 +83,7 @@ pub fn prepare(
                 })?,
         ) as Box<dyn Write + Send>),
     };
-    Ok(Watch {
-        stream,
-        notify: !plan.runbook.notify.is_empty(),
-    })
+    Ok(Watch { stream, secrets })
 }
 
 /// The run's steering, its control socket (when it holds a journal), and its fan-out.
@@ -112,14 +110,13 @@ pub fn start(
     let mut fanout = Fanout::new(&plan.plan_id, &plan.runbook.name, Arc::clone(&live));
     let (journal, path) = journal;
     if let Some(journal) = journal
-        && (watch.stream.is_some() || watch.notify)
+        && (watch.stream.is_some() || !plan.runbook.notify.is_empty())
     {
         journal.mirror(events.clone());
     }
     fanout.stream = watch.stream;
-    if watch.notify {
-        // Checked in `prepare`: the secrets are set.
-        fanout.notifier = Notifier::start(&plan.runbook.notify).ok();
+    if !plan.runbook.notify.is_empty() {
+        fanout.notifier = Some(Notifier::start(&plan.runbook.notify, watch.secrets));
     }
     fanout.prompt = super::gate_prompt::Prompt::on_terminal(Arc::clone(&steer), journal.cloned());
     let serving = match (journal, path) {

@@ -99,6 +99,9 @@ impl Steer {
     /// Returns once new stops may start: at once unless held; when released, drained or
     /// interrupted.
     pub(super) async fn released(&self, cancel: &Cancel) {
+        if self.state.borrow().held.is_none() {
+            return; // the usual case, on every claim: no subscription
+        }
         let mut state = self.state.subscribe();
         tokio::select! {
             _ = state.wait_for(|s| s.held.is_none() || s.drained.is_some()) => {}

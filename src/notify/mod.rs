@@ -36,10 +36,8 @@ struct Hook {
 }
 
 impl Notifier {
-    /// Starts a worker for each webhook. Refuses (naming the variable, never its value) when a
-    /// secret's variable is not set: found before anything is sent.
-    pub fn start(hooks: &[Notify]) -> Result<Notifier, String> {
-        let secrets = secrets(hooks)?;
+    /// Starts a worker for each webhook, with its secret (as [`Notifier::secrets`] read them).
+    pub fn start(hooks: &[Notify], secrets: Vec<Secret>) -> Notifier {
         let hooks = hooks
             .iter()
             .zip(secrets)
@@ -60,17 +58,13 @@ impl Notifier {
                 }
             })
             .collect();
-        Ok(Notifier { hooks })
+        Notifier { hooks }
     }
 
-    /// Checks that every webhook's secret is set, without starting anything.
-    pub fn check(hooks: &[Notify]) -> Result<(), String> {
-        secrets(hooks).map(|_| ())
-    }
-
-    /// Whether any webhook is told of `event`.
-    pub fn wants(&self, event: NotifyOn) -> bool {
-        self.hooks.iter().any(|h| h.on.contains(&event))
+    /// Each webhook's secret, read from its variable; refused (naming the variable, never its
+    /// value) when one is not set: found before anything is sent.
+    pub fn secrets(hooks: &[Notify]) -> Result<Vec<Secret>, String> {
+        secrets(hooks)
     }
 
     /// Queues `body` for every webhook told of `event`; returns at once.
